@@ -1,0 +1,45 @@
+# The two set-up commands (see README): `make demo` and `make test`.
+# Each creates .venv with everything leaflet needs (packages and fonts) on first use.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO ?= demo
+EX := examples
+
+.PHONY: demo test install references bench lint clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+demo: install
+	mkdir -p $(DEMO)
+	$(BIN)/leaflet build diazepam --patient $(EX)/patient.yaml --pharmacy $(EX)/pharmacy.yaml \
+	    -o $(DEMO)/diazepam-en-a4.pdf
+	$(BIN)/leaflet build diazepam --patient $(EX)/patient.yaml --pharmacy $(EX)/pharmacy.yaml \
+	    --paper letter -o $(DEMO)/diazepam-en-letter.pdf
+	$(BIN)/leaflet build diazepam --template large-print --patient $(EX)/patient.yaml \
+	    --pharmacy $(EX)/pharmacy.yaml -o $(DEMO)/diazepam-en-large-print-a4.pdf
+	$(BIN)/leaflet build diazepam --pharmacy $(EX)/pharmacy.yaml -o $(DEMO)/diazepam-en-blank-a4.pdf
+	$(BIN)/leaflet build diazepam --patient $(EX)/patient.yaml --fillable \
+	    -o $(DEMO)/diazepam-en-fillable-a4.pdf
+	@echo "demo leaflets are in $(DEMO)/"
+
+test: install
+	$(BIN)/python -m pytest -q
+
+# Regenerate the reference page images after an intended change of look; review them before committing.
+references: install
+	LEAFLET_UPDATE_REFERENCES=1 $(BIN)/python -m pytest -q tests/test_visual.py
+
+bench: install
+	$(BIN)/python benchmarks/bench.py
+
+lint: install
+	$(BIN)/ruff check leaflet tests benchmarks
+
+clean:
+	rm -rf $(VENV) $(DEMO) build dist *.egg-info tests/output

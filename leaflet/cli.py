@@ -1,0 +1,174 @@
+"""The ``leaflet`` command: a thin layer over :mod:`leaflet.pipeline`.
+
+:func:`main` takes ``argv`` and the output streams, so tests run it in-process. User errors print one
+message and exit non-zero; a traceback is shown only for a bug, and only with ``LEAFLET_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import IO
+
+from . import __version__, content, pdf, templating
+from .errors import LeafletError, display_path
+from .patient import check_notes, load_patient
+from .pipeline import build_pdf, check_body
+from .output import write_atomic
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 70, 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="leaflet", description="Printable patient information leaflets from medicine content.",
+        epilog="Run 'leaflet COMMAND --help' for a command's options.")
+    parser.add_argument("--version", action="version", version=f"leaflet {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--version", action="version", version=f"leaflet {__version__}")
+        return p
+
+    b = add("build", "Build one leaflet as a PDF.")
+    b.add_argument("medicine", help="medicine id, e.g. diazepam (see 'leaflet list')")
+    b.add_argument("--lang", default="en", help="language code (default: en)")
+    b.add_argument("--template", default="standard",
+                   help="standard, large-print, or the path of a template folder (default: standard)")
+    b.add_argument("--paper", default="a4", choices=sorted(pdf.PAPER), help="paper size (default: a4)")
+    b.add_argument("--patient", type=Path, metavar="FILE", help="patient and prescription file (YAML)")
+    b.add_argument("--pharmacy", type=Path, metavar="FILE", help="pharmacy branding file (YAML)")
+    notes = b.add_mutually_exclusive_group()
+    notes.add_argument("--notes", metavar="TEXT", help="prescriber notes to print (replaces the patient file's)")
+    notes.add_argument("--notes-file", type=Path, metavar="FILE", help="read the prescriber notes from a file")
+    b.add_argument("--fillable", action="store_true", help="make the notes box a fillable PDF form field")
+    b.add_argument("-o", "--output", metavar="FILE",
+                   help="output PDF, or - for standard output (default: MEDICINE-LANG.pdf)")
+    b.add_argument("--content", type=Path, action="append", default=[], metavar="DIR",
+                   help="extra content folder, searched before the shipped one (repeatable)")
+
+    c = add("check", "Validate content files and render them with each template (no PDF written).")
+    c.add_argument("paths", nargs="*", type=Path, help="content files or folders (default: all content)")
+    c.add_argument("--template", action="append", default=[],
+                   help="template to check against (repeatable; default: every shipped template)")
+
+    li = add("list", "List the medicines, languages and templates available.")
+    li.add_argument("--content", type=Path, action="append", default=[], metavar="DIR",
+                    help="extra content folder (repeatable)")
+
+    s = add("schema", "Write the JSON Schema of content files (for editors).")
+    s.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    return parser
+
+
+def main(argv: list[str] | None = None, stdout: IO[str] | None = None, stderr: IO[str] | None = None,
+         stdout_bytes: IO[bytes] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage errors
+        return int(exc.code or 0)
+    if not args.command:
+        parser.print_help(out)
+        return EXIT_PROBLEMS
+    try:
+        if args.command == "build":
+            return _build(args, err, stdout_bytes)
+        if args.command == "check":
+            return _check(args, out)
+        if args.command == "list":
+            return _list(args, out)
+        if args.command == "schema":
+            return _schema(args, out)
+    except LeafletError as exc:
+        print(f"leaflet: error: {exc.format()}", file=err)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("leaflet: interrupted", file=err)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug: say so plainly
+        if os.environ.get("LEAFLET_DEBUG"):
+            raise
+        print(f"leaflet: internal error: {type(exc).__name__}: {exc}\n"
+              "  -> this is a bug in leaflet; run again with LEAFLET_DEBUG=1 to see the details",
+              file=err)
+        return EXIT_BUG
+    return EXIT_PROBLEMS  # pragma: no cover - argparse only allows the commands above
+
+
+def _build(args: argparse.Namespace, err: IO[str], stdout_bytes: IO[bytes] | None) -> int:
+    patient = load_patient(args.patient) if args.patient else None
+    notes = args.notes
+    if args.notes_file:
+        try:
+            notes = check_notes(args.notes_file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise LeafletError(f"cannot read the notes file: {getattr(exc, 'strerror', None) or exc}",
+                               hint=f"check {display_path(args.notes_file)}") from None
+    data = build_pdf(args.medicine, language=args.lang, template=args.template, paper=args.paper,
+                     patient=patient, notes=notes, pharmacy=args.pharmacy, fillable=args.fillable,
+                     content_dirs=args.content)
+    if args.output == "-":
+        sink = stdout_bytes or sys.stdout.buffer
+        sink.write(data)
+        sink.flush()
+        return EXIT_OK
+    output = Path(args.output or f"{args.medicine}-{args.lang}.pdf")
+    write_atomic(output, data)
+    print(f"wrote {display_path(output)} ({len(data) // 1024} KiB)", file=err)
+    return EXIT_OK
+
+
+def _check(args: argparse.Namespace, out: IO[str]) -> int:
+    paths = args.paths or content.content_roots()
+    templates = args.template or templating.shipped_templates()
+    failures = 0
+    results = content.check_all(paths)
+    for path, problem in results:
+        if problem is None:
+            for name in templates:
+                try:
+                    check_body(path, name)
+                except LeafletError as exc:
+                    problem = exc
+                    break
+        if problem is None:
+            print(f"ok      {display_path(path)}", file=out)
+        else:
+            failures += 1
+            print(f"FAILED  {problem.format()}", file=out)
+    print(f"{len(results) - failures} passed, {failures} failed", file=out)
+    return EXIT_PROBLEMS if failures or not results else EXIT_OK
+
+
+def _list(args: argparse.Namespace, out: IO[str]) -> int:
+    found = content.available(content.content_roots(args.content))
+    print("medicines (languages):", file=out)
+    for name, langs in found.items():
+        print(f"  {name} ({', '.join(langs)})", file=out)
+    print("templates: " + ", ".join(templating.shipped_templates()), file=out)
+    print("paper: " + ", ".join(sorted(pdf.PAPER)), file=out)
+    return EXIT_OK
+
+
+def _schema(args: argparse.Namespace, out: IO[str]) -> int:
+    from .model import json_schema
+
+    text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+    if args.output:
+        write_atomic(Path(args.output), text.encode("utf-8"))
+    else:
+        out.write(text)
+    return EXIT_OK
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

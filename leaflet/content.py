@@ -1,0 +1,184 @@
+"""Stage 1: find a content file and turn it into a validated :class:`~leaflet.model.Leaflet`.
+
+Every error names the file, the line and column, and the field, and says what is expected.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from . import model
+from .errors import ContentError, Location, NotFoundError, display_path
+from .resources import shipped_dir
+from .yamlsafe import Loaded, dotted, load_yaml_file
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True, eq=False)  # identity: instances are cached
+class ContentFile:
+    """A validated leaflet and the file it came from (for error locations later)."""
+
+    leaflet: model.Leaflet
+    source: Loaded
+    path: Path
+
+
+def content_roots(extra: list[Path] | None = None) -> list[Path]:
+    """Folders searched for ``<medicine>/<lang>.yaml``: the user's first, then the shipped one."""
+    return [*(extra or []), shipped_dir("content")]
+
+
+def available(roots: list[Path]) -> dict[str, list[str]]:
+    """Medicines found under ``roots`` and the languages each has, sorted."""
+    found: dict[str, set[str]] = {}
+    for root in roots:
+        if not root.is_dir():
+            continue
+        for folder in root.iterdir():
+            if folder.is_dir():
+                langs = {p.stem for p in folder.glob("*.yaml")}
+                if langs:
+                    found.setdefault(folder.name, set()).update(langs)
+    return {name: sorted(langs) for name, langs in sorted(found.items())}
+
+
+def locate(medicine: str, language: str, roots: list[Path]) -> Path:
+    """The content file for ``medicine`` in ``language``, or a :class:`NotFoundError` that lists what exists."""
+    for root in roots:
+        candidate = root / medicine / f"{language}.yaml"
+        if candidate.is_file():
+            return candidate
+    known = available(roots)
+    if medicine not in known:
+        close = difflib.get_close_matches(medicine.lower(), list(known), n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        raise NotFoundError(f"unknown medicine '{medicine}'",
+                            hint=hint + "available: " + (", ".join(known) or "none"))
+    raise NotFoundError(f"no '{language}' leaflet for {medicine}",
+                        hint="available languages: " + ", ".join(known[medicine]))
+
+
+def load(path: Path) -> ContentFile:
+    """Load and validate one content file (cached by path, size and modification time)."""
+    stat = path.stat()
+    return _load_cached(path.resolve(), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=64)
+def _load_cached(path: Path, _mtime: int, _size: int) -> ContentFile:
+    source = load_yaml_file(path, what="content file")
+    leaflet = validate(model.Leaflet, source)
+    problems = model.structure_problems(leaflet)
+    if problems:
+        path_key, message = problems[0]
+        raise ContentError(message, where=source.locate(path_key),
+                           hint=_more(len(problems) - 1))
+    return ContentFile(leaflet, source, path)
+
+
+def validate(model_cls: type[M], source: Loaded) -> M:
+    """Validate ``source.data`` as ``model_cls``; turn pydantic's errors into one clear message."""
+    if not isinstance(source.data, dict):
+        raise ContentError("expected a mapping of fields (key: value) at the top of the file",
+                           where=Location(source.file, 1, 1))
+    try:
+        return model_cls.model_validate(source.data)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        first = errors[0]
+        path = _yaml_path(first["loc"], source)
+        message = _explain(first, path)
+        lines = [message]
+        for other in errors[1:4]:
+            other_path = _yaml_path(other["loc"], source)
+            where = source.locate(other_path)
+            lines.append(f"  also line {where.line}, field '{dotted(other_path)}': "
+                         f"{_explain(other, other_path)}")
+        extra = len(errors) - 4
+        raise ContentError("\n".join(lines), where=source.locate(path),
+                           hint=_more(extra) if extra > 0 else _hint(first)) from None
+
+
+def _yaml_path(loc: tuple[Any, ...], source: Loaded) -> tuple[str | int, ...]:
+    """Map pydantic's location (which includes union tags) onto a path in the YAML data."""
+    path: tuple[str | int, ...] = ()
+    data = source.data
+    for part in loc:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+            path += (part,)
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+            path += (part,)
+        elif isinstance(part, str) and not isinstance(data, (dict, list)):
+            continue  # a union tag such as 'paragraph'
+        elif isinstance(data, dict) and isinstance(part, str):
+            path += (part,)  # a missing or unknown key: point at its parent, name the key
+            break
+    return path
+
+
+def _all_field_names() -> set[str]:
+    names: set[str] = set()
+    for obj in vars(model).values():
+        if isinstance(obj, type) and issubclass(obj, BaseModel):
+            for name, info in obj.model_fields.items():
+                names.add(info.alias or name)
+    return names
+
+
+def _explain(error: dict[str, Any], path: tuple[str | int, ...]) -> str:
+    kind = error["type"]
+    key = path[-1] if path else ""
+    if kind == "extra_forbidden":
+        close = difflib.get_close_matches(str(key), sorted(_all_field_names()), n=1)
+        return f"unknown field '{key}'" + (f" (did you mean '{close[0]}'?)" if close else "")
+    if kind == "missing":
+        return f"missing required field '{error['loc'][-1]}'"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "string_pattern_mismatch" and key == "id":
+        return "an id uses lowercase letters, digits and single hyphens only (e.g. 'side-effects')"
+    if kind == "literal_error":
+        return f"{error['msg'].replace('Input should be', 'must be')} (found {error['input']!r})"
+    return f"{error['msg'].replace('Input should be', 'should be')} (found {_short(error.get('input'))})"
+
+
+def _hint(error: dict[str, Any]) -> str | None:
+    if error["type"] == "extra_forbidden":
+        return "remove the field or fix its spelling; `leaflet schema` lists every field"
+    if error["type"] == "missing":
+        return "add the field; `leaflet schema` describes every field"
+    return None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _more(count: int) -> str | None:
+    return f"{count} more problem(s) after this one; run `leaflet check` to see all" if count else None
+
+
+def check_all(paths: list[Path]) -> list[tuple[Path, ContentError | None]]:
+    """Validate every content file under ``paths``; used by ``leaflet check``."""
+    results: list[tuple[Path, ContentError | None]] = []
+    for path in paths:
+        files = sorted(path.rglob("*.yaml")) if path.is_dir() else [path]
+        for file in files:
+            try:
+                load(file)
+                results.append((file, None))
+            except ContentError as exc:
+                results.append((file, exc))
+            except OSError as exc:
+                results.append((file, ContentError(str(exc.strerror), where=Location(display_path(file)))))
+    return results

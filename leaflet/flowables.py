@@ -1,0 +1,301 @@
+"""Custom ReportLab flowables: warning boxes, the prescriber-notes box and write-in lines.
+
+Warning boxes differ by level in ways that survive a black-and-white printer: border weight and
+pattern, a drawn icon, a label word and a header band, with colour only as an extra.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reportlab.lib.colors import Color, HexColor, white
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Flowable, Paragraph
+
+
+@dataclass(frozen=True)
+class BoxLook:
+    """How one warning level is drawn."""
+
+    border: float  # border width, points
+    dash: tuple[float, ...] | None  # dash pattern, or None for solid
+    double: bool  # a second, inner border line
+    band: bool  # label printed reversed (light on dark) in a header band
+    icon: str  # "triangle-filled", "triangle", "circle-bang", "circle-i"
+
+
+LOOKS = {
+    "boxed": BoxLook(2.6, None, True, True, "triangle-filled"),
+    "serious": BoxLook(2.0, None, False, False, "triangle-filled"),
+    "caution": BoxLook(1.2, (4, 2.5), False, False, "triangle"),
+    "information": BoxLook(0.8, None, False, False, "circle-i"),
+}
+
+
+def draw_icon(canv: Canvas, kind: str, x: float, y: float, size: float, color: Color, font: str) -> None:
+    """Draw an icon with its lower-left corner at (x, y)."""
+    canv.saveState()
+    canv.setStrokeColor(color)
+    canv.setFillColor(color)
+    canv.setLineJoin(1)
+    if kind.startswith("triangle"):
+        lw = size * 0.09
+        canv.setLineWidth(lw)
+        p = canv.beginPath()
+        p.moveTo(x + lw, y + lw)
+        p.lineTo(x + size - lw, y + lw)
+        p.lineTo(x + size / 2, y + size * 0.92)
+        p.close()
+        filled = kind == "triangle-filled"
+        canv.drawPath(p, stroke=1, fill=1 if filled else 0)
+        canv.setFillColor(white if filled else color)
+        canv.setFont(font, size * 0.62)
+        canv.drawCentredString(x + size / 2, y + size * 0.16, "!")
+    else:
+        lw = size * 0.08
+        canv.setLineWidth(lw)
+        canv.circle(x + size / 2, y + size / 2, size / 2 - lw, stroke=1, fill=0)
+        canv.setFont(font, size * 0.62)
+        canv.drawCentredString(x + size / 2, y + size * 0.27, "i" if kind == "circle-i" else "!")
+    canv.restoreState()
+
+
+def _stack_height(canv: Canvas, flowables: list[Flowable], width: float) -> float:
+    total = 0.0
+    for i, f in enumerate(flowables):
+        _, h = f.wrapOn(canv, width, 1e6)
+        total += h + (f.getSpaceBefore() if i else 0) + (f.getSpaceAfter() if i < len(flowables) - 1 else 0)
+    return total
+
+
+def _draw_stack(canv: Canvas, flowables: list[Flowable], x: float, top: float, width: float) -> None:
+    y = top
+    for i, f in enumerate(flowables):
+        if i:
+            y -= f.getSpaceBefore()
+        _, h = f.wrapOn(canv, width, 1e6)
+        y -= h
+        f.drawOn(canv, x, y)
+        y -= f.getSpaceAfter()
+
+
+class WarningBox(Flowable):
+    """A bordered box with an icon, a label word, a title and content; split only if taller than a page."""
+
+    def __init__(self, level: str, label: Paragraph, title: Paragraph | None, content: list[Flowable], *,
+                 color: str, tint: str, icon_font: str, padding: float, icon_size: float, gap: float,
+                 frame_height: float, continued: bool = False):
+        super().__init__()
+        self.level = level
+        self.look = LOOKS[level]
+        self.label, self.title, self.content = label, title, content
+        self.color, self.tint = HexColor(color), HexColor(tint)
+        self.icon_font, self.padding, self.icon_size, self.gap = icon_font, padding, icon_size, gap
+        self.frame_height = frame_height
+        self.continued = continued
+        self.spaceBefore = self.spaceAfter = gap
+
+    # geometry ---------------------------------------------------------------------------------
+    def _inset(self) -> float:
+        return self.look.border + (self.look.border + 1.5 if self.look.double else 0)
+
+    def _inner_width(self, aw: float) -> float:
+        return aw - 2 * (self._inset() + self.padding) - self.icon_size - self.padding
+
+    def _head(self, inner_w: float) -> list[Flowable]:
+        return [f for f in (self.label, self.title) if f is not None]
+
+    def _head_height(self, inner_w: float) -> float:
+        h = _stack_height(self.canv, self._head(inner_w), inner_w)
+        return max(h, self.icon_size) + (self.padding * 0.6 if self.look.band else 0)
+
+    def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        self.width = aw
+        inner_w = self._inner_width(aw)
+        body = _stack_height(self.canv, self.content, inner_w) if self.content else 0
+        self.height = (2 * (self._inset() + self.padding) + self._head_height(inner_w)
+                       + (self.padding * 0.7 + body if self.content else 0))
+        return aw, self.height
+
+    def split(self, aw: float, ah: float) -> list[Flowable]:
+        self.wrap(aw, ah)
+        if self.height <= self.frame_height or not self.content:
+            return []  # fits on a page: move it whole to the next one
+        inner_w = self._inner_width(aw)
+        room = ah - 2 * (self._inset() + self.padding) - self._head_height(inner_w) - self.padding * 0.7
+        taken: list[Flowable] = []
+        rest = list(self.content)
+        while rest and room > 0:
+            f = rest[0]
+            space = f.getSpaceBefore() if taken else 0
+            _, h = f.wrapOn(self.canv, inner_w, room - space)
+            if h + space <= room:
+                taken.append(rest.pop(0))
+                room -= h + space + f.getSpaceAfter()
+                continue
+            parts = f.splitOn(self.canv, inner_w, room - space)
+            if parts:
+                taken.append(parts[0])
+                rest = list(parts[1:]) + rest[1:]
+            break
+        if not taken or not rest:
+            return []
+        kw = dict(color=self.color.hexval().replace("0x", "#"), tint=self.tint.hexval().replace("0x", "#"),
+                  icon_font=self.icon_font, padding=self.padding, icon_size=self.icon_size, gap=self.gap,
+                  frame_height=self.frame_height)
+        first = WarningBox(self.level, self.label, self.title, taken, continued=self.continued, **kw)
+        second = WarningBox(self.level, self.label, self.title, rest, continued=True, **kw)
+        first.spaceAfter = 0
+        return [first, second]
+
+    # drawing ----------------------------------------------------------------------------------
+    def draw(self) -> None:
+        c = self.canv
+        look = self.look
+        w, h = self.width, self.height
+        inner_w = self._inner_width(w)
+        b = look.border
+        c.saveState()
+        c.setFillColor(self.tint)
+        c.setStrokeColor(self.color)
+        c.setLineWidth(b)
+        if look.dash:
+            c.setDash(*look.dash) if len(look.dash) > 1 else c.setDash(look.dash[0])
+        c.rect(b / 2, b / 2, w - b, h - b, stroke=1, fill=1)
+        c.setDash()
+        if look.double:
+            c.setLineWidth(0.8)
+            off = b + 1.5
+            c.rect(off, off, w - 2 * off, h - 2 * off, stroke=1, fill=0)
+        head_h = self._head_height(inner_w)
+        inset = self._inset()
+        top = h - inset - self.padding
+        if look.band:  # a solid band behind the label and icon, light-on-dark
+            band_h = head_h + self.padding * 0.4
+            c.setFillColor(self.color)
+            c.rect(inset, h - inset - band_h - self.padding * 0.6, w - 2 * inset, band_h + self.padding * 0.6,
+                   stroke=0, fill=1)
+        icon_color = white if look.band else self.color
+        icon_y = top - self.icon_size
+        draw_icon(c, look.icon if not look.band else "triangle", inset + self.padding, icon_y,
+                  self.icon_size, icon_color, self.icon_font)
+        text_x = inset + 2 * self.padding + self.icon_size
+        _draw_stack(c, self._head(inner_w), text_x, top, inner_w)
+        if self.content:
+            content_top = top - head_h - self.padding * 0.7
+            _draw_stack(c, self.content, text_x, content_top, inner_w)
+        c.restoreState()
+
+
+class RuledNotes(Flowable):
+    """The prescriber-notes box: a title, ruled lines, printed notes on the lines, an optional form field.
+
+    Notes that do not fit on the page continue in a second box on the next one; they are never cut.
+    """
+
+    def __init__(self, title: Paragraph, text: Paragraph | None, *, line_spacing: float, blank_lines: int,
+                 min_lines: int, rule_color: str, border_color: str, padding: float,
+                 fillable: bool, field_name: str, field_font_size: float, continued: bool = False):
+        super().__init__()
+        self.title, self.text = title, text
+        self.line_spacing, self.blank_lines, self.min_lines = line_spacing, blank_lines, min_lines
+        self.rule_color, self.border_color = HexColor(rule_color), HexColor(border_color)
+        self.padding, self.fillable, self.field_name = padding, fillable, field_name
+        self.field_font_size, self.continued = field_font_size, continued
+        self.spaceBefore = 8
+
+    def _text_lines(self, inner_w: float) -> int:
+        if self.text is None:
+            return 0
+        _, h = self.text.wrap(inner_w, 1e6)
+        return max(1, round(h / self.line_spacing))
+
+    def _lines(self, inner_w: float) -> int:
+        text_lines = self._text_lines(inner_w)
+        return max(self.min_lines, text_lines + self.blank_lines)
+
+    def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        self.width = aw
+        inner_w = aw - 2 * self.padding
+        _, th = self.title.wrap(inner_w, 1e6)
+        self._title_h = th
+        self.height = 2 * self.padding + th + self.padding * 0.5 + self._lines(inner_w) * self.line_spacing
+        return aw, self.height
+
+    def split(self, aw: float, ah: float) -> list[Flowable]:
+        self.wrap(aw, ah)
+        inner_w = aw - 2 * self.padding
+        fit_lines = int((ah - 2 * self.padding - self._title_h - self.padding * 0.5) // self.line_spacing)
+        if self.text is None or fit_lines < 2:
+            return []
+        parts = self.text.split(inner_w, fit_lines * self.line_spacing)
+        if len(parts) < 2:
+            return []
+        common = dict(line_spacing=self.line_spacing, rule_color=self.rule_color.hexval().replace("0x", "#"),
+                      border_color=self.border_color.hexval().replace("0x", "#"), padding=self.padding,
+                      field_name=self.field_name, field_font_size=self.field_font_size)
+        first = RuledNotes(self.title, parts[0], blank_lines=0, min_lines=0, fillable=False,
+                           continued=self.continued, **common)
+        rest = RuledNotes(self.title, parts[1], blank_lines=self.blank_lines, min_lines=0,
+                          fillable=self.fillable, continued=True, **common)
+        return [first, rest]
+
+    def draw(self) -> None:
+        c = self.canv
+        w, h = self.width, self.height
+        inner_w = w - 2 * self.padding
+        c.saveState()
+        c.setStrokeColor(self.border_color)
+        c.setLineWidth(1.2)
+        c.rect(0.6, 0.6, w - 1.2, h - 1.2, stroke=1, fill=0)
+        top = h - self.padding
+        self.title.drawOn(c, self.padding, top - self._title_h)
+        lines_top = top - self._title_h - self.padding * 0.5
+        n = self._lines(inner_w)
+        c.setStrokeColor(self.rule_color)
+        c.setLineWidth(0.5)
+        for i in range(1, n + 1):
+            y = lines_top - i * self.line_spacing + 0.25 * self.line_spacing
+            c.line(self.padding, y, w - self.padding, y)
+        text_lines = self._text_lines(inner_w)
+        if self.text is not None:
+            _, th = self.text.wrap(inner_w, 1e6)
+            # the paragraph's leading equals the line spacing, so each text line sits on a rule
+            self.text.drawOn(c, self.padding, lines_top - th)
+        if self.fillable and n > text_lines:
+            field_top = lines_top - text_lines * self.line_spacing
+            field_h = (n - text_lines) * self.line_spacing
+            x0, y0 = c.absolutePosition(self.padding, field_top - field_h)
+            x1, y1 = c.absolutePosition(self.padding + inner_w, field_top)
+            name, size = self.field_name, self.field_font_size
+
+            def add_field(canv) -> None:  # on the real page, so the field knows which page it is on
+                canv.acroForm.textfield(
+                    name=name, tooltip="Prescriber notes", x=x0, y=y0, width=x1 - x0, height=y1 - y0,
+                    fieldFlags="multiline", borderWidth=0, borderStyle="solid", fontSize=size,
+                    forceBorder=False, value="", fillColor=None, borderColor=None)
+            c.defer(add_field)
+        c.restoreState()
+
+
+class WriteIn(Flowable):
+    """Blank ruled lines to write on, for a panel field with no value."""
+
+    def __init__(self, lines: int, spacing: float, color: str):
+        super().__init__()
+        self.lines, self.spacing, self.color = lines, spacing, HexColor(color)
+
+    def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        self.width = aw
+        self.height = self.lines * self.spacing
+        return aw, self.height
+
+    def draw(self) -> None:
+        c = self.canv
+        c.saveState()
+        c.setStrokeColor(self.color)
+        c.setLineWidth(0.6)
+        for i in range(self.lines):
+            y = self.height - (i + 1) * self.spacing + 2
+            c.line(0, y, self.width, y)
+        c.restoreState()

@@ -1,0 +1,122 @@
+"""Fonts: the shipped families, registering them with ReportLab, and glyph coverage.
+
+Every font is a TrueType file that ReportLab embeds as a subset, so a PDF never depends on the
+reader's fonts. Families are registered once per process. A character that the chosen font cannot
+draw is an error that names the character and the font, never a blank box in print.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from reportlab.lib.fonts import addMapping
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFError, TTFont
+
+from .errors import GlyphError, Location, TemplateError
+from .resources import FONTS_DIR
+
+FACES = ("regular", "bold", "italic", "bold_italic")
+
+#: Families that ship with leaflet (see leaflet/fonts/README.md for sources and licences).
+SHIPPED: dict[str, dict[str, str]] = {
+    "Noto Sans": {
+        "regular": "NotoSans-Regular.ttf",
+        "bold": "NotoSans-Bold.ttf",
+        "italic": "NotoSans-Italic.ttf",
+        "bold_italic": "NotoSans-BoldItalic.ttf",
+    },
+}
+
+# Characters that never need a glyph: line breaks and formatting controls the layout consumes.
+_IGNORED = {"\n", "\r", "\t", "\u00ad", "\u200b", "\u200c", "\u200d", "\ufeff"}
+
+
+@dataclass(frozen=True, eq=False)  # identity: families are registered once
+class Family:
+    """A registered font family: ReportLab font names per face, and the characters all faces draw."""
+
+    name: str
+    faces: dict[str, str]  # face -> ReportLab font name
+    charset: frozenset[int]
+
+    @property
+    def regular(self) -> str:
+        return self.faces["regular"]
+
+    @property
+    def bold(self) -> str:
+        return self.faces["bold"]
+
+    def missing(self, text: str) -> list[str]:
+        """Characters of ``text`` that this family cannot draw, in order of first appearance."""
+        out: list[str] = []
+        for ch in dict.fromkeys(text):
+            if ch not in _IGNORED and ord(ch) not in self.charset:
+                out.append(ch)
+        return out
+
+
+def family(name: str, files: dict[str, Path] | None = None) -> Family:
+    """Register (once) and return a family: a shipped one by name, or one from ``files``."""
+    if files is None:
+        if name not in SHIPPED:
+            raise TemplateError(f"unknown font family '{name}'",
+                                hint="shipped families: " + ", ".join(SHIPPED)
+                                + "; or give the font files in the theme's 'font_files'")
+        files = {face: FONTS_DIR / file for face, file in SHIPPED[name].items()}
+    return _register(name, tuple(sorted((face, str(path)) for face, path in files.items())))
+
+
+@lru_cache(maxsize=None)
+def _register(name: str, files: tuple[tuple[str, str], ...]) -> Family:
+    paths = dict(files)
+    if "regular" not in paths:
+        raise TemplateError(f"font family '{name}' has no regular face")
+    for face in FACES:  # a missing face falls back to the nearest one
+        paths.setdefault(face, paths.get("bold" if face == "bold_italic" else "regular"))
+    faces: dict[str, str] = {}
+    charset: frozenset[int] | None = None
+    for face in FACES:
+        path = Path(paths[face])
+        digest = hashlib.sha1(str(path).encode()).hexdigest()[:8]
+        font_name = f"{path.stem}-{digest}"
+        if font_name not in pdfmetrics.getRegisteredFontNames():
+            try:
+                pdfmetrics.registerFont(TTFont(font_name, str(path)))
+            except (TTFError, OSError) as exc:
+                raise TemplateError(f"cannot use font file: {exc}", where=Location(str(path)),
+                                    hint="use a TrueType (.ttf) font with glyph outlines") from None
+        faces[face] = font_name
+        cmap = frozenset(pdfmetrics.getFont(font_name).face.charToGlyph)
+        charset = cmap if charset is None else charset & cmap
+    addMapping(faces["regular"], 0, 0, faces["regular"])
+    addMapping(faces["regular"], 1, 0, faces["bold"])
+    addMapping(faces["regular"], 0, 1, faces["italic"])
+    addMapping(faces["regular"], 1, 1, faces["bold_italic"])
+    addMapping(faces["bold"], 0, 0, faces["regular"])  # <b> inside bold text stays bold
+    addMapping(faces["bold"], 1, 0, faces["bold"])
+    addMapping(faces["bold"], 0, 1, faces["bold_italic"])
+    addMapping(faces["bold"], 1, 1, faces["bold_italic"])
+    return Family(name, faces, charset or frozenset())
+
+
+def describe(ch: str) -> str:
+    """``'\\u2603'`` -> ``"'☃' (U+2603 SNOWMAN)"``."""
+    return f"'{ch}' (U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed character')})"
+
+
+def require_glyphs(text: str, fam: Family, where: Location | None = None, what: str = "the text") -> None:
+    """Raise :class:`GlyphError` if ``fam`` cannot draw every character of ``text``."""
+    missing = fam.missing(text)
+    if missing:
+        shown = ", ".join(describe(ch) for ch in missing[:5])
+        raise GlyphError(
+            f"the font '{fam.name}' cannot draw {shown}, found in {what}",
+            where=where,
+            hint="replace the character, or use a template whose fonts cover it",
+        )

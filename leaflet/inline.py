@@ -1,0 +1,47 @@
+"""The content authors' inline emphasis: ``**bold**`` and ``*italic*``, and nothing else.
+
+Everything that is not one of those two markers is text: ``<``, ``>`` and ``&`` are escaped here, so
+a tag typed into content is printed, never interpreted. ``\\*`` is a literal asterisk.
+"""
+
+from __future__ import annotations
+
+import re
+from xml.sax.saxutils import escape
+
+_STAR = "\x00"  # placeholder for an escaped asterisk while parsing
+
+
+def to_markup(text: str) -> str:
+    """Text with emphasis markers -> escaped leaflet markup with ``<b>`` and ``<i>``.
+
+    Unmatched markers are kept as literal asterisks.
+    """
+    text = text.replace("\\*", _STAR)
+    out: list[str] = []
+    pos = 0
+    for match in re.finditer(r"\*\*(?=\S)(.+?)(?<=\S)\*\*", text):
+        out.append(_italic(text[pos:match.start()]))
+        out.append("<b>" + _italic(match.group(1)) + "</b>")
+        pos = match.end()
+    out.append(_italic(text[pos:]))
+    return "".join(out).replace(_STAR, "*")
+
+
+def _italic(segment: str) -> str:
+    out: list[str] = []
+    pos = 0
+    for match in re.finditer(r"(?<!\*)\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?!\*)", segment):
+        out.append(escape(segment[pos:match.start()]))
+        out.append("<i>" + escape(match.group(1)) + "</i>")
+        pos = match.end()
+    out.append(escape(segment[pos:]))
+    return "".join(out)
+
+
+def plain(text: str) -> str:
+    """Text with the emphasis markers removed (for outlines, metadata and readability checks)."""
+    text = text.replace("\\*", _STAR)
+    text = re.sub(r"\*\*(?=\S)(.+?)(?<=\S)\*\*", r"\1", text)
+    text = re.sub(r"(?<!\*)\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?!\*)", r"\1", text)
+    return text.replace(_STAR, "*")

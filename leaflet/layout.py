@@ -1,0 +1,286 @@
+"""Stage 4: leaflet markup -> ReportLab flowables, styled by the template's theme.
+
+The medicine's body is laid out from its own markup; the per-patient parts (panel, notes) come from a
+second markup document and are dropped into the body's ``<slot>`` places. Keeping the two apart lets
+a caller lay the body out once and reuse it for every patient.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from functools import lru_cache
+from xml.sax.saxutils import escape
+
+from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.platypus.flowables import BalancedColumns
+from reportlab.platypus import (CondPageBreak, Flowable, HRFlowable, KeepTogether, PageBreak,
+                                Paragraph, Spacer, Table, TableStyle)
+
+from .errors import GlyphError, TemplateError
+from .flowables import RuledNotes, WarningBox, WriteIn
+from .fonts import Family, describe
+from .markup import number
+from .templating import Template
+from .theme import Style
+
+_ALIGN = {"left": TA_LEFT, "right": TA_RIGHT, "center": TA_CENTER, "justify": TA_JUSTIFY}
+TINTS = {"boxed": "tint_boxed", "serious": "tint_serious", "caution": "tint_caution",
+         "information": "tint_information"}
+
+
+@dataclass
+class Body:
+    """The laid-out medicine body: flowables with slot markers, plus page furniture."""
+
+    flowables: list[Flowable | str]  # a str is a slot name, filled per patient
+    meta: dict[str, str]
+    footer: dict[str, str]  # left/center/right -> paragraph markup with {page} and {pages}
+    header: dict[str, str]
+    outline: list[tuple[int, str]] = field(default_factory=list)  # (level, title), in order
+
+
+@dataclass
+class Options:
+    fillable: bool = False
+    frame_height: float = 700.0  # the body frame's height, so boxes know when they must split
+
+
+@lru_cache(maxsize=16)
+def paragraph_styles(template: Template) -> dict[str, ParagraphStyle]:
+    """ReportLab paragraph styles for every style the theme defines."""
+    theme = template.theme
+    out: dict[str, ParagraphStyle] = {}
+    for name, st in theme.styles.items():
+        fam = template.heading_font if st.font == "heading" else template.body_font
+        face = "bold_italic" if st.bold and st.italic else "bold" if st.bold else "italic" if st.italic else "regular"
+        out[name] = ParagraphStyle(
+            name, fontName=fam.faces[face], fontSize=st.size, leading=st.line_height,
+            textColor=theme.color(st.color), alignment=_ALIGN[st.align], spaceBefore=st.space_before,
+            spaceAfter=st.space_after, leftIndent=st.indent, bulletIndent=max(0.0, st.indent - st.size * 0.9),
+            bulletFontName=fam.regular, bulletFontSize=st.size, allowWidows=0, allowOrphans=0,
+            splitLongWords=1, hyphenationLang="", embeddedHyphenation=0,
+        )
+    return out
+
+
+class _Builder:
+    def __init__(self, template: Template, options: Options, source: str):
+        self.t = template
+        self.theme = template.theme
+        self.styles = paragraph_styles(template)
+        self.options = options
+        self.source = source
+        self.outline: list[tuple[int, str]] = []
+
+    # text -------------------------------------------------------------------------------------
+    def inline(self, el: ET.Element, keep_lines: bool = False) -> str:
+        """An element's text and inline children as ReportLab paragraph markup (all text escaped)."""
+        def text(s: str | None) -> str:
+            if not s:
+                return ""
+            s = escape(s)
+            return s.replace("\n", "<br/>") if keep_lines else s
+        parts = [text(el.text if not keep_lines else (el.text or "").strip("\n"))]
+        for child in el:
+            if child.tag == "br":
+                parts.append("<br/>")
+            else:
+                parts.append(f"<{child.tag}>{self.inline(child, keep_lines)}</{child.tag}>")
+            parts.append(text(child.tail))
+        return "".join(parts)
+
+    def family_of(self, style: str) -> Family:
+        st: Style = self.theme.styles[style]
+        return self.t.heading_font if st.font == "heading" else self.t.body_font
+
+    def para(self, markup: str, style: str, plain: str | None = None, **kw) -> Paragraph:
+        if style not in self.styles:
+            raise TemplateError(f"style '{style}' is not defined in the theme", hint="add it under styles:")
+        fam = self.family_of(style)
+        check = plain if plain is not None else markup
+        missing = fam.missing(check)
+        if missing:
+            snippet = " ".join(check.split())[:60]
+            raise GlyphError(f"{describe(missing[0])} cannot be drawn with the font '{fam.name}' "
+                             f"(in '{snippet}')", hint="replace the character, or use a template whose "
+                             "fonts cover it")
+        return Paragraph(markup, self.styles[style], **kw)
+
+    def text_para(self, el: ET.Element, style: str, keep_lines: bool = False, **kw) -> Paragraph:
+        return self.para(self.inline(el, keep_lines), style, plain="".join(el.itertext()), **kw)
+
+    # blocks -----------------------------------------------------------------------------------
+    def blocks(self, parent: ET.Element) -> list[Flowable | str]:
+        out: list[Flowable | str] = []
+        for el in parent:
+            out.extend(self.block(el))
+        return out
+
+    def block(self, el: ET.Element) -> list[Flowable | str]:
+        tag = el.tag
+        if tag == "p":
+            return [self.text_para(el, el.get("style", "body"))]
+        if tag in ("h1", "h2", "h3"):
+            p = self.text_para(el, el.get("style", tag))
+            p.keepWithNext = 1
+            if tag != "h3" and el.get("outline", "yes") != "no":
+                level = 0 if tag == "h1" else 1
+                title = " ".join("".join(el.itertext()).split())
+                p._leaflet_outline = (level, title, el.get("id") or f"h{len(self.outline)}")
+                self.outline.append((level, title))
+            return [CondPageBreak(self.styles[el.get("style", tag)].leading * 4), p] if tag == "h1" else [p]
+        if tag == "ul":
+            style = el.get("style", "bullet")
+            items = [self.text_para(li, style, bulletText=self.theme.bullet) for li in el]
+            columns = int(number(el, "columns", 1, 1, 3, self.source))
+            if columns > 1 and len(items) >= 2 * columns:
+                return [BalancedColumns(items, nCols=columns, leftPadding=0, rightPadding=8,
+                                        spaceAfter=self.styles[style].spaceAfter * 2)]
+            return items
+        if tag == "box":
+            return [self.box(el)]
+        if tag == "keep":
+            inner = [f for f in self.blocks(el) if not isinstance(f, str)]
+            return [KeepTogether(inner)]
+        if tag == "spacer":
+            return [Spacer(1, number(el, "height", 6, 0, 200, self.source))]
+        if tag == "page-break":
+            return [PageBreak()]
+        if tag == "rule":
+            return [HRFlowable(width="100%", thickness=number(el, "width", 0.8, 0.1, 6, self.source),
+                               color=self.theme.color(el.get("color", "muted")), spaceBefore=4, spaceAfter=4)]
+        if tag == "slot":
+            return [el.get("name", "")]
+        if tag == "panel":
+            return [self.panel(el)]
+        if tag == "notes":
+            return [self.notes(el)]
+        raise TemplateError(f"<{tag}> cannot be used here", hint="see templates/README.md")
+
+    def box(self, el: ET.Element) -> WarningBox:
+        level = el.get("level", "information")
+        theme = self.theme
+        label = self.para(escape(el.get("label", level.upper())), "box_label")
+        title = self.para(escape(el.get("title")), "box_title") if el.get("title") else None
+        content = [f for f in _flatten(self.blocks(el)) if not isinstance(f, str)]
+        if level == "boxed":  # the band behind the label is dark: print the label light
+            label = Paragraph(label.text, ParagraphStyle("box_label_reversed", parent=label.style,
+                                                         textColor="#ffffff"))
+            if title is not None:
+                title = Paragraph(title.text, ParagraphStyle("box_title_reversed", parent=title.style,
+                                                             textColor="#ffffff"))
+        return WarningBox(
+            level, label, title, content, color=theme.color(level), tint=theme.color(TINTS[level]),
+            icon_font=self.t.body_font.bold, padding=theme.boxes.padding, icon_size=theme.boxes.icon_size,
+            gap=theme.boxes.gap, frame_height=self.options.frame_height)
+
+    def panel(self, el: ET.Element) -> Flowable:
+        theme = self.theme
+        label_style = self.styles["panel_label"]
+        rows: list[list[Flowable]] = []
+        if el.get("title"):
+            rows.append([self.para(escape(el.get("title")), "h3"), ""])
+        for field_el in el.findall("field"):
+            label = self.para(escape(field_el.get("label", "")), "panel_label")
+            value_text = "".join(field_el.itertext()).strip()
+            if value_text:
+                value: Flowable = self.text_para(field_el, "panel_value", keep_lines=True)
+            else:
+                lines = int(number(field_el, "lines", 1, 1, 10, self.source))
+                value = WriteIn(lines, label_style.leading * 1.6, theme.color("muted"))
+            rows.append([label, value])
+        width_label = 0.3
+        table = Table(rows, colWidths=[f"{width_label * 100:.0f}%", f"{(1 - width_label) * 100:.0f}%"],
+                      hAlign="LEFT")
+        commands = [
+            ("BOX", (0, 0), (-1, -1), 1.2, theme.color("text")),
+            ("LINEBELOW", (0, 0), (-1, -2), 0.4, theme.color("muted")),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 6), ("RIGHTPADDING", (0, 0), (-1, -1), 6),
+            ("TOPPADDING", (0, 0), (-1, -1), 4), ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+        ]
+        if el.get("title"):
+            commands += [("SPAN", (0, 0), (-1, 0)), ("BACKGROUND", (0, 0), (-1, 0), theme.color("panel")),
+                         ("LINEBELOW", (0, 0), (-1, 0), 1.2, theme.color("text"))]
+        table.setStyle(TableStyle(commands))
+        table.spaceBefore = 4
+        table.spaceAfter = 10
+        return KeepTogether([table])
+
+    def notes(self, el: ET.Element) -> RuledNotes:
+        theme = self.theme
+        spacing = theme.notes.line_spacing
+        title_markup = escape(el.get("title", "Notes"))
+        if el.get("hint"):
+            title_markup += f' <font size="{theme.styles["small"].size}">{escape(el.get("hint"))}</font>'
+        title = self.para(title_markup, "h3", plain=el.get("title", "") + el.get("hint", ""))
+        text_plain = "".join(el.itertext()).strip()
+        text = None
+        if text_plain:
+            style = ParagraphStyle("notes_ruled", parent=self.styles["notes"], leading=spacing,
+                                   spaceBefore=0, spaceAfter=0)
+            fam = self.family_of("notes")
+            missing = fam.missing(text_plain)
+            if missing:
+                raise GlyphError(f"the notes contain {describe(missing[0])}, which the font "
+                                 f"'{fam.name}' cannot draw", hint="replace the character")
+            text = Paragraph(self.inline(el, keep_lines=True).strip(), style)
+        lines = int(number(el, "lines", theme.notes.lines, 2, 40, self.source))
+        return RuledNotes(title, text, line_spacing=spacing, blank_lines=theme.notes.extra_lines,
+                          min_lines=lines, rule_color=theme.color("rule"), border_color=theme.color("text"),
+                          padding=theme.boxes.padding, fillable=self.options.fillable,
+                          field_name="prescriber_notes", field_font_size=theme.styles["notes"].size)
+
+
+def _flatten(flowables: list[Flowable | str]) -> list[Flowable | str]:
+    """Unwrap keep-together groups and columns: a box keeps its content together, in one column."""
+    out: list[Flowable | str] = []
+    for f in flowables:
+        if isinstance(f, (KeepTogether, BalancedColumns)):
+            out.extend(_flatten(list(f._content)))
+        else:
+            out.append(f)
+    return out
+
+
+def _parts(el: ET.Element | None, builder: _Builder) -> dict[str, str]:
+    if el is None:
+        return {}
+    return {child.tag: builder.inline(child) for child in el if child.tag in ("left", "center", "right")}
+
+
+def layout_body(tree: ET.Element, template: Template, options: Options, source: str) -> Body:
+    """Lay out the medicine's body markup (``<leaflet>``)."""
+    builder = _Builder(template, options, source)
+    flowables: list[Flowable | str] = []
+    for el in tree:
+        if el.tag in ("meta", "footer", "header"):
+            continue
+        flowables.extend(builder.block(el))
+    meta_el = tree.find("meta")
+    meta = dict(meta_el.attrib) if meta_el is not None else {}
+    return Body(flowables, meta, _parts(tree.find("footer"), builder), _parts(tree.find("header"), builder),
+                builder.outline)
+
+
+def layout_patient(tree: ET.Element, template: Template, options: Options, source: str) -> dict[str, list[Flowable]]:
+    """Lay out the per-patient markup (``<patient>``): slot name -> flowables."""
+    builder = _Builder(template, options, source)
+    fills: dict[str, list[Flowable]] = {}
+    for fill in tree.findall("fill"):
+        fills.setdefault(fill.get("slot", ""), []).extend(
+            f for f in builder.blocks(fill) if not isinstance(f, str))
+    return fills
+
+
+def assemble(body: Body, fills: dict[str, list[Flowable]]) -> list[Flowable]:
+    """The body's flowables with each slot replaced by what the patient part put in it."""
+    out: list[Flowable] = []
+    for item in body.flowables:
+        if isinstance(item, str):
+            out.extend(fills.get(item, []))
+        else:
+            out.append(item)
+    return out

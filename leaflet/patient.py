@@ -1,0 +1,90 @@
+"""What changes per patient and per pharmacy: the prescription panel, notes and branding.
+
+A patient file and a pharmacy (branding) file are small YAML files, loaded as safely as content.
+Any field may be left out: the leaflet then prints blank write-in lines for it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from .content import validate
+from .errors import ContentError, Location, display_path
+from .yamlsafe import load_yaml_file
+
+#: Notes longer than this are refused: a leaflet is not the place for a letter.
+MAX_NOTES = 6000
+
+Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+Notes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_NOTES)]
+
+
+class Patient(BaseModel):
+    """The patient and prescription panel, and the prescriber's notes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Line | None = None
+    prescriber: Line | None = None
+    pharmacy: Line | None = None  # defaults to the branding file's name
+    date_dispensed: dt.date | None = None
+    directions: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
+    notes: Notes | None = None
+
+
+class Pharmacy(BaseModel):
+    """Pharmacy branding for the page header."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Line
+    address: list[Line] | Line = Field(default_factory=list)
+    phone: Line | None = None
+    logo: Line | None = None  # a PNG or JPEG file, relative to the branding file
+
+    @property
+    def address_lines(self) -> list[str]:
+        return [self.address] if isinstance(self.address, str) else list(self.address)
+
+
+MAX_LOGO_BYTES = 2 * 1024 * 1024
+
+
+def load_patient(path: Path) -> Patient:
+    return validate(Patient, load_yaml_file(path, what="patient file"))
+
+
+def load_pharmacy(path: Path) -> tuple[Pharmacy, bytes | None]:
+    """The branding and the logo's bytes (checked to be a PNG or JPEG image)."""
+    source = load_yaml_file(path, what="pharmacy file")
+    pharmacy = validate(Pharmacy, source)
+    logo = None
+    if pharmacy.logo:
+        logo_path = (path.parent / pharmacy.logo)
+        where = source.locate(("logo",))
+        if logo_path.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+            raise ContentError("the logo must be a .png or .jpg file", where=where)
+        try:
+            if logo_path.stat().st_size > MAX_LOGO_BYTES:
+                raise ContentError("the logo file is larger than 2 MiB", where=where,
+                                   hint="use a smaller image; 600 pixels wide is plenty for print")
+            logo = logo_path.read_bytes()
+        except OSError as exc:
+            raise ContentError(f"cannot read the logo {display_path(logo_path)}: {exc.strerror}",
+                               where=where) from None
+        if not (logo.startswith(b"\x89PNG\r\n\x1a\n") or logo.startswith(b"\xff\xd8")):
+            raise ContentError("the logo is not a PNG or JPEG image", where=where)
+    return pharmacy, logo
+
+
+def check_notes(notes: str, where: Location | None = None) -> str:
+    """Notes from the command line get the same limit as notes in a patient file."""
+    notes = notes.strip()
+    if len(notes) > MAX_NOTES:
+        raise ContentError(f"the notes are {len(notes)} characters long; at most {MAX_NOTES} fit a leaflet",
+                           where=where, hint="shorten the notes, or attach a separate letter")
+    return notes

@@ -1,0 +1,218 @@
+"""Stage 5: flowables -> PDF bytes.
+
+Pages get their header (the pharmacy), footer ("Page N of M", revision date), an outline entry for
+every section and the document's metadata. The output is deterministic: ReportLab's invariant mode,
+and the leaflet's revision date as the creation date, so the same inputs give the same bytes.
+
+"Page N of M" needs M before any page is finished. Pages are therefore kept until the end of the
+build and drawn out then (the usual ReportLab "numbered canvas"); bookmarks and form fields, which
+must refer to their real page, are deferred with them.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import io
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from reportlab.lib.pagesizes import A4, LETTER
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Paragraph
+from reportlab.lib.styles import ParagraphStyle
+
+from .templating import Template
+
+PAPER = {"a4": A4, "letter": LETTER}
+
+
+@dataclass
+class Branding:
+    """What the page header shows about the pharmacy."""
+
+    name: str = ""
+    lines: list[str] = field(default_factory=list)  # address and phone, already escaped markup
+    logo: bytes | None = None
+
+
+@dataclass
+class PageFurniture:
+    footer: dict[str, str]
+    header: dict[str, str]
+    branding: Branding | None
+    meta: dict[str, str]
+    language: str
+    created: dt.date
+
+    @property
+    def has_header(self) -> bool:
+        return bool(self.header) or self.branding is not None
+
+
+class _Canvas(Canvas):
+    """Keeps pages until the end so each can say "of M"; replays deferred bookmarks and fields."""
+
+    decorate: Callable[["_Canvas", int, int], None]
+    created: dt.date | None = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pages: list[dict] = []
+        self._deferred: list[Callable[[Canvas], None]] = []
+        if self.created is not None:  # the creation date is the leaflet's revision date
+            stamp = self._doc._timeStamp
+            stamp.t = calendar.timegm(self.created.timetuple())
+            stamp.lt = time.gmtime(stamp.t)
+            stamp.YMDhms = tuple(stamp.lt)[:6]
+
+    def defer(self, action: Callable[[Canvas], None]) -> None:
+        """Run ``action`` on the real page when it is written (for things that refer to the page)."""
+        self._deferred.append(action)
+
+    def bookmarkPage(self, key, **kw):  # noqa: N802 - ReportLab's name
+        self._deferred.append(lambda c: Canvas.bookmarkPage(c, key, **kw))
+
+    def showPage(self):  # noqa: N802
+        self._pages.append(dict(self.__dict__))
+        self._deferred = []
+        self._startPage()
+
+    def save(self):
+        total = len(self._pages)
+        for number, state in enumerate(self._pages, start=1):
+            self.__dict__.update(state)
+            self.decorate(self, number, total)
+            for action in state["_deferred"]:
+                action(self)
+            Canvas.showPage(self)
+        Canvas.save(self)
+
+
+class _Doc(BaseDocTemplate):
+    def afterFlowable(self, flowable: Flowable) -> None:  # noqa: N802
+        info = getattr(flowable, "_leaflet_outline", None)
+        if info:
+            level, title, key = info
+            key = f"{key}-{self.page}-{id(flowable)}" if key in self._keys else key
+            self._keys.add(key)
+            self.canv.bookmarkPage(key, fit="XYZ", top=None)
+            self.canv.addOutlineEntry(title, key, level=level, closed=False)
+
+
+def header_height(template: Template, has_header: bool) -> float:
+    """The header band's height in points: none when there is nothing to put in it."""
+    return template.theme.header_height_mm * mm if has_header else 0.0
+
+
+def frame_height(template: Template, paper: str, has_header: bool) -> float:
+    """Height of the body frame for ``paper``: the tallest thing that can sit on one page."""
+    theme = template.theme
+    _, height = PAPER[paper]
+    return (height - (theme.margins_mm.top + theme.margins_mm.bottom) * mm
+            - header_height(template, has_header) - theme.footer_height_mm * mm)
+
+
+def render(flowables: list[Flowable], template: Template, paper: str, furniture: PageFurniture) -> bytes:
+    """Lay the flowables out on pages and return the PDF bytes."""
+    theme = template.theme
+    pagesize = PAPER[paper]
+    width, height = pagesize
+    m = theme.margins_mm
+    has_header = furniture.has_header
+    header_h = header_height(template, has_header)
+    footer_h = theme.footer_height_mm * mm
+    frame = Frame(m.left * mm, m.bottom * mm + footer_h, width - (m.left + m.right) * mm,
+                  frame_height(template, paper, has_header), leftPadding=0, rightPadding=0, topPadding=0,
+                  bottomPadding=0, id="body")
+    styles = {name: ParagraphStyle(f"furniture-{name}", fontName=template.body_font.regular,
+                                   fontSize=theme.styles[name].size, leading=theme.styles[name].line_height,
+                                   textColor=theme.color(theme.styles[name].color))
+              for name in ("header", "footer")}
+
+    def decorate(canv: Canvas, page: int, pages: int) -> None:
+        _decorate(canv, page, pages, template, furniture, styles, pagesize, header_h, footer_h)
+
+    buffer = io.BytesIO()
+    meta = furniture.meta
+    doc = _Doc(buffer, pagesize=pagesize, leftMargin=m.left * mm, rightMargin=m.right * mm,
+               topMargin=m.top * mm, bottomMargin=m.bottom * mm, title=meta.get("title", ""),
+               author=meta.get("author", ""), subject=meta.get("subject", ""),
+               keywords=meta.get("keywords", ""), creator=meta.get("creator", "leaflet"),
+               producer="leaflet (ReportLab)", invariant=1, pageCompression=1,
+               lang=furniture.language, displayDocTitle=1, initialFontName=template.body_font.regular,
+               initialFontSize=theme.styles["body"].size)
+    doc._keys = set()
+    doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
+    canvas_class = type("LeafletCanvas", (_Canvas,), {"decorate": staticmethod(decorate),
+                                                      "created": furniture.created})
+    doc.build(flowables, canvasmaker=canvas_class)
+    return buffer.getvalue()
+
+
+def _fill(markup: str, page: int, pages: int) -> str:
+    return markup.replace("{page}", str(page)).replace("{pages}", str(pages))
+
+
+def _decorate(canv: Canvas, page: int, pages: int, template: Template, furniture: PageFurniture,
+              styles: dict[str, ParagraphStyle], pagesize, header_h: float, footer_h: float) -> None:
+    theme = template.theme
+    width, height = pagesize
+    m = theme.margins_mm
+    left, right = m.left * mm, width - m.right * mm
+    usable = right - left
+    canv.saveState()
+    # footer: a thin rule, then up to three parts
+    y_rule = m.bottom * mm + footer_h - 3
+    canv.setStrokeColor(theme.color("rule"))
+    canv.setLineWidth(0.6)
+    canv.line(left, y_rule, right, y_rule)
+    # the right part (usually "Page N of M") gets the room it needs; the left part wraps in the rest
+    right_w = 0.0
+    for part, align in (("right", 2), ("center", 1), ("left", 0)):
+        markup = furniture.footer.get(part)
+        if not markup:
+            continue
+        style = ParagraphStyle(f"footer-{part}", parent=styles["footer"], alignment=align)
+        p = Paragraph(_fill(markup, page, pages), style)
+        avail = usable - right_w - 12 if part == "left" and right_w else usable
+        _, h = p.wrap(avail, footer_h)
+        if part == "right":
+            right_w = max(p.getActualLineWidths0() or [0])
+        p.drawOn(canv, left, y_rule - 2 - h)
+    # header: the pharmacy, when there is one
+    branding = furniture.branding
+    top = height - m.top * mm
+    if branding and (branding.name or branding.lines or branding.logo) and header_h > 0:
+        x = left
+        if branding.logo:
+            img = ImageReader(io.BytesIO(branding.logo))
+            iw, ih = img.getSize()
+            logo_h = header_h - 6
+            logo_w = min(iw * logo_h / ih, usable * 0.3)
+            logo_h = min(logo_h, ih * logo_w / iw)
+            canv.drawImage(img, x, top - logo_h, logo_w, logo_h, mask="auto")
+            x += logo_w + 8
+        name_style = ParagraphStyle("header-name", parent=styles["header"], fontName=template.body_font.bold)
+        name = Paragraph(branding.name, name_style)
+        _, nh = name.wrap(right - x, header_h)
+        name.drawOn(canv, x, top - nh)
+        if branding.lines:
+            info = Paragraph("<br/>".join(branding.lines), ParagraphStyle("header-info", parent=styles["header"],
+                                                                         alignment=2))
+            iw_, ih_ = info.wrap(usable * 0.5, header_h)
+            info.drawOn(canv, right - usable * 0.5, top - ih_)
+        canv.setStrokeColor(theme.color("rule"))
+        canv.setLineWidth(0.6)
+        canv.line(left, top - header_h + 3, right, top - header_h + 3)
+    for part, align in (("left", 0), ("center", 1), ("right", 2)):
+        markup = furniture.header.get(part)
+        if markup and not branding:
+            style = ParagraphStyle(f"header-{part}", parent=styles["header"], alignment=align)
+            p = Paragraph(_fill(markup, page, pages), style)
+            _, h = p.wrap(usable, header_h)
+            p.drawOn(canv, left, top - h)
+    canv.restoreState()

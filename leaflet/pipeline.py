@@ -1,0 +1,146 @@
+"""The whole pipeline in one place: content -> model -> template -> layout -> PDF bytes -> file.
+
+:func:`build_pdf` is the Python API; the command line is a thin layer over it. The medicine's body
+(markup parsed from the template) is cached per content file and template, so building many
+leaflets for many patients repeats only the per-patient work and the page layout.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from . import content, layout, markup, pdf, templating
+from .errors import LeafletError, display_path
+from .fonts import require_glyphs
+from .output import write_atomic
+from .patient import Patient, check_notes, load_patient, load_pharmacy
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """Everything that decides one leaflet's bytes."""
+
+    medicine: str
+    language: str = "en"
+    template: str = "standard"
+    paper: str = "a4"
+    patient: Patient = field(default_factory=Patient)
+    pharmacy_file: Path | None = None
+    fillable: bool = False
+    content_dirs: tuple[Path, ...] = ()
+
+
+def build_pdf(medicine: str, *, language: str = "en", template: str = "standard", paper: str = "a4",
+              patient: Patient | dict | Path | None = None, notes: str | None = None,
+              pharmacy: Path | None = None, fillable: bool = False,
+              content_dirs: list[Path] | None = None) -> bytes:
+    """Build one leaflet and return the PDF bytes.
+
+    ``patient`` is a :class:`~leaflet.patient.Patient`, a dict of its fields, or a patient file.
+    ``notes`` (prescriber notes) replaces any notes in the patient data. Raises
+    :class:`~leaflet.errors.LeafletError` for anything the caller can fix.
+    """
+    if isinstance(patient, Path):
+        patient = load_patient(patient)
+    elif isinstance(patient, dict):
+        patient = Patient.model_validate(patient)
+    patient = patient or Patient()
+    if notes is not None:
+        patient = patient.model_copy(update={"notes": check_notes(notes)})
+    if paper not in pdf.PAPER:
+        raise LeafletError(f"unknown paper size '{paper}'", hint="use one of: " + ", ".join(pdf.PAPER))
+    return render(BuildRequest(medicine, language, template, paper, patient, pharmacy, fillable,
+                               tuple(content_dirs or ())))
+
+
+def render(req: BuildRequest) -> bytes:
+    """Run the stages for one request."""
+    roots = content.content_roots(list(req.content_dirs))
+    source = content.load(content.locate(req.medicine, req.language, roots))     # 1-2: YAML -> model
+    tpl = templating.load_template(req.template)                                   # 3: template
+    body_tree = _body_markup(source, tpl)                                          # 3: markup (cached)
+    branding, pharmacy_data = _branding(req.pharmacy_file)
+    has_header = branding is not None or body_tree.find("header") is not None
+    options = layout.Options(req.fillable, pdf.frame_height(tpl, req.paper, has_header))
+    body = layout.layout_body(body_tree, tpl, options, str(tpl.folders[0] / templating.BODY))  # 4
+    patient_tree = markup.parse(tpl.render_patient(_patient_data(req.patient, pharmacy_data, tpl)),
+                                str(tpl.folders[0] / templating.PATIENT), "patient")
+    fills = layout.layout_patient(patient_tree, tpl, options, str(tpl.folders[0] / templating.PATIENT))
+    meta = dict(body.meta)
+    meta.setdefault("author", pharmacy_data.get("name") or "leaflet")
+    furniture = pdf.PageFurniture(body.footer, body.header, branding, meta, source.leaflet.language,
+                                  source.leaflet.revision.date)
+    return pdf.render(layout.assemble(body, fills), tpl, req.paper, furniture)     # 5: PDF bytes
+
+
+def build_file(output: Path, medicine: str, **options: Any) -> bytes:
+    """:func:`build_pdf`, then write the file atomically. Returns the bytes written."""
+    data = build_pdf(medicine, **options)
+    write_atomic(output, data)                                                     # 6: file
+    return data
+
+
+@lru_cache(maxsize=32)
+def _body_markup(source: content.ContentFile, tpl: templating.Template) -> ET.Element:
+    _check_glyphs(source, tpl)
+    data = source.leaflet.model_dump(mode="json", by_alias=True)
+    data["layout"] = {"list_columns": tpl.theme.list_columns, "template": tpl.name}
+    text = tpl.render_body(data)
+    return markup.parse(text, str(tpl.folders[0] / templating.BODY), "leaflet")
+
+
+def _check_glyphs(source: content.ContentFile, tpl: templating.Template) -> None:
+    """Every character of the content must be drawable; point at the field that is not."""
+    def walk(value: Any, path: tuple) -> None:
+        if isinstance(value, str):
+            for fam in {tpl.body_font, tpl.heading_font}:
+                require_glyphs(value, fam, where=source.source.locate(path), what="this field")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, path + (key,))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, path + (index,))
+    walk(source.source.data, ())
+
+
+def _branding(path: Path | None) -> tuple[pdf.Branding | None, dict[str, str]]:
+    if path is None:
+        return None, {}
+    pharmacy, logo = load_pharmacy(path)
+    lines = [escape(line) for line in pharmacy.address_lines]
+    if pharmacy.phone:
+        lines.append(escape(pharmacy.phone))
+    return pdf.Branding(escape(pharmacy.name), lines, logo), {"name": pharmacy.name}
+
+
+_PATIENT_FIELDS = {"name": "the patient's name", "prescriber": "the prescriber's name",
+                   "pharmacy": "the pharmacy name", "directions": "the directions for use",
+                   "notes": "the prescriber notes"}
+
+
+def _patient_data(patient: Patient, pharmacy: dict[str, str], tpl: templating.Template) -> dict[str, Any]:
+    data = patient.model_dump(mode="json")
+    for key, value in data.items():
+        if isinstance(value, str):
+            for fam in {tpl.body_font, tpl.heading_font}:
+                require_glyphs(value, fam, what=_PATIENT_FIELDS.get(key, key))
+    return {"patient": data, "pharmacy": {"name": pharmacy.get("name")}}
+
+
+def check_body(path: Path, template: str) -> None:
+    """Validate a content file and render its body markup with ``template`` (no PDF)."""
+    source = content.load(path)
+    tpl = templating.load_template(template)
+    body = _body_markup(source, tpl)
+    layout.layout_body(body, tpl, layout.Options(), str(tpl.folders[0] / templating.BODY))
+
+
+def describe_source(medicine: str, language: str, content_dirs: list[Path] | None = None) -> str:
+    """The content file a build would use, for messages."""
+    return display_path(content.locate(medicine, language, content.content_roots(content_dirs)))

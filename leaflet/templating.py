@@ -1,0 +1,189 @@
+"""Stage 3: a template folder turns the validated model into leaflet markup.
+
+A template is a folder with ``theme.yaml`` (the look), ``body.xml.j2`` (the medicine's leaflet) and
+``patient.xml.j2`` (the per-patient parts: the prescription panel and the prescriber notes). The
+layouts run in Jinja2's sandbox with autoescaping, see only plain data (no Python objects, no files),
+and can include only files from their own template folders.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup
+
+from . import inline
+from .content import validate
+from .errors import Location, NotFoundError, TemplateError, display_path
+from .fonts import Family, family
+from .resources import shipped_dir
+from .theme import REQUIRED_STYLES, Theme, merge
+from .yamlsafe import Loaded, load_yaml_file
+
+BODY = "body.xml.j2"
+PATIENT = "patient.xml.j2"
+
+
+class _FolderLoader(jinja2.FileSystemLoader):
+    """A FileSystemLoader that refuses links leading out of the template folders."""
+
+    def get_source(self, environment, template):
+        source, filename, uptodate = super().get_source(environment, template)
+        real = os.path.realpath(filename)
+        if not any(real.startswith(os.path.realpath(root) + os.sep) for root in self.searchpath):
+            raise jinja2.TemplateNotFound(template)
+        return source, filename, uptodate
+
+
+@dataclass(frozen=True, eq=False)  # identity: instances are cached
+class Template:
+    """A loaded template: its theme, its fonts and its sandboxed Jinja2 environment."""
+
+    name: str
+    folders: tuple[Path, ...]  # the template's own folder first, then what it extends
+    theme: Theme
+    env: ImmutableSandboxedEnvironment
+    body_font: Family
+    heading_font: Family
+
+    def render_body(self, data: dict[str, Any]) -> str:
+        """The medicine's leaflet as markup; ``data`` is the content model as plain data."""
+        return self._render(BODY, data)
+
+    def render_patient(self, data: dict[str, Any]) -> str:
+        """The per-patient parts as markup."""
+        return self._render(PATIENT, data)
+
+    def _render(self, name: str, data: dict[str, Any]) -> str:
+        try:
+            return self.env.get_template(name).render(data)
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(f"template syntax error: {exc.message}",
+                                where=Location(display_path(exc.filename or name), exc.lineno)) from None
+        except jinja2.TemplateNotFound as exc:
+            raise TemplateError(f"template file '{exc.name}' not found",
+                                where=Location(display_path(self.folders[0]))) from None
+        except jinja2.UndefinedError as exc:
+            raise TemplateError(f"template uses an undefined value: {exc.message}",
+                                where=Location(display_path(self.folders[0] / name))) from None
+        except jinja2.exceptions.SecurityError as exc:
+            raise TemplateError(f"template tried something the sandbox forbids: {exc}",
+                                where=Location(display_path(self.folders[0] / name))) from None
+
+
+def shipped_templates() -> list[str]:
+    root = shipped_dir("templates")
+    return sorted(p.name for p in root.iterdir() if (p / "theme.yaml").is_file())
+
+
+def resolve(spec: str) -> Path:
+    """``standard`` / ``large-print`` -> the shipped folder; anything path-like -> that folder."""
+    if "/" in spec or os.sep in spec or spec.startswith("."):
+        folder = Path(spec)
+        if not (folder / "theme.yaml").is_file():
+            raise NotFoundError(f"'{spec}' is not a template folder (no theme.yaml in it)",
+                                hint="a template folder holds theme.yaml, body.xml.j2 and patient.xml.j2")
+        return folder
+    folder = shipped_dir("templates") / spec
+    if not (folder / "theme.yaml").is_file():
+        raise NotFoundError(f"unknown template '{spec}'",
+                            hint="available: " + ", ".join(shipped_templates())
+                            + ", or a path to your own template folder")
+    return folder
+
+
+def load_template(spec: str) -> Template:
+    """Load a template by shipped name or folder path (cached per process)."""
+    folder = resolve(spec).resolve()
+    stamp = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(folder.iterdir()) if p.is_file())
+    return _load(folder, stamp)
+
+
+@lru_cache(maxsize=16)
+def _load(folder: Path, _stamp: tuple) -> Template:
+    folders: list[Path] = []
+    raw_themes: list[Loaded] = []
+    current: Path | None = folder
+    while current is not None:
+        if current in folders:
+            raise TemplateError("templates extend each other in a loop",
+                                where=Location(display_path(current / "theme.yaml")))
+        loaded = load_yaml_file(current / "theme.yaml", what="theme file")
+        if not isinstance(loaded.data, dict):
+            raise TemplateError("theme.yaml must be a mapping", where=Location(loaded.file, 1))
+        folders.append(current)
+        raw_themes.append(loaded)
+        parent = loaded.data.get("extends")
+        current = resolve(str(parent)).resolve() if parent else None
+    merged: dict = {}
+    for loaded in reversed(raw_themes):
+        merged = merge(merged, loaded.data)
+    merged["name"] = raw_themes[0].data.get("name", folder.name)
+    top = Loaded(merged, raw_themes[0].file, raw_themes[0].positions)
+    theme = validate(Theme, top)
+    missing = [s for s in REQUIRED_STYLES if s not in theme.styles]
+    if missing:
+        raise TemplateError("theme has no style(s): " + ", ".join(missing),
+                            where=Location(top.file, field="styles"))
+    fams = {role: _family(theme, name, folders) for role, name in theme.fonts.items()}
+    if "body" not in fams:
+        raise TemplateError("theme names no body font", where=Location(top.file, field="fonts.body"))
+    env = ImmutableSandboxedEnvironment(
+        loader=_FolderLoader([str(f) for f in folders]),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    # Template words go through _("...") / gettext("..."). They return plain text, so autoescaping
+    # applies to translations too; "{name}" placeholders are filled from keyword arguments.
+    env.globals["_"] = env.globals["gettext"] = _gettext
+    env.filters["inline"] = _inline_filter(theme.allow_italic)
+    env.filters["plain"] = inline.plain
+    env.filters["longdate"] = _long_date
+    return Template(folder.name, tuple(folders), theme, env, fams["body"], fams.get("heading", fams["body"]))
+
+
+def _family(theme: Theme, name: str, folders: list[Path]) -> Family:
+    files = theme.font_files.get(name)
+    if files is None:
+        return family(name)
+    paths: dict[str, Path] = {}
+    for face, rel in files.items():
+        for folder in folders:  # font files must live inside a template folder
+            candidate = (folder / rel).resolve()
+            if candidate.is_file() and candidate.is_relative_to(folder):
+                paths[face] = candidate
+                break
+        else:
+            raise TemplateError(f"font file '{rel}' not found inside the template folder",
+                                where=Location(display_path(folders[0] / "theme.yaml"),
+                                               field=f"font_files.{name}.{face}"))
+    return family(name, paths)
+
+
+def _inline_filter(allow_italic: bool):
+    def apply(value: Any) -> Markup:
+        markup = inline.to_markup(str(value))
+        if not allow_italic:
+            markup = markup.replace("<i>", "<b>").replace("</i>", "</b>")
+        return Markup(markup)
+    return apply
+
+
+def _gettext(message: str, **values: Any) -> str:
+    return message.format(**values) if values else message
+
+
+def _long_date(value: Any) -> str:
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value)
+    return f"{value.day} {value:%B} {value.year}"

@@ -1,0 +1,150 @@
+"""Safe, bounded YAML loading that remembers where every value came from.
+
+Content, patient and branding files are YAML written by people, so they are loaded with the safe
+loader (no Python objects), with limits on size, depth and node count, and with anchors and aliases
+refused (they are how a small file explodes in memory). Each value's line and column is kept, so a
+validation error later can point at the line to fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ContentError, Location, display_path
+
+try:  # libyaml is much faster; the pure-Python loader behaves the same.
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _Loader = yaml.SafeLoader
+
+MAX_BYTES = 1024 * 1024
+MAX_NODES = 100_000
+MAX_DEPTH = 40
+
+PathKey = tuple[str | int, ...]
+
+
+@dataclass
+class Loaded:
+    """Plain data from a YAML file, with the position of every value and key."""
+
+    data: Any
+    file: str
+    positions: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, path: PathKey, field_name: str | None = None) -> Location:
+        """The location of ``path``, or of its nearest parent that has one."""
+        probe = tuple(path)
+        while probe and probe not in self.positions:
+            probe = probe[:-1]
+        line, col = self.positions.get(probe, (None, None))
+        return Location(self.file, line, col, field_name if field_name is not None else dotted(path))
+
+
+def dotted(path: PathKey) -> str:
+    """``("sections", 2, "title")`` -> ``"sections[2].title"``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def load_yaml_file(path: Path, *, what: str = "file") -> Loaded:
+    """Read and parse ``path``; raise :class:`ContentError` with a position on any problem."""
+    shown = display_path(path)
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise ContentError(f"{what} not found", where=Location(shown),
+                           hint="check the path and the spelling") from None
+    except IsADirectoryError:
+        raise ContentError(f"expected a {what}, found a folder", where=Location(shown)) from None
+    except OSError as exc:
+        raise ContentError(f"cannot read {what}: {exc.strerror}", where=Location(shown)) from None
+    if len(raw) > MAX_BYTES:
+        raise ContentError(f"{what} is larger than {MAX_BYTES // 1024} KiB",
+                           where=Location(shown), hint="split it or remove unneeded text")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ContentError("file is not valid UTF-8 text", where=Location(shown, line),
+                           hint="save the file as UTF-8") from None
+    return load_yaml_text(text, shown)
+
+
+def load_yaml_text(text: str, file: str = "<text>") -> Loaded:
+    """Parse YAML text safely, with limits; see the module docstring."""
+    loader = _Loader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            problem = exc.problem or exc.context or "malformed YAML"
+            raise ContentError(
+                f"malformed YAML: {problem}",
+                where=Location(file, mark.line + 1 if mark else None,
+                               mark.column + 1 if mark else None),
+                hint="check indentation, colons and quotes on this line or the one before",
+            ) from None
+        except yaml.YAMLError as exc:
+            raise ContentError(f"malformed YAML: {exc}", where=Location(file)) from None
+        loaded = Loaded(None, file)
+        if node is None:
+            return loaded
+        _walk(node, (), loaded, set(), [0])
+        try:
+            loaded.data = loader.construct_document(node)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark
+            raise ContentError(f"invalid YAML value: {exc.problem}",
+                               where=Location(file, mark.line + 1 if mark else None)) from None
+        return loaded
+    finally:
+        loader.dispose()
+
+
+def _walk(node: yaml.Node, path: PathKey, loaded: Loaded, seen: set[int], count: list[int]) -> None:
+    """Record positions; refuse aliases, duplicate keys, too deep or too many nodes."""
+    where = Location(loaded.file, node.start_mark.line + 1, node.start_mark.column + 1, dotted(path))
+    if id(node) in seen:  # the composer shares one node between an anchor and its aliases
+        raise ContentError("YAML anchors and aliases (& and *) are not allowed", where=where,
+                           hint="write the value out in full")
+    seen.add(id(node))
+    count[0] += 1
+    if count[0] > MAX_NODES:
+        raise ContentError(f"file has more than {MAX_NODES} values", where=where)
+    if len(path) > MAX_DEPTH:
+        raise ContentError(f"values nested deeper than {MAX_DEPTH} levels", where=where)
+    loaded.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        keys: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise ContentError("mapping keys must be plain words",
+                                   where=Location(loaded.file, key_node.start_mark.line + 1,
+                                                  key_node.start_mark.column + 1, dotted(path)))
+            key = key_node.value
+            if key == "<<":
+                raise ContentError("YAML merge keys (<<) are not allowed", where=where)
+            if key in keys:
+                raise ContentError(
+                    f"key '{key}' appears twice (first on line {keys[key]})",
+                    where=Location(loaded.file, key_node.start_mark.line + 1,
+                                   key_node.start_mark.column + 1, dotted(path + (key,))),
+                    hint="remove or rename one of them",
+                )
+            keys[key] = key_node.start_mark.line + 1
+            _walk(value_node, path + (key,), loaded, seen, count)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, path + (index,), loaded, seen, count)
