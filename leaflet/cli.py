@@ -7,6 +7,7 @@ message and exit non-zero; a traceback is shown only for a bug, and only with ``
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -72,7 +73,8 @@ def main(argv: list[str] | None = None, stdout: IO[str] | None = None, stderr: I
     err = stderr or sys.stderr
     parser = _parser()
     try:
-        args = parser.parse_args(argv)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version and usage errors
         return int(exc.code or 0)
     if not args.command:

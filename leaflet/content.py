@@ -94,13 +94,14 @@ def validate(model_cls: type[M], source: Loaded) -> M:
         errors = exc.errors(include_url=False)
         first = errors[0]
         path = _yaml_path(first["loc"], source)
-        message = _explain(first, path)
+        names = _field_names(model_cls)
+        message = _explain(first, path, names)
         lines = [message]
         for other in errors[1:4]:
             other_path = _yaml_path(other["loc"], source)
             where = source.locate(other_path)
             lines.append(f"  also line {where.line}, field '{dotted(other_path)}': "
-                         f"{_explain(other, other_path)}")
+                         f"{_explain(other, other_path, names)}")
         extra = len(errors) - 4
         raise ContentError("\n".join(lines), where=source.locate(path),
                            hint=_more(extra) if extra > 0 else _hint(first)) from None
@@ -110,35 +111,46 @@ def _yaml_path(loc: tuple[Any, ...], source: Loaded) -> tuple[str | int, ...]:
     """Map pydantic's location (which includes union tags) onto a path in the YAML data."""
     path: tuple[str | int, ...] = ()
     data = source.data
-    for part in loc:
+    for index, part in enumerate(loc):
         if isinstance(data, dict) and part in data:
             data = data[part]
             path += (part,)
         elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
             data = data[part]
             path += (part,)
-        elif isinstance(part, str) and not isinstance(data, (dict, list)):
-            continue  # a union tag such as 'paragraph'
-        elif isinstance(data, dict) and isinstance(part, str):
-            path += (part,)  # a missing or unknown key: point at its parent, name the key
-            break
+        elif index == len(loc) - 1 and isinstance(data, dict) and isinstance(part, str):
+            path += (part,)  # a missing or unknown key: name it
+        # anything else is a union tag such as 'paragraph' or 'warning': not in the file
     return path
 
 
-def _all_field_names() -> set[str]:
+def _field_names(model_cls: type[BaseModel]) -> set[str]:
+    """Every field name of ``model_cls`` and of the models nested in it."""
     names: set[str] = set()
-    for obj in vars(model).values():
-        if isinstance(obj, type) and issubclass(obj, BaseModel):
-            for name, info in obj.model_fields.items():
-                names.add(info.alias or name)
+    todo, seen = [model_cls], set()
+    while todo:
+        cls = todo.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        for name, info in cls.model_fields.items():
+            names.add(info.alias or name)
+            todo.extend(_models_in(info.annotation))
     return names
 
 
-def _explain(error: dict[str, Any], path: tuple[str | int, ...]) -> str:
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in getattr(annotation, "__args__", ()) + getattr(annotation, "__metadata__", ())
+            for m in _models_in(arg)]
+
+
+def _explain(error: dict[str, Any], path: tuple[str | int, ...], names: set[str]) -> str:
     kind = error["type"]
     key = path[-1] if path else ""
     if kind == "extra_forbidden":
-        close = difflib.get_close_matches(str(key), sorted(_all_field_names()), n=1)
+        close = difflib.get_close_matches(str(key), sorted(names - {str(key)}), n=1)
         return f"unknown field '{key}'" + (f" (did you mean '{close[0]}'?)" if close else "")
     if kind == "missing":
         return f"missing required field '{error['loc'][-1]}'"

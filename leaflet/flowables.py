@@ -193,11 +193,14 @@ class RuledNotes(Flowable):
     Notes that do not fit on the page continue in a second box on the next one; they are never cut.
     """
 
-    def __init__(self, title: Paragraph, text: Paragraph | None, *, line_spacing: float, blank_lines: int,
+    def __init__(self, title: Paragraph, text: Paragraph | None, *, title_continued: Paragraph | None = None,
+                 line_spacing: float, blank_lines: int,
                  min_lines: int, rule_color: str, border_color: str, padding: float,
                  fillable: bool, field_name: str, field_font_size: float, continued: bool = False):
         super().__init__()
-        self.title, self.text = title, text
+        self.title, self.text, self.title_continued = title, text, title_continued
+        if continued and title_continued is not None:
+            self.title = title_continued
         self.line_spacing, self.blank_lines, self.min_lines = line_spacing, blank_lines, min_lines
         self.rule_color, self.border_color = HexColor(rule_color), HexColor(border_color)
         self.padding, self.fillable, self.field_name = padding, fillable, field_name
@@ -231,7 +234,7 @@ class RuledNotes(Flowable):
         parts = self.text.split(inner_w, fit_lines * self.line_spacing)
         if len(parts) < 2:
             return []
-        common = dict(line_spacing=self.line_spacing, rule_color=self.rule_color.hexval().replace("0x", "#"),
+        common = dict(title_continued=self.title_continued, line_spacing=self.line_spacing, rule_color=self.rule_color.hexval().replace("0x", "#"),
                       border_color=self.border_color.hexval().replace("0x", "#"), padding=self.padding,
                       field_name=self.field_name, field_font_size=self.field_font_size)
         first = RuledNotes(self.title, parts[0], blank_lines=0, min_lines=0, fillable=False,

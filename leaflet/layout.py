@@ -198,6 +198,7 @@ class _Builder:
             ("BOX", (0, 0), (-1, -1), 1.2, theme.color("text")),
             ("LINEBELOW", (0, 0), (-1, -2), 0.4, theme.color("muted")),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("FONTNAME", (0, 0), (-1, -1), self.t.body_font.regular),  # never ReportLab's Helvetica
             ("LEFTPADDING", (0, 0), (-1, -1), 6), ("RIGHTPADDING", (0, 0), (-1, -1), 6),
             ("TOPPADDING", (0, 0), (-1, -1), 4), ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
         ]
@@ -228,7 +229,9 @@ class _Builder:
                                  f"'{fam.name}' cannot draw", hint="replace the character")
             text = Paragraph(self.inline(el, keep_lines=True).strip(), style)
         lines = int(number(el, "lines", theme.notes.lines, 2, 40, self.source))
-        return RuledNotes(title, text, line_spacing=spacing, blank_lines=theme.notes.extra_lines,
+        continued = el.get("continued")
+        title_continued = self.para(escape(continued), "h3") if continued else None
+        return RuledNotes(title, text, title_continued=title_continued, line_spacing=spacing, blank_lines=theme.notes.extra_lines,
                           min_lines=lines, rule_color=theme.color("rule"), border_color=theme.color("text"),
                           padding=theme.boxes.padding, fillable=self.options.fillable,
                           field_name="prescriber_notes", field_font_size=theme.styles["notes"].size)

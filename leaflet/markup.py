@@ -26,7 +26,7 @@ BLOCK = {
     "slot": {"name"},
     "panel": {"title"},
     "field": {"label", "lines"},
-    "notes": {"title", "hint", "lines"},
+    "notes": {"title", "hint", "lines", "continued"},
 }
 ROOTS = {
     "leaflet": {"meta", "footer", "header"},

@@ -1,0 +1,77 @@
+"""Shared fixtures: built leaflets (cached per session) and helpers to look inside PDFs."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from pypdf.generic import ContentStream
+
+import leaflet
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+EXAMPLES = ROOT / "examples"
+OUTPUT = Path(__file__).resolve().parent / "output"  # failure images and other things to look at
+
+NOTES = "Take one tablet at night.\nReview in 2 weeks."
+
+
+@pytest.fixture(scope="session")
+def built():
+    """Build a leaflet once per session for each distinct set of options."""
+    cache: dict[tuple, bytes] = {}
+
+    def get(**options) -> bytes:
+        key = tuple(sorted((k, str(v)) for k, v in options.items()))
+        if key not in cache:
+            cache[key] = leaflet.build_pdf("diazepam", **options)
+        return cache[key]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def standard(built) -> bytes:
+    """The English standard A4 leaflet for the example patient, with branding and notes."""
+    return built(patient=EXAMPLES / "patient.yaml", pharmacy=EXAMPLES / "pharmacy.yaml")
+
+
+def reader(data: bytes) -> PdfReader:
+    return PdfReader(io.BytesIO(data))
+
+
+def page_texts(data: bytes) -> list[str]:
+    return [page.extract_text() or "" for page in reader(data).pages]
+
+
+def all_text(data: bytes) -> str:
+    """The whole document's text with line breaks and hyphenless wraps folded to single spaces."""
+    return " ".join(" ".join(page_texts(data)).split())
+
+
+def font_sizes(data: bytes) -> Counter:
+    """How many text-showing operations use each font size, over all pages.
+
+    ReportLab sets sizes with ``Tf`` and never scales the text matrix, so ``Tf`` sizes are the
+    printed sizes.
+    """
+    sizes: Counter = Counter()
+    pdf = reader(data)
+    for page in pdf.pages:
+        stream = ContentStream(page.get_contents(), pdf)
+        current = None
+        for operands, op in stream.operations:
+            if op == b"Tf":
+                current = float(operands[1])
+            elif op in (b"Tj", b"TJ", b"'", b'"') and current is not None:
+                sizes[round(current, 2)] += 1
+    return sizes
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()

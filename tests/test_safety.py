@@ -1,0 +1,131 @@
+"""Safe by default: sandboxed templates, escaped text, no file or network access from content."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import leaflet
+from leaflet.errors import ContentError, LeafletError, TemplateError
+from leaflet.inline import plain, to_markup
+
+from .conftest import DATA, EXAMPLES, all_text
+
+STANDARD_BODY = (Path(leaflet.__file__).parent.parent / "templates" / "standard" / "body.xml.j2").read_text()
+
+
+def make_template(root: Path, body: str | None = None, theme_extra: str = "") -> Path:
+    folder = root / "mine"
+    folder.mkdir()
+    (folder / "theme.yaml").write_text(f"name: mine\nextends: standard\n{theme_extra}")
+    if body is not None:
+        (folder / "body.xml.j2").write_text(body)
+    return folder
+
+
+def build_with(folder: Path, **options) -> bytes:
+    return leaflet.build_pdf("testamol", template=str(folder), content_dirs=[DATA / "content"], **options)
+
+
+def test_a_users_template_can_restyle_and_reorder(tmp_path):
+    body = STANDARD_BODY.replace('<slot name="prescriber-notes"/>', "").replace(
+        '<slot name="patient-panel"/>', '<slot name="prescriber-notes"/><slot name="patient-panel"/>')
+    folder = make_template(tmp_path, body, "colors: {accent: '#006400'}\n")
+    text = all_text(build_with(folder, notes="Seen today."))
+    assert text.index("Prescriber notes") < text.index("Your prescription") < text.index("1. What it is")
+
+
+@pytest.mark.parametrize("expression", [
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ medicine.__class__.__init__.__globals__ }}",
+    "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+])
+def test_sandbox_stops_escapes(tmp_path, expression):
+    folder = make_template(tmp_path, f"<leaflet><p>{expression}</p></leaflet>")
+    with pytest.raises(TemplateError):
+        build_with(folder)
+
+
+def test_templates_cannot_include_files_outside_their_folder(tmp_path):
+    folder = make_template(tmp_path, '<leaflet><p>{% include "../../../../etc/passwd" %}</p></leaflet>')
+    with pytest.raises(TemplateError, match="not found"):
+        build_with(folder)
+
+
+def test_templates_cannot_follow_links_out_of_their_folder(tmp_path):
+    folder = make_template(tmp_path, '<leaflet><p>{% include "secret.txt" %}</p></leaflet>')
+    os.symlink("/etc/hostname", folder / "secret.txt")
+    with pytest.raises(TemplateError, match="not found"):
+        build_with(folder)
+
+
+def test_theme_fonts_must_live_in_the_template_folder(tmp_path):
+    folder = make_template(tmp_path, None, "fonts: {body: Mine}\nfont_files: {Mine: {regular: ../../../etc/hostname}}\n")
+    with pytest.raises(TemplateError, match="inside the template folder"):
+        build_with(folder)
+
+
+@pytest.mark.parametrize("body, message", [
+    ('<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><leaflet><p>&e;</p></leaflet>', "DOCTYPE"),
+    ("<leaflet><script>x</script></leaflet>", "unknown markup element <script>"),
+    ('<leaflet><p onclick="x">hi</p></leaflet>', "unknown attribute"),
+    ("<leaflet><p>unclosed</leaflet>", "not well-formed"),
+    ("<leaflet><p><ul><li>x</li></ul></p></leaflet>", "cannot be inside <p>"),
+    ('<leaflet><box level="scary"><p>x</p></box></leaflet>', "must be one of"),
+    ('<leaflet><spacer height="9999"/></leaflet>', "between"),
+    ("<patient/>", "must start with <leaflet>"),
+    ("{{ no_such_thing }}", "undefined value"),
+    ("{% if %}", "syntax error"),
+])
+def test_template_mistakes_are_clear(tmp_path, body, message):
+    folder = make_template(tmp_path, body)
+    with pytest.raises(TemplateError, match=message):
+        build_with(folder)
+
+
+def test_markup_in_content_is_text(tmp_path):
+    folder = tmp_path / "testamol"
+    folder.mkdir()
+    source = (DATA / "content" / "testamol" / "en.yaml").read_text()
+    source = source.replace("Keep it dry.", "<font size=40>Keep</font> <a href='x'>it</a> & dry.")
+    (folder / "en.yaml").write_text(source)
+    text = all_text(leaflet.build_pdf("testamol", content_dirs=[tmp_path]))
+    assert "<font size=40>Keep</font> <a href='x'>it</a> & dry." in text
+
+
+def test_emphasis_syntax_is_all_the_markup_authors_get():
+    assert to_markup("Take **one** *daily* <b>x</b> & y") == (
+        "Take <b>one</b> <i>daily</i> &lt;b&gt;x&lt;/b&gt; &amp; y")
+    assert to_markup("2 * 3 * 4") == "2 * 3 * 4"
+    assert to_markup(r"a \*literal\* star") == "a *literal* star"
+    assert to_markup("**bold *and italic* too**") == "<b>bold <i>and italic</i> too</b>"
+    assert plain("**Do not** stop *suddenly*") == "Do not stop suddenly"
+
+
+def test_logo_must_be_an_image(tmp_path):
+    (tmp_path / "logo.png").write_text("not really a png")
+    (tmp_path / "pharmacy.yaml").write_text("name: Test\nlogo: logo.png\n")
+    with pytest.raises(ContentError, match="not a PNG or JPEG"):
+        leaflet.build_pdf("diazepam", pharmacy=tmp_path / "pharmacy.yaml")
+
+
+def test_logo_must_be_png_or_jpeg_by_name(tmp_path):
+    (tmp_path / "pharmacy.yaml").write_text("name: Test\nlogo: /etc/passwd\n")
+    with pytest.raises(ContentError, match=".png or .jpg"):
+        leaflet.build_pdf("diazepam", pharmacy=tmp_path / "pharmacy.yaml")
+
+
+def test_patient_file_unknown_field(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("name: Ann\nnote: typo\n")
+    with pytest.raises(LeafletError) as info:
+        leaflet.build_pdf("diazepam", patient=path)
+    assert "unknown field 'note' (did you mean 'notes'?)" in info.value.format()
+    assert info.value.where.line == 2
+
+
+def test_example_files_are_valid():
+    data = leaflet.build_pdf("diazepam", patient=EXAMPLES / "patient.yaml", pharmacy=EXAMPLES / "pharmacy.yaml")
+    assert data.startswith(b"%PDF")
