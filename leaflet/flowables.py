@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reportlab.lib.colors import Color, HexColor, white
+from reportlab.lib.colors import Color, toColor, white
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph
 
@@ -83,13 +83,13 @@ class WarningBox(Flowable):
     """A bordered box with an icon, a label word, a title and content; split only if taller than a page."""
 
     def __init__(self, level: str, label: Paragraph, title: Paragraph | None, content: list[Flowable], *,
-                 color: str, tint: str, icon_font: str, padding: float, icon_size: float, gap: float,
+                 color: Color, tint: Color, icon_font: str, padding: float, icon_size: float, gap: float,
                  frame_height: float, continued: bool = False):
         super().__init__()
         self.level = level
         self.look = LOOKS[level]
         self.label, self.title, self.content = label, title, content
-        self.color, self.tint = HexColor(color), HexColor(tint)
+        self.color, self.tint = toColor(color), toColor(tint)
         self.icon_font, self.padding, self.icon_size, self.gap = icon_font, padding, icon_size, gap
         self.frame_height = frame_height
         self.continued = continued
@@ -140,7 +140,7 @@ class WarningBox(Flowable):
             break
         if not taken or not rest:
             return []
-        kw = dict(color=self.color.hexval().replace("0x", "#"), tint=self.tint.hexval().replace("0x", "#"),
+        kw = dict(color=self.color, tint=self.tint,
                   icon_font=self.icon_font, padding=self.padding, icon_size=self.icon_size, gap=self.gap,
                   frame_height=self.frame_height)
         first = WarningBox(self.level, self.label, self.title, taken, continued=self.continued, **kw)
@@ -195,14 +195,14 @@ class RuledNotes(Flowable):
 
     def __init__(self, title: Paragraph, text: Paragraph | None, *, title_continued: Paragraph | None = None,
                  line_spacing: float, blank_lines: int,
-                 min_lines: int, rule_color: str, border_color: str, padding: float,
+                 min_lines: int, rule_color: Color, border_color: Color, padding: float,
                  fillable: bool, field_name: str, field_font_size: float, continued: bool = False):
         super().__init__()
         self.title, self.text, self.title_continued = title, text, title_continued
         if continued and title_continued is not None:
             self.title = title_continued
         self.line_spacing, self.blank_lines, self.min_lines = line_spacing, blank_lines, min_lines
-        self.rule_color, self.border_color = HexColor(rule_color), HexColor(border_color)
+        self.rule_color, self.border_color = toColor(rule_color), toColor(border_color)
         self.padding, self.fillable, self.field_name = padding, fillable, field_name
         self.field_font_size, self.continued = field_font_size, continued
         self.spaceBefore = 8
@@ -231,12 +231,19 @@ class RuledNotes(Flowable):
         fit_lines = int((ah - 2 * self.padding - self._title_h - self.padding * 0.5) // self.line_spacing)
         if self.text is None or fit_lines < 2:
             return []
+        common = dict(title_continued=self.title_continued, line_spacing=self.line_spacing, rule_color=self.rule_color,
+                      border_color=self.border_color, padding=self.padding,
+                      field_name=self.field_name, field_font_size=self.field_font_size)
+        text_lines = self._text_lines(inner_w)
+        if text_lines <= fit_lines:  # the text fits: keep as many blank lines as there is room for
+            at_top = getattr(getattr(self, "_frame", None), "_atTop", False)
+            if fit_lines - text_lines < max(1, self.blank_lines) and not at_top:
+                return []  # too little room to write in: start on the next page instead
+            return [RuledNotes(self.title, self.text, blank_lines=fit_lines - text_lines, min_lines=0,
+                               fillable=self.fillable, continued=self.continued, **common)]
         parts = self.text.split(inner_w, fit_lines * self.line_spacing)
         if len(parts) < 2:
             return []
-        common = dict(title_continued=self.title_continued, line_spacing=self.line_spacing, rule_color=self.rule_color.hexval().replace("0x", "#"),
-                      border_color=self.border_color.hexval().replace("0x", "#"), padding=self.padding,
-                      field_name=self.field_name, field_font_size=self.field_font_size)
         first = RuledNotes(self.title, parts[0], blank_lines=0, min_lines=0, fillable=False,
                            continued=self.continued, **common)
         rest = RuledNotes(self.title, parts[1], blank_lines=self.blank_lines, min_lines=0,
@@ -284,9 +291,9 @@ class RuledNotes(Flowable):
 class WriteIn(Flowable):
     """Blank ruled lines to write on, for a panel field with no value."""
 
-    def __init__(self, lines: int, spacing: float, color: str):
+    def __init__(self, lines: int, spacing: float, color: Color):
         super().__init__()
-        self.lines, self.spacing, self.color = lines, spacing, HexColor(color)
+        self.lines, self.spacing, self.color = lines, spacing, toColor(color)
 
     def wrap(self, aw: float, ah: float) -> tuple[float, float]:
         self.width = aw

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from xml.sax.saxutils import escape
 
+from reportlab.lib.colors import white
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus.flowables import BalancedColumns
@@ -167,10 +168,10 @@ class _Builder:
         content = [f for f in _flatten(self.blocks(el)) if not isinstance(f, str)]
         if level == "boxed":  # the band behind the label is dark: print the label light
             label = Paragraph(label.text, ParagraphStyle("box_label_reversed", parent=label.style,
-                                                         textColor="#ffffff"))
+                                                         textColor=white))
             if title is not None:
                 title = Paragraph(title.text, ParagraphStyle("box_title_reversed", parent=title.style,
-                                                             textColor="#ffffff"))
+                                                             textColor=white))
         return WarningBox(
             level, label, title, content, color=theme.color(level), tint=theme.color(TINTS[level]),
             icon_font=self.t.body_font.bold, padding=theme.boxes.padding, icon_size=theme.boxes.icon_size,

@@ -6,14 +6,21 @@ so a variant states only what differs.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from reportlab.lib.colors import Color, HexColor
 
 #: No text anywhere in a leaflet is smaller than this, whatever the template says.
 MIN_FONT_SIZE = 9.0
 
-Color = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
+HexText = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
+
+
+@lru_cache(maxsize=256)
+def _hex(value: str) -> Color:
+    return HexColor(value)  # converted once: ReportLab would parse a string on every use
 
 
 class ThemeModel(BaseModel):
@@ -73,16 +80,16 @@ class Theme(ThemeModel):
     margins_mm: Margins
     header_height_mm: float = Field(default=14, ge=0, le=50)
     footer_height_mm: float = Field(default=10, ge=6, le=40)
-    colors: dict[str, Color]
+    colors: dict[str, HexText]
     styles: dict[str, Style]
     boxes: Boxes = Boxes()
     notes: Notes = Notes()
     bullet: str = "\u2022"
     list_columns: int = Field(default=1, ge=1, le=3)  # long lists of short items may use columns
 
-    def color(self, name: str) -> str:
-        """A colour by theme name or literal ``#rrggbb``."""
-        return name if name.startswith("#") else self.colors.get(name, self.colors["text"])
+    def color(self, name: str) -> Color:
+        """A colour by theme name or literal ``#rrggbb``, as a ReportLab colour."""
+        return _hex(name if name.startswith("#") else self.colors.get(name, self.colors["text"]))
 
 
 REQUIRED_STYLES = ("body", "title", "subtitle", "h1", "h2", "h3", "bullet", "box_title", "box_label",

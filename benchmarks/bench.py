@@ -1,0 +1,91 @@
+"""Benchmark: warm milliseconds per leaflet, cold command time, peak memory.
+
+Run with ``make bench`` or ``python benchmarks/bench.py [--runs N] [--json]``. Not a test: numbers
+depend on the machine; the issue tracker records them with the machine they came from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import leaflet  # noqa: E402
+
+EXAMPLES = ROOT / "examples"
+
+WARM_CASES = {
+    "en standard a4 (blank handout)": {},
+    "en standard a4 (patient, pharmacy, notes)": {"patient": EXAMPLES / "patient.yaml",
+                                                  "pharmacy": EXAMPLES / "pharmacy.yaml"},
+    "en large-print a4": {"template": "large-print"},
+    "en standard letter, fillable": {"paper": "letter", "fillable": True},
+}
+
+
+def warm(options: dict, runs: int) -> list[float]:
+    leaflet.build_pdf("diazepam", **options)  # warm-up: imports, fonts, caches
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        leaflet.build_pdf("diazepam", **options)
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def cold(runs: int) -> tuple[list[float], float]:
+    """Wall time of the whole command, a fresh process each time, and the largest peak RSS (MiB)."""
+    times, peak = [], 0.0
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(runs):
+            out = Path(tmp) / f"{i}.pdf"
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "leaflet", "build", "diazepam", "-o", str(out)],
+                           check=True, capture_output=True, cwd=ROOT)
+            times.append((time.perf_counter() - start) * 1000)
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return times, peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30, help="warm runs per case (default 30)")
+    parser.add_argument("--cold-runs", type=int, default=7, help="cold command runs (default 7)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    args = parser.parse_args()
+
+    results: dict = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}, "warm_ms": {}}
+    for name, options in WARM_CASES.items():
+        t = warm(options, args.runs)
+        results["warm_ms"][name] = {"median": statistics.median(t), "min": min(t),
+                                    "p90": sorted(t)[int(len(t) * 0.9) - 1]}
+    cold_times, peak = cold(args.cold_runs)
+    results["cold_command_ms"] = {"median": statistics.median(cold_times), "min": min(cold_times)}
+    results["peak_rss_mib"] = round(peak, 1)
+    results["pdf_bytes"] = len(leaflet.build_pdf("diazepam"))
+
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    print(f"leaflet {leaflet.__version__} on {results['machine']['cpus']} CPUs, Python {results['machine']['python']}")
+    print(f"{'warm render (ms per leaflet)':48} {'median':>8} {'min':>8} {'p90':>8}")
+    for name, r in results["warm_ms"].items():
+        print(f"  {name:46} {r['median']:8.1f} {r['min']:8.1f} {r['p90']:8.1f}")
+    c = results["cold_command_ms"]
+    print(f"{'cold `leaflet build diazepam` (ms)':48} {c['median']:8.0f} {c['min']:8.0f}")
+    print(f"{'peak memory of the command (MiB RSS)':48} {results['peak_rss_mib']:8.1f}")
+    print(f"{'PDF size, English standard A4 (bytes)':48} {results['pdf_bytes']:8d}")
+
+
+if __name__ == "__main__":
+    main()
