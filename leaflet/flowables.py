@@ -13,6 +13,24 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph
 
 
+class LeafletParagraph(Paragraph):
+    """A Paragraph that does not break its lines again when wrapped again at the same width.
+
+    Platypus wraps a flowable several times (keep-together groups, boxes, page ends); line
+    breaking depends only on the width, so the result is reused. This is most of the layout time.
+    """
+
+    _wrapped_at: tuple[float, float] | None = None
+
+    def wrap(self, availWidth, availHeight):  # noqa: N803 - ReportLab's names
+        # split() may drop blPara to force a fresh break; then break again
+        if self._wrapped_at is not None and self._wrapped_at[0] == availWidth and "blPara" in self.__dict__:
+            return self.width, self.height
+        result = super().wrap(availWidth, availHeight)
+        self._wrapped_at = (availWidth, availHeight)
+        return result
+
+
 @dataclass(frozen=True)
 class BoxLook:
     """How one warning level is drawn."""

@@ -22,9 +22,10 @@ from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Paragraph
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 from reportlab.lib.styles import ParagraphStyle
 
+from .flowables import LeafletParagraph as Paragraph
 from .templating import Template
 
 PAPER = {"a4": A4, "letter": LETTER}
@@ -128,13 +129,7 @@ def render(flowables: list[Flowable], template: Template, paper: str, furniture:
     frame = Frame(m.left * mm, m.bottom * mm + footer_h, width - (m.left + m.right) * mm,
                   frame_height(template, paper, has_header), leftPadding=0, rightPadding=0, topPadding=0,
                   bottomPadding=0, id="body")
-    styles = {name: ParagraphStyle(f"furniture-{name}", fontName=template.body_font.regular,
-                                   fontSize=theme.styles[name].size, leading=theme.styles[name].line_height,
-                                   textColor=theme.color(theme.styles[name].color))
-              for name in ("header", "footer")}
-
-    def decorate(canv: Canvas, page: int, pages: int) -> None:
-        _decorate(canv, page, pages, template, furniture, styles, pagesize, header_h, footer_h)
+    decorate = _Decorator(template, furniture, pagesize, header_h, footer_h)
 
     buffer = io.BytesIO()
     meta = furniture.meta
@@ -157,62 +152,78 @@ def _fill(markup: str, page: int, pages: int) -> str:
     return markup.replace("{page}", str(page)).replace("{pages}", str(pages))
 
 
-def _decorate(canv: Canvas, page: int, pages: int, template: Template, furniture: PageFurniture,
-              styles: dict[str, ParagraphStyle], pagesize, header_h: float, footer_h: float) -> None:
-    theme = template.theme
-    width, height = pagesize
-    m = theme.margins_mm
-    left, right = m.left * mm, width - m.right * mm
-    usable = right - left
-    canv.saveState()
-    # footer: a thin rule, then up to three parts
-    y_rule = m.bottom * mm + footer_h - 3
-    canv.setStrokeColor(theme.color("rule"))
-    canv.setLineWidth(0.6)
-    canv.line(left, y_rule, right, y_rule)
-    # the right part (usually "Page N of M") gets the room it needs; the left part wraps in the rest
-    right_w = 0.0
-    for part, align in (("right", 2), ("center", 1), ("left", 0)):
-        markup = furniture.footer.get(part)
-        if not markup:
-            continue
-        style = ParagraphStyle(f"footer-{part}", parent=styles["footer"], alignment=align)
-        p = Paragraph(_fill(markup, page, pages), style)
-        avail = usable - right_w - 12 if part == "left" and right_w else usable
-        _, h = p.wrap(avail, footer_h)
-        if part == "right":
-            right_w = max(p.getActualLineWidths0() or [0])
-        p.drawOn(canv, left, y_rule - 2 - h)
-    # header: the pharmacy, when there is one
-    branding = furniture.branding
-    top = height - m.top * mm
-    if branding and (branding.name or branding.lines or branding.logo) and header_h > 0:
-        x = left
-        if branding.logo:
-            img = ImageReader(io.BytesIO(branding.logo))
-            iw, ih = img.getSize()
-            logo_h = header_h - 6
-            logo_w = min(iw * logo_h / ih, usable * 0.3)
-            logo_h = min(logo_h, ih * logo_w / iw)
-            canv.drawImage(img, x, top - logo_h, logo_w, logo_h, mask="auto")
-            x += logo_w + 8
-        name_style = ParagraphStyle("header-name", parent=styles["header"], fontName=template.body_font.bold)
-        name = Paragraph(branding.name, name_style)
-        _, nh = name.wrap(right - x, header_h)
-        name.drawOn(canv, x, top - nh)
-        if branding.lines:
-            info = Paragraph("<br/>".join(branding.lines), ParagraphStyle("header-info", parent=styles["header"],
-                                                                         alignment=2))
-            iw_, ih_ = info.wrap(usable * 0.5, header_h)
-            info.drawOn(canv, right - usable * 0.5, top - ih_)
+class _Decorator:
+    """Draws the header and footer of each page; what is the same on every page is made once."""
+
+    def __init__(self, template: Template, furniture: PageFurniture, pagesize, header_h: float,
+                 footer_h: float):
+        theme = template.theme
+        self.theme, self.furniture = theme, furniture
+        width, height = pagesize
+        m = theme.margins_mm
+        self.left, self.right = m.left * mm, width - m.right * mm
+        self.usable = self.right - self.left
+        self.top = height - m.top * mm
+        self.header_h = header_h
+        self.y_rule = m.bottom * mm + footer_h - 3
+        self.footer_h = footer_h
+        base = {name: ParagraphStyle(f"furniture-{name}", fontName=template.body_font.regular,
+                                     fontSize=theme.styles[name].size, leading=theme.styles[name].line_height,
+                                     textColor=theme.color(theme.styles[name].color))
+                for name in ("header", "footer")}
+        self.styles = {(kind, part): ParagraphStyle(f"{kind}-{part}", parent=base[kind], alignment=align)
+                       for kind in ("header", "footer")
+                       for part, align in (("left", 0), ("center", 1), ("right", 2))}
+        self.logo = None
+        self.name = self.info = None
+        branding = furniture.branding
+        if branding and header_h > 0:
+            x = self.left
+            if branding.logo:
+                self.logo = ImageReader(io.BytesIO(branding.logo))  # decoded once, drawn on every page
+                iw, ih = self.logo.getSize()
+                logo_h = header_h - 6
+                logo_w = min(iw * logo_h / ih, self.usable * 0.3)
+                self.logo_size = (logo_w, min(logo_h, ih * logo_w / iw))
+                x += logo_w + 8
+            self.name_x = x
+            self.name = Paragraph(branding.name, ParagraphStyle("header-name", parent=base["header"],
+                                                                fontName=template.body_font.bold))
+            self.name.wrap(self.right - x - self.usable * 0.5, header_h)
+            if branding.lines:
+                self.info = Paragraph("<br/>".join(branding.lines), self.styles[("header", "right")])
+                self.info.wrap(self.usable * 0.5, header_h)
+
+    def __call__(self, canv: Canvas, page: int, pages: int) -> None:
+        theme, furniture = self.theme, self.furniture
+        canv.saveState()
         canv.setStrokeColor(theme.color("rule"))
         canv.setLineWidth(0.6)
-        canv.line(left, top - header_h + 3, right, top - header_h + 3)
-    for part, align in (("left", 0), ("center", 1), ("right", 2)):
-        markup = furniture.header.get(part)
-        if markup and not branding:
-            style = ParagraphStyle(f"header-{part}", parent=styles["header"], alignment=align)
-            p = Paragraph(_fill(markup, page, pages), style)
-            _, h = p.wrap(usable, header_h)
-            p.drawOn(canv, left, top - h)
-    canv.restoreState()
+        canv.line(self.left, self.y_rule, self.right, self.y_rule)
+        self._parts(canv, "footer", furniture.footer, page, pages)
+        if self.name is not None:
+            if self.logo is not None:
+                w, h = self.logo_size
+                canv.drawImage(self.logo, self.left, self.top - h, w, h, mask="auto")
+            self.name.drawOn(canv, self.name_x, self.top - self.name.height)
+            if self.info is not None:
+                self.info.drawOn(canv, self.right - self.usable * 0.5, self.top - self.info.height)
+            canv.line(self.left, self.top - self.header_h + 3, self.right, self.top - self.header_h + 3)
+        elif furniture.header:
+            self._parts(canv, "header", furniture.header, page, pages)
+        canv.restoreState()
+
+    def _parts(self, canv: Canvas, kind: str, parts: dict[str, str], page: int, pages: int) -> None:
+        """Left, centre and right texts; the right one (often "Page N of M") gets the room it needs."""
+        right_w = 0.0
+        for part in ("right", "center", "left"):
+            markup = parts.get(part)
+            if not markup:
+                continue
+            p = Paragraph(_fill(markup, page, pages), self.styles[(kind, part)])
+            avail = self.usable - right_w - 12 if part == "left" and right_w else self.usable
+            _, h = p.wrap(avail, self.footer_h if kind == "footer" else self.header_h)
+            if part == "right":
+                right_w = max(p.getActualLineWidths0() or [0])
+            y = self.y_rule - 2 - h if kind == "footer" else self.top - h
+            p.drawOn(canv, self.left, y)
