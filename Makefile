@@ -29,6 +29,7 @@ demo: install
 	@echo "demo leaflets are in $(DEMO)/"
 
 test: install
+	$(BIN)/ruff check leaflet tests benchmarks
 	$(BIN)/python -m pytest -q
 
 # Regenerate the reference page images after an intended change of look; review them before committing.

@@ -16,9 +16,9 @@ from typing import IO
 
 from . import __version__, content, pdf, templating
 from .errors import LeafletError, display_path
+from .output import write_atomic
 from .patient import check_notes, load_patient
 from .pipeline import build_pdf, check_body
-from .output import write_atomic
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 70, 130
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from reportlab.lib.fonts import addMapping
@@ -72,7 +72,7 @@ def family(name: str, files: dict[str, Path] | None = None) -> Family:
     return _register(name, tuple(sorted((face, str(path)) for face, path in files.items())))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _register(name: str, files: tuple[tuple[str, str], ...]) -> Family:
     paths = dict(files)
     if "regular" not in paths:

@@ -15,9 +15,17 @@ from xml.sax.saxutils import escape
 from reportlab.lib.colors import white
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
+from reportlab.platypus import (
+    CondPageBreak,
+    Flowable,
+    HRFlowable,
+    KeepTogether,
+    PageBreak,
+    Spacer,
+    Table,
+    TableStyle,
+)
 from reportlab.platypus.flowables import BalancedColumns
-from reportlab.platypus import (CondPageBreak, Flowable, HRFlowable, KeepTogether, PageBreak, Spacer,
-                                Table, TableStyle)
 
 from .errors import GlyphError, TemplateError
 from .flowables import LeafletParagraph as Paragraph

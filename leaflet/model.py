@@ -9,7 +9,7 @@ US Medication Guides do.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag
 
@@ -131,20 +131,14 @@ _BLOCK_ERROR = dict(
 )
 
 SimpleBlock = Annotated[
-    Union[Annotated[Text, Tag("paragraph")], Annotated[Bullets, Tag("bullets")]],
+    Annotated[Text, Tag("paragraph")] | Annotated[Bullets, Tag("bullets")],
     Discriminator(_block_tag, custom_error_type="block",
                   custom_error_message="inside a warning, a block must be a paragraph (text) "
                   "or have the key 'bullets'"),
 ]
 
 Block = Annotated[
-    Union[
-        Annotated[Text, Tag("paragraph")],
-        Annotated[Bullets, Tag("bullets")],
-        Annotated[Heading, Tag("heading")],
-        Annotated[WarningBlock, Tag("warning")],
-        Annotated[SideEffectsBlock, Tag("side_effects")],
-    ],
+    Annotated[Text, Tag("paragraph")] | Annotated[Bullets, Tag("bullets")] | Annotated[Heading, Tag("heading")] | Annotated[WarningBlock, Tag("warning")] | Annotated[SideEffectsBlock, Tag("side_effects")],
     Discriminator(_block_tag, **_BLOCK_ERROR),
 ]
 

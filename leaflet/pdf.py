@@ -15,15 +15,15 @@ import calendar
 import datetime as dt
 import io
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from reportlab.lib.pagesizes import A4, LETTER
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
-from reportlab.lib.styles import ParagraphStyle
 
 from .flowables import LeafletParagraph as Paragraph
 from .templating import Template
@@ -57,7 +57,7 @@ class PageFurniture:
 class _Canvas(Canvas):
     """Keeps pages until the end so each can say "of M"; replays deferred bookmarks and fields."""
 
-    decorate: Callable[["_Canvas", int, int], None]
+    decorate: Callable[[_Canvas, int, int], None]
     created: dt.date | None = None
 
     def __init__(self, *args, **kwargs):

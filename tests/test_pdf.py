@@ -130,7 +130,7 @@ def test_margins_are_printer_safe(standard):
         width, height = float(page.mediabox.width), float(page.mediabox.height)
         xs, ys = [], []
 
-        def visit(text, cm, tm, font, size):
+        def visit(text, cm, tm, font, size, xs=xs, ys=ys):
             if text.strip():
                 xs.append(tm[4] * cm[0] + cm[4])
                 ys.append(tm[5] * cm[3] + cm[5])
@@ -207,7 +207,7 @@ def test_fillable_notes_field(built):
     assert field["/FT"] == "/Tx"
     assert int(field["/Ff"]) & 4096  # multiline
     # the widget sits on the page that has the notes box, inside the page
-    for number, page in enumerate(pdf.pages):
+    for page in pdf.pages:
         for annot in page.get("/Annots", []) or []:
             annot = annot.get_object()
             if annot.get("/T") == "prescriber_notes":

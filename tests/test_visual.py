@@ -74,7 +74,7 @@ def compare(name: str, actual: Image.Image) -> None:
 def test_pages_look_like_the_references(case, built):
     options, pages = CASES[case]
     data = built(**options)
-    for page, image in zip(pages, render_pages(data, pages)):
+    for page, image in zip(pages, render_pages(data, pages), strict=True):
         compare(f"{case}-p{page if page >= 0 else 'last'}", image)
 
 

@@ -1,0 +1,44 @@
+"""Layout rules: warning boxes move whole to the next page unless taller than a page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import leaflet
+
+from .conftest import DATA, all_text, page_texts
+
+
+def content_with(tmp_path: Path, replacement: str) -> Path:
+    folder = tmp_path / "testamol"
+    folder.mkdir()
+    text = (DATA / "content" / "testamol" / "en.yaml").read_text()
+    (folder / "en.yaml").write_text(text.replace('    blocks: ["A test."]', replacement))
+    return tmp_path
+
+
+def test_a_box_that_fits_on_a_page_is_never_split(tmp_path):
+    filler = "\n".join(f"      - Filler paragraph number {i} to push the box towards the end of the page."
+                       for i in range(44))
+    box = ("      - warning:\n          level: caution\n          title: Keep me whole\n          blocks:\n"
+           + "\n".join(f"            - Box line {i} of the box." for i in range(12)))
+    root = content_with(tmp_path, "    blocks:\n" + filler + "\n" + box)
+    pages = page_texts(leaflet.build_pdf("testamol", content_dirs=[root]))
+    holding = [i for i, text in enumerate(pages) if "Box line" in text]
+    assert len(holding) == 1, "the box was split although it fits on one page"
+    assert "Keep me whole" in pages[holding[0]] and "Box line 11" in pages[holding[0]]
+    assert "Filler paragraph number 43" in pages[holding[0] - 1]  # it moved; it was not just placed late
+
+
+def test_a_box_taller_than_a_page_continues_on_the_next(tmp_path):
+    box = ("    blocks:\n      - warning:\n          level: serious\n          title: Very long\n"
+           "          blocks:\n            - bullets:\n"
+           + "\n".join(f"                - Item {i:03d} in a very long list of things." for i in range(90)))
+    root = content_with(tmp_path, box)
+    data = leaflet.build_pdf("testamol", content_dirs=[root])
+    text = all_text(data)
+    assert all(f"Item {i:03d}" in text for i in range(90))
+    pages = [i for i, t in enumerate(page_texts(data)) if "Item 0" in t]
+    assert len(pages) >= 2
+    for i in pages:  # every part of the box shows its label and title again
+        assert "IMPORTANT" in page_texts(data)[i] and "Very long" in page_texts(data)[i]
