@@ -307,15 +307,18 @@ class RuledNotes(Flowable):
 
 
 class WriteIn(Flowable):
-    """Blank ruled lines to write on, for a panel field with no value."""
+    """Blank ruled lines to write on, for a panel field with no value.
 
-    def __init__(self, lines: int, spacing: float, color: Color):
+    The first line sits ``first`` points below the top, level with the label beside it.
+    """
+
+    def __init__(self, lines: int, spacing: float, color: Color, first: float):
         super().__init__()
-        self.lines, self.spacing, self.color = lines, spacing, toColor(color)
+        self.lines, self.spacing, self.color, self.first = lines, spacing, toColor(color), first
 
     def wrap(self, aw: float, ah: float) -> tuple[float, float]:
         self.width = aw
-        self.height = self.lines * self.spacing
+        self.height = self.first + (self.lines - 1) * self.spacing + 2
         return aw, self.height
 
     def draw(self) -> None:
@@ -324,6 +327,6 @@ class WriteIn(Flowable):
         c.setStrokeColor(self.color)
         c.setLineWidth(0.6)
         for i in range(self.lines):
-            y = self.height - (i + 1) * self.spacing + 2
+            y = self.height - self.first - i * self.spacing
             c.line(0, y, self.width, y)
         c.restoreState()

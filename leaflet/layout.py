@@ -190,6 +190,7 @@ class _Builder:
         theme = self.theme
         label_style = self.styles["panel_label"]
         rows: list[list[Flowable]] = []
+        blank_rows: list[int] = []
         if el.get("title"):
             rows.append([self.para(escape(el.get("title")), "h3"), ""])
         for field_el in el.findall("field"):
@@ -197,9 +198,11 @@ class _Builder:
             value_text = "".join(field_el.itertext()).strip()
             if value_text:
                 value: Flowable = self.text_para(field_el, "panel_value", keep_lines=True)
-            else:
+            else:  # write-in lines, the first level with the label's baseline (ascent about 1.07 em)
                 lines = int(number(field_el, "lines", 1, 1, 10, self.source))
-                value = WriteIn(lines, label_style.leading * 1.6, theme.color("muted"))
+                value = WriteIn(lines, label_style.leading * 1.7, theme.color("muted"),
+                                first=label_style.fontSize * 1.07 + 2)
+                blank_rows.append(len(rows))
             rows.append([label, value])
         width_label = 0.3
         table = Table(rows, colWidths=[f"{width_label * 100:.0f}%", f"{(1 - width_label) * 100:.0f}%"],
@@ -211,6 +214,7 @@ class _Builder:
             ("FONTNAME", (0, 0), (-1, -1), self.t.body_font.regular),  # never ReportLab's Helvetica
             ("LEFTPADDING", (0, 0), (-1, -1), 6), ("RIGHTPADDING", (0, 0), (-1, -1), 6),
             ("TOPPADDING", (0, 0), (-1, -1), 4), ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+            *[("TOPPADDING", (0, i), (-1, i), label_style.leading) for i in blank_rows],  # room to write
         ]
         if el.get("title"):
             commands += [("SPAN", (0, 0), (-1, 0)), ("BACKGROUND", (0, 0), (-1, 0), theme.color("panel")),
