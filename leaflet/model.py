@@ -166,6 +166,18 @@ class ImportantBox(Strict):
     blocks: list[Block] = Field(min_length=1)
 
 
+class Translation(Strict):
+    """Where a translation came from and whether a qualified person has checked it."""
+
+    source_language: LanguageTag = "en"
+    source_version: ShortText  # the source's revision.version this translation was made from
+    status: Literal["draft", "reviewed"]
+    note: Text | None = None  # e.g. "Draft, needs review by a qualified medical translator."
+    translator: ShortText | None = None
+    reviewed_by: ShortText | None = None
+    reviewed_on: dt.date | None = None
+
+
 class Leaflet(Strict):
     """One medicine's leaflet content in one language."""
 
@@ -179,6 +191,7 @@ class Leaflet(Strict):
     sources: list[Source] = Field(min_length=1)
     important: ImportantBox
     sections: list[Section] = Field(min_length=1)
+    translation: Translation | None = None  # absent in a source (untranslated) file
 
     def section(self, section_id: str) -> Section:
         return next(s for s in self.sections if s.id == section_id)

@@ -13,6 +13,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from .content import validate
+from .directions import Directions
 from .errors import ContentError, Location, display_path
 from .yamlsafe import load_yaml_file
 
@@ -32,7 +33,8 @@ class Patient(BaseModel):
     prescriber: Line | None = None
     pharmacy: Line | None = None  # defaults to the branding file's name
     date_dispensed: dt.date | None = None
-    directions: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
+    # structured directions are printed in the leaflet's language; free text cannot be translated
+    directions: Directions | Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
     notes: Notes | None = None
 
 

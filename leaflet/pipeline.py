@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from . import content, layout, markup, pdf, templating
+from . import content, directions, i18n, layout, markup, pdf, templating
 from .errors import LeafletError, display_path
 from .fonts import require_glyphs
 from .output import write_atomic
@@ -68,7 +68,8 @@ def render(req: BuildRequest) -> bytes:
     has_header = branding is not None or body_tree.find("header") is not None
     options = layout.Options(req.fillable, pdf.frame_height(tpl, req.paper, has_header))
     body = layout.layout_body(body_tree, tpl, options, str(tpl.folders[0] / templating.BODY))  # 4
-    patient_tree = markup.parse(tpl.render_patient(_patient_data(req.patient, pharmacy_data, tpl)),
+    patient_tree = markup.parse(tpl.render_patient(_patient_data(req.patient, pharmacy_data, tpl,
+                                                                 source.leaflet.language)),
                                 str(tpl.folders[0] / templating.PATIENT), "patient")
     fills = layout.layout_patient(patient_tree, tpl, options, str(tpl.folders[0] / templating.PATIENT))
     meta = dict(body.meta)
@@ -90,6 +91,7 @@ def _body_markup(source: content.ContentFile, tpl: templating.Template) -> ET.El
     _check_glyphs(source, tpl)
     data = source.leaflet.model_dump(mode="json", by_alias=True)
     data["layout"] = {"list_columns": tpl.theme.list_columns, "template": tpl.name}
+    data.update(i18n.functions(source.leaflet.language))
     text = tpl.render_body(data)
     return markup.parse(text, str(tpl.folders[0] / templating.BODY), "leaflet")
 
@@ -124,13 +126,30 @@ _PATIENT_FIELDS = {"name": "the patient's name", "prescriber": "the prescriber's
                    "notes": "the prescriber notes"}
 
 
-def _patient_data(patient: Patient, pharmacy: dict[str, str], tpl: templating.Template) -> dict[str, Any]:
+def _patient_data(patient: Patient, pharmacy: dict[str, str], tpl: templating.Template,
+                  language: str) -> dict[str, Any]:
     data = patient.model_dump(mode="json")
+    structured = isinstance(patient.directions, directions.Directions)
+    if structured:
+        data["directions"] = None
     for key, value in data.items():
         if isinstance(value, str):
             for fam in {tpl.body_font, tpl.heading_font}:
                 require_glyphs(value, fam, what=_PATIENT_FIELDS.get(key, key))
-    return {"patient": data, "pharmacy": {"name": pharmacy.get("name")}}
+    words = i18n.functions(language)
+    english = i18n.functions("en")
+    return {
+        "patient": data,
+        "pharmacy": {"name": pharmacy.get("name")},
+        "language": language,
+        # structured directions as (label, phrase) pairs, in the leaflet's language and in English
+        "directions": directions.lines(patient.directions, words["gettext"], words["ngettext"])
+        if structured else [],
+        "directions_en": directions.lines(patient.directions, english["gettext"], english["ngettext"])
+        if structured and language != "en" else [],
+        "free_text_untranslated": bool(patient.directions) and not structured and language != "en",
+        **words,
+    }
 
 
 def check_body(path: Path, template: str) -> None:

@@ -8,7 +8,6 @@ and can include only files from their own template folders.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,7 +18,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
-from . import inline
+from . import i18n, inline
 from .content import validate
 from .errors import Location, NotFoundError, TemplateError, display_path
 from .fonts import Family, family
@@ -144,11 +143,12 @@ def _load(folder: Path, _stamp: tuple) -> Template:
         auto_reload=False,
     )
     # Template words go through _("...") / gettext("..."). They return plain text, so autoescaping
-    # applies to translations too; "{name}" placeholders are filled from keyword arguments.
-    env.globals["_"] = env.globals["gettext"] = _gettext
+    # applies to translations too; "{name}" placeholders are filled from keyword arguments. Each render
+    # passes the functions for its language; these English ones are the fallback.
+    env.globals.update(i18n.functions("en"))
     env.filters["inline"] = _inline_filter(theme.allow_italic)
     env.filters["plain"] = inline.plain
-    env.filters["longdate"] = _long_date
+    env.filters["longdate"] = i18n.long_date
     return Template(folder.name, tuple(folders), theme, env, fams["body"], fams.get("heading", fams["body"]))
 
 
@@ -177,13 +177,3 @@ def _inline_filter(allow_italic: bool):
             markup = markup.replace("<i>", "<b>").replace("</i>", "</b>")
         return Markup(markup)
     return apply
-
-
-def _gettext(message: str, **values: Any) -> str:
-    return message.format(**values) if values else message
-
-
-def _long_date(value: Any) -> str:
-    if isinstance(value, str):
-        value = dt.date.fromisoformat(value)
-    return f"{value.day} {value:%B} {value.year}"

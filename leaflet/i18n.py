@@ -1,0 +1,95 @@
+"""Template words in the leaflet's language: gettext catalogues (PO files) and locale dates.
+
+The catalogues live in ``leaflet/locale/<lang>/LC_MESSAGES/leaflet.po`` and are read with Babel when a
+language is first used (PO files are small; reading them avoids a compile step that could go stale).
+``make messages`` extracts the words from the templates into ``leaflet/locale/leaflet.pot`` and merges
+them into every PO file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gettext as _gettext
+from functools import lru_cache
+from pathlib import Path
+
+from .resources import PACKAGE_DIR
+
+LOCALE_DIR = PACKAGE_DIR / "locale"
+DOMAIN = "leaflet"
+
+
+def catalogue_path(language: str) -> Path:
+    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@lru_cache(maxsize=64)
+def translations(language: str) -> _gettext.NullTranslations:
+    """The catalogue for ``language``; English (the source) and unknown languages get the identity."""
+    path = catalogue_path(language)
+    if language == "en" or not path.is_file():
+        return _gettext.NullTranslations()
+    import io
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with open(path, "rb") as fh:
+        catalog = read_po(fh, locale=babel_locale(language), domain=DOMAIN)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return _gettext.GNUTranslations(buffer)
+
+
+def untranslated(language: str) -> list[str]:
+    """Template words with no translation in ``language``'s catalogue (all of them if it has none)."""
+    from babel.messages.pofile import read_po
+
+    with open(LOCALE_DIR / f"{DOMAIN}.pot", "rb") as fh:
+        template = read_po(fh)
+    wanted = [m.id if isinstance(m.id, str) else m.id[0] for m in template if m.id]
+    if language == "en":
+        return []
+    path = catalogue_path(language)
+    if not path.is_file():
+        return wanted
+    with open(path, "rb") as fh:
+        catalog = read_po(fh, locale=babel_locale(language))
+    done = set()
+    for m in catalog:
+        strings = m.string if isinstance(m.string, (list, tuple)) else [m.string]
+        if m.id and not m.fuzzy and all(strings):
+            done.add(m.id if isinstance(m.id, str) else m.id[0])
+    return [w for w in wanted if w not in done]
+
+
+def babel_locale(language: str) -> str:
+    """``zh-Hans`` -> ``zh_Hans`` (Babel's spelling)."""
+    return language.replace("-", "_")
+
+
+def long_date(value: dt.date | str, language: str = "en") -> str:
+    """A date written out for the language, e.g. "1 November 2026", "1 de noviembre de 2026"."""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value)
+    if language == "en":  # the common case, without loading Babel's locale data
+        return f"{value.day} {value:%B} {value.year}"
+    from babel.dates import format_date
+
+    return format_date(value, format="long", locale=babel_locale(language))
+
+
+def functions(language: str) -> dict:
+    """``_``, ``gettext`` and ``ngettext`` for a template; ``{name}`` placeholders filled from keywords."""
+    t = translations(language)
+
+    def gettext(message: str, **values) -> str:
+        text = t.gettext(message)
+        return text.format(**values) if values else text
+
+    def ngettext(singular: str, plural: str, n: int, **values) -> str:
+        text = t.ngettext(singular, plural, n)
+        return text.format(count=n, **values)
+
+    return {"_": gettext, "gettext": gettext, "ngettext": ngettext}
