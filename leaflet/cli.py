@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO
 
 from . import __version__, content, pdf, templating
-from .errors import LeafletError, display_path
+from .errors import LeafletError, NotFoundError, display_path
 from .output import write_atomic
 from .patient import check_notes, load_patient
 from .pipeline import build_pdf, check_body
@@ -130,6 +130,10 @@ def _build(args: argparse.Namespace, err: IO[str], stdout_bytes: IO[bytes] | Non
 
 def _check(args: argparse.Namespace, out: IO[str]) -> int:
     paths = args.paths or content.content_roots()
+    for path in paths:
+        if not path.exists():
+            raise NotFoundError(f"{display_path(path)} does not exist",
+                                hint="give content files or folders, or nothing to check all content")
     templates = args.template or templating.shipped_templates()
     failures = 0
     results = content.check_all(paths)

@@ -208,7 +208,7 @@ class _Decorator:
             self.name.drawOn(canv, self.name_x, self.top - self.name.height)
             if self.info is not None:
                 self.info.drawOn(canv, self.right - self.usable * 0.5, self.top - self.info.height)
-            canv.line(self.left, self.top - self.header_h + 3, self.right, self.top - self.header_h + 3)
+            canv.line(self.left, self.top - self.header_h + 7, self.right, self.top - self.header_h + 7)
         elif furniture.header:
             self._parts(canv, "header", furniture.header, page, pages)
         canv.restoreState()
