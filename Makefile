@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 DEMO ?= demo
 EX := examples
 
-.PHONY: demo test install references bench lint clean
+.PHONY: demo test install references bench lint clean messages
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,3 +44,10 @@ lint: install
 
 clean:
 	rm -rf $(VENV) $(DEMO) build dist *.egg-info tests/output
+
+# Template words: extract them into the catalogue template and merge it into every language's catalogue.
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k NP_:1,2 --no-location --sort-output --omit-header \
+	    -o leaflet/locale/leaflet.pot .
+	for po in leaflet/locale/*/LC_MESSAGES/leaflet.po; do \
+	    $(BIN)/pybabel update --no-fuzzy-matching --omit-header --ignore-obsolete -i leaflet/locale/leaflet.pot -o $$po -l $$(basename $$(dirname $$(dirname $$po))) || exit 1; done

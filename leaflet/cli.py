@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import IO
 
@@ -19,6 +20,8 @@ from .errors import LeafletError, NotFoundError, display_path
 from .output import write_atomic
 from .patient import check_notes, load_patient
 from .pipeline import build_pdf, check_body
+from .translations import TranslationWarning
+from .translations import findings as translation_findings
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 70, 130
 
@@ -114,9 +117,13 @@ def _build(args: argparse.Namespace, err: IO[str], stdout_bytes: IO[bytes] | Non
         except (OSError, UnicodeDecodeError) as exc:
             raise LeafletError(f"cannot read the notes file: {getattr(exc, 'strerror', None) or exc}",
                                hint=f"check {display_path(args.notes_file)}") from None
-    data = build_pdf(args.medicine, language=args.lang, template=args.template, paper=args.paper,
-                     patient=patient, notes=notes, pharmacy=args.pharmacy, fillable=args.fillable,
-                     content_dirs=args.content)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", TranslationWarning)
+        data = build_pdf(args.medicine, language=args.lang, template=args.template, paper=args.paper,
+                         patient=patient, notes=notes, pharmacy=args.pharmacy, fillable=args.fillable,
+                         content_dirs=args.content)
+    for warning in caught:
+        print(f"leaflet: warning: {warning.message}", file=err)
     if args.output == "-":
         sink = stdout_bytes or sys.stdout.buffer
         sink.write(data)
@@ -135,7 +142,7 @@ def _check(args: argparse.Namespace, out: IO[str]) -> int:
             raise NotFoundError(f"{display_path(path)} does not exist",
                                 hint="give content files or folders, or nothing to check all content")
     templates = args.template or templating.shipped_templates()
-    failures = 0
+    failures = warned = 0
     results = content.check_all(paths)
     for path, problem in results:
         if problem is None:
@@ -147,10 +154,14 @@ def _check(args: argparse.Namespace, out: IO[str]) -> int:
                     break
         if problem is None:
             print(f"ok      {display_path(path)}", file=out)
+            for finding in translation_findings(path, content.load(path).leaflet):
+                warned += 1
+                print(f"warning {display_path(path)}: {finding.message}", file=out)
         else:
             failures += 1
             print(f"FAILED  {problem.format()}", file=out)
-    print(f"{len(results) - failures} passed, {failures} failed", file=out)
+    print(f"{len(results) - failures} passed, {failures} failed" + (f", {warned} warning(s)" if warned else ""),
+          file=out)
     return EXIT_PROBLEMS if failures or not results else EXIT_OK
 
 

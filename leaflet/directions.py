@@ -89,28 +89,28 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
-def lines(d: Directions, gettext: Callable[[str], str],
-          ngettext: Callable[[str, str, int], str]) -> list[tuple[str, str]]:
-    """The directions as (label, phrase) pairs in the language of ``gettext``/``ngettext``."""
+def lines(d: Directions, tr: Callable[[str], str],
+          ntr: Callable[[str, str, int], str]) -> list[tuple[str, str]]:
+    """The directions as (label, phrase) pairs, translated by ``tr`` (gettext) and ``ntr`` (ngettext)."""
     out: list[tuple[str, str]] = []
     count = d.dose if not float(d.dose).is_integer() else int(d.dose)
     plural_n = 2 if not float(d.dose).is_integer() else int(d.dose)  # 0.5 tablet reads as plural
     singular, plural = UNITS[d.unit]
-    out.append((gettext(LABELS["dose"]), ngettext(singular, plural, plural_n).format(count=_number(count))))
+    out.append((tr(LABELS["dose"]), ntr(singular, plural, plural_n).format(count=_number(count))))
     if d.route:
-        out.append((gettext(LABELS["route"]), gettext(ROUTES[d.route])))
+        out.append((tr(LABELS["route"]), tr(ROUTES[d.route])))
     when = []
     if d.frequency:
-        when.append(gettext(FREQUENCIES[d.frequency]))
+        when.append(tr(FREQUENCIES[d.frequency]))
     if d.every_hours:
-        when.append(ngettext(*EVERY_HOURS, d.every_hours).format(count=d.every_hours))
+        when.append(ntr(*EVERY_HOURS, d.every_hours).format(count=d.every_hours))
     if when:
-        out.append((gettext(LABELS["when"]), ", ".join(when)))
+        out.append((tr(LABELS["when"]), ", ".join(when)))
     if d.as_needed:
-        out.append((gettext(LABELS["as_needed"]), gettext(REASONS[d.as_needed])))
+        out.append((tr(LABELS["as_needed"]), tr(REASONS[d.as_needed])))
     if d.days:
-        out.append((gettext(LABELS["duration"]), ngettext(*DAYS, d.days).format(count=d.days)))
+        out.append((tr(LABELS["duration"]), ntr(*DAYS, d.days).format(count=d.days)))
     if d.max_doses_per_day:
-        out.append((gettext(LABELS["maximum"]),
-                    ngettext(*MAX_PER_DAY, d.max_doses_per_day).format(count=d.max_doses_per_day)))
+        out.append((tr(LABELS["maximum"]),
+                    ntr(*MAX_PER_DAY, d.max_doses_per_day).format(count=d.max_doses_per_day)))
     return out

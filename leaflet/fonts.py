@@ -24,13 +24,27 @@ FACES = ("regular", "bold", "italic", "bold_italic")
 
 #: Families that ship with leaflet (see leaflet/fonts/README.md for sources and licences).
 SHIPPED: dict[str, dict[str, str]] = {
-    "Noto Sans": {
+    "Noto Sans": {  # Latin (with Vietnamese), Greek, Cyrillic
         "regular": "NotoSans-Regular.ttf",
         "bold": "NotoSans-Bold.ttf",
         "italic": "NotoSans-Italic.ttf",
         "bold_italic": "NotoSans-BoldItalic.ttf",
     },
+    "Noto Sans Devanagari": {"regular": "NotoSansDevanagari-Regular.ttf", "bold": "NotoSansDevanagari-Bold.ttf"},
+    "Noto Sans Arabic": {"regular": "NotoSansArabic-Regular.ttf", "bold": "NotoSansArabic-Bold.ttf"},
+    "Noto Sans CJK SC": {  # Han (GB 2312) and Hangul (KS X 1001), converted by tools/build_cjk_fonts.py
+        "regular": "NotoSansCJKsc-Regular-subset.ttf",
+        "bold": "NotoSansCJKsc-Bold-subset.ttf",
+    },
 }
+
+#: Families whose scripts need OpenType shaping (joining, conjuncts, vowel signs). Only these are
+#: shaped: shaping is slower, and for Latin fonts it would switch on ligatures that change the look.
+SHAPED = frozenset({"Noto Sans Devanagari", "Noto Sans Arabic"})
+
+#: Characters that may stay in the font of the text around them (spaces, digits, common punctuation),
+#: so a run of another script does not switch fonts at every space.
+NEUTRAL = frozenset(map(ord, " \u00a0.,:;!?()[]-\u2013\u2014/'\"0123456789%+*&"))
 
 # Characters that never need a glyph: line breaks and formatting controls the layout consumes.
 _IGNORED = {"\n", "\r", "\t", "\u00ad", "\u200b", "\u200c", "\u200d", "\ufeff"}
@@ -87,7 +101,7 @@ def _register(name: str, files: tuple[tuple[str, str], ...]) -> Family:
         font_name = f"{path.stem}-{digest}"
         if font_name not in pdfmetrics.getRegisteredFontNames():
             try:
-                pdfmetrics.registerFont(TTFont(font_name, str(path)))
+                pdfmetrics.registerFont(TTFont(font_name, str(path), shapable=name in SHAPED))
             except (TTFError, OSError) as exc:
                 raise TemplateError(f"cannot use font file: {exc}", where=Location(str(path)),
                                     hint="use a TrueType (.ttf) font with glyph outlines") from None
@@ -105,18 +119,66 @@ def _register(name: str, files: tuple[tuple[str, str], ...]) -> Family:
     return Family(name, faces, charset or frozenset())
 
 
+@dataclass(frozen=True, eq=False)
+class FontChain:
+    """A primary family and the fallbacks tried, in order, for characters it cannot draw."""
+
+    families: tuple[Family, ...]
+
+    @property
+    def primary(self) -> Family:
+        return self.families[0]
+
+    @property
+    def name(self) -> str:
+        return " + ".join(f.name for f in self.families)
+
+    def missing(self, text: str) -> list[str]:
+        """Characters that no family in the chain can draw."""
+        out = self.primary.missing(text)
+        for fam in self.families[1:]:
+            if not out:
+                break
+            out = fam.missing("".join(out))
+        return out
+
+    def runs(self, text: str) -> list[tuple[Family, str]]:
+        """Split ``text`` into runs, each drawn by the first family of the chain that has its glyphs.
+
+        Spaces, digits and common punctuation stay in the run they are in when its font has them.
+        """
+        primary = self.primary.charset
+        if all(ord(ch) in primary for ch in text):  # the common case: one run
+            return [(self.primary, text)]
+        out: list[tuple[Family, list[str]]] = []
+        for ch in text:
+            code = ord(ch)
+            if out and code in NEUTRAL and code in out[-1][0].charset:
+                out[-1][1].append(ch)
+                continue
+            fam = next((f for f in self.families if code in f.charset), self.primary)
+            if out and out[-1][0] is fam:
+                out[-1][1].append(ch)
+            else:
+                out.append((fam, [ch]))
+        return [(fam, "".join(chars)) for fam, chars in out]
+
+
 def describe(ch: str) -> str:
     """``'\\u2603'`` -> ``"'☃' (U+2603 SNOWMAN)"``."""
     return f"'{ch}' (U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed character')})"
 
 
-def require_glyphs(text: str, fam: Family, where: Location | None = None, what: str = "the text") -> None:
-    """Raise :class:`GlyphError` if ``fam`` cannot draw every character of ``text``."""
+def require_glyphs(text: str, fam: Family | FontChain, where: Location | None = None,
+                   what: str = "the text") -> None:
+    """Raise :class:`GlyphError` if ``fam`` (a family or a chain) cannot draw every character of ``text``."""
     missing = fam.missing(text)
     if missing:
         shown = ", ".join(describe(ch) for ch in missing[:5])
         raise GlyphError(
             f"the font '{fam.name}' cannot draw {shown}, found in {what}",
             where=where,
-            hint="replace the character, or use a template whose fonts cover it",
+            hint="replace the character, or use a template whose fonts cover it "
+            "(the shipped fonts cover Latin, Greek, Cyrillic, Arabic, Devanagari, and the common Han and "
+            "Hangul characters)",
         )

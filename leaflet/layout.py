@@ -30,7 +30,7 @@ from reportlab.platypus.flowables import BalancedColumns
 from .errors import GlyphError, TemplateError
 from .flowables import LeafletParagraph as Paragraph
 from .flowables import RuledNotes, WarningBox, WriteIn
-from .fonts import Family, describe
+from .fonts import FontChain, describe
 from .markup import number
 from .templating import Template
 from .theme import Style
@@ -55,22 +55,40 @@ class Body:
 class Options:
     fillable: bool = False
     frame_height: float = 700.0  # the body frame's height, so boxes know when they must split
+    language: str = "en"
 
 
-@lru_cache(maxsize=16)
-def paragraph_styles(template: Template) -> dict[str, ParagraphStyle]:
-    """ReportLab paragraph styles for every style the theme defines."""
+#: How text in a language is broken into lines and shaped. Han text breaks between any two
+#: characters; Devanagari and Arabic need OpenType shaping (done only for their fonts, see
+#: fonts.SHAPED) and a little more leading for their taller marks.
+SCRIPT_LAYOUT: dict[str, dict] = {
+    "zh": {"wordWrap": "CJK"},
+    "ja": {"wordWrap": "CJK"},
+    "hi": {"shaping": 1, "leading": 1.12},
+    "ar": {"shaping": 1, "leading": 1.12, "rtl": True},
+}
+
+
+def script_layout(language: str) -> dict:
+    return SCRIPT_LAYOUT.get(language.split("-")[0], {})
+
+
+@lru_cache(maxsize=64)
+def paragraph_styles(template: Template, language: str = "en") -> dict[str, ParagraphStyle]:
+    """ReportLab paragraph styles for every style the theme defines, set up for the language."""
     theme = template.theme
+    script = script_layout(language)
     out: dict[str, ParagraphStyle] = {}
     for name, st in theme.styles.items():
         fam = template.heading_font if st.font == "heading" else template.body_font
         face = "bold_italic" if st.bold and st.italic else "bold" if st.bold else "italic" if st.italic else "regular"
         out[name] = ParagraphStyle(
-            name, fontName=fam.faces[face], fontSize=st.size, leading=st.line_height,
+            name, fontName=fam.faces[face], fontSize=st.size, leading=st.line_height * script.get("leading", 1),
             textColor=theme.color(st.color), alignment=_ALIGN[st.align], spaceBefore=st.space_before,
             spaceAfter=st.space_after, leftIndent=st.indent, bulletIndent=max(0.0, st.indent - st.size * 0.9),
             bulletFontName=fam.regular, bulletFontSize=st.size, allowWidows=0, allowOrphans=0,
             splitLongWords=1, hyphenationLang="", embeddedHyphenation=0,
+            wordWrap=script.get("wordWrap"), shaping=script.get("shaping", 0),
         )
     return out
 
@@ -79,47 +97,64 @@ class _Builder:
     def __init__(self, template: Template, options: Options, source: str):
         self.t = template
         self.theme = template.theme
-        self.styles = paragraph_styles(template)
+        self.styles = paragraph_styles(template, options.language)
         self.options = options
         self.source = source
         self.outline: list[tuple[int, str]] = []
 
     # text -------------------------------------------------------------------------------------
-    def inline(self, el: ET.Element, keep_lines: bool = False) -> str:
+    def chain_of(self, style: str) -> FontChain:
+        st: Style = self.theme.styles[style]
+        return self.t.heading_chain if st.font == "heading" else self.t.body_chain
+
+    def runs(self, text: str | None, style: str, bold: bool = False, italic: bool = False,
+             keep_lines: bool = False) -> str:
+        """Escaped paragraph markup for ``text``; runs of other scripts get their fallback font."""
+        if not text:
+            return ""
+        chain = self.chain_of(style)
+        st: Style = self.theme.styles[style]
+        face = _face(bold or st.bold, italic or st.italic)
+        out = []
+        for fam, run in chain.runs(text):
+            run = escape(run)
+            if keep_lines:
+                run = run.replace("\n", "<br/>")
+            out.append(run if fam is chain.primary else f'<font face="{fam.faces[face]}">{run}</font>')
+        return "".join(out)
+
+    def inline(self, el: ET.Element, style: str, keep_lines: bool = False, bold: bool = False,
+               italic: bool = False) -> str:
         """An element's text and inline children as ReportLab paragraph markup (all text escaped)."""
-        def text(s: str | None) -> str:
-            if not s:
-                return ""
-            s = escape(s)
-            return s.replace("\n", "<br/>") if keep_lines else s
-        parts = [text(el.text if not keep_lines else (el.text or "").strip("\n"))]
+        head = el.text if not keep_lines else (el.text or "").strip("\n")
+        parts = [self.runs(head, style, bold, italic, keep_lines)]
         for child in el:
             if child.tag == "br":
                 parts.append("<br/>")
             else:
-                parts.append(f"<{child.tag}>{self.inline(child, keep_lines)}</{child.tag}>")
-            parts.append(text(child.tail))
+                inner = self.inline(child, style, keep_lines, bold or child.tag == "b", italic or child.tag == "i")
+                parts.append(f"<{child.tag}>{inner}</{child.tag}>")
+            parts.append(self.runs(child.tail, style, bold, italic, keep_lines))
         return "".join(parts)
 
-    def family_of(self, style: str) -> Family:
-        st: Style = self.theme.styles[style]
-        return self.t.heading_font if st.font == "heading" else self.t.body_font
-
-    def para(self, markup: str, style: str, plain: str | None = None, **kw) -> Paragraph:
+    def para(self, markup: str, style: str, plain: str, **kw) -> Paragraph:
         if style not in self.styles:
             raise TemplateError(f"style '{style}' is not defined in the theme", hint="add it under styles:")
-        fam = self.family_of(style)
-        check = plain if plain is not None else markup
-        missing = fam.missing(check)
+        chain = self.chain_of(style)
+        missing = chain.missing(plain)
         if missing:
-            snippet = " ".join(check.split())[:60]
-            raise GlyphError(f"{describe(missing[0])} cannot be drawn with the font '{fam.name}' "
+            snippet = " ".join(plain.split())[:60]
+            raise GlyphError(f"{describe(missing[0])} cannot be drawn with the fonts '{chain.name}' "
                              f"(in '{snippet}')", hint="replace the character, or use a template whose "
                              "fonts cover it")
         return Paragraph(markup, self.styles[style], **kw)
 
     def text_para(self, el: ET.Element, style: str, keep_lines: bool = False, **kw) -> Paragraph:
-        return self.para(self.inline(el, keep_lines), style, plain="".join(el.itertext()), **kw)
+        return self.para(self.inline(el, style, keep_lines), style, plain="".join(el.itertext()), **kw)
+
+    def plain_para(self, text: str, style: str, **kw) -> Paragraph:
+        """A paragraph of plain text (an attribute value, a label)."""
+        return self.para(self.runs(text, style), style, plain=text, **kw)
 
     # blocks -----------------------------------------------------------------------------------
     def blocks(self, parent: ET.Element) -> list[Flowable | str]:
@@ -172,8 +207,8 @@ class _Builder:
     def box(self, el: ET.Element) -> WarningBox:
         level = el.get("level", "information")
         theme = self.theme
-        label = self.para(escape(el.get("label", level.upper())), "box_label")
-        title = self.para(escape(el.get("title")), "box_title") if el.get("title") else None
+        label = self.plain_para(el.get("label", level.upper()), "box_label")
+        title = self.plain_para(el.get("title"), "box_title") if el.get("title") else None
         content = [f for f in _flatten(self.blocks(el)) if not isinstance(f, str)]
         if level == "boxed":  # the band behind the label is dark: print the label light
             label = Paragraph(label.text, ParagraphStyle("box_label_reversed", parent=label.style,
@@ -192,9 +227,9 @@ class _Builder:
         rows: list[list[Flowable]] = []
         blank_rows: list[int] = []
         if el.get("title"):
-            rows.append([self.para(escape(el.get("title")), "h3"), ""])
+            rows.append([self.plain_para(el.get("title"), "h3"), ""])
         for field_el in el.findall("field"):
-            label = self.para(escape(field_el.get("label", "")), "panel_label")
+            label = self.plain_para(field_el.get("label", ""), "panel_label")
             value_text = "".join(field_el.itertext()).strip()
             if value_text:
                 value: Flowable = self.text_para(field_el, "panel_value", keep_lines=True)
@@ -227,24 +262,25 @@ class _Builder:
     def notes(self, el: ET.Element) -> RuledNotes:
         theme = self.theme
         spacing = theme.notes.line_spacing
-        title_markup = escape(el.get("title", "Notes"))
+        title_markup = self.runs(el.get("title", "Notes"), "h3")
         if el.get("hint"):
-            title_markup += f' <font size="{theme.styles["small"].size}">{escape(el.get("hint"))}</font>'
+            title_markup += (f' <font size="{theme.styles["small"].size}">'
+                             f'{self.runs(el.get("hint"), "h3")}</font>')
         title = self.para(title_markup, "h3", plain=el.get("title", "") + el.get("hint", ""))
         text_plain = "".join(el.itertext()).strip()
         text = None
         if text_plain:
             style = ParagraphStyle("notes_ruled", parent=self.styles["notes"], leading=spacing,
                                    spaceBefore=0, spaceAfter=0)
-            fam = self.family_of("notes")
-            missing = fam.missing(text_plain)
+            chain = self.chain_of("notes")
+            missing = chain.missing(text_plain)
             if missing:
-                raise GlyphError(f"the notes contain {describe(missing[0])}, which the font "
-                                 f"'{fam.name}' cannot draw", hint="replace the character")
-            text = Paragraph(self.inline(el, keep_lines=True).strip(), style)
+                raise GlyphError(f"the notes contain {describe(missing[0])}, which the fonts "
+                                 f"'{chain.name}' cannot draw", hint="replace the character")
+            text = Paragraph(self.inline(el, "notes", keep_lines=True).strip(), style)
         lines = int(number(el, "lines", theme.notes.lines, 2, 40, self.source))
         continued = el.get("continued")
-        title_continued = self.para(escape(continued), "h3") if continued else None
+        title_continued = self.plain_para(continued, "h3") if continued else None
         return RuledNotes(title, text, title_continued=title_continued, line_spacing=spacing, blank_lines=theme.notes.extra_lines,
                           min_lines=lines, rule_color=theme.color("rule"), border_color=theme.color("text"),
                           padding=theme.boxes.padding, fillable=self.options.fillable,
@@ -262,10 +298,14 @@ def _flatten(flowables: list[Flowable | str]) -> list[Flowable | str]:
     return out
 
 
-def _parts(el: ET.Element | None, builder: _Builder) -> dict[str, str]:
+def _face(bold: bool, italic: bool) -> str:
+    return "bold_italic" if bold and italic else "bold" if bold else "italic" if italic else "regular"
+
+
+def _parts(el: ET.Element | None, builder: _Builder, style: str) -> dict[str, str]:
     if el is None:
         return {}
-    return {child.tag: builder.inline(child) for child in el if child.tag in ("left", "center", "right")}
+    return {child.tag: builder.inline(child, style) for child in el if child.tag in ("left", "center", "right")}
 
 
 def layout_body(tree: ET.Element, template: Template, options: Options, source: str) -> Body:
@@ -278,7 +318,8 @@ def layout_body(tree: ET.Element, template: Template, options: Options, source: 
         flowables.extend(builder.block(el))
     meta_el = tree.find("meta")
     meta = dict(meta_el.attrib) if meta_el is not None else {}
-    return Body(flowables, meta, _parts(tree.find("footer"), builder), _parts(tree.find("header"), builder),
+    return Body(flowables, meta, _parts(tree.find("footer"), builder, "footer"),
+                _parts(tree.find("header"), builder, "header"),
                 builder.outline)
 
 

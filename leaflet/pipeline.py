@@ -7,6 +7,7 @@ leaflets for many patients repeats only the per-patient work and the page layout
 
 from __future__ import annotations
 
+import warnings
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from . import content, directions, i18n, layout, markup, pdf, templating
+from . import content, directions, i18n, layout, markup, pdf, templating, translations
 from .errors import LeafletError, display_path
 from .fonts import require_glyphs
 from .output import write_atomic
@@ -62,11 +63,19 @@ def render(req: BuildRequest) -> bytes:
     """Run the stages for one request."""
     roots = content.content_roots(list(req.content_dirs))
     source = content.load(content.locate(req.medicine, req.language, roots))     # 1-2: YAML -> model
+    if source.leaflet.translation is not None:
+        note = translations.build_warning(source.path, source.leaflet)
+        if note:
+            warnings.warn(note, translations.TranslationWarning, stacklevel=3)
+    if layout.script_layout(source.leaflet.language).get("rtl"):
+        raise LeafletError(f"right-to-left leaflets ('{source.leaflet.language}') cannot be laid out yet",
+                           hint="the content is valid (`leaflet check` checks it); right-to-left layout "
+                           "is planned but not done")
     tpl = templating.load_template(req.template)                                   # 3: template
     body_tree = _body_markup(source, tpl)                                          # 3: markup (cached)
     branding, pharmacy_data = _branding(req.pharmacy_file)
     has_header = branding is not None or body_tree.find("header") is not None
-    options = layout.Options(req.fillable, pdf.frame_height(tpl, req.paper, has_header))
+    options = layout.Options(req.fillable, pdf.frame_height(tpl, req.paper, has_header), source.leaflet.language)
     body = layout.layout_body(body_tree, tpl, options, str(tpl.folders[0] / templating.BODY))  # 4
     patient_tree = markup.parse(tpl.render_patient(_patient_data(req.patient, pharmacy_data, tpl,
                                                                  source.leaflet.language)),
@@ -100,8 +109,8 @@ def _check_glyphs(source: content.ContentFile, tpl: templating.Template) -> None
     """Every character of the content must be drawable; point at the field that is not."""
     def walk(value: Any, path: tuple) -> None:
         if isinstance(value, str):
-            for fam in {tpl.body_font, tpl.heading_font}:
-                require_glyphs(value, fam, where=source.source.locate(path), what="this field")
+            for chain in {tpl.body_chain, tpl.heading_chain}:
+                require_glyphs(value, chain, where=source.source.locate(path), what="this field")
         elif isinstance(value, dict):
             for key, item in value.items():
                 walk(item, path + (key,))
@@ -134,18 +143,18 @@ def _patient_data(patient: Patient, pharmacy: dict[str, str], tpl: templating.Te
         data["directions"] = None
     for key, value in data.items():
         if isinstance(value, str):
-            for fam in {tpl.body_font, tpl.heading_font}:
-                require_glyphs(value, fam, what=_PATIENT_FIELDS.get(key, key))
+            for chain in {tpl.body_chain, tpl.heading_chain}:
+                require_glyphs(value, chain, what=_PATIENT_FIELDS.get(key, key))
     words = i18n.functions(language)
-    english = i18n.functions("en")
+    local, english = i18n.translations(language), i18n.translations("en")
     return {
         "patient": data,
         "pharmacy": {"name": pharmacy.get("name")},
         "language": language,
         # structured directions as (label, phrase) pairs, in the leaflet's language and in English
-        "directions": directions.lines(patient.directions, words["gettext"], words["ngettext"])
+        "directions": directions.lines(patient.directions, local.gettext, local.ngettext)
         if structured else [],
-        "directions_en": directions.lines(patient.directions, english["gettext"], english["ngettext"])
+        "directions_en": directions.lines(patient.directions, english.gettext, english.ngettext)
         if structured and language != "en" else [],
         "free_text_untranslated": bool(patient.directions) and not structured and language != "en",
         **words,
@@ -157,7 +166,8 @@ def check_body(path: Path, template: str) -> None:
     source = content.load(path)
     tpl = templating.load_template(template)
     body = _body_markup(source, tpl)
-    layout.layout_body(body, tpl, layout.Options(), str(tpl.folders[0] / templating.BODY))
+    layout.layout_body(body, tpl, layout.Options(language=source.leaflet.language),
+                       str(tpl.folders[0] / templating.BODY))
 
 
 def describe_source(medicine: str, language: str, content_dirs: list[Path] | None = None) -> str:

@@ -21,7 +21,7 @@ from markupsafe import Markup
 from . import i18n, inline
 from .content import validate
 from .errors import Location, NotFoundError, TemplateError, display_path
-from .fonts import Family, family
+from .fonts import Family, FontChain, family
 from .resources import shipped_dir
 from .theme import REQUIRED_STYLES, Theme, merge
 from .yamlsafe import Loaded, load_yaml_file
@@ -51,6 +51,15 @@ class Template:
     env: ImmutableSandboxedEnvironment
     body_font: Family
     heading_font: Family
+    fallbacks: tuple[Family, ...] = ()
+
+    @property
+    def body_chain(self) -> FontChain:
+        return _chain(self.body_font, self.fallbacks)
+
+    @property
+    def heading_chain(self) -> FontChain:
+        return _chain(self.heading_font, self.fallbacks)
 
     def render_body(self, data: dict[str, Any]) -> str:
         """The medicine's leaflet as markup; ``data`` is the content model as plain data."""
@@ -149,7 +158,14 @@ def _load(folder: Path, _stamp: tuple) -> Template:
     env.filters["inline"] = _inline_filter(theme.allow_italic)
     env.filters["plain"] = inline.plain
     env.filters["longdate"] = i18n.long_date
-    return Template(folder.name, tuple(folders), theme, env, fams["body"], fams.get("heading", fams["body"]))
+    fallbacks = tuple(_family(theme, name, folders) for name in theme.fallback_fonts)
+    return Template(folder.name, tuple(folders), theme, env, fams["body"], fams.get("heading", fams["body"]),
+                    fallbacks)
+
+
+@lru_cache(maxsize=64)
+def _chain(primary: Family, fallbacks: tuple[Family, ...]) -> FontChain:
+    return FontChain((primary, *(f for f in fallbacks if f is not primary)))
 
 
 def _family(theme: Theme, name: str, folders: list[Path]) -> Family:

@@ -74,6 +74,7 @@ class Theme(ThemeModel):
     description: str = ""
     extends: str | None = None
     fonts: dict[Literal["body", "heading"], str]
+    fallback_fonts: list[str] = Field(default_factory=list)  # tried in order for other scripts
     font_files: dict[str, dict[Literal["regular", "bold", "italic", "bold_italic"], str]] = Field(
         default_factory=dict)
     allow_italic: bool = True  # False: emphasis that would be italic is printed bold instead
