@@ -29,7 +29,7 @@ demo: install
 	@echo "demo leaflets are in $(DEMO)/"
 
 test: install
-	$(BIN)/ruff check leaflet tests benchmarks
+	$(BIN)/ruff check leaflet tests benchmarks tools
 	$(BIN)/python -m pytest -q
 
 # Regenerate the reference page images after an intended change of look; review them before committing.
@@ -40,14 +40,14 @@ bench: install
 	$(BIN)/python benchmarks/bench.py
 
 lint: install
-	$(BIN)/ruff check leaflet tests benchmarks
+	$(BIN)/ruff check leaflet tests benchmarks tools
 
 clean:
 	rm -rf $(VENV) $(DEMO) build dist *.egg-info tests/output
 
 # Template words: extract them into the catalogue template and merge it into every language's catalogue.
 messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -k NP_:1,2 --no-location --sort-output --omit-header \
-	    -o leaflet/locale/leaflet.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k NP_:1,2 --no-location --sort-output --project leaflet \
+	    --version 0.1 --copyright-holder "The leaflet authors" --msgid-bugs-address none -o leaflet/locale/leaflet.pot .
 	for po in leaflet/locale/*/LC_MESSAGES/leaflet.po; do \
-	    $(BIN)/pybabel update --no-fuzzy-matching --omit-header --ignore-obsolete -i leaflet/locale/leaflet.pot -o $$po -l $$(basename $$(dirname $$(dirname $$po))) || exit 1; done
+	    $(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i leaflet/locale/leaflet.pot -o $$po -l $$(basename $$(dirname $$(dirname $$po)) | tr - _) || exit 1; done

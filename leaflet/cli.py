@@ -60,6 +60,23 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--template", action="append", default=[],
                    help="template to check against (repeatable; default: every shipped template)")
 
+    bt = add("batch", "Build many leaflets in parallel: every combination, or a job list (mail-merge).")
+    bt.add_argument("-o", "--output", type=Path, default=Path("leaflets"), metavar="DIR",
+                    help="output folder (default: leaflets)")
+    bt.add_argument("--medicine", action="append", default=[], help="medicine id (repeatable; default: all)")
+    bt.add_argument("--lang", action="append", default=[], help="language (repeatable; default: all)")
+    bt.add_argument("--template", action="append", default=[], help="template (repeatable; default: all shipped)")
+    bt.add_argument("--paper", action="append", default=[], choices=sorted(pdf.PAPER),
+                    help="paper size (repeatable; default: a4 and letter)")
+    bt.add_argument("--jobs", type=Path, metavar="FILE",
+                    help="per-patient jobs from a CSV or YAML file instead of the combinations")
+    bt.add_argument("--pharmacy", type=Path, metavar="FILE", help="pharmacy branding file for every leaflet")
+    bt.add_argument("-j", "--workers", type=int, default=0, metavar="N",
+                    help="worker processes (default: all cores)")
+    bt.add_argument("--force", action="store_true", help="rebuild even what has not changed")
+    bt.add_argument("--content", type=Path, action="append", default=[], metavar="DIR",
+                    help="extra content folder (repeatable)")
+
     li = add("list", "List the medicines, languages and templates available.")
     li.add_argument("--content", type=Path, action="append", default=[], metavar="DIR",
                     help="extra content folder (repeatable)")
@@ -86,6 +103,8 @@ def main(argv: list[str] | None = None, stdout: IO[str] | None = None, stderr: I
     try:
         if args.command == "build":
             return _build(args, err, stdout_bytes)
+        if args.command == "batch":
+            return _batch(args, out, err)
         if args.command == "check":
             return _check(args, out)
         if args.command == "list":
@@ -133,6 +152,43 @@ def _build(args: argparse.Namespace, err: IO[str], stdout_bytes: IO[bytes] | Non
     write_atomic(output, data)
     print(f"wrote {display_path(output)} ({len(data) // 1024} KiB)", file=err)
     return EXIT_OK
+
+
+def _batch(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from . import batch
+
+    if args.jobs:
+        jobs = batch.plan_jobs_file(args.jobs)
+    else:
+        jobs = batch.plan_matrix(args.medicine, args.lang, args.template, args.paper, args.content)
+    console = Console(file=err, highlight=False)
+    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("eta"), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
+        task = bar.add_task("building", total=len(jobs))
+
+        def step(result, done, total):
+            bar.update(task, completed=done)
+
+        summary = batch.run(jobs, args.output, workers=args.workers or None, force=args.force,
+                            content_dirs=args.content, pharmacy=args.pharmacy, progress=step)
+    for r in summary.results:
+        if r.status == "failed":
+            print(f"FAILED  {r.output}: {r.message}", file=out)
+        elif r.status == "built" and r.message:
+            print(f"warning {r.output}: {r.message}", file=out)
+    built, same, failed = summary.count("built"), summary.count("unchanged"), summary.count("failed")
+    rate = built / summary.seconds if summary.seconds else 0.0
+    print(f"{built} built, {same} unchanged, {failed} failed in {summary.seconds:.1f} s "
+          f"({rate:.1f} leaflets/s) -> {display_path(args.output)}/", file=out)
+    if summary.interrupted:
+        print("interrupted: the files listed in the manifest are complete; run the same command again "
+              "to finish", file=out)
+        return EXIT_INTERRUPTED
+    return EXIT_PROBLEMS if failed else EXIT_OK
 
 
 def _check(args: argparse.Namespace, out: IO[str]) -> int:

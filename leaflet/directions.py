@@ -85,18 +85,31 @@ class Directions(BaseModel):
     max_doses_per_day: int | None = Field(default=None, ge=1, le=24)
 
 
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+def _number(value: float, language: str) -> str:
+    """A dose as the language writes it: "0.5" in English, "0,5" in French (always with 0-9 digits)."""
+    if float(value).is_integer():
+        return str(int(value))
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, locale=language.replace("-", "_"), numbering_system="latn")
 
 
-def lines(d: Directions, tr: Callable[[str], str],
-          ntr: Callable[[str, str, int], str]) -> list[tuple[str, str]]:
+def _plural_n(value: float, language: str) -> int:
+    """The count that picks a fraction's plural form: CLDR says 0.5 is "one" in French, "other" in English."""
+    if float(value).is_integer():
+        return int(value)
+    from babel import Locale
+
+    return 1 if Locale.parse(language.replace("-", "_")).plural_form(value) == "one" else 2
+
+
+def lines(d: Directions, tr: Callable[[str], str], ntr: Callable[[str, str, int], str],
+          language: str = "en") -> list[tuple[str, str]]:
     """The directions as (label, phrase) pairs, translated by ``tr`` (gettext) and ``ntr`` (ngettext)."""
     out: list[tuple[str, str]] = []
-    count = d.dose if not float(d.dose).is_integer() else int(d.dose)
-    plural_n = 2 if not float(d.dose).is_integer() else int(d.dose)  # 0.5 tablet reads as plural
     singular, plural = UNITS[d.unit]
-    out.append((tr(LABELS["dose"]), ntr(singular, plural, plural_n).format(count=_number(count))))
+    dose = ntr(singular, plural, _plural_n(d.dose, language)).format(count=_number(d.dose, language))
+    out.append((tr(LABELS["dose"]), dose))
     if d.route:
         out.append((tr(LABELS["route"]), tr(ROUTES[d.route])))
     when = []

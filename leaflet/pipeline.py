@@ -152,7 +152,7 @@ def _patient_data(patient: Patient, pharmacy: dict[str, str], tpl: templating.Te
         "pharmacy": {"name": pharmacy.get("name")},
         "language": language,
         # structured directions as (label, phrase) pairs, in the leaflet's language and in English
-        "directions": directions.lines(patient.directions, local.gettext, local.ngettext)
+        "directions": directions.lines(patient.directions, local.gettext, local.ngettext, language)
         if structured else [],
         "directions_en": directions.lines(patient.directions, english.gettext, english.ngettext)
         if structured and language != "en" else [],

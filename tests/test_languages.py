@@ -1,0 +1,158 @@
+"""Every language renders and is checked: sections, script and fonts, template words, directions."""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import pytest
+
+import leaflet
+from leaflet import content, directions, i18n
+from leaflet.layout import script_layout
+from leaflet.translations import TranslationWarning, findings
+
+from .conftest import ROOT, reader
+
+FILES = sorted((ROOT / "content" / "diazepam").glob("*.yaml"))
+LANGS = [p.stem for p in FILES]
+LTR = [lang for lang in LANGS if not script_layout(lang).get("rtl")]
+
+#: The font family (by PDF font name) that must draw each language's own script.
+SCRIPT_FONT = {"zh-Hans": "NotoSansCJKsc", "ko": "NotoSansCJKsc", "hi": "NotoSansDevanagari",
+               "ar": "NotoSansArabic"}
+
+
+def build(lang: str, **options) -> bytes:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        data = leaflet.build_pdf("diazepam", language=lang, **options)
+    leaf = content.load(ROOT / "content" / "diazepam" / f"{lang}.yaml").leaflet
+    draft = leaf.translation is not None and leaf.translation.status != "reviewed"
+    assert any(issubclass(w.category, TranslationWarning) for w in caught) == draft
+    assert all(issubclass(w.category, TranslationWarning) for w in caught), [str(w.message) for w in caught]
+    return data
+
+
+def squeezed(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def fonts_used(data: bytes) -> set[str]:
+    names = set()
+    for page in reader(data).pages:
+        for ref in page["/Resources"]["/Font"].values():
+            names.add(str(ref.get_object()["/BaseFont"]).split("+", 1)[1])
+    return names
+
+
+def test_the_languages_the_pharmacies_asked_for_are_there():
+    assert {"en", "es", "fr", "de", "pl", "ru", "ar", "zh-Hans", "ko", "vi", "hi"} <= set(LANGS) or pytest.skip(
+        "translations still arriving: " + ", ".join(sorted(set(LANGS))))
+
+
+@pytest.mark.parametrize("lang", LTR)
+def test_every_section_is_printed_in_order(lang):
+    leaf = content.load(ROOT / "content" / "diazepam" / f"{lang}.yaml").leaflet
+    text = squeezed(" ".join(p.extract_text() for p in reader(build(lang)).pages))
+    pos = text.find(squeezed(leaf.important.title))
+    assert pos >= 0
+    for i, section in enumerate(leaf.sections, start=1):
+        pos = text.find(squeezed(f"{i}. {section.title}"), pos + 1)
+        assert pos >= 0, f"{lang}: section {section.id} missing or out of order"
+        for sub in section.subsections:
+            assert squeezed(sub.title) in text, f"{lang}: {sub.id}"
+
+
+@pytest.mark.parametrize("lang", LTR)
+def test_each_script_is_drawn_with_its_font(lang):
+    fonts = fonts_used(build(lang))
+    wanted = SCRIPT_FONT.get(lang)
+    if wanted:
+        assert any(name.startswith(wanted) for name in fonts), fonts
+    else:  # Latin and Cyrillic leaflets use Noto Sans only: no fallback, no shaping
+        assert all(name.startswith("NotoSans-") for name in fonts), fonts
+
+
+@pytest.mark.parametrize("lang", [lang for lang in LANGS if lang != "en"])
+def test_translations_match_their_source(lang):
+    leaf = content.load(ROOT / "content" / "diazepam" / f"{lang}.yaml").leaflet
+    kinds = {f.kind for f in findings(ROOT / "content" / "diazepam" / f"{lang}.yaml", leaf)}
+    assert leaf.translation is not None
+    assert not kinds & {"missing-section", "extra-section", "stale", "no-source", "template-words"}, kinds
+
+
+@pytest.mark.parametrize("lang", LTR)
+def test_template_words_and_dates_are_in_the_language(lang):
+    text = " ".join(p.extract_text() for p in reader(build(lang)).pages[:1])
+    words = i18n.translations(lang)
+    assert squeezed(words.gettext("Patient information leaflet")) in squeezed(text)
+    if lang != "en":
+        assert "Patient information leaflet" not in text
+    revised = content.load(ROOT / "content" / "diazepam" / f"{lang}.yaml").leaflet.revision.date
+    assert squeezed(i18n.long_date(revised, lang)) in squeezed(text)  # the footer's date, in the language
+
+
+SAMPLE = directions.Directions(dose=0.5, unit="tablet", route="by-mouth", frequency="three-times-daily",
+                               every_hours=8, as_needed="anxiety", days=14, max_doses_per_day=3)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_directions_catalogue_in_every_language(lang):
+    t = i18n.translations(lang)
+    lines = directions.lines(SAMPLE, t.gettext, t.ngettext, lang)
+    english = directions.lines(SAMPLE, i18n.translations("en").gettext, i18n.translations("en").ngettext)
+    assert len(lines) == len(english) == 6
+    for _label, phrase in lines:
+        assert "{" not in phrase and "}" not in phrase
+    if lang != "en":  # a word may be the same in two languages ("Dose" in French), not most of them
+        same = sum(pair == en_pair for pair, en_pair in zip(lines, english, strict=True))
+        assert same <= 1, f"{lang}: {same} of 6 direction lines are still English"
+    assert ("0.5" in lines[0][1] or "0,5" in lines[0][1]) and "14" in lines[4][1] and "3" in lines[5][1]
+
+
+@pytest.mark.parametrize("lang, dose", [("en", "0.5 tablets"), ("fr", "0,5 comprimé"), ("de", "0,5 Tabletten")])
+def test_half_a_tablet_in_the_language(lang, dose):
+    if lang not in LANGS:
+        pytest.skip(f"no {lang}")
+    t = i18n.translations(lang)
+    assert directions.lines(SAMPLE, t.gettext, t.ngettext, lang)[0][1] == dose
+
+
+def test_english_directions_read_as_a_label():
+    t = i18n.translations("en")
+    assert directions.lines(SAMPLE, t.gettext, t.ngettext) == [
+        ("Dose", "0.5 tablets"), ("How", "by mouth (swallow)"), ("When", "three times a day, every 8 hours"),
+        ("Only when needed for", "anxiety"), ("How long", "for 14 days"),
+        ("Maximum", "no more than 3 doses in 24 hours")]
+
+
+def test_translated_leaflet_shows_english_directions_too():
+    lang = next((lang for lang in LTR if lang != "en"), None) or pytest.skip("no translation yet")
+    text = " ".join(p.extract_text() for p in reader(build(lang, patient={"directions": SAMPLE})).pages[:1])
+    assert "Dose: 0.5 tablets" in text and "How long: for 14 days" in text
+
+
+def test_free_text_directions_are_flagged_untranslated():
+    lang = next((lang for lang in LTR if lang != "en"), None) or pytest.skip("no translation yet")
+    data = build(lang, patient={"directions": "Take one at night"})
+    text = squeezed(reader(data).pages[0].extract_text())
+    flag = i18n.translations(lang).gettext("These directions were not translated. Ask your pharmacist to "
+                                           "explain them.")
+    assert squeezed("Take one at night") in text and squeezed(flag) in text
+
+
+def test_draft_translation_prints_a_notice():
+    lang = next((lang for lang in LTR if lang != "en"), None) or pytest.skip("no translation yet")
+    notice = i18n.translations(lang).gettext(
+        "This translation is a draft. It has not yet been checked by a qualified medical translator. If "
+        "anything is unclear, ask your pharmacist.")
+    assert squeezed(notice) in squeezed(reader(build(lang)).pages[0].extract_text())
+
+
+def test_right_to_left_is_refused_clearly_for_now():
+    if "ar" not in LANGS:
+        pytest.skip("no Arabic content")
+    with pytest.raises(leaflet.LeafletError, match="right-to-left"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        leaflet.build_pdf("diazepam", language="ar")
