@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reportlab.lib.colors import Color, toColor, white
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph
 
@@ -102,8 +104,9 @@ class WarningBox(Flowable):
 
     def __init__(self, level: str, label: Paragraph, title: Paragraph | None, content: list[Flowable], *,
                  color: Color, tint: Color, icon_font: str, padding: float, icon_size: float, gap: float,
-                 frame_height: float, continued: bool = False):
+                 frame_height: float, continued: bool = False, rtl: bool = False):
         super().__init__()
+        self.rtl = rtl
         self.level = level
         self.look = LOOKS[level]
         self.label, self.title, self.content = label, title, content
@@ -158,7 +161,7 @@ class WarningBox(Flowable):
             break
         if not taken or not rest:
             return []
-        kw = dict(color=self.color, tint=self.tint,
+        kw = dict(color=self.color, tint=self.tint, rtl=self.rtl,
                   icon_font=self.icon_font, padding=self.padding, icon_size=self.icon_size, gap=self.gap,
                   frame_height=self.frame_height)
         first = WarningBox(self.level, self.label, self.title, taken, continued=self.continued, **kw)
@@ -195,9 +198,10 @@ class WarningBox(Flowable):
                    stroke=0, fill=1)
         icon_color = white if look.band else self.color
         icon_y = top - self.icon_size
-        draw_icon(c, look.icon if not look.band else "triangle", inset + self.padding, icon_y,
+        icon_x = w - inset - self.padding - self.icon_size if self.rtl else inset + self.padding
+        draw_icon(c, look.icon if not look.band else "triangle", icon_x, icon_y,
                   self.icon_size, icon_color, self.icon_font)
-        text_x = inset + 2 * self.padding + self.icon_size
+        text_x = inset + self.padding if self.rtl else inset + 2 * self.padding + self.icon_size
         _draw_stack(c, self._head(inner_w), text_x, top, inner_w)
         if self.content:
             content_top = top - head_h - self.padding * 0.7
@@ -330,3 +334,80 @@ class WriteIn(Flowable):
             y = self.height - self.first - i * self.spacing
             c.line(0, y, self.width, y)
         c.restoreState()
+
+
+class RTLParagraph(Flowable):
+    """A right-to-left paragraph: lines broken and put in visual order by :mod:`leaflet.rtl`.
+
+    The lines become an ordinary right-aligned ReportLab paragraph (one line each), re-made when
+    the width changes. A bullet, if any, is drawn at the right.
+    """
+
+    def __init__(self, runs: tuple, style: ParagraphStyle, bullet: str | None = None):
+        super().__init__()
+        self.runs, self.style, self.bullet = runs, style, bullet
+        self.inner_style = ParagraphStyle(f"{style.name}-rtl", parent=style, alignment=TA_RIGHT, leftIndent=0,
+                                          rightIndent=style.leftIndent, firstLineIndent=0, wordWrap=None)
+        self._para: LeafletParagraph | None = None
+        self._for_width: float | None = None
+
+    def _inner(self, aw: float) -> LeafletParagraph:
+        if self._para is None or self._for_width != aw:
+            from . import rtl
+
+            width = aw - self.inner_style.rightIndent
+            lines = rtl.layout(self.runs, width, self.style.fontSize, self.style.fontName)
+            self._para = LeafletParagraph("<br/>".join(lines) or " ", self.inner_style)
+            self._for_width = aw
+        return self._para
+
+    def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        self.width, self.height = self._inner(aw).wrap(aw, ah)
+        return self.width, self.height
+
+    def split(self, aw: float, ah: float) -> list[Flowable]:
+        parts = self._inner(aw).split(aw, ah)
+        if parts and self.bullet:
+            parts[0] = _RightBullet(parts[0], self.bullet, self.style)
+        return parts
+
+    def draw(self) -> None:
+        self._para.drawOn(self.canv, 0, 0)
+        if self.bullet:
+            _draw_right_bullet(self.canv, self.bullet, self.style, self.width, self.height)
+
+    def getSpaceBefore(self) -> float:  # noqa: N802
+        return self.style.spaceBefore
+
+    def getSpaceAfter(self) -> float:  # noqa: N802
+        return self.style.spaceAfter
+
+
+def _draw_right_bullet(canv: Canvas, bullet: str, style: ParagraphStyle, width: float, height: float) -> None:
+    canv.saveState()
+    canv.setFont(style.bulletFontName, style.bulletFontSize)
+    canv.setFillColor(style.textColor)
+    canv.drawRightString(width - style.bulletIndent, height - style.fontSize, bullet)
+    canv.restoreState()
+
+
+class _RightBullet(Flowable):
+    """The first part of a split right-to-left bullet item: the part, with its bullet."""
+
+    def __init__(self, part: Flowable, bullet: str, style: ParagraphStyle):
+        super().__init__()
+        self.part, self.bullet, self.style = part, bullet, style
+
+    def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        self.width, self.height = self.part.wrap(aw, ah)
+        return self.width, self.height
+
+    def draw(self) -> None:
+        self.part.drawOn(self.canv, 0, 0)
+        _draw_right_bullet(self.canv, self.bullet, self.style, self.width, self.height)
+
+    def getSpaceBefore(self) -> float:  # noqa: N802
+        return self.part.getSpaceBefore()
+
+    def getSpaceAfter(self) -> float:  # noqa: N802
+        return self.part.getSpaceAfter()

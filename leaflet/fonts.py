@@ -31,16 +31,15 @@ SHIPPED: dict[str, dict[str, str]] = {
         "bold_italic": "NotoSans-BoldItalic.ttf",
     },
     "Noto Sans Devanagari": {"regular": "NotoSansDevanagari-Regular.ttf", "bold": "NotoSansDevanagari-Bold.ttf"},
-    "Noto Sans Arabic": {"regular": "NotoSansArabic-Regular.ttf", "bold": "NotoSansArabic-Bold.ttf"},
+    "Noto Sans Arabic": {  # with brackets and other punctuation from Noto Sans: tools/build_arabic_fonts.py
+        "regular": "NotoSansArabic-Regular-punct.ttf",
+        "bold": "NotoSansArabic-Bold-punct.ttf",
+    },
     "Noto Sans CJK SC": {  # Han (GB 2312) and Hangul (KS X 1001), converted by tools/build_cjk_fonts.py
         "regular": "NotoSansCJKsc-Regular-subset.ttf",
         "bold": "NotoSansCJKsc-Bold-subset.ttf",
     },
 }
-
-#: Families whose scripts need OpenType shaping (joining, conjuncts, vowel signs). Only these are
-#: shaped: shaping is slower, and for Latin fonts it would switch on ligatures that change the look.
-SHAPED = frozenset({"Noto Sans Devanagari", "Noto Sans Arabic"})
 
 #: Characters that may stay in the font of the text around them (spaces, digits, common punctuation),
 #: so a run of another script does not switch fonts at every space.
@@ -101,7 +100,9 @@ def _register(name: str, files: tuple[tuple[str, str], ...]) -> Family:
         font_name = f"{path.stem}-{digest}"
         if font_name not in pdfmetrics.getRegisteredFontNames():
             try:
-                pdfmetrics.registerFont(TTFont(font_name, str(path), shapable=name in SHAPED))
+                # shapable: HarfBuzz may shape it; whether a paragraph is shaped is decided per
+                # language (layout.SCRIPT_LAYOUT), so Latin-script leaflets are never shaped
+                pdfmetrics.registerFont(TTFont(font_name, str(path), shapable=True))
             except (TTFError, OSError) as exc:
                 raise TemplateError(f"cannot use font file: {exc}", where=Location(str(path)),
                                     hint="use a TrueType (.ttf) font with glyph outlines") from None
@@ -145,18 +146,30 @@ class FontChain:
     def runs(self, text: str) -> list[tuple[Family, str]]:
         """Split ``text`` into runs, each drawn by the first family of the chain that has its glyphs.
 
-        Spaces, digits and common punctuation stay in the run they are in when its font has them.
+        Spaces, digits and common punctuation go with the letters of their own word where that font
+        has them, so a word is never split between two fonts (HarfBuzz shapes a word with one font).
         """
         primary = self.primary.charset
         if all(ord(ch) in primary for ch in text):  # the common case: one run
             return [(self.primary, text)]
+        strong = [None if ord(ch) in NEUTRAL else next((f for f in self.families if ord(ch) in f.charset),
+                                                       self.primary) for ch in text]
+        chosen: list[Family] = []
+        for i, ch in enumerate(text):
+            fam = strong[i]
+            if fam is None:  # a neutral: the nearest strong neighbour in the same word, if its font has it
+                code = ord(ch)
+                fam = next((strong[j] for j in range(i - 1, -1, -1) if strong[j] is not None or text[j] == " "),
+                           None) if ch != " " else None
+                if fam is None or code not in fam.charset:
+                    fam = next((strong[j] for j in range(i + 1, len(text))
+                                if strong[j] is not None or text[j] == " "), None) if ch != " " else None
+                if fam is None or code not in fam.charset:
+                    fam = chosen[-1] if chosen and code in chosen[-1].charset else \
+                        next((f for f in self.families if code in f.charset), self.primary)
+            chosen.append(fam)
         out: list[tuple[Family, list[str]]] = []
-        for ch in text:
-            code = ord(ch)
-            if out and code in NEUTRAL and code in out[-1][0].charset:
-                out[-1][1].append(ch)
-                continue
-            fam = next((f for f in self.families if code in f.charset), self.primary)
+        for fam, ch in zip(chosen, text, strict=True):
             if out and out[-1][0] is fam:
                 out[-1][1].append(ch)
             else:

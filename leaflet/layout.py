@@ -7,6 +7,7 @@ a caller lay the body out once and reuse it for every patient.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -27,11 +28,13 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.flowables import BalancedColumns
 
+from . import rtl
 from .errors import GlyphError, TemplateError
 from .flowables import LeafletParagraph as Paragraph
-from .flowables import RuledNotes, WarningBox, WriteIn
+from .flowables import RTLParagraph, RuledNotes, WarningBox, WriteIn
 from .fonts import FontChain, describe
 from .markup import number
+from .rtl import Run
 from .templating import Template
 from .theme import Style
 
@@ -101,6 +104,8 @@ class _Builder:
         self.options = options
         self.source = source
         self.outline: list[tuple[int, str]] = []
+        self.rtl = bool(script_layout(options.language).get("rtl"))
+        self.shaped = bool(script_layout(options.language).get("shaping"))
 
     # text -------------------------------------------------------------------------------------
     def chain_of(self, style: str) -> FontChain:
@@ -137,9 +142,37 @@ class _Builder:
             parts.append(self.runs(child.tail, style, bold, italic, keep_lines))
         return "".join(parts)
 
-    def para(self, markup: str, style: str, plain: str, **kw) -> Paragraph:
-        if style not in self.styles:
-            raise TemplateError(f"style '{style}' is not defined in the theme", hint="add it under styles:")
+    def styled_runs(self, el: ET.Element | None, style: str, keep_lines: bool = False, bold: bool = False,
+                    italic: bool = False, text: str | None = None) -> list[Run]:
+        """Text as (text, font) runs in logical order, for right-to-left layout."""
+        chain = self.chain_of(style)
+        st: Style = self.theme.styles[style]
+
+        def pieces(value: str | None, b: bool, i: bool) -> list[Run]:
+            if not value:
+                return []
+            value = value if keep_lines else " ".join(value.split("\n"))
+            face = _face(b or st.bold, i or st.italic)
+            return [Run(run, fam.faces[face]) for fam, run in chain.runs(value)]
+
+        if el is None:
+            return pieces(text, bold, italic)
+        out = pieces(el.text if not keep_lines else (el.text or "").strip("\n"), bold, italic)
+        for child in el:
+            if child.tag == "br":
+                out.append(Run("\n", chain.primary.regular))
+            else:
+                out += self.styled_runs(child, style, keep_lines, bold or child.tag == "b",
+                                        italic or child.tag == "i")
+            out += pieces(child.tail, bold, italic)
+        return out
+
+    def shaped_markup(self, runs: list[Run]) -> str:
+        """Markup for shaped text: one font per word, every run in its font."""
+        return "".join(f'<font face="{r.font}">{escape(r.text).replace(chr(10), "<br/>")}</font>'
+                       for r in rtl.one_font_per_word(runs))
+
+    def check(self, plain: str, style: str) -> None:
         chain = self.chain_of(style)
         missing = chain.missing(plain)
         if missing:
@@ -147,13 +180,32 @@ class _Builder:
             raise GlyphError(f"{describe(missing[0])} cannot be drawn with the fonts '{chain.name}' "
                              f"(in '{snippet}')", hint="replace the character, or use a template whose "
                              "fonts cover it")
+
+    def rtl_para(self, runs: list[Run], style: str, plain: str, bulletText: str | None = None,  # noqa: N803
+                 **_kw) -> RTLParagraph:
+        self.check(plain, style)
+        return RTLParagraph(tuple(rtl.one_font_per_word(runs)), self.styles[style], bullet=bulletText)
+
+    def para(self, markup: str, style: str, plain: str, **kw) -> Paragraph:
+        if style not in self.styles:
+            raise TemplateError(f"style '{style}' is not defined in the theme", hint="add it under styles:")
+        self.check(plain, style)
         return Paragraph(markup, self.styles[style], **kw)
 
-    def text_para(self, el: ET.Element, style: str, keep_lines: bool = False, **kw) -> Paragraph:
-        return self.para(self.inline(el, style, keep_lines), style, plain="".join(el.itertext()), **kw)
+    def text_para(self, el: ET.Element, style: str, keep_lines: bool = False, **kw) -> Flowable:
+        plain = "".join(el.itertext())
+        if self.rtl:
+            return self.rtl_para(self.styled_runs(el, style, keep_lines), style, plain, **kw)
+        if self.shaped:
+            return self.para(self.shaped_markup(self.styled_runs(el, style, keep_lines)), style, plain, **kw)
+        return self.para(self.inline(el, style, keep_lines), style, plain=plain, **kw)
 
-    def plain_para(self, text: str, style: str, **kw) -> Paragraph:
+    def plain_para(self, text: str, style: str, **kw) -> Flowable:
         """A paragraph of plain text (an attribute value, a label)."""
+        if self.rtl:
+            return self.rtl_para(self.styled_runs(None, style, text=text), style, text, **kw)
+        if self.shaped:
+            return self.para(self.shaped_markup(self.styled_runs(None, style, text=text)), style, text, **kw)
         return self.para(self.runs(text, style), style, plain=text, **kw)
 
     # blocks -----------------------------------------------------------------------------------
@@ -172,7 +224,7 @@ class _Builder:
             p.keepWithNext = 1
             if tag != "h3" and el.get("outline", "yes") != "no":
                 level = 0 if tag == "h1" else 1
-                title = " ".join("".join(el.itertext()).split())
+                title = re.sub(r"[ \t\r\n]+", " ", "".join(el.itertext())).strip()  # keeps no-break spaces
                 p._leaflet_outline = (level, title, el.get("id") or f"h{len(self.outline)}")
                 self.outline.append((level, title))
             return [CondPageBreak(self.styles[el.get("style", tag)].leading * 4), p] if tag == "h1" else [p]
@@ -211,15 +263,21 @@ class _Builder:
         title = self.plain_para(el.get("title"), "box_title") if el.get("title") else None
         content = [f for f in _flatten(self.blocks(el)) if not isinstance(f, str)]
         if level == "boxed":  # the band behind the label is dark: print the label light
-            label = Paragraph(label.text, ParagraphStyle("box_label_reversed", parent=label.style,
-                                                         textColor=white))
+            label = self.reversed(label)
             if title is not None:
-                title = Paragraph(title.text, ParagraphStyle("box_title_reversed", parent=title.style,
-                                                             textColor=white))
+                title = self.reversed(title)
         return WarningBox(
             level, label, title, content, color=theme.color(level), tint=theme.color(TINTS[level]),
             icon_font=self.t.body_font.bold, padding=theme.boxes.padding, icon_size=theme.boxes.icon_size,
-            gap=theme.boxes.gap, frame_height=self.options.frame_height)
+            gap=theme.boxes.gap, frame_height=self.options.frame_height, rtl=self.rtl)
+
+    @staticmethod
+    def reversed(p: Flowable) -> Flowable:
+        """The same paragraph in white, for a dark band."""
+        style = ParagraphStyle(f"{p.style.name}-reversed", parent=p.style, textColor=white)
+        if isinstance(p, RTLParagraph):
+            return RTLParagraph(p.runs, style, p.bullet)
+        return Paragraph(p.text, style)
 
     def panel(self, el: ET.Element) -> Flowable:
         theme = self.theme
@@ -227,7 +285,7 @@ class _Builder:
         rows: list[list[Flowable]] = []
         blank_rows: list[int] = []
         if el.get("title"):
-            rows.append([self.plain_para(el.get("title"), "h3"), ""])
+            rows.append([self.plain_para(el.get("title"), "h3"), ""])  # the title spans both columns
         for field_el in el.findall("field"):
             label = self.plain_para(field_el.get("label", ""), "panel_label")
             value_text = "".join(field_el.itertext()).strip()
@@ -238,10 +296,9 @@ class _Builder:
                 value = WriteIn(lines, label_style.leading * 1.7, theme.color("muted"),
                                 first=label_style.fontSize * 1.07 + 2)
                 blank_rows.append(len(rows))
-            rows.append([label, value])
-        width_label = 0.3
-        table = Table(rows, colWidths=[f"{width_label * 100:.0f}%", f"{(1 - width_label) * 100:.0f}%"],
-                      hAlign="LEFT")
+            rows.append([value, label] if self.rtl else [label, value])
+        widths = ["30%", "70%"]
+        table = Table(rows, colWidths=widths[::-1] if self.rtl else widths, hAlign="LEFT")
         commands = [
             ("BOX", (0, 0), (-1, -1), 1.2, theme.color("text")),
             ("LINEBELOW", (0, 0), (-1, -2), 0.4, theme.color("muted")),
@@ -262,11 +319,14 @@ class _Builder:
     def notes(self, el: ET.Element) -> RuledNotes:
         theme = self.theme
         spacing = theme.notes.line_spacing
-        title_markup = self.runs(el.get("title", "Notes"), "h3")
-        if el.get("hint"):
-            title_markup += (f' <font size="{theme.styles["small"].size}">'
-                             f'{self.runs(el.get("hint"), "h3")}</font>')
-        title = self.para(title_markup, "h3", plain=el.get("title", "") + el.get("hint", ""))
+        if self.rtl:
+            title = self.plain_para(" ".join(filter(None, (el.get("title", "Notes"), el.get("hint")))), "h3")
+        else:
+            title_markup = self.runs(el.get("title", "Notes"), "h3")
+            if el.get("hint"):
+                title_markup += (f' <font size="{theme.styles["small"].size}">'
+                                 f'{self.runs(el.get("hint"), "h3")}</font>')
+            title = self.para(title_markup, "h3", plain=el.get("title", "") + el.get("hint", ""))
         text_plain = "".join(el.itertext()).strip()
         text = None
         if text_plain:
@@ -277,7 +337,13 @@ class _Builder:
             if missing:
                 raise GlyphError(f"the notes contain {describe(missing[0])}, which the fonts "
                                  f"'{chain.name}' cannot draw", hint="replace the character")
-            text = Paragraph(self.inline(el, "notes", keep_lines=True).strip(), style)
+            if self.rtl:
+                text = RTLParagraph(tuple(rtl.one_font_per_word(self.styled_runs(el, "notes", keep_lines=True))),
+                                    style)
+            elif self.shaped:
+                text = Paragraph(self.shaped_markup(self.styled_runs(el, "notes", keep_lines=True)).strip(), style)
+            else:
+                text = Paragraph(self.inline(el, "notes", keep_lines=True).strip(), style)
         lines = int(number(el, "lines", theme.notes.lines, 2, 40, self.source))
         continued = el.get("continued")
         title_continued = self.plain_para(continued, "h3") if continued else None
@@ -305,6 +371,11 @@ def _face(bold: bool, italic: bool) -> str:
 def _parts(el: ET.Element | None, builder: _Builder, style: str) -> dict[str, str]:
     if el is None:
         return {}
+    if builder.rtl:  # laid out per page (after {page} is filled in); left and right change places
+        st = builder.styles[style]
+        swap = {"left": "right", "right": "left", "center": "center"}
+        return {swap[child.tag]: rtl.Line(tuple(builder.styled_runs(child, style)), st.fontSize, st.fontName)
+                for child in el if child.tag in swap}
     return {child.tag: builder.inline(child, style) for child in el if child.tag in ("left", "center", "right")}
 
 

@@ -26,6 +26,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 
 from .flowables import LeafletParagraph as Paragraph
+from .layout import script_layout
 from .templating import Template
 
 PAPER = {"a4": A4, "letter": LETTER}
@@ -148,8 +149,14 @@ def render(flowables: list[Flowable], template: Template, paper: str, furniture:
     return buffer.getvalue()
 
 
-def _fill(markup: str, page: int, pages: int) -> str:
-    return markup.replace("{page}", str(page)).replace("{pages}", str(pages))
+def _fill(markup, page: int, pages: int) -> str:
+    """Page furniture markup with the page number and count filled in."""
+    values = {"{page}": str(page), "{pages}": str(pages)}
+    if not isinstance(markup, str):  # a right-to-left line, laid out only now
+        return markup.markup(values)
+    for key, value in values.items():
+        markup = markup.replace(key, value)
+    return markup
 
 
 class _Decorator:
@@ -167,9 +174,10 @@ class _Decorator:
         self.header_h = header_h
         self.y_rule = m.bottom * mm + footer_h - 3
         self.footer_h = footer_h
+        shaping = script_layout(furniture.language).get("shaping", 0)
         base = {name: ParagraphStyle(f"furniture-{name}", fontName=template.body_font.regular,
                                      fontSize=theme.styles[name].size, leading=theme.styles[name].line_height,
-                                     textColor=theme.color(theme.styles[name].color))
+                                     textColor=theme.color(theme.styles[name].color), shaping=shaping)
                 for name in ("header", "footer")}
         self.styles = {(kind, part): ParagraphStyle(f"{kind}-{part}", parent=base[kind], alignment=align)
                        for kind in ("header", "footer")

@@ -67,10 +67,6 @@ def render(req: BuildRequest) -> bytes:
         note = translations.build_warning(source.path, source.leaflet)
         if note:
             warnings.warn(note, translations.TranslationWarning, stacklevel=3)
-    if layout.script_layout(source.leaflet.language).get("rtl"):
-        raise LeafletError(f"right-to-left leaflets ('{source.leaflet.language}') cannot be laid out yet",
-                           hint="the content is valid (`leaflet check` checks it); right-to-left layout "
-                           "is planned but not done")
     tpl = templating.load_template(req.template)                                   # 3: template
     body_tree = _body_markup(source, tpl)                                          # 3: markup (cached)
     branding, pharmacy_data = _branding(req.pharmacy_file)
@@ -99,7 +95,9 @@ def build_file(output: Path, medicine: str, **options: Any) -> bytes:
 def _body_markup(source: content.ContentFile, tpl: templating.Template) -> ET.Element:
     _check_glyphs(source, tpl)
     data = source.leaflet.model_dump(mode="json", by_alias=True)
-    data["layout"] = {"list_columns": tpl.theme.list_columns, "template": tpl.name}
+    rtl = bool(layout.script_layout(source.leaflet.language).get("rtl"))
+    data["layout"] = {"list_columns": 1 if rtl else tpl.theme.list_columns, "template": tpl.name,
+                      "direction": "rtl" if rtl else "ltr"}
     data.update(i18n.functions(source.leaflet.language))
     text = tpl.render_body(data)
     return markup.parse(text, str(tpl.folders[0] / templating.BODY), "leaflet")
