@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reportlab.lib.colors import Color, toColor, white
-from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.enums import TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph
@@ -343,11 +343,19 @@ class RTLParagraph(Flowable):
     the width changes. A bullet, if any, is drawn at the right.
     """
 
-    def __init__(self, runs: tuple, style: ParagraphStyle, bullet: str | None = None):
+    def __init__(self, runs: tuple, style: ParagraphStyle, bullet: str | None = None, auto: bool = False):
         super().__init__()
-        self.runs, self.style, self.bullet = runs, style, bullet
-        self.inner_style = ParagraphStyle(f"{style.name}-rtl", parent=style, alignment=TA_RIGHT, leftIndent=0,
-                                          rightIndent=style.leftIndent, firstLineIndent=0, wordWrap=None)
+        from . import rtl
+
+        self.runs, self.style, self.bullet, self.auto = runs, style, bullet, auto
+        # "auto": the text's own first strong letter decides (for what people type, e.g. English notes)
+        self.base = rtl.base_level(runs) if auto else 1
+        if self.base:
+            self.inner_style = ParagraphStyle(f"{style.name}-rtl", parent=style, alignment=TA_RIGHT, leftIndent=0,
+                                              rightIndent=style.leftIndent, firstLineIndent=0, wordWrap=None)
+        else:
+            self.inner_style = ParagraphStyle(f"{style.name}-ltr", parent=style, wordWrap=None,
+                                              alignment=TA_LEFT if style.alignment == TA_RIGHT else style.alignment)
         self._para: LeafletParagraph | None = None
         self._for_width: float | None = None
 
@@ -355,9 +363,10 @@ class RTLParagraph(Flowable):
         if self._para is None or self._for_width != aw:
             from . import rtl
 
-            width = aw - self.inner_style.rightIndent
-            lines = rtl.layout(self.runs, width, self.style.fontSize, self.style.fontName)
-            self._para = LeafletParagraph("<br/>".join(lines) or " ", self.inner_style)
+            width = aw - self.inner_style.rightIndent - self.inner_style.leftIndent
+            lines = rtl.layout(self.runs, width, self.style.fontSize, self.style.fontName, self.base, self.auto)
+            bullet = self.bullet if not self.base else None  # left-to-right text: the usual bullet
+            self._para = LeafletParagraph("<br/>".join(lines) or " ", self.inner_style, bulletText=bullet)
             self._for_width = aw
         return self._para
 
@@ -367,13 +376,13 @@ class RTLParagraph(Flowable):
 
     def split(self, aw: float, ah: float) -> list[Flowable]:
         parts = self._inner(aw).split(aw, ah)
-        if parts and self.bullet:
+        if parts and self.bullet and self.base:
             parts[0] = _RightBullet(parts[0], self.bullet, self.style)
         return parts
 
     def draw(self) -> None:
         self._para.drawOn(self.canv, 0, 0)
-        if self.bullet:
+        if self.bullet and self.base:
             _draw_right_bullet(self.canv, self.bullet, self.style, self.width, self.height)
 
     def getSpaceBefore(self) -> float:  # noqa: N802

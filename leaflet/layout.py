@@ -182,9 +182,9 @@ class _Builder:
                              "fonts cover it")
 
     def rtl_para(self, runs: list[Run], style: str, plain: str, bulletText: str | None = None,  # noqa: N803
-                 **_kw) -> RTLParagraph:
+                 auto: bool = False, **_kw) -> RTLParagraph:
         self.check(plain, style)
-        return RTLParagraph(tuple(rtl.one_font_per_word(runs)), self.styles[style], bullet=bulletText)
+        return RTLParagraph(tuple(rtl.one_font_per_word(runs)), self.styles[style], bullet=bulletText, auto=auto)
 
     def para(self, markup: str, style: str, plain: str, **kw) -> Paragraph:
         if style not in self.styles:
@@ -192,10 +192,13 @@ class _Builder:
         self.check(plain, style)
         return Paragraph(markup, self.styles[style], **kw)
 
-    def text_para(self, el: ET.Element, style: str, keep_lines: bool = False, **kw) -> Flowable:
+    def text_para(self, el: ET.Element, style: str, keep_lines: bool = False, auto: bool = False,
+                  **kw) -> Flowable:
+        """A paragraph from a text element. ``auto``: its direction comes from its own text (typed
+        by people, e.g. English notes in an Arabic leaflet), not from the leaflet's language."""
         plain = "".join(el.itertext())
         if self.rtl:
-            return self.rtl_para(self.styled_runs(el, style, keep_lines), style, plain, **kw)
+            return self.rtl_para(self.styled_runs(el, style, keep_lines), style, plain, auto=auto, **kw)
         if self.shaped:
             return self.para(self.shaped_markup(self.styled_runs(el, style, keep_lines)), style, plain, **kw)
         return self.para(self.inline(el, style, keep_lines), style, plain=plain, **kw)
@@ -218,7 +221,7 @@ class _Builder:
     def block(self, el: ET.Element) -> list[Flowable | str]:
         tag = el.tag
         if tag == "p":
-            return [self.text_para(el, el.get("style", "body"))]
+            return [self.text_para(el, el.get("style", "body"), auto=el.get("dir") == "auto")]
         if tag in ("h1", "h2", "h3"):
             p = self.text_para(el, el.get("style", tag))
             p.keepWithNext = 1
@@ -230,7 +233,8 @@ class _Builder:
             return [CondPageBreak(self.styles[el.get("style", tag)].leading * 4), p] if tag == "h1" else [p]
         if tag == "ul":
             style = el.get("style", "bullet")
-            items = [self.text_para(li, style, bulletText=self.theme.bullet) for li in el]
+            auto = el.get("dir") == "auto"
+            items = [self.text_para(li, style, bulletText=self.theme.bullet, auto=auto) for li in el]
             columns = int(number(el, "columns", 1, 1, 3, self.source))
             if columns > 1 and len(items) >= 2 * columns:
                 return [BalancedColumns(items, nCols=columns, leftPadding=0, rightPadding=8,
@@ -290,7 +294,7 @@ class _Builder:
             label = self.plain_para(field_el.get("label", ""), "panel_label")
             value_text = "".join(field_el.itertext()).strip()
             if value_text:
-                value: Flowable = self.text_para(field_el, "panel_value", keep_lines=True)
+                value: Flowable = self.text_para(field_el, "panel_value", keep_lines=True, auto=True)
             else:  # write-in lines, the first level with the label's baseline (ascent about 1.07 em)
                 lines = int(number(field_el, "lines", 1, 1, 10, self.source))
                 value = WriteIn(lines, label_style.leading * 1.7, theme.color("muted"),
@@ -339,7 +343,7 @@ class _Builder:
                                  f"'{chain.name}' cannot draw", hint="replace the character")
             if self.rtl:
                 text = RTLParagraph(tuple(rtl.one_font_per_word(self.styled_runs(el, "notes", keep_lines=True))),
-                                    style)
+                                    style, auto=True)
             elif self.shaped:
                 text = Paragraph(self.shaped_markup(self.styled_runs(el, "notes", keep_lines=True)).strip(), style)
             else:

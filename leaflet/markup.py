@@ -12,11 +12,11 @@ from .errors import Location, TemplateError
 
 INLINE = {"b": set(), "i": set(), "br": set()}
 BLOCK = {
-    "p": {"style"},
+    "p": {"style", "dir"},
     "h1": {"id", "outline", "style"},
     "h2": {"id", "outline", "style"},
     "h3": {"style"},
-    "ul": {"style", "columns"},
+    "ul": {"style", "columns", "dir"},
     "li": set(),
     "box": {"level", "label", "title"},
     "keep": set(),

@@ -213,16 +213,24 @@ def word_width(text: str, font: str, size: float) -> float:
     return pdfmetrics.stringWidth(text, font, size)
 
 
-def layout(runs: tuple[Run, ...], width: float, size: float, space_font: str) -> list[str]:
-    """Break a right-to-left paragraph into lines no wider than ``width``; return each line as
-    ReportLab paragraph markup in visual order (to be set right-aligned, one line each)."""
+def base_level(runs: tuple[Run, ...]) -> int:
+    """Rules P2-P3: 1 if the first strong character is right-to-left, else 0 (for "auto" direction)."""
+    return _uba.get_base_level("".join(r.text for r in runs))
+
+
+def layout(runs: tuple[Run, ...], width: float, size: float, space_font: str, base: int = 1,
+           auto: bool = False) -> list[str]:
+    """Break a paragraph into lines no wider than ``width``; return each line as ReportLab paragraph
+    markup in visual order (to be set one line each, right-aligned when ``base`` is 1). With ``auto``,
+    each hard line (between line breaks) takes its direction from its own first strong letter."""
     text = "".join(r.text for r in runs)
     fonts: list[str] = []
     for r in runs:
         fonts.extend([r.font] * len(r.text))
     out: list[str] = []
     for start, end in _hard_lines(text):
-        out.extend(_layout_lines(text, fonts, start, end, width, size, space_font))
+        own = _uba.get_base_level(text[start:end]) if auto and text[start:end].strip() else base
+        out.extend(_layout_lines(text, fonts, start, end, width, size, space_font, own))
     return out
 
 
@@ -237,8 +245,9 @@ def _hard_lines(text: str) -> list[tuple[int, int]]:
 
 
 def _layout_lines(text: str, fonts: list[str], start: int, end: int, width: float, size: float,
-                  space_font: str) -> list[str]:
-    paragraph_levels = levels(text)
+                  space_font: str, base: int) -> list[str]:
+    own = levels(text[start:end], base)  # a hard line break ends a bidi paragraph (rule P1)
+    paragraph_levels = (0,) * start + own + (0,) * (len(text) - end)
     words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text[start:end])]
     words = [(a + start, b + start) for a, b in words]
     space = pdfmetrics.stringWidth(" ", space_font, size)
@@ -252,7 +261,7 @@ def _layout_lines(text: str, fonts: list[str], start: int, end: int, width: floa
             used, need = 0.0, w
         lines[-1].append((a, b))
         used += need
-    return [_visual_line(text, fonts, paragraph_levels, line) for line in lines if line]
+    return [_visual_line(text, fonts, paragraph_levels, line, base) for line in lines if line]
 
 
 def _font_spans(fonts: list[str], a: int, b: int) -> list[tuple[int, int]]:
@@ -266,7 +275,7 @@ def _font_spans(fonts: list[str], a: int, b: int) -> list[tuple[int, int]]:
 
 
 def _visual_line(text: str, fonts: list[str], paragraph_levels: tuple[int, ...],
-                 words: list[tuple[int, int]]) -> str:
+                 words: list[tuple[int, int]], base: int) -> str:
     """One line, words in logical order, as markup in visual order."""
     # the line's text: its words joined by single spaces (logical), with a map back to the paragraph
     index: list[int] = []
@@ -275,15 +284,15 @@ def _visual_line(text: str, fonts: list[str], paragraph_levels: tuple[int, ...],
             index.append(-1)  # a space between words
         index.extend(range(a, b))
     line_text = "".join(" " if i < 0 else text[i] for i in index)
-    lv = [paragraph_levels[i] if i >= 0 else paragraph_levels[index[k - 1]] if k else 1
+    lv = [paragraph_levels[i] if i >= 0 else paragraph_levels[index[k - 1]] if k else base
           for k, i in enumerate(index)]
     # spaces take the level of the text around them when both sides agree, else the base level
     for k, i in enumerate(index):
         if i < 0:
             left, right = lv[k - 1], lv[k + 1]
-            lv[k] = min(left, right) if (left % 2) == (right % 2) else 1
-    lv = line_levels(line_text, tuple(lv))
-    order = visual_order(lv)
+            lv[k] = min(left, right) if (left % 2) == (right % 2) else base
+    lv = line_levels(line_text, tuple(lv), base)
+    order = visual_order(lv, base)
     # group visually adjacent characters of the same level and font into pieces
     pieces: list[tuple[str, str, bool]] = []  # (text in logical order, font, right-to-left)
     k = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from pypdf import PdfReader
 from pypdf.generic import ContentStream
 
 import leaflet
+from leaflet.translations import TranslationWarning
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -29,7 +31,9 @@ def built():
     def get(**options) -> bytes:
         key = tuple(sorted((k, str(v)) for k, v in options.items()))
         if key not in cache:
-            cache[key] = leaflet.build_pdf("diazepam", **options)
+            with warnings.catch_warnings():  # draft translations warn; tests/test_languages.py checks that
+                warnings.simplefilter("ignore", TranslationWarning)
+                cache[key] = leaflet.build_pdf("diazepam", **options)
         return cache[key]
 
     return get
