@@ -57,6 +57,7 @@ class Result:
     bytes: int = 0
     fingerprint: str = ""
     message: str = ""  # the reason for a failure, or a warning (draft translation)
+    worker: int = 0  # the process that built it
 
 
 @dataclass
@@ -233,7 +234,7 @@ def _build_one(job: Job, outdir: str, fp: str) -> Result:
                       message=f"internal error: {type(exc).__name__}: {exc}")
     note = "; ".join(str(w.message) for w in caught)
     return Result(job.output, "built", time.perf_counter() - start, hashlib.sha256(data).hexdigest(),
-                  len(data), fp, note)
+                  len(data), fp, note, os.getpid())
 
 
 def load_manifest(outdir: Path) -> dict[str, dict]:
@@ -254,7 +255,13 @@ def run(jobs: list[Job], outdir: Path, *, workers: int | None = None, force: boo
         progress: Callable[[Result, int, int], None] | None = None) -> Summary:
     """Build ``jobs`` into ``outdir``; see the module docstring. Never raises for one job's failure."""
     start = time.perf_counter()
-    outdir.mkdir(parents=True, exist_ok=True)
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LeafletError(f"cannot create the output folder: {exc.strerror}",
+                           where=Location(display_path(outdir))) from None
+    for stale in outdir.glob(".*.part"):  # temporary files of a batch that was killed outright
+        stale.unlink(missing_ok=True)
     manifest = load_manifest(outdir)
     results: list[Result] = []
     todo: list[tuple[Job, str]] = []

@@ -175,11 +175,14 @@ def _batch(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
         summary = batch.run(jobs, args.output, workers=args.workers or None, force=args.force,
                             content_dirs=args.content, pharmacy=args.pharmacy, progress=step)
+    notes: dict[str, int] = {}
     for r in summary.results:
         if r.status == "failed":
             print(f"FAILED  {r.output}: {r.message}", file=out)
         elif r.status == "built" and r.message:
-            print(f"warning {r.output}: {r.message}", file=out)
+            notes[r.message] = notes.get(r.message, 0) + 1
+    for message, count in notes.items():
+        print(f"warning {message} ({count} leaflet{'s' if count > 1 else ''})", file=out)
     built, same, failed = summary.count("built"), summary.count("unchanged"), summary.count("failed")
     rate = built / summary.seconds if summary.seconds else 0.0
     print(f"{built} built, {same} unchanged, {failed} failed in {summary.seconds:.1f} s "

@@ -22,14 +22,16 @@ class LeafletParagraph(Paragraph):
     breaking depends only on the width, so the result is reused. This is most of the layout time.
     """
 
-    _wrapped_at: tuple[float, float] | None = None
+    _wrapped_at: tuple[float, tuple[float, float], object] | None = None
 
     def wrap(self, availWidth, availHeight):  # noqa: N803 - ReportLab's names
-        # split() may drop blPara to force a fresh break; then break again
-        if self._wrapped_at is not None and self._wrapped_at[0] == availWidth and "blPara" in self.__dict__:
-            return self.width, self.height
+        # reuse only if the lines are the very ones this wrap made (split() may replace or drop them)
+        cached = self._wrapped_at
+        if cached is not None and cached[0] == availWidth and self.__dict__.get("blPara") is cached[2]:
+            self.width, self.height = cached[1]
+            return cached[1]
         result = super().wrap(availWidth, availHeight)
-        self._wrapped_at = (availWidth, availHeight)
+        self._wrapped_at = (availWidth, result, self.__dict__.get("blPara"))
         return result
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -120,22 +121,37 @@ def _register(name: str, files: tuple[tuple[str, str], ...]) -> Family:
     return Family(name, faces, charset or frozenset())
 
 
-@dataclass(frozen=True, eq=False)
 class FontChain:
-    """A primary family and the fallbacks tried, in order, for characters it cannot draw."""
+    """A primary family and the fallbacks tried, in order, for characters it cannot draw.
 
-    families: tuple[Family, ...]
+    Fallbacks are loaded the first time a text needs one, so a Latin-script leaflet never reads the
+    large CJK font files.
+    """
+
+    def __init__(self, primary: Family, fallbacks: tuple[tuple[str, Callable[[], Family]], ...] = ()):
+        self.primary = primary
+        self._fallbacks = fallbacks  # (name, loader)
+        self._loaded: tuple[Family, ...] | None = None
 
     @property
-    def primary(self) -> Family:
-        return self.families[0]
+    def families(self) -> tuple[Family, ...]:
+        if self._loaded is None:
+            loaded = (load() for _, load in self._fallbacks)
+            self._loaded = (self.primary, *(f for f in loaded if f is not self.primary))
+        return self._loaded
 
     @property
     def name(self) -> str:
-        return " + ".join(f.name for f in self.families)
+        return " + ".join([self.primary.name, *(name for name, _ in self._fallbacks if name != self.primary.name)])
+
+    def covers(self, text: str) -> bool:
+        """True if the primary family alone draws all of ``text`` (the common, fast case)."""
+        return self.primary.charset.issuperset(map(ord, text))
 
     def missing(self, text: str) -> list[str]:
         """Characters that no family in the chain can draw."""
+        if self.covers(text):
+            return []
         out = self.primary.missing(text)
         for fam in self.families[1:]:
             if not out:
@@ -149,8 +165,7 @@ class FontChain:
         Spaces, digits and common punctuation go with the letters of their own word where that font
         has them, so a word is never split between two fonts (HarfBuzz shapes a word with one font).
         """
-        primary = self.primary.charset
-        if all(ord(ch) in primary for ch in text):  # the common case: one run
+        if self.covers(text):  # the common case: one run
             return [(self.primary, text)]
         strong = [None if ord(ch) in NEUTRAL else next((f for f in self.families if ord(ch) in f.charset),
                                                        self.primary) for ch in text]

@@ -54,7 +54,7 @@ class Body:
     outline: list[tuple[int, str]] = field(default_factory=list)  # (level, title), in order
 
 
-@dataclass
+@dataclass(frozen=True)
 class Options:
     fillable: bool = False
     frame_height: float = 700.0  # the body frame's height, so boxes know when they must split
@@ -65,10 +65,11 @@ class Options:
 #: characters; Devanagari and Arabic need OpenType shaping (done only for their fonts, see
 #: fonts.SHAPED) and a little more leading for their taller marks.
 SCRIPT_LAYOUT: dict[str, dict] = {
-    "zh": {"wordWrap": "CJK"},
-    "ja": {"wordWrap": "CJK"},
+    # Han text is dense already; balancing columns of it costs ReportLab many trial layouts
+    "zh": {"wordWrap": "CJK", "columns": 1},
+    "ja": {"wordWrap": "CJK", "columns": 1},
     "hi": {"shaping": 1, "leading": 1.12},
-    "ar": {"shaping": 1, "leading": 1.12, "rtl": True},
+    "ar": {"shaping": 1, "leading": 1.12, "rtl": True, "columns": 1},  # columns would read left to right
 }
 
 
@@ -224,7 +225,7 @@ class _Builder:
             return [self.text_para(el, el.get("style", "body"), auto=el.get("dir") == "auto")]
         if tag in ("h1", "h2", "h3"):
             p = self.text_para(el, el.get("style", tag))
-            p.keepWithNext = 1
+            p.keepWithNext = p._leaflet_keep_with_next = 1  # remembered: ReportLab clears it when it acts on it
             if tag != "h3" and el.get("outline", "yes") != "no":
                 level = 0 if tag == "h1" else 1
                 title = re.sub(r"[ \t\r\n]+", " ", "".join(el.itertext())).strip()  # keeps no-break spaces
@@ -409,11 +410,27 @@ def layout_patient(tree: ET.Element, template: Template, options: Options, sourc
 
 
 def assemble(body: Body, fills: dict[str, list[Flowable]]) -> list[Flowable]:
-    """The body's flowables with each slot replaced by what the patient part put in it."""
+    """The body's flowables with each slot replaced by what the patient part put in it.
+
+    A body may be reused for many builds (its paragraphs keep their line breaks, which is most of
+    the layout work). ReportLab changes flowables as it lays them out: it marks one it had to move to
+    the next page, and switches off "keep with next" once it has grouped a heading with what follows.
+    Both are put back here, so every build starts from the same state.
+    """
     out: list[Flowable] = []
     for item in body.flowables:
         if isinstance(item, str):
             out.extend(fills.get(item, []))
         else:
+            _clear_marks(item)
             out.append(item)
     return out
+
+
+def _clear_marks(flowable: Flowable) -> None:
+    flowable.__dict__.pop("_postponed", None)
+    if "_leaflet_keep_with_next" in flowable.__dict__:
+        flowable.__dict__["keepWithNext"] = flowable._leaflet_keep_with_next
+    for child in getattr(flowable, "_content", None) or getattr(flowable, "content", None) or ():
+        if isinstance(child, Flowable):
+            _clear_marks(child)

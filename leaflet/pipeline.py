@@ -72,7 +72,7 @@ def render(req: BuildRequest) -> bytes:
     branding, pharmacy_data = _branding(req.pharmacy_file)
     has_header = branding is not None or body_tree.find("header") is not None
     options = layout.Options(req.fillable, pdf.frame_height(tpl, req.paper, has_header), source.leaflet.language)
-    body = layout.layout_body(body_tree, tpl, options, str(tpl.folders[0] / templating.BODY))  # 4
+    body = _laid_out_body(body_tree, tpl, options)                                # 4: layout (cached)
     patient_tree = markup.parse(tpl.render_patient(_patient_data(req.patient, pharmacy_data, tpl,
                                                                  source.leaflet.language)),
                                 str(tpl.folders[0] / templating.PATIENT), "patient")
@@ -95,12 +95,19 @@ def build_file(output: Path, medicine: str, **options: Any) -> bytes:
 def _body_markup(source: content.ContentFile, tpl: templating.Template) -> ET.Element:
     _check_glyphs(source, tpl)
     data = source.leaflet.model_dump(mode="json", by_alias=True)
-    rtl = bool(layout.script_layout(source.leaflet.language).get("rtl"))
-    data["layout"] = {"list_columns": 1 if rtl else tpl.theme.list_columns, "template": tpl.name,
-                      "direction": "rtl" if rtl else "ltr"}
+    script = layout.script_layout(source.leaflet.language)
+    data["layout"] = {"list_columns": min(script.get("columns", 3), tpl.theme.list_columns), "template": tpl.name,
+                      "direction": "rtl" if script.get("rtl") else "ltr"}
     data.update(i18n.functions(source.leaflet.language))
     text = tpl.render_body(data)
     return markup.parse(text, str(tpl.folders[0] / templating.BODY), "leaflet")
+
+
+@lru_cache(maxsize=32)
+def _laid_out_body(tree: ET.Element, tpl: templating.Template, options: layout.Options) -> layout.Body:
+    """The medicine's body as flowables, made once per content, template and options and reused for
+    every patient: its paragraphs keep their line breaks (and shaping) between builds."""
+    return layout.layout_body(tree, tpl, options, str(tpl.folders[0] / templating.BODY))
 
 
 def _check_glyphs(source: content.ContentFile, tpl: templating.Template) -> None:

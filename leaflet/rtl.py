@@ -325,7 +325,8 @@ def _markup(piece: str, font: str, rtl: bool) -> str:
     tokens = re.split(r"( +)", piece)
     if rtl:
         tokens = [t if t.strip() == "" else _rtl_word(t) for t in reversed(tokens)]
-    return "".join(escape(t) if not t.strip() else f'<font face="{font}">{escape(t)}</font>' for t in tokens)
+    # one font element for the whole piece: fewer fragments for ReportLab to set and write
+    return f'<font face="{font}">{escape("".join(tokens))}</font>' if piece.strip() else escape(piece)
 
 
 def _rtl_word(word: str) -> str:

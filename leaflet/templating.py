@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Callable
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,7 @@ class Template:
     env: ImmutableSandboxedEnvironment
     body_font: Family
     heading_font: Family
-    fallbacks: tuple[Family, ...] = ()
+    fallbacks: tuple[tuple[str, Callable[[], Family]], ...] = ()  # (name, loader), loaded when needed
 
     @property
     def body_chain(self) -> FontChain:
@@ -158,17 +159,17 @@ def _load(folder: Path, _stamp: tuple) -> Template:
     env.filters["inline"] = _inline_filter(theme.allow_italic)
     env.filters["plain"] = inline.plain
     env.filters["longdate"] = i18n.long_date
-    fallbacks = tuple(_family(theme, name, folders) for name in theme.fallback_fonts)
+    fallbacks = tuple((name, partial(_family, theme, name, tuple(folders))) for name in theme.fallback_fonts)
     return Template(folder.name, tuple(folders), theme, env, fams["body"], fams.get("heading", fams["body"]),
                     fallbacks)
 
 
 @lru_cache(maxsize=64)
-def _chain(primary: Family, fallbacks: tuple[Family, ...]) -> FontChain:
-    return FontChain((primary, *(f for f in fallbacks if f is not primary)))
+def _chain(primary: Family, fallbacks: tuple) -> FontChain:
+    return FontChain(primary, fallbacks)
 
 
-def _family(theme: Theme, name: str, folders: list[Path]) -> Family:
+def _family(theme: Theme, name: str, folders: tuple[Path, ...] | list[Path]) -> Family:
     files = theme.font_files.get(name)
     if files is None:
         return family(name)

@@ -289,3 +289,20 @@ def test_builds_in_separate_processes_are_byte_identical(tmp_path):
 
 def test_pdf_is_small(standard):
     assert len(standard) < 150_000
+
+
+def test_reused_layout_gives_the_same_bytes_as_a_fresh_process(tmp_path):
+    """The laid-out body is reused between builds; that must never change a byte."""
+    import subprocess
+    import sys
+
+    options = ["--patient", str(EXAMPLES / "patient.yaml"), "--pharmacy", str(EXAMPLES / "pharmacy.yaml"),
+               "--fillable"]
+    out = tmp_path / "fresh.pdf"
+    subprocess.run([sys.executable, "-m", "leaflet", "build", "diazepam", *options, "-o", str(out)], check=True,
+                   capture_output=True, cwd=Path(__file__).parent.parent)
+    kwargs = {"patient": EXAMPLES / "patient.yaml", "pharmacy": EXAMPLES / "pharmacy.yaml", "fillable": True}
+    for _ in range(3):  # other builds in between reuse and disturb the same cached body
+        leaflet.build_pdf("diazepam", **kwargs)
+        leaflet.build_pdf("diazepam", notes="x " * 2000, **kwargs)
+    assert leaflet.build_pdf("diazepam", **kwargs) == out.read_bytes()

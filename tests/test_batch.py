@@ -1,0 +1,172 @@
+"""Batch builds: combinations and job lists, parallel workers, failures, interruption, incremental."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from leaflet import batch
+from leaflet.cli import main
+
+from .conftest import DATA, ROOT, all_text
+
+
+def run(*argv: str) -> tuple[int, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), stdout=out, stderr=err)
+    return code, out.getvalue() + err.getvalue()
+
+
+@pytest.fixture()
+def content(tmp_path: Path) -> Path:
+    """A private copy of the test medicine, so a test can change it."""
+    folder = tmp_path / "content"
+    shutil.copytree(DATA / "content", folder)
+    return folder
+
+
+def manifest(outdir: Path) -> dict[str, dict]:
+    return {e["output"]: e for e in json.loads((outdir / "manifest.json").read_text())["outputs"]}
+
+
+def test_every_combination_is_built_and_listed(tmp_path, content):
+    out = tmp_path / "out"
+    code, text = run("batch", "--content", str(content), "--medicine", "testamol", "-o", str(out), "-j", "2")
+    assert code == 0, text
+    names = sorted(p.name for p in out.glob("*.pdf"))
+    assert names == sorted(f"testamol-en-{t}-{p}.pdf" for t in ("standard", "large-print") for p in ("a4", "letter"))
+    entries = manifest(out)
+    assert set(entries) == set(names)
+    for name, entry in entries.items():
+        import hashlib
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == entry["sha256"]
+        assert entry["inputs"]["medicine"] == "testamol" and entry["fingerprint"]
+    assert "4 built, 0 unchanged, 0 failed" in text
+
+
+def test_nothing_changed_nothing_rebuilt_and_a_change_rebuilds_only_what_it_touches(tmp_path, content):
+    out = tmp_path / "out"
+    args = ["batch", "--content", str(content), "--medicine", "testamol", "--template", "standard", "-o", str(out)]
+    assert run(*args)[0] == 0
+    before = {p.name: p.stat().st_mtime_ns for p in out.glob("*.pdf")}
+    code, text = run(*args)
+    assert code == 0 and "0 built, 2 unchanged" in text
+    assert before == {p.name: p.stat().st_mtime_ns for p in out.glob("*.pdf")}
+    source = content / "testamol" / "en.yaml"
+    source.write_text(source.read_text().replace("Keep it dry.", "Keep it dry and cool."))
+    code, text = run(*args)
+    assert "2 built, 0 unchanged" in text
+    assert "Keep it dry and cool." in all_text((out / "testamol-en-standard-a4.pdf").read_bytes())
+    (out / "testamol-en-standard-a4.pdf").write_bytes(b"damaged")  # a changed output is rebuilt too
+    code, text = run(*args)
+    assert "1 built, 1 unchanged" in text
+
+
+def test_one_failure_does_not_stop_the_rest(tmp_path, content):
+    out = tmp_path / "out"
+    code, text = run("batch", "--content", str(content), "--medicine", "testamol", "--lang", "en", "--lang", "xx",
+                     "--template", "standard", "--paper", "a4", "-o", str(out))
+    assert code == 1
+    assert "FAILED  testamol-xx-standard-a4.pdf: no 'xx' leaflet for testamol" in text
+    assert (out / "testamol-en-standard-a4.pdf").is_file() and "1 built, 0 unchanged, 1 failed" in text
+    assert "testamol-xx-standard-a4.pdf" not in manifest(out)
+
+
+def test_jobs_run_in_several_processes(tmp_path, content):
+    jobs = [batch.Job(f"p{i}.pdf", "testamol", patient={"name": f"Patient {i}"}) for i in range(8)]
+    summary = batch.run(jobs, tmp_path / "out", workers=2, content_dirs=[content])
+    assert summary.count("built") == 8
+    assert len({r.worker for r in summary.results}) == 2
+
+
+def test_mail_merge_from_csv(tmp_path, content):
+    jobs = tmp_path / "jobs.csv"
+    jobs.write_text(
+        "output,medicine,language,name,prescriber,dose,unit,frequency,notes\n"
+        "ann.pdf,testamol,en,Ann Example,Dr Rivera,1,tablet,twice-daily,Review in 2 weeks\n"
+        'bob.pdf,testamol,en,"Bob <b>& Co</b>",Dr Rivera,0.5,tablet,at-bedtime,\n')
+    out = tmp_path / "out"
+    code, text = run("batch", "--jobs", str(jobs), "--content", str(content), "-o", str(out))
+    assert code == 0, text
+    ann = all_text((out / "ann.pdf").read_bytes())
+    assert "Ann Example" in ann and "Dose: 1 tablet" in ann and "twice a day" in ann and "Review in 2 weeks" in ann
+    assert "Bob <b>& Co</b>" in all_text((out / "bob.pdf").read_bytes())
+
+
+def test_mail_merge_from_yaml(tmp_path, content):
+    jobs = tmp_path / "jobs.yaml"
+    jobs.write_text("jobs:\n  - output: ann.pdf\n    medicine: testamol\n    patient: {name: Ann, notes: Hello}\n")
+    code, text = run("batch", "--jobs", str(jobs), "--content", str(content), "-o", str(tmp_path / "out"))
+    assert code == 0 and "Ann" in all_text((tmp_path / "out" / "ann.pdf").read_bytes())
+
+
+@pytest.mark.parametrize("body, message", [
+    ("output,medicine,colour\nx.pdf,testamol,red\n", "unknown column(s): colour"),
+    ("output,medicine\n../x.pdf,testamol\n", "must be a plain file name"),
+    ("output,medicine\nx.pdf,testamol\nx.pdf,testamol\n", "two jobs write the same file"),
+    ("output,medicine,unit,dose\nx.pdf,testamol,bucket,1\n", "invalid patient data"),
+])
+def test_bad_job_files_are_clear(tmp_path, body, message):
+    jobs = tmp_path / "jobs.csv"
+    jobs.write_text(body)
+    code, text = run("batch", "--jobs", str(jobs), "-o", str(tmp_path / "out"))
+    assert code == 2 and message in text and "jobs.csv:" in text and "Traceback" not in text
+
+
+def test_interrupted_batch_leaves_only_complete_files_and_finishes_on_rerun(tmp_path):
+    out = tmp_path / "out"
+    jobs = tmp_path / "jobs.csv"
+    jobs.write_text("output,medicine,language,name\n" + "".join(
+        f"p{i:03d}.pdf,diazepam,en,Patient {i}\n" for i in range(60)))
+    cmd = [sys.executable, "-m", "leaflet", "batch", "--jobs", str(jobs), "-o", str(out), "-j", "2"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and len(list(out.glob("*.pdf"))) < 5:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    stdout, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stdout
+    assert "interrupted" in stdout
+    done = sorted(out.glob("*.pdf"))
+    assert 0 < len(done) < 60
+    assert not list(out.glob(".*.part"))
+    for pdf in done:  # every file there is a whole PDF
+        assert len(PdfReader(pdf).pages) > 1
+    listed = manifest(out)
+    assert set(listed) <= {p.name for p in done}
+    code, text = run("batch", "--jobs", str(jobs), "-o", str(out))
+    assert code == 0
+    built = int(text.split(" built")[0].split()[-1])
+    assert built == 60 - len(listed) and f"{len(listed)} unchanged" in text
+
+
+def test_killed_batch_temporary_files_are_cleared(tmp_path, content):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".x.pdf.abc.part").write_bytes(b"half a pdf")
+    batch.run([batch.Job("x.pdf", "testamol")], out, workers=1, content_dirs=[content])
+    assert not list(out.glob(".*.part")) and (out / "x.pdf").is_file()
+
+
+def test_sigterm_is_handled_like_ctrl_c(tmp_path):
+    out = tmp_path / "out"
+    jobs = tmp_path / "jobs.csv"
+    jobs.write_text("output,medicine,name\n" + "".join(f"p{i:03d}.pdf,diazepam,P{i}\n" for i in range(60)))
+    proc = subprocess.Popen([sys.executable, "-m", "leaflet", "batch", "--jobs", str(jobs), "-o", str(out), "-j", "2"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and len(list(out.glob("*.pdf"))) < 3:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGTERM)
+    stdout, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and (out / "manifest.json").is_file(), stdout
