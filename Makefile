@@ -26,6 +26,10 @@ demo: install
 	$(BIN)/leaflet build diazepam --pharmacy $(EX)/pharmacy.yaml -o $(DEMO)/diazepam-en-blank-a4.pdf
 	$(BIN)/leaflet build diazepam --patient $(EX)/patient.yaml --fillable \
 	    -o $(DEMO)/diazepam-en-fillable-a4.pdf
+	$(BIN)/leaflet build diazepam --lang ar --patient $(EX)/patient-ar.yaml --pharmacy $(EX)/pharmacy.yaml \
+	    -o $(DEMO)/diazepam-ar-a4.pdf
+	$(BIN)/leaflet batch --jobs $(EX)/jobs.csv --pharmacy $(EX)/pharmacy.yaml -o $(DEMO)/mail-merge
+	$(BIN)/leaflet batch --medicine diazepam --template standard --paper a4 -o $(DEMO)/all-languages
 	@echo "demo leaflets are in $(DEMO)/"
 
 test: install
