@@ -44,16 +44,23 @@ def translations(language: str) -> _gettext.NullTranslations:
 
 def untranslated(language: str) -> list[str]:
     """Template words with no translation in ``language``'s catalogue (all of them if it has none)."""
+    stamps = tuple(p.stat().st_mtime_ns if p.is_file() else 0
+                   for p in (LOCALE_DIR / f"{DOMAIN}.pot", catalogue_path(language)))
+    return list(_untranslated(language, stamps))
+
+
+@lru_cache(maxsize=64)
+def _untranslated(language: str, _stamps: tuple[int, ...]) -> tuple[str, ...]:
     from babel.messages.pofile import read_po
 
     with open(LOCALE_DIR / f"{DOMAIN}.pot", "rb") as fh:
         template = read_po(fh)
     wanted = [m.id if isinstance(m.id, str) else m.id[0] for m in template if m.id]
     if language == "en":
-        return []
+        return ()
     path = catalogue_path(language)
     if not path.is_file():
-        return wanted
+        return tuple(wanted)
     with open(path, "rb") as fh:
         catalog = read_po(fh, locale=babel_locale(language))
     done = set()
@@ -61,7 +68,7 @@ def untranslated(language: str) -> list[str]:
         strings = m.string if isinstance(m.string, (list, tuple)) else [m.string]
         if m.id and not m.fuzzy and all(strings):
             done.add(m.id if isinstance(m.id, str) else m.id[0])
-    return [w for w in wanted if w not in done]
+    return tuple(w for w in wanted if w not in done)
 
 
 def babel_locale(language: str) -> str:

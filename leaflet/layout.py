@@ -61,9 +61,10 @@ class Options:
     language: str = "en"
 
 
-#: How text in a language is broken into lines and shaped. Han text breaks between any two
-#: characters; Devanagari and Arabic need OpenType shaping (done only for their fonts, see
-#: fonts.SHAPED) and a little more leading for their taller marks.
+#: How text in a language is broken into lines, shaped and set. Han text breaks between any two
+#: characters; Devanagari and Arabic need OpenType shaping (only these languages are shaped, so
+#: Latin-script leaflets never are) and a little more leading for their taller marks; Arabic is set
+#: right to left. "columns" caps the theme's list columns.
 SCRIPT_LAYOUT: dict[str, dict] = {
     # Han text is dense already; balancing columns of it costs ReportLab many trial layouts
     "zh": {"wordWrap": "CJK", "columns": 1},

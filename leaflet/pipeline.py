@@ -16,10 +16,11 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from . import content, directions, i18n, layout, markup, pdf, templating, translations
-from .errors import LeafletError, display_path
+from .errors import LeafletError
 from .fonts import require_glyphs
 from .output import write_atomic
 from .patient import Patient, check_notes, load_patient, load_pharmacy
+from .yamlsafe import Loaded
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def build_pdf(medicine: str, *, language: str = "en", template: str = "standard"
     if isinstance(patient, Path):
         patient = load_patient(patient)
     elif isinstance(patient, dict):
-        patient = Patient.model_validate(patient)
+        patient = content.validate(Patient, Loaded(patient, "patient data"))
     patient = patient or Patient()
     if notes is not None:
         patient = patient.model_copy(update={"notes": check_notes(notes)})
@@ -173,8 +174,3 @@ def check_body(path: Path, template: str) -> None:
     body = _body_markup(source, tpl)
     layout.layout_body(body, tpl, layout.Options(language=source.leaflet.language),
                        str(tpl.folders[0] / templating.BODY))
-
-
-def describe_source(medicine: str, language: str, content_dirs: list[Path] | None = None) -> str:
-    """The content file a build would use, for messages."""
-    return display_path(content.locate(medicine, language, content.content_roots(content_dirs)))

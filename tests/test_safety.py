@@ -129,3 +129,9 @@ def test_patient_file_unknown_field(tmp_path):
 def test_example_files_are_valid():
     data = leaflet.build_pdf("diazepam", patient=EXAMPLES / "patient.yaml", pharmacy=EXAMPLES / "pharmacy.yaml")
     assert data.startswith(b"%PDF")
+
+
+def test_python_api_patient_dict_errors_are_leaflet_errors():
+    with pytest.raises(LeafletError) as info:
+        leaflet.build_pdf("diazepam", patient={"nmae": "Ann"})
+    assert "unknown field 'nmae' (did you mean 'name'?)" in info.value.format()
