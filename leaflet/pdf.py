@@ -17,6 +17,7 @@ import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import ParagraphStyle
@@ -149,6 +150,28 @@ def render(flowables: list[Flowable], template: Template, paper: str, furniture:
     return buffer.getvalue()
 
 
+@lru_cache(maxsize=16)
+def _furniture_styles(template: Template, language: str) -> tuple[dict, dict]:
+    """Header and footer styles, made once per template and language (shaped where the text is)."""
+    theme = template.theme
+    shaping = script_layout(language).get("shaping", 0)
+    base = {name: ParagraphStyle(f"furniture-{name}", fontName=template.body_font.regular,
+                                 fontSize=theme.styles[name].size, leading=theme.styles[name].line_height,
+                                 textColor=theme.color(theme.styles[name].color), shaping=shaping)
+            for name in ("header", "footer")}
+    styles = {(kind, part): ParagraphStyle(f"{kind}-{part}", parent=base[kind], alignment=align)
+              for kind in ("header", "footer")
+              for part, align in (("left", 0), ("center", 1), ("right", 2))}
+    return base, styles
+
+
+@lru_cache(maxsize=512)
+def _furniture_paragraph(markup: str, style: ParagraphStyle) -> Paragraph:
+    """A footer text as a paragraph, kept: the same text on the next build need not be shaped again."""
+    return Paragraph(markup, style)
+
+
+@lru_cache(maxsize=512)
 def _fill(markup, page: int, pages: int) -> str:
     """Page furniture markup with the page number and count filled in."""
     values = {"{page}": str(page), "{pages}": str(pages)}
@@ -174,14 +197,7 @@ class _Decorator:
         self.header_h = header_h
         self.y_rule = m.bottom * mm + footer_h - 3
         self.footer_h = footer_h
-        shaping = script_layout(furniture.language).get("shaping", 0)
-        base = {name: ParagraphStyle(f"furniture-{name}", fontName=template.body_font.regular,
-                                     fontSize=theme.styles[name].size, leading=theme.styles[name].line_height,
-                                     textColor=theme.color(theme.styles[name].color), shaping=shaping)
-                for name in ("header", "footer")}
-        self.styles = {(kind, part): ParagraphStyle(f"{kind}-{part}", parent=base[kind], alignment=align)
-                       for kind in ("header", "footer")
-                       for part, align in (("left", 0), ("center", 1), ("right", 2))}
+        base, self.styles = _furniture_styles(template, furniture.language)
         self.logo = None
         self.name = self.info = None
         branding = furniture.branding
@@ -228,7 +244,7 @@ class _Decorator:
             markup = parts.get(part)
             if not markup:
                 continue
-            p = Paragraph(_fill(markup, page, pages), self.styles[(kind, part)])
+            p = _furniture_paragraph(_fill(markup, page, pages), self.styles[(kind, part)])
             avail = self.usable - right_w - 12 if part == "left" and right_w else self.usable
             _, h = p.wrap(avail, self.footer_h if kind == "footer" else self.header_h)
             if part == "right":
