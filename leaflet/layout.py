@@ -26,6 +26,7 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
+from reportlab.platypus import paragraph as _rl_paragraph
 from reportlab.platypus.flowables import BalancedColumns
 
 from . import rtl
@@ -72,6 +73,14 @@ SCRIPT_LAYOUT: dict[str, dict] = {
     "hi": {"shaping": 1, "leading": 1.12},
     "ar": {"shaping": 1, "leading": 1.12, "rtl": True, "columns": 1},  # columns would read left to right
 }
+
+
+# ReportLab's CJK line breaking keeps Japanese punctuation off the start of a line, but not the
+# full-width punctuation of Chinese text. Add it, so no line starts with "，" or "；" (the rule known as
+# kinsoku / 避头尾).
+_NO_LINE_START = "，；：？！）］｝〉》」』】〕〗〙〛”’・·"
+_rl_paragraph.ALL_CANNOT_START = _rl_paragraph.ALL_CANNOT_START + "".join(
+    ch for ch in _NO_LINE_START if ch not in _rl_paragraph.ALL_CANNOT_START)
 
 
 def script_layout(language: str) -> dict:

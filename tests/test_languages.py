@@ -178,3 +178,12 @@ def test_arabic_is_laid_out_right_to_left():
     page.extract_text(visitor_text=visit)
     starts = [x for x, _ in xs]
     assert max(starts) > width * 0.6  # text is set against the right margin
+
+
+@pytest.mark.parametrize("template", ["standard", "large-print"])
+def test_no_chinese_line_starts_with_closing_punctuation(template):
+    if "zh-Hans" not in LANGS:
+        pytest.skip("no Chinese content")
+    data = build("zh-Hans", template=template)
+    starts = [line[:1] for page in reader(data).pages for line in page.extract_text().splitlines()]
+    assert not [s for s in starts if s and s in "，；：？！）。、》」』】"]
