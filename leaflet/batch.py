@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, content, i18n, templating
-from .errors import ContentError, LeafletError, Location, display_path
+from .errors import ContentError, LeafletError, Location, OutputError, display_path
 from .fonts import SHIPPED
 from .output import write_atomic
-from .patient import Patient
+from .patient import Patient, load_pharmacy
 from .resources import FONTS_DIR
 from .translations import TranslationWarning
 from .yamlsafe import load_yaml_file
@@ -84,8 +84,13 @@ def plan_matrix(medicines: list[str], languages: list[str], templates: list[str]
             for template in templates or templating.shipped_templates():
                 for paper in papers or ["a4", "letter"]:
                     name = Path(template).name
-                    jobs.append(Job(f"{medicine}-{language}-{name}-{paper}.pdf", medicine, language, template,
-                                    paper))
+                    job = Job(f"{medicine}-{language}-{name}-{paper}.pdf", medicine, language, template, paper)
+                    if job in jobs:
+                        continue  # the same combination asked for twice
+                    if any(other.output == job.output for other in jobs):
+                        raise LeafletError(f"two templates would write the same file '{job.output}'",
+                                           hint="give the template folders different names")
+                    jobs.append(job)
     return jobs
 
 
@@ -107,6 +112,9 @@ def plan_jobs_file(path: Path) -> list[Job]:
                                where=Location(loaded.file, 1))
         rows = [(loaded.locate((i,)) if not isinstance(loaded.data, dict) else loaded.locate(("jobs", i)), row)
                 for i, row in enumerate(data)]
+    if not rows:
+        raise ContentError("the job file has no jobs", where=Location(display_path(path)),
+                           hint="one row (CSV) or entry (YAML) per leaflet")
     jobs, outputs = [], set()
     for where, row in rows:
         if not isinstance(row, dict):
@@ -145,6 +153,8 @@ def _job(row: dict, where: Location) -> Job:
     output = str(row["output"])
     if Path(output).name != output or not output.endswith(".pdf"):
         raise ContentError(f"output '{output}' must be a plain file name ending in .pdf", where=where)
+    if row.get("patient") is not None and not isinstance(row["patient"], dict):
+        raise ContentError("'patient' must be a mapping of patient fields (name, notes, ...)", where=where)
     patient = dict(row.get("patient") or {})
     patient.update({k: row[k] for k in PATIENT_FIELDS if k in row})
     structured = {k: row[k] for k in DIRECTION_FIELDS if k in row}
@@ -185,7 +195,7 @@ def fingerprint(job: Job, content_dirs: list[Path], pharmacy: Path | None) -> st
         inputs.append(source.parent / f"{leaflet.translation.source_language}.yaml")
     tpl = templating.load_template(job.template)
     for folder in tpl.folders:
-        inputs += [p for p in folder.iterdir() if p.is_file()]
+        inputs += [p for p in folder.rglob("*") if p.is_file()]
     catalogue = i18n.catalogue_path(job.language)
     if catalogue.is_file():
         inputs.append(catalogue)
@@ -194,11 +204,25 @@ def fingerprint(job: Job, content_dirs: list[Path], pharmacy: Path | None) -> st
         logo = (load_yaml_file(pharmacy).data or {}).get("logo") if pharmacy.is_file() else None
         if logo and (pharmacy.parent / logo).is_file():
             inputs.append(pharmacy.parent / logo)
-    options = json.dumps({**asdict(job), "version": __version__}, sort_keys=True, default=str)
+    options = json.dumps({**asdict(job), "versions": _versions()}, sort_keys=True, default=str)
     digest = hashlib.sha256(options.encode())
     digest.update(_hash_files([p for p in inputs if p.is_file()]).encode())
     digest.update(_fonts_digest().encode())
     return digest.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _versions() -> dict[str, str]:
+    """leaflet's version and those of the libraries that decide a PDF's bytes."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"leaflet": __version__}
+    for name in ("reportlab", "uharfbuzz", "python-bidi", "Babel", "Jinja2"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "-"
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -240,8 +264,8 @@ def _build_one(job: Job, outdir: str, fp: str) -> Result:
 def load_manifest(outdir: Path) -> dict[str, dict]:
     try:
         data = json.loads((outdir / MANIFEST).read_text(encoding="utf-8"))
-        return {entry["output"]: entry for entry in data.get("outputs", [])}
-    except (OSError, ValueError, KeyError, TypeError):
+        return {entry["output"]: entry for entry in data.get("outputs", []) if isinstance(entry, dict)}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # none, or not ours: start afresh
         return {}
 
 
@@ -258,10 +282,13 @@ def run(jobs: list[Job], outdir: Path, *, workers: int | None = None, force: boo
     try:
         outdir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise LeafletError(f"cannot create the output folder: {exc.strerror}",
-                           where=Location(display_path(outdir))) from None
-    for stale in outdir.glob(".*.part"):  # temporary files of a batch that was killed outright
-        stale.unlink(missing_ok=True)
+        raise OutputError(f"cannot create the output folder: {exc.strerror}",
+                          where=Location(display_path(outdir))) from None
+    for pattern in (".*.pdf.*.part", f".{MANIFEST}.*.part"):  # left by a batch that was killed outright
+        for stale in outdir.glob(pattern):
+            stale.unlink(missing_ok=True)
+    if pharmacy is not None:
+        load_pharmacy(pharmacy)  # a mistake in it is the user's, reported once, before any work
     manifest = load_manifest(outdir)
     results: list[Result] = []
     todo: list[tuple[Job, str]] = []
@@ -308,6 +335,10 @@ def run(jobs: list[Job], outdir: Path, *, workers: int | None = None, force: boo
                     for future in pending:
                         future.cancel()
                     pool.shutdown(wait=True, cancel_futures=True)
+                    for future in pending:  # finished while we were stopping: they are complete, list them
+                        if future.done() and not future.cancelled() and future.exception() is None:
+                            results.append(future.result())
+                            _record(results[-1], submitted[future], manifest, None, len(results), len(jobs))
     except KeyboardInterrupt:
         interrupted = True
     finally:

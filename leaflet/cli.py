@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO
 
 from . import __version__, content, pdf, templating
-from .errors import LeafletError, NotFoundError, display_path
+from .errors import LeafletError, NotFoundError, OutputError, display_path
 from .output import write_atomic
 from .patient import check_notes, load_patient
 from .pipeline import build_pdf, check_body
@@ -145,8 +145,11 @@ def _build(args: argparse.Namespace, err: IO[str], stdout_bytes: IO[bytes] | Non
         print(f"leaflet: warning: {warning.message}", file=err)
     if args.output == "-":
         sink = stdout_bytes or sys.stdout.buffer
-        sink.write(data)
-        sink.flush()
+        try:
+            sink.write(data)
+            sink.flush()
+        except OSError as exc:  # e.g. the reader closed the pipe
+            raise OutputError(f"cannot write to standard output: {exc.strerror or exc}") from None
         return EXIT_OK
     output = Path(args.output or f"{args.medicine}-{args.lang}.pdf")
     write_atomic(output, data)

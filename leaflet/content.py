@@ -6,6 +6,7 @@ Every error names the file, the line and column, and the field, and says what is
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -32,7 +33,15 @@ class ContentFile:
 
 def content_roots(extra: list[Path] | None = None) -> list[Path]:
     """Folders searched for ``<medicine>/<lang>.yaml``: the user's first, then the shipped one."""
+    for folder in extra or []:
+        if not Path(folder).is_dir():
+            raise NotFoundError(f"content folder {display_path(folder)} does not exist",
+                                hint="check the --content path")
     return [*(extra or []), shipped_dir("content")]
+
+
+_MEDICINE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-[A-Z]{2})?$")
 
 
 def available(roots: list[Path]) -> dict[str, list[str]]:
@@ -51,6 +60,11 @@ def available(roots: list[Path]) -> dict[str, list[str]]:
 
 def locate(medicine: str, language: str, roots: list[Path]) -> Path:
     """The content file for ``medicine`` in ``language``, or a :class:`NotFoundError` that lists what exists."""
+    if not _MEDICINE.match(medicine):
+        raise NotFoundError(f"'{medicine}' is not a medicine id", hint="ids look like 'diazepam'; see `leaflet list`")
+    if not _LANGUAGE.match(language):
+        raise NotFoundError(f"'{language}' is not a language code",
+                            hint="codes look like 'en', 'zh-Hans' or 'pt-BR'; see `leaflet list`")
     for root in roots:
         candidate = root / medicine / f"{language}.yaml"
         if candidate.is_file():

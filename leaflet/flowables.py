@@ -353,8 +353,10 @@ class RTLParagraph(Flowable):
         # "auto": the text's own first strong letter decides (for what people type, e.g. English notes)
         self.base = rtl.base_level(runs) if auto else 1
         if self.base:
+            # splitLongWords off: ReportLab would split an over-long word in visual, not logical, order
             self.inner_style = ParagraphStyle(f"{style.name}-rtl", parent=style, alignment=TA_RIGHT, leftIndent=0,
-                                              rightIndent=style.leftIndent, firstLineIndent=0, wordWrap=None)
+                                              rightIndent=style.leftIndent, firstLineIndent=0, wordWrap=None,
+                                              splitLongWords=0)
         else:
             self.inner_style = ParagraphStyle(f"{style.name}-ltr", parent=style, wordWrap=None,
                                               alignment=TA_LEFT if style.alignment == TA_RIGHT else style.alignment)
@@ -368,7 +370,8 @@ class RTLParagraph(Flowable):
             width = aw - self.inner_style.rightIndent - self.inner_style.leftIndent
             lines = rtl.layout(self.runs, width, self.style.fontSize, self.style.fontName, self.base, self.auto)
             bullet = self.bullet if not self.base else None  # left-to-right text: the usual bullet
-            self._para = LeafletParagraph("<br/>".join(lines) or " ", self.inner_style, bulletText=bullet)
+            markup = "<br/>".join(line or "\u00a0" for line in lines) or " "  # a blank line stays a line
+            self._para = LeafletParagraph(markup, self.inner_style, bulletText=bullet)
             self._for_width = aw
         return self._para
 

@@ -192,6 +192,25 @@ class FontChain:
         return [(fam, "".join(chars)) for fam, chars in out]
 
 
+@cache
+def prepare_shaping(fam: Family) -> None:
+    """Give every glyph without a character of its own a private-use code point, in glyph order.
+
+    When HarfBuzz produces such a glyph (a conjunct, a joined letter form), ReportLab numbers it with
+    the next free private-use code point, in the order it first meets it in this process; a PDF's
+    bytes would then depend on what the process built before. Numbering them all up front, the same
+    way every time, keeps every build byte-identical.
+    """
+    for font_name in dict.fromkeys(fam.faces.values()):
+        font = pdfmetrics.getFont(font_name)
+        hb_font = font.hbFont(1000)
+        assign = font._TTFont__addPrivate  # ReportLab's own numbering, called in a fixed order
+        mapped = font.face.glyphToChar
+        for gid in range(font.hbFace.glyph_count):
+            if gid not in mapped:
+                assign(hb_font.glyph_to_string(gid), gid, hb_font.get_glyph_h_advance(gid))
+
+
 def describe(ch: str) -> str:
     """``'\\u2603'`` -> ``"'☃' (U+2603 SNOWMAN)"``."""
     return f"'{ch}' (U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed character')})"

@@ -33,7 +33,7 @@ from . import rtl
 from .errors import GlyphError, TemplateError
 from .flowables import LeafletParagraph as Paragraph
 from .flowables import RTLParagraph, RuledNotes, WarningBox, WriteIn
-from .fonts import FontChain, describe
+from .fonts import FontChain, describe, prepare_shaping
 from .markup import number
 from .rtl import Run
 from .templating import Template
@@ -92,6 +92,10 @@ def paragraph_styles(template: Template, language: str = "en") -> dict[str, Para
     """ReportLab paragraph styles for every style the theme defines, set up for the language."""
     theme = template.theme
     script = script_layout(language)
+    if script.get("shaping"):
+        for chain in (template.body_chain, template.heading_chain):
+            for fam in chain.families:
+                prepare_shaping(fam)
     out: dict[str, ParagraphStyle] = {}
     for name, st in theme.styles.items():
         fam = template.heading_font if st.font == "heading" else template.body_font
@@ -182,6 +186,19 @@ class _Builder:
         """Markup for shaped text: one font per word, every run in its font."""
         return "".join(f'<font face="{r.font}">{escape(r.text).replace(chr(10), "<br/>")}</font>'
                        for r in rtl.one_font_per_word(runs))
+
+    def furniture(self, el: ET.Element | None, style: str, text: str | None = None) -> str | rtl.Line:
+        """Header or footer text: markup, or for right-to-left text a line laid out when it is drawn
+        (after "{page}" is filled in)."""
+        plain = "".join(el.itertext()) if el is not None else text or ""
+        self.check(plain, style)
+        if self.rtl:
+            st = self.styles[style]
+            runs = rtl.one_font_per_word(self.styled_runs(el, style, keep_lines=el is None, text=text))
+            return rtl.Line(tuple(runs), st.fontSize, st.fontName)
+        if self.shaped:
+            return self.shaped_markup(self.styled_runs(el, style, keep_lines=el is None, text=text))
+        return self.inline(el, style) if el is not None else self.runs(text, style, keep_lines=True)
 
     def check(self, plain: str, style: str) -> None:
         chain = self.chain_of(style)
@@ -334,7 +351,7 @@ class _Builder:
     def notes(self, el: ET.Element) -> RuledNotes:
         theme = self.theme
         spacing = theme.notes.line_spacing
-        if self.rtl:
+        if self.rtl or self.shaped:  # one style for title and hint: shaped words keep one font
             title = self.plain_para(" ".join(filter(None, (el.get("title", "Notes"), el.get("hint")))), "h3")
         else:
             title_markup = self.runs(el.get("title", "Notes"), "h3")
@@ -383,15 +400,17 @@ def _face(bold: bool, italic: bool) -> str:
     return "bold_italic" if bold and italic else "bold" if bold else "italic" if italic else "regular"
 
 
-def _parts(el: ET.Element | None, builder: _Builder, style: str) -> dict[str, str]:
+def _parts(el: ET.Element | None, builder: _Builder, style: str) -> dict[str, str | rtl.Line]:
     if el is None:
         return {}
-    if builder.rtl:  # laid out per page (after {page} is filled in); left and right change places
-        st = builder.styles[style]
-        swap = {"left": "right", "right": "left", "center": "center"}
-        return {swap[child.tag]: rtl.Line(tuple(builder.styled_runs(child, style)), st.fontSize, st.fontName)
-                for child in el if child.tag in swap}
-    return {child.tag: builder.inline(child, style) for child in el if child.tag in ("left", "center", "right")}
+    swap = {"left": "right", "right": "left", "center": "center"} if builder.rtl else {}
+    return {swap.get(child.tag, child.tag): builder.furniture(child, style)
+            for child in el if child.tag in ("left", "center", "right")}
+
+
+def furniture_text(text: str, template: Template, options: Options, style: str = "header") -> str | rtl.Line:
+    """Text for the page header (the pharmacy's details) in the leaflet's fonts and direction."""
+    return _Builder(template, options, "pharmacy file").furniture(None, style, text=text)
 
 
 def layout_body(tree: ET.Element, template: Template, options: Options, source: str) -> Body:

@@ -10,7 +10,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from .content import validate
 from .directions import Directions
@@ -21,6 +21,23 @@ from .yamlsafe import load_yaml_file
 MAX_NOTES = 6000
 
 Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+
+
+def _iso_date(value: object) -> object:
+    """Dates are YYYY-MM-DD: a number is refused rather than read as seconds since 1970."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError("write the date as YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+
+#: The page header has room for this many lines of address (the phone number is one more).
+MAX_ADDRESS_LINES = 4
+
+
+def _split_lines(value: object) -> object:
+    return [line for line in value.splitlines() if line.strip()] if isinstance(value, str) else value
 Notes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_NOTES)]
 
 
@@ -32,7 +49,7 @@ class Patient(BaseModel):
     name: Line | None = None
     prescriber: Line | None = None
     pharmacy: Line | None = None  # defaults to the branding file's name
-    date_dispensed: dt.date | None = None
+    date_dispensed: IsoDate | None = None
     # structured directions are printed in the leaflet's language; free text cannot be translated
     directions: Directions | Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
     notes: Notes | None = None
@@ -44,13 +61,14 @@ class Pharmacy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: Line
-    address: list[Line] | Line = Field(default_factory=list)
+    address: Annotated[list[Line], BeforeValidator(_split_lines), Field(max_length=MAX_ADDRESS_LINES)] = Field(
+        default_factory=list)  # a list of lines, or one text with line breaks
     phone: Line | None = None
     logo: Line | None = None  # a PNG or JPEG file, relative to the branding file
 
     @property
     def address_lines(self) -> list[str]:
-        return [self.address] if isinstance(self.address, str) else list(self.address)
+        return list(self.address)
 
 
 MAX_LOGO_BYTES = 2 * 1024 * 1024

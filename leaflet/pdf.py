@@ -26,6 +26,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 
+from .errors import ContentError
 from .flowables import LeafletParagraph as Paragraph
 from .layout import script_layout
 from .templating import Template
@@ -37,8 +38,9 @@ PAPER = {"a4": A4, "letter": LETTER}
 class Branding:
     """What the page header shows about the pharmacy."""
 
-    name: str = ""
-    lines: list[str] = field(default_factory=list)  # address and phone, already escaped markup
+    name: object = ""  # markup, or a right-to-left line (rtl.Line)
+    lines: list = field(default_factory=list)  # address and phone, the same
+    info_lines: int = 0  # how many lines they make
     logo: bytes | None = None
 
 
@@ -54,6 +56,11 @@ class PageFurniture:
     @property
     def has_header(self) -> bool:
         return bool(self.header) or self.branding is not None
+
+    @property
+    def header_lines(self) -> int:
+        """Lines of pharmacy details (address and phone), for the header's height."""
+        return self.branding.info_lines if self.branding else 0
 
 
 class _Canvas(Canvas):
@@ -106,12 +113,16 @@ class _Doc(BaseDocTemplate):
             self.canv.addOutlineEntry(title, key, level=level, closed=False)
 
 
-def header_height(template: Template, has_header: bool) -> float:
-    """The header band's height in points: none when there is nothing to put in it."""
-    return template.theme.header_height_mm * mm if has_header else 0.0
+def header_height(template: Template, has_header: bool | int) -> float:
+    """The header band's height in points: none when there is nothing to put in it; taller than the
+    theme says when ``has_header`` is a number of lines of pharmacy details that need more room."""
+    if not has_header:
+        return 0.0
+    lines = 0 if has_header is True else int(has_header)
+    return max(template.theme.header_height_mm * mm, lines * template.theme.styles["header"].line_height + 10)
 
 
-def frame_height(template: Template, paper: str, has_header: bool) -> float:
+def frame_height(template: Template, paper: str, has_header: bool | int) -> float:
     """Height of the body frame for ``paper``: the tallest thing that can sit on one page."""
     theme = template.theme
     _, height = PAPER[paper]
@@ -125,7 +136,7 @@ def render(flowables: list[Flowable], template: Template, paper: str, furniture:
     pagesize = PAPER[paper]
     width, height = pagesize
     m = theme.margins_mm
-    has_header = furniture.has_header
+    has_header = furniture.header_lines or furniture.has_header
     header_h = header_height(template, has_header)
     footer_h = theme.footer_height_mm * mm
     frame = Frame(m.left * mm, m.bottom * mm + footer_h, width - (m.left + m.right) * mm,
@@ -211,12 +222,17 @@ class _Decorator:
                 self.logo_size = (logo_w, min(logo_h, ih * logo_w / iw))
                 x += logo_w + 8
             self.name_x = x
-            self.name = Paragraph(branding.name, ParagraphStyle("header-name", parent=base["header"],
-                                                                fontName=template.body_font.bold))
+            bold = ParagraphStyle("header-name", parent=base["header"], fontName=template.body_font.bold)
+            self.name = Paragraph(f"<b>{_fill(branding.name, 0, 0)}</b>", bold)
             self.name.wrap(self.right - x - self.usable * 0.5, header_h)
             if branding.lines:
-                self.info = Paragraph("<br/>".join(branding.lines), self.styles[("header", "right")])
+                self.info = Paragraph("<br/>".join(_fill(line, 0, 0) for line in branding.lines),
+                                      self.styles[("header", "right")])
                 self.info.wrap(self.usable * 0.5, header_h)
+            room = header_h - 8
+            if self.name.height > room or (self.info is not None and self.info.height > room):
+                raise ContentError("the pharmacy's name or address is too long for the page header",
+                                   hint="use a short name and at most three short lines of address and phone")
 
     def __call__(self, canv: Canvas, page: int, pages: int) -> None:
         theme, furniture = self.theme, self.furniture

@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 from . import content, directions, i18n, layout, markup, pdf, templating, translations
-from .errors import LeafletError
+from .errors import GlyphError, LeafletError, Location, display_path
 from .fonts import require_glyphs
 from .output import write_atomic
 from .patient import Patient, check_notes, load_patient, load_pharmacy
@@ -70,9 +69,10 @@ def render(req: BuildRequest) -> bytes:
             warnings.warn(note, translations.TranslationWarning, stacklevel=3)
     tpl = templating.load_template(req.template)                                   # 3: template
     body_tree = _body_markup(source, tpl)                                          # 3: markup (cached)
-    branding, pharmacy_data = _branding(req.pharmacy_file)
-    has_header = branding is not None or body_tree.find("header") is not None
+    pharmacy = load_pharmacy(req.pharmacy_file) if req.pharmacy_file else None
+    has_header = (_info_lines(pharmacy[0]) or True) if pharmacy else body_tree.find("header") is not None
     options = layout.Options(req.fillable, pdf.frame_height(tpl, req.paper, has_header), source.leaflet.language)
+    branding, pharmacy_data = _branding(pharmacy, req.pharmacy_file, tpl, options)
     body = _laid_out_body(body_tree, tpl, options)                                # 4: layout (cached)
     patient_tree = markup.parse(tpl.render_patient(_patient_data(req.patient, pharmacy_data, tpl,
                                                                  source.leaflet.language)),
@@ -126,14 +126,23 @@ def _check_glyphs(source: content.ContentFile, tpl: templating.Template) -> None
     walk(source.source.data, ())
 
 
-def _branding(path: Path | None) -> tuple[pdf.Branding | None, dict[str, str]]:
-    if path is None:
+def _info_lines(pharmacy) -> int:
+    return len(pharmacy.address_lines) + (1 if pharmacy.phone else 0)
+
+
+def _branding(loaded, path: Path | None, tpl: templating.Template,
+              options: layout.Options) -> tuple[pdf.Branding | None, dict]:
+    """The page header's pharmacy details, in the leaflet's fonts and direction."""
+    if loaded is None:
         return None, {}
-    pharmacy, logo = load_pharmacy(path)
-    lines = [escape(line) for line in pharmacy.address_lines]
-    if pharmacy.phone:
-        lines.append(escape(pharmacy.phone))
-    return pdf.Branding(escape(pharmacy.name), lines, logo), {"name": pharmacy.name}
+    pharmacy, logo = loaded
+    info = "\n".join([*pharmacy.address_lines, *([pharmacy.phone] if pharmacy.phone else [])])
+    try:
+        name = layout.furniture_text(pharmacy.name, tpl, options)
+        lines = [layout.furniture_text(info, tpl, options)] if info else []
+    except GlyphError as exc:
+        raise GlyphError(exc.message, where=Location(display_path(path)), hint=exc.hint) from None
+    return pdf.Branding(name, lines, logo=logo, info_lines=_info_lines(pharmacy)), {"name": pharmacy.name}
 
 
 _PATIENT_FIELDS = {"name": "the patient's name", "prescriber": "the prescriber's name",

@@ -199,7 +199,7 @@ class Line:
             for key, value in replace.items():
                 text = text.replace(key, value)
             runs.append(Run(text, r.font))
-        return "".join(layout(tuple(runs), 1e6, self.size, self.font))
+        return "<br/>".join(layout(tuple(runs), 1e6, self.size, self.font, auto=True))
 
 
 def word_width(text: str, font: str, size: float) -> float:
@@ -261,6 +261,8 @@ def _layout_lines(text: str, fonts: list[str], start: int, end: int, width: floa
             used, need = 0.0, w
         lines[-1].append((a, b))
         used += need
+    if not words:
+        return [""]  # an empty line between two line breaks is kept
     return [_visual_line(text, fonts, paragraph_levels, line, base) for line in lines if line]
 
 
@@ -278,19 +280,16 @@ def _visual_line(text: str, fonts: list[str], paragraph_levels: tuple[int, ...],
                  words: list[tuple[int, int]], base: int) -> str:
     """One line, words in logical order, as markup in visual order."""
     # the line's text: its words joined by single spaces (logical), with a map back to the paragraph
-    index: list[int] = []
+    index: list[int] = []  # paragraph index of each character of the line; a gap is one space
+    gaps: dict[int, int] = {}  # line position of a gap -> the paragraph index of the space it stands for
     for n, (a, b) in enumerate(words):
         if n:
-            index.append(-1)  # a space between words
+            gaps[len(index)] = words[n - 1][1]
+            index.append(-1)
         index.extend(range(a, b))
     line_text = "".join(" " if i < 0 else text[i] for i in index)
-    lv = [paragraph_levels[i] if i >= 0 else paragraph_levels[index[k - 1]] if k else base
-          for k, i in enumerate(index)]
-    # spaces take the level of the text around them when both sides agree, else the base level
-    for k, i in enumerate(index):
-        if i < 0:
-            left, right = lv[k - 1], lv[k + 1]
-            lv[k] = min(left, right) if (left % 2) == (right % 2) else base
+    # every character keeps the level the algorithm resolved for it; a gap, that of the space it replaces
+    lv = [paragraph_levels[gaps[k]] if i < 0 else paragraph_levels[i] for k, i in enumerate(index)]
     lv = line_levels(line_text, tuple(lv), base)
     order = visual_order(lv, base)
     # group visually adjacent characters of the same level and font into pieces
@@ -325,8 +324,14 @@ def _markup(piece: str, font: str, rtl: bool) -> str:
     tokens = re.split(r"( +)", piece)
     if rtl:
         tokens = [t if t.strip() == "" else _rtl_word(t) for t in reversed(tokens)]
+    else:  # Arabic-Indic digits: HarfBuzz takes them for Arabic script and would set them right to left
+        tokens = [t[::-1] if _ARABIC_SCRIPT.search(t) else t for t in tokens]
     # one font element for the whole piece: fewer fragments for ReportLab to set and write
     return f'<font face="{font}">{escape("".join(tokens))}</font>' if piece.strip() else escape(piece)
+
+
+#: Characters HarfBuzz assigns to the Arabic script (in a left-to-right piece: digits and separators).
+_ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 
 
 def _rtl_word(word: str) -> str:

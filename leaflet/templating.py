@@ -9,6 +9,7 @@ and can include only files from their own template folders.
 from __future__ import annotations
 
 import os
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache, partial
@@ -85,6 +86,12 @@ class Template:
         except jinja2.exceptions.SecurityError as exc:
             raise TemplateError(f"template tried something the sandbox forbids: {exc}",
                                 where=Location(display_path(self.folders[0] / name))) from None
+        except (ArithmeticError, LookupError, TypeError, ValueError, RecursionError, MemoryError,
+                OverflowError, jinja2.TemplateError) as exc:  # a mistake in the template's own code
+            frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(".j2")]
+            where = (Location(display_path(frames[-1].filename), frames[-1].lineno) if frames
+                     else Location(display_path(self.folders[0] / name)))
+            raise TemplateError(f"the template failed: {type(exc).__name__}: {exc}", where=where) from None
 
 
 def shipped_templates() -> list[str]:
@@ -92,10 +99,11 @@ def shipped_templates() -> list[str]:
     return sorted(p.name for p in root.iterdir() if (p / "theme.yaml").is_file())
 
 
-def resolve(spec: str) -> Path:
-    """``standard`` / ``large-print`` -> the shipped folder; anything path-like -> that folder."""
+def resolve(spec: str, relative_to: Path | None = None) -> Path:
+    """``standard`` / ``large-print`` -> the shipped folder; anything path-like -> that folder
+    (relative to ``relative_to``, the folder of the theme that names it, when given)."""
     if "/" in spec or os.sep in spec or spec.startswith("."):
-        folder = Path(spec)
+        folder = Path(spec) if relative_to is None else relative_to / spec
         if not (folder / "theme.yaml").is_file():
             raise NotFoundError(f"'{spec}' is not a template folder (no theme.yaml in it)",
                                 hint="a template folder holds theme.yaml, body.xml.j2 and patient.xml.j2")
@@ -111,8 +119,27 @@ def resolve(spec: str) -> Path:
 def load_template(spec: str) -> Template:
     """Load a template by shipped name or folder path (cached per process)."""
     folder = resolve(spec).resolve()
-    stamp = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(folder.iterdir()) if p.is_file())
-    return _load(folder, stamp)
+    return _load(folder, _stamp(folder))
+
+
+def _stamp(folder: Path) -> tuple:
+    """Modification times of every file of a template and of the templates it extends (cache key)."""
+    out: list = []
+    seen: set[Path] = set()
+    while folder not in seen:
+        seen.add(folder)
+        out += [(str(p), p.stat().st_mtime_ns) for p in sorted(folder.rglob("*")) if p.is_file()]
+        try:
+            parent = (load_yaml_file(folder / "theme.yaml").data or {}).get("extends")
+        except Exception:  # noqa: BLE001 - a broken theme is reported when the template is loaded
+            break
+        if not parent:
+            break
+        try:
+            folder = resolve(str(parent), folder).resolve()
+        except NotFoundError:
+            break
+    return tuple(out)
 
 
 @lru_cache(maxsize=16)
@@ -130,7 +157,7 @@ def _load(folder: Path, _stamp: tuple) -> Template:
         folders.append(current)
         raw_themes.append(loaded)
         parent = loaded.data.get("extends")
-        current = resolve(str(parent)).resolve() if parent else None
+        current = resolve(str(parent), current).resolve() if parent else None
     merged: dict = {}
     for loaded in reversed(raw_themes):
         merged = merge(merged, loaded.data)

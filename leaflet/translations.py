@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import content, i18n
+from .errors import LeafletError
 from .model import Leaflet
 
 
@@ -50,7 +51,11 @@ def findings(path: Path, leaflet: Leaflet) -> list[Finding]:
     if not source_path.is_file():
         result.append(Finding("no-source", f"source file {source_path.name} not found"))
         return result
-    source = content.load(source_path).leaflet
+    try:
+        source = content.load(source_path).leaflet
+    except LeafletError as exc:
+        result.append(Finding("no-source", f"its source {source_path.name} is not valid: {exc.message}"))
+        return result
     if source.revision.version != tr.source_version:
         result.append(Finding("stale", f"made from source version {tr.source_version}, but the source is "
                                        f"now version {source.revision.version} ({source.revision.date})"))

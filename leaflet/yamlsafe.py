@@ -108,9 +108,30 @@ def load_yaml_text(text: str, file: str = "<text>") -> Loaded:
             mark = exc.problem_mark
             raise ContentError(f"invalid YAML value: {exc.problem}",
                                where=Location(file, mark.line + 1 if mark else None)) from None
+        except (ValueError, TypeError, OverflowError) as exc:  # e.g. a date such as 2026-02-30
+            raise ContentError(f"invalid value: {exc}", where=_bad_scalar(node, file),
+                               hint="dates are written YYYY-MM-DD and must exist") from None
         return loaded
     finally:
         loader.dispose()
+
+
+def _bad_scalar(node: yaml.Node, file: str) -> Location:
+    """The first scalar that the safe constructor cannot turn into a value (for the error's line)."""
+    stack = [(node, ())]
+    constructor = yaml.SafeLoader("")
+    while stack:
+        current, path = stack.pop(0)
+        if isinstance(current, yaml.ScalarNode):
+            try:
+                constructor.construct_object(current, deep=True)
+            except Exception:  # noqa: BLE001 - any failure is the one we are looking for
+                return Location(file, current.start_mark.line + 1, current.start_mark.column + 1, dotted(path))
+        elif isinstance(current, yaml.MappingNode):
+            stack.extend((v, path + (k.value,)) for k, v in current.value)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend((v, path + (i,)) for i, v in enumerate(current.value))
+    return Location(file)
 
 
 def _walk(node: yaml.Node, path: PathKey, loaded: Loaded, seen: set[int], count: list[int]) -> None:

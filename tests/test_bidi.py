@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import gzip
 
+import pytest
+
 from leaflet import rtl
 
 from .conftest import DATA
@@ -60,3 +62,41 @@ def test_a_line_of_arabic_with_a_number_and_a_latin_word():
     text = "\u0627\u0628 5 mg Valium"
     order = rtl.visual_order(rtl.line_levels(text, rtl.levels(text, 1)))
     assert "".join(text[i] for i in order) == "mg Valium 5 \u0628\u0627"
+
+
+def _as_printed(markup: str) -> str:
+    """What a line of layout() markup shows, left to right. ReportLab hands HarfBuzz one word (text
+    between spaces) at a time; HarfBuzz sets a word with Arabic script in it right to left, mirroring
+    its brackets."""
+    import re
+    from html import unescape
+
+    from bidi.mirror import MIRRORED
+
+    words = re.split(r"( +)", unescape(re.sub(r"<[^>]+>", "", markup)))
+    arabic = re.compile("[\u0600-\u06ff]")
+    return "".join("".join(MIRRORED.get(c, c) for c in reversed(w)) if arabic.search(w) else w for w in words)
+
+
+@pytest.mark.parametrize("text, base", [
+    ("Dose: \u0627\u0644\u062c\u0631\u0639\u0629 5 \u0645\u0644\u063a daily", 0),
+    ("\u0627\u0644\u062c\u0631\u0639\u0629 5 10 \u0645\u0644\u063a", 1),
+    ("\u062e\u0630 10 Valium", 1),
+    ("\u062e\u0630 \u0661\u0662 \u0642\u0631\u0635\u0627", 1),  # Arabic-Indic 12 must read 12
+    ("(\u062f\u0648\u0627\u0621) abc (def) 5 mg \u0648 20 mg.", 1),
+    ("GABA (\u063a\u0627\u0628\u0627) is 1.5 mg/mL", 0),
+])
+def test_laid_out_lines_follow_the_algorithm(text, base):
+    """layout() prints a line exactly in the order of rules L1-L2 (with mirrored brackets)."""
+    from bidi.mirror import MIRRORED
+
+    from leaflet import fonts
+
+    arabic, latin = fonts.family("Noto Sans Arabic"), fonts.family("Noto Sans")
+    chain = fonts.FontChain(latin, (("Noto Sans Arabic", lambda: arabic),))
+    runs = tuple(rtl.Run(run, fam.regular) for fam, run in chain.runs(text))
+    (line,) = rtl.layout(runs, 1e6, 10, latin.regular, base)
+    lv = rtl.line_levels(text, rtl.levels(text, base), base)
+    expected = "".join(MIRRORED.get(text[i], text[i]) if lv[i] % 2 else text[i]
+                       for i in rtl.visual_order(lv, base))
+    assert _as_printed(line) == expected
