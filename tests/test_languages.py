@@ -187,3 +187,35 @@ def test_no_chinese_line_starts_with_closing_punctuation(template):
     data = build("zh-Hans", template=template)
     starts = [line[:1] for page in reader(data).pages for line in page.extract_text().splitlines()]
     assert not [s for s in starts if s and s in "，；：？！）。、》」』】"]
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+@pytest.mark.parametrize("lang", [lang for lang in LANGS if script_layout(lang).get("shaping")])
+def test_every_shaped_word_is_drawn_by_one_font(lang):
+    """HarfBuzz shapes a word with one font: a word split between fonts would print empty boxes."""
+    import re
+
+    from leaflet import rtl, templating
+    from leaflet.inline import plain
+
+    chain = templating.load_template("standard").body_chain
+    texts = list(_strings(content.load(ROOT / "content" / "diazepam" / f"{lang}.yaml").source.data))
+    texts += ["10 mL\u060c 5 mg\u0964 (GABA)\u060c \u0661\u0662%", "\u0915\u0930\u0947\u0902\u0964 mg\u0964"]
+    mixed = []
+    for text in texts:
+        runs = [rtl.Run(run, fam.regular) for fam, run in chain.runs(plain(text))]
+        fonts = [r.font for r in rtl.one_font_per_word(runs) for _ in r.text]
+        for m in re.finditer(r"\S+", plain(text)):
+            if len(set(fonts[m.start():m.end()])) > 1:
+                mixed.append(m.group())
+    assert not mixed, mixed[:10]
