@@ -17,43 +17,18 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from fontTools import subset
-from fontTools.merge import Merger
+from fontparts import ROOT, add_glyphs
 from fontTools.ttLib import TTFont
 
-ROOT = Path(__file__).resolve().parent.parent
 PUNCTUATION = "()[]{}<>?%;\"'/\\*+=#&@_|~^`$«»‘’“”–—…\u00a0"
 
 
 def build(folder: Path, style: str) -> Path:
-    arabic_path = folder / f"NotoSansArabic-{style}.ttf"
-    latin = TTFont(str(folder / f"NotoSans-{style}.ttf"))
-    have = TTFont(str(arabic_path)).getBestCmap()
-    wanted = {ord(ch) for ch in PUNCTUATION} - set(have)
-    options = subset.Options()
-    options.layout_features = []
-    options.name_IDs = []
-    options.hinting = False
-    options.notdef_outline = True
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=wanted)
-    subsetter.subset(latin)
-    for table in ("GSUB", "GPOS", "GDEF", "kern", "hdmx", "LTSH", "VDMX", "fpgm", "prep", "cvt ", "gasp"):
-        if table in latin:
-            del latin[table]
-    part = ROOT / "build" / f"latin-punct-{style}.ttf"
-    part.parent.mkdir(exist_ok=True)
-    latin.save(str(part))
-    base = TTFont(str(arabic_path))
-    for table in ("hdmx", "LTSH", "VDMX", "fpgm", "prep", "cvt ", "gasp"):
-        if table in base:
-            del base[table]
-    stripped = ROOT / "build" / f"arabic-{style}.ttf"
-    base.save(str(stripped))
-    merged = Merger().merge([str(stripped), str(part)])
+    base = folder / f"NotoSansArabic-{style}.ttf"
+    have = TTFont(str(base)).getBestCmap()
+    wanted = "".join(c for c in PUNCTUATION if ord(c) not in have)
     out = ROOT / "leaflet" / "fonts" / f"NotoSansArabic-{style}-punct.ttf"
-    merged.save(str(out))
-    return out
+    return add_glyphs(base, [(folder / f"NotoSans-{style}.ttf", wanted)], out)
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ import sys
 import unicodedata
 from pathlib import Path
 
-from fontTools import subset
+from fontparts import subset_font
 from fontTools.pens.cu2quPen import Cu2QuPen
 from fontTools.pens.ttGlyphPen import TTGlyphPen
 from fontTools.ttLib import TTCollection, TTFont, newTable
@@ -92,15 +92,7 @@ def to_truetype(font: TTFont, max_err: float = 1.0) -> None:
 
 
 def build(collection: Path, style: str, chars: set[int]) -> Path:
-    font = face(collection)
-    options = subset.Options()
-    options.layout_features = []  # no shaping is needed for Han and Hangul text
-    options.name_IDs = ["*"]
-    options.notdef_outline = True
-    options.hinting = False
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=chars)
-    subsetter.subset(font)
+    font = subset_font(face(collection), chars)  # no OpenType features: Han and Hangul need no shaping
     to_truetype(font)
     out = ROOT / "leaflet" / "fonts" / f"NotoSansCJKsc-{style}-subset.ttf"
     font.save(str(out))

@@ -18,51 +18,20 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from fontTools import subset
-from fontTools.merge import Merger
+from fontparts import ROOT, add_glyphs
 from fontTools.ttLib import TTFont
 
-ROOT = Path(__file__).resolve().parent.parent
 ARABIC = "\u060c\u061b\u061f\u066a\u066b\u066c" + "".join(map(chr, range(0x0660, 0x066A))) + \
     "".join(map(chr, range(0x06F0, 0x06FA)))
 DEVANAGARI = "\u0964\u0965" + "".join(map(chr, range(0x0966, 0x0970)))
-DROP = ("GSUB", "GPOS", "GDEF", "kern", "hdmx", "LTSH", "VDMX", "fpgm", "prep", "cvt ", "gasp")
-
-
-def part(path: Path, chars: str, name: str) -> Path:
-    font = TTFont(str(path))
-    options = subset.Options()
-    options.layout_features = []
-    options.name_IDs = []
-    options.hinting = False
-    options.notdef_outline = True
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes={ord(c) for c in chars})
-    subsetter.subset(font)
-    for table in DROP:
-        if table in font:
-            del font[table]
-    out = ROOT / "build" / name
-    out.parent.mkdir(exist_ok=True)
-    font.save(str(out))
-    return out
 
 
 def build(folder: Path, face: str) -> Path:
     weight = "Bold" if "Bold" in face else "Regular"
-    base = TTFont(str(folder / f"NotoSans-{face}.ttf"))
-    for table in ("hdmx", "LTSH", "VDMX", "fpgm", "prep", "cvt ", "gasp"):  # hinting does not merge
-        if table in base:
-            del base[table]
-    stripped = ROOT / "build" / f"NotoSans-{face}-base.ttf"
-    stripped.parent.mkdir(exist_ok=True)
-    base.save(str(stripped))
-    parts = [part(folder / f"NotoSansArabic-{weight}.ttf", ARABIC, f"arabic-punct-{face}.ttf"),
-             part(folder / f"NotoSansDevanagari-{weight}.ttf", DEVANAGARI, f"devanagari-punct-{face}.ttf")]
-    merged = Merger().merge([str(stripped), *map(str, parts)])
     out = ROOT / "leaflet" / "fonts" / f"NotoSans-{face}.ttf"
-    merged.save(str(out))
-    return out
+    return add_glyphs(folder / f"NotoSans-{face}.ttf", [(folder / f"NotoSansArabic-{weight}.ttf", ARABIC),
+                                                         (folder / f"NotoSansDevanagari-{weight}.ttf", DEVANAGARI)],
+                      out)
 
 
 def main() -> None:
