@@ -122,6 +122,16 @@ def load_template(spec: str) -> Template:
     return _load(folder, _stamp(folder))
 
 
+@lru_cache(maxsize=64)
+def _extends(theme: Path, _mtime: int) -> str | None:
+    """The template a theme file extends (read again only when the file changes)."""
+    try:
+        data = load_yaml_file(theme).data
+    except Exception:  # noqa: BLE001 - a broken theme is reported when the template is loaded
+        return None
+    return data.get("extends") if isinstance(data, dict) else None
+
+
 def _stamp(folder: Path) -> tuple:
     """Modification times of every file of a template and of the templates it extends (cache key)."""
     out: list = []
@@ -129,10 +139,8 @@ def _stamp(folder: Path) -> tuple:
     while folder not in seen:
         seen.add(folder)
         out += [(str(p), p.stat().st_mtime_ns) for p in sorted(folder.rglob("*")) if p.is_file()]
-        try:
-            parent = (load_yaml_file(folder / "theme.yaml").data or {}).get("extends")
-        except Exception:  # noqa: BLE001 - a broken theme is reported when the template is loaded
-            break
+        theme = folder / "theme.yaml"
+        parent = _extends(theme, theme.stat().st_mtime_ns) if theme.is_file() else None
         if not parent:
             break
         try:

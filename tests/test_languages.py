@@ -219,3 +219,16 @@ def test_every_shaped_word_is_drawn_by_one_font(lang):
             if len(set(fonts[m.start():m.end()])) > 1:
                 mixed.append(m.group())
     assert not mixed, mixed[:10]
+
+
+@pytest.mark.parametrize("lang", [lang for lang in LANGS if script_layout(lang).get("shaping")])
+def test_fast_shaped_text_writes_exactly_what_reportlab_would(lang, monkeypatch):
+    """leaflet.fasttext is only faster: the PDF is the same, byte for byte, as with ReportLab's own."""
+    from reportlab.pdfgen.textobject import PDFTextObject
+
+    from leaflet import pdf
+
+    ours = build(lang, notes="Notes with (brackets), 12 mg and \u0661\u0662.")
+    monkeypatch.setattr(pdf._Canvas, "beginText",
+                        lambda self, x=0, y=0, direction=None: PDFTextObject(self, x, y, direction=direction))
+    assert build(lang, notes="Notes with (brackets), 12 mg and \u0661\u0662.") == ours
