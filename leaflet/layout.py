@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from xml.sax.saxutils import escape
 
@@ -52,7 +52,6 @@ class Body:
     meta: dict[str, str]
     footer: dict[str, str]  # left/center/right -> paragraph markup with {page} and {pages}
     header: dict[str, str]
-    outline: list[tuple[int, str]] = field(default_factory=list)  # (level, title), in order
 
 
 @dataclass(frozen=True)
@@ -118,7 +117,7 @@ class _Builder:
         self.styles = paragraph_styles(template, options.language)
         self.options = options
         self.source = source
-        self.outline: list[tuple[int, str]] = []
+        self.headings = 0  # numbers the outline keys of headings without an id
         self.rtl = bool(script_layout(options.language).get("rtl"))
         self.shaped = bool(script_layout(options.language).get("shaping"))
 
@@ -256,8 +255,8 @@ class _Builder:
             if tag != "h3" and el.get("outline", "yes") != "no":
                 level = 0 if tag == "h1" else 1
                 title = re.sub(r"[ \t\r\n]+", " ", "".join(el.itertext())).strip()  # keeps no-break spaces
-                p._leaflet_outline = (level, title, el.get("id") or f"h{len(self.outline)}")
-                self.outline.append((level, title))
+                self.headings += 1
+                p._leaflet_outline = (level, title, el.get("id") or f"h{self.headings}")
             return [CondPageBreak(self.styles[el.get("style", tag)].leading * 4), p] if tag == "h1" else [p]
         if tag == "ul":
             style = el.get("style", "bullet")
@@ -424,8 +423,7 @@ def layout_body(tree: ET.Element, template: Template, options: Options, source: 
     meta_el = tree.find("meta")
     meta = dict(meta_el.attrib) if meta_el is not None else {}
     return Body(flowables, meta, _parts(tree.find("footer"), builder, "footer"),
-                _parts(tree.find("header"), builder, "header"),
-                builder.outline)
+                _parts(tree.find("header"), builder, "header"))
 
 
 def layout_patient(tree: ET.Element, template: Template, options: Options, source: str) -> dict[str, list[Flowable]]:
