@@ -422,7 +422,7 @@ def layout_body(tree: ET.Element, template: Template, options: Options, source: 
         flowables.extend(builder.block(el))
     meta_el = tree.find("meta")
     meta = dict(meta_el.attrib) if meta_el is not None else {}
-    return Body(flowables, meta, _parts(tree.find("footer"), builder, "footer"),
+    return Body(_keep_headings_with_groups(flowables), meta, _parts(tree.find("footer"), builder, "footer"),
                 _parts(tree.find("header"), builder, "header"))
 
 
@@ -434,6 +434,24 @@ def layout_patient(tree: ET.Element, template: Template, options: Options, sourc
         fills.setdefault(fill.get("slot", ""), []).extend(
             f for f in builder.blocks(fill) if not isinstance(f, str))
     return fills
+
+
+def _keep_headings_with_groups(flowables: list[Flowable | str]) -> list[Flowable | str]:
+    """Put headings into the keep-together group that follows them.
+
+    ReportLab keeps a heading with the next flowable, but not when that flowable is itself a
+    keep-together group (an intro with its list), so the heading could end a page alone.
+    """
+    out: list[Flowable | str] = []
+    for item in flowables:
+        if isinstance(item, KeepTogether):
+            headings: list[Flowable] = []
+            while out and not isinstance(out[-1], str) and getattr(out[-1], "_leaflet_keep_with_next", 0):
+                headings.insert(0, out.pop())
+            if headings:
+                item = KeepTogether(headings + list(item._content))
+        out.append(item)
+    return out
 
 
 def assemble(body: Body, fills: dict[str, list[Flowable]]) -> list[Flowable]:
