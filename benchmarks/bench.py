@@ -38,15 +38,23 @@ WARM_CASES = {
 }
 
 
-def warm(options: dict, runs: int) -> list[float]:
+#: The case every other is compared with ("x en": the median, over rounds, of case time / this time).
+BASELINE = "en standard a4 (blank handout)"
+
+
+def warm(cases: dict[str, dict], runs: int) -> dict[str, list[float]]:
+    """Milliseconds per build of each case, measured in rounds (each case once per round, after a
+    warm-up), so that a machine getting slower or faster mid-run moves every case alike."""
+    times: dict[str, list[float]] = {name: [] for name in cases}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # draft translations warn
-        leaflet.build_pdf("diazepam", **options)  # warm-up: imports, fonts, caches
-        times = []
+        for options in cases.values():
+            leaflet.build_pdf("diazepam", **options)  # warm-up: imports, fonts, caches
         for _ in range(runs):
-            start = time.perf_counter()
-            leaflet.build_pdf("diazepam", **options)
-            times.append((time.perf_counter() - start) * 1000)
+            for name, options in cases.items():
+                start = time.perf_counter()
+                leaflet.build_pdf("diazepam", **options)
+                times[name].append((time.perf_counter() - start) * 1000)
     return times
 
 
@@ -84,10 +92,13 @@ def main() -> None:
     results: dict = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}, "warm_ms": {}}
     # first, while this process is small: a child forked from a big parent starts with its memory
     cold_times, peak = cold(args.cold_runs)
-    for name, options in WARM_CASES.items():
-        t = warm(options, args.runs)
+    warm_times = warm(WARM_CASES, args.runs)
+    english = warm_times[BASELINE]
+    for name, t in warm_times.items():
         results["warm_ms"][name] = {"median": statistics.median(t), "min": min(t),
-                                    "p90": sorted(t)[int(len(t) * 0.9) - 1]}
+                                    "p90": sorted(t)[int(len(t) * 0.9) - 1],
+                                    # the same round's English build as the yardstick
+                                    "x_english": statistics.median(a / b for a, b in zip(t, english, strict=True))}
     results["batch"] = {}
     for workers in (1, 2):
         built, seconds = throughput(workers)
@@ -100,9 +111,9 @@ def main() -> None:
         print(json.dumps(results, indent=2))
         return
     print(f"leaflet {leaflet.__version__} on {results['machine']['cpus']} CPUs, Python {results['machine']['python']}")
-    print(f"{'warm render (ms per leaflet)':48} {'median':>8} {'min':>8} {'p90':>8}")
+    print(f"{'warm render (ms per leaflet)':48} {'median':>8} {'min':>8} {'p90':>8} {'x en':>6}")
     for name, r in results["warm_ms"].items():
-        print(f"  {name:46} {r['median']:8.1f} {r['min']:8.1f} {r['p90']:8.1f}")
+        print(f"  {name:46} {r['median']:8.1f} {r['min']:8.1f} {r['p90']:8.1f} {r['x_english']:6.2f}")
     one, two = results["batch"][1], results["batch"][2]
     print(f"{'batch, full diazepam set (' + str(one['leaflets']) + ' leaflets)':48} {'s':>8} {'per s':>8}")
     for workers, r in results["batch"].items():

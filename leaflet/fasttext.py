@@ -23,6 +23,27 @@ class TextObject(PDFTextObject):
         font = getFont(self._fontname)
         if not (font._dynamicFont and font.shapable):
             return super()._formatText(text)
+        doc = self._canvas._doc
+        entry = text.__dict__.get(_CACHE)
+        if entry is None:
+            entry = text.__dict__[_CACHE] = (tuple({ord(ch) for ch in text}), {})
+        letters, written = entry
+        before = (self._fontsize, self._leading, self._rise, self._curSubset)
+        key = _key(font, doc, letters, before)
+        if key is None:  # a letter's first use in this document gives it a subset code: do that first
+            font.splitString(text, doc)
+            key = _key(font, doc, letters, before)
+        if key in written:
+            code, self._curSubset = written[key]
+            return code
+        code = self._shaped(font, text)
+        if key is not None:  # the same text in the same state is written the same way
+            if len(written) >= 4:
+                written.clear()
+            written[key] = (code, self._curSubset)
+        return code
+
+    def _shaped(self, font, text) -> str:
         canv = self._canvas
         state = (self._code, self._x, self._y)
         try:
@@ -49,7 +70,7 @@ class TextObject(PDFTextObject):
                     if rise != rise_now:  # a new baseline: close this TJ, move, start another
                         _close(code, items, run, pending, escape)
                         items, run, pending = [], bytearray(), 0.0
-                        self.setRise(rise)
+                        self._set_rise(rise)
                         rise_now = self._rise
                     if x_offset:
                         pending -= x_offset
@@ -64,10 +85,37 @@ class TextObject(PDFTextObject):
                     pending = width - x_advance + x_offset
                 _close(code, items, run, pending, escape)
                 if self._rise != r0:
-                    self.setRise(r0)
+                    self._set_rise(r0)
         finally:
             code, self._code, self._x, self._y = self._code, *state
         return " ".join(code)
+
+    def _set_rise(self, rise: float) -> None:
+        """ReportLab's setRise, which looks at the last operator written (there may be none yet)."""
+        if self._code:
+            self.setRise(rise)
+        else:
+            self._rise = rise
+            self._y -= rise
+            self._code.append(f"{fp_str(rise)} Ts")
+
+
+#: Where a shaped string keeps its distinct letters, and what it was written as: per font, text
+#: object state and the subset codes of its letters.
+_CACHE = "_leaflet_written"
+
+
+def _key(font, doc, letters: tuple[int, ...], before: tuple):
+    """What decides how a shaped text is written: the font, the text object's state before (size,
+    leading, rise, current subset) and the subset codes its letters have in this document. None if
+    a letter has none yet or the font has no name in this document yet."""
+    state = font.state.get(doc)
+    if state is None or state.internalName is None:
+        return None
+    codes = tuple(map(state.assignments.get, letters))
+    if None in codes:
+        return None
+    return (font.fontName, state.internalName, before, codes)
 
 
 def _close(code: list[str], items: list[str], run: bytearray, pending: float, escape) -> None:

@@ -34,6 +34,15 @@ class LeafletParagraph(Paragraph):
         self._wrapped_at = (availWidth, result, self.__dict__.get("blPara"))
         return result
 
+    def split(self, availWidth, availHeight):  # noqa: N803
+        """ReportLab's split; when nothing fits, the broken lines are kept (ReportLab drops them)
+        for the next wrap at the same width."""
+        broken = self.__dict__.get("blPara")
+        parts = super().split(availWidth, availHeight)
+        if not parts and broken is not None and "blPara" not in self.__dict__:
+            self.blPara = broken
+        return parts
+
 
 @dataclass(frozen=True)
 class BoxLook:
@@ -338,6 +347,12 @@ class WriteIn(Flowable):
         c.restoreState()
 
 
+#: Laid-out right-to-left paragraphs: (runs, style, bullet, direction, width) -> the paragraph of lines.
+#: Styles are made once per template and language, so the same style is the same object.
+_RTL_LAID_OUT: dict[tuple, LeafletParagraph] = {}
+_RTL_KEPT = 512
+
+
 class RTLParagraph(Flowable):
     """A right-to-left paragraph: lines broken and put in visual order by :mod:`leaflet.rtl`.
 
@@ -365,15 +380,24 @@ class RTLParagraph(Flowable):
 
     def _inner(self, aw: float) -> LeafletParagraph:
         if self._para is None or self._for_width != aw:
-            from . import rtl
-
-            width = aw - self.inner_style.rightIndent - self.inner_style.leftIndent
-            lines = rtl.layout(self.runs, width, self.style.fontSize, self.style.fontName, self.base, self.auto)
-            bullet = self.bullet if not self.base else None  # left-to-right text: the usual bullet
-            markup = "<br/>".join(line or "\u00a0" for line in lines) or " "  # a blank line stays a line
-            self._para = LeafletParagraph(markup, self.inner_style, bulletText=bullet)
-            self._for_width = aw
+            # the same text in the same style at the same width (a panel label in every leaflet) is
+            # laid out, shaped and broken once per process
+            key = (self.runs, self.style, self.bullet, self.base, self.auto, aw)
+            para = _RTL_LAID_OUT.pop(key, None) or self._lay_out(aw)
+            if len(_RTL_LAID_OUT) >= _RTL_KEPT:
+                del _RTL_LAID_OUT[next(iter(_RTL_LAID_OUT))]
+            _RTL_LAID_OUT[key] = para  # most recently used last
+            self._para, self._for_width = para, aw
         return self._para
+
+    def _lay_out(self, aw: float) -> LeafletParagraph:
+        from . import rtl
+
+        width = aw - self.inner_style.rightIndent - self.inner_style.leftIndent
+        lines = rtl.layout(self.runs, width, self.style.fontSize, self.style.fontName, self.base, self.auto)
+        bullet = self.bullet if not self.base else None  # left-to-right text: the usual bullet
+        markup = "<br/>".join(line or "\u00a0" for line in lines) or " "  # a blank line stays a line
+        return LeafletParagraph(markup, self.inner_style, bulletText=bullet)
 
     def wrap(self, aw: float, ah: float) -> tuple[float, float]:
         self.width, self.height = self._inner(aw).wrap(aw, ah)

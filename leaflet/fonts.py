@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from reportlab.lib.fonts import addMapping
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
 from .errors import GlyphError, Location, TemplateError
@@ -103,7 +104,9 @@ def _register(name: str, files: tuple[tuple[str, str], ...]) -> Family:
             try:
                 # shapable: HarfBuzz may shape it; whether a paragraph is shaped is decided per
                 # language (layout.SCRIPT_LAYOUT), so Latin-script leaflets are never shaped
-                pdfmetrics.registerFont(TTFont(font_name, str(path), shapable=True))
+                font = TTFont(font_name, str(path), shapable=True)
+                _reuse_subsets(font.face)
+                pdfmetrics.registerFont(font)
             except (TTFError, OSError) as exc:
                 raise TemplateError(f"cannot use font file: {exc}", where=Location(str(path)),
                                     hint="use a TrueType (.ttf) font with glyph outlines") from None
@@ -119,6 +122,56 @@ def _register(name: str, files: tuple[tuple[str, str], ...]) -> Family:
     addMapping(faces["bold"], 0, 1, faces["bold_italic"])
     addMapping(faces["bold"], 1, 1, faces["bold_italic"])
     return Family(name, faces, charset or frozenset())
+
+
+#: Font subsets made, and compressed, before: (font file, characters) -> bytes. A leaflet built again
+#: (another patient, the same medicine and language) embeds the same subsets. Oldest out first.
+_SUBSETS: dict[tuple[str, tuple[int, ...]], bytes] = {}
+_COMPRESSED: dict[bytes, bytes] = {}
+_SUBSETS_KEPT = 64
+
+
+def _reuse_subsets(face) -> None:
+    """Make ``face`` (a ReportLab TrueType face) reuse the subsets it made before, and their compressed
+    streams. The bytes are the same as ReportLab makes: a subset depends only on the font file and
+    the characters in it; this only saves making and compressing it again."""
+    make, add = face.makeSubset, face.addSubsetObjects
+
+    def make_subset(subset):
+        key = (face.filename, tuple(subset))
+        data = _SUBSETS.get(key)
+        if data is None:
+            data = _keep(_SUBSETS, key, make(subset))
+        return data
+
+    def add_subset_objects(doc, fontname, subset):
+        ref = add(doc, fontname, subset)
+        stream = doc.idToObject.get(f"fontFile:{face.filename}({fontname})")
+        if stream is not None and stream.filters == [pdfdoc.PDFZCompress]:
+            stream.filters = [_CachedFlate]
+        return ref
+
+    face.makeSubset, face.addSubsetObjects = make_subset, add_subset_objects
+
+
+def _keep(store: dict, key, value):
+    if len(store) >= _SUBSETS_KEPT:
+        del store[next(iter(store))]
+    store[key] = value
+    return value
+
+
+class _CachedFlate:
+    """ReportLab's FlateDecode filter for font files, remembering what it compressed."""
+
+    pdfname = "FlateDecode"
+
+    @staticmethod
+    def encode(data: bytes) -> bytes:
+        out = _COMPRESSED.get(data)
+        if out is None:
+            out = _keep(_COMPRESSED, data, zlib.compress(data))
+        return out
 
 
 class FontChain:

@@ -223,12 +223,53 @@ def test_every_shaped_word_is_drawn_by_one_font(lang):
 
 @pytest.mark.parametrize("lang", [lang for lang in LANGS if script_layout(lang).get("shaping")])
 def test_fast_shaped_text_writes_exactly_what_reportlab_would(lang, monkeypatch):
-    """leaflet.fasttext is only faster: the PDF is the same, byte for byte, as with ReportLab's own."""
+    """leaflet.fasttext is only faster: the PDF is the same, byte for byte, as with ReportLab's own,
+    both when it writes a text and when it reuses what it wrote for the same text before."""
     from reportlab.pdfgen.textobject import PDFTextObject
 
-    from leaflet import pdf
+    from leaflet import fasttext, pdf
 
-    ours = build(lang, notes="Notes with (brackets), 12 mg and \u0661\u0662.")
+    notes = "Notes with (brackets), 12 mg and \u0661\u0662."
+    calls = {"texts": 0, "written": 0}
+    format_text, shaped = fasttext.TextObject._formatText, fasttext.TextObject._shaped
+
+    def counting_format(self, text):
+        calls["texts"] += isinstance(text, fasttext.ShapedStr)
+        return format_text(self, text)
+
+    def counting_shaped(self, font, text):
+        calls["written"] += 1
+        return shaped(self, font, text)
+
+    monkeypatch.setattr(fasttext.TextObject, "_formatText", counting_format)
+    monkeypatch.setattr(fasttext.TextObject, "_shaped", counting_shaped)
+    first = build(lang, notes=notes)
+    calls.update(texts=0, written=0)
+    again = build(lang, notes=notes)
+    assert calls["texts"] > 100 and calls["written"] < calls["texts"] / 4  # most were reused
     monkeypatch.setattr(pdf._Canvas, "beginText",
                         lambda self, x=0, y=0, direction=None: PDFTextObject(self, x, y, direction=direction))
-    assert build(lang, notes="Notes with (brackets), 12 mg and \u0661\u0662.") == ours
+    reference = build(lang, notes=notes)
+    assert first == reference and again == reference
+
+
+def test_reused_font_subsets_are_the_subsets_reportlab_makes(monkeypatch):
+    """Font subsets (and their compressed streams) are remembered between builds: same bytes."""
+    from leaflet import fonts
+
+    warm = [build(lang) for lang in ("ar", "en", "ar")]
+    assert warm[0] == warm[2]
+    monkeypatch.setattr(fonts, "_SUBSETS", {})
+    monkeypatch.setattr(fonts, "_COMPRESSED", {})
+    assert build("ar") == warm[0] and build("en") == warm[1]
+    # a subset with other letters (a patient's name) is made anew, not taken from a smaller one
+    named = build("ar", patient={"name": "Zoë Quixote"})
+    assert "Zoë Quixote" in squeezed_space(all_page_text(named))
+
+
+def squeezed_space(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def all_page_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in reader(data).pages)

@@ -42,3 +42,29 @@ def test_a_box_taller_than_a_page_continues_on_the_next(tmp_path):
     assert len(pages) >= 2
     for i in pages:  # every part of the box shows its label and title again
         assert "IMPORTANT" in page_texts(data)[i] and "Very long" in page_texts(data)[i]
+
+
+def test_right_to_left_paragraphs_share_a_layout_only_when_everything_matches():
+    """Laid-out right-to-left paragraphs are reused by text, style, bullet and width."""
+    from reportlab.lib.styles import ParagraphStyle
+
+    from leaflet import fonts
+    from leaflet.flowables import RTLParagraph
+    from leaflet.rtl import Run
+
+    font = fonts.family("Noto Sans Arabic").regular
+    style = ParagraphStyle("rtl-test", fontName=font, fontSize=10, leading=14, shaping=1)
+    runs = (Run("تناول قرصًا واحدًا كل يوم", font),)
+
+    def lines(para: RTLParagraph, width: float):
+        para.wrap(width, 1000)
+        return para._para
+
+    same = lines(RTLParagraph(runs, style), 300)
+    assert lines(RTLParagraph(runs, style), 300) is same
+    assert lines(RTLParagraph(runs, style), 60) is not same
+    assert lines(RTLParagraph(runs, style, bullet="•"), 300) is not same
+    assert lines(RTLParagraph((Run("تناول قرصين كل يوم", font),), style), 300) is not same
+    other_style = ParagraphStyle("rtl-test-2", parent=style)
+    assert lines(RTLParagraph(runs, other_style), 300) is not same
+    assert lines(RTLParagraph(runs, style), 60).height > same.height  # narrower: more lines
