@@ -111,6 +111,18 @@ def _laid_out_body(tree: ET.Element, tpl: templating.Template, options: layout.O
     return layout.layout_body(tree, tpl, options, str(tpl.folders[0] / templating.BODY))
 
 
+def clear_caches() -> None:
+    """Forget every reused layout, shaped text and font subset (the next build starts afresh)."""
+    from . import flowables, fonts
+
+    _body_markup.cache_clear()
+    _laid_out_body.cache_clear()
+    pdf._furniture_paragraph.cache_clear()
+    flowables._RTL_LAID_OUT.clear()
+    fonts._SUBSETS.clear()
+    fonts._COMPRESSED.clear()
+
+
 def _check_glyphs(source: content.ContentFile, tpl: templating.Template) -> None:
     """Every character of the content must be drawable; point at the field that is not."""
     def walk(value: Any, path: tuple) -> None:

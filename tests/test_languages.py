@@ -222,9 +222,9 @@ def test_every_shaped_word_is_drawn_by_one_font(lang):
 
 
 @pytest.mark.parametrize("lang", [lang for lang in LANGS if script_layout(lang).get("shaping")])
-def test_fast_shaped_text_writes_exactly_what_reportlab_would(lang, monkeypatch):
-    """leaflet.fasttext is only faster: the PDF is the same, byte for byte, as with ReportLab's own,
-    both when it writes a text and when it reuses what it wrote for the same text before."""
+def test_fast_shaped_text_writes_exactly_what_reportlab_would(lang, monkeypatch, request):
+    """leaflet.fasttext is only faster: apart from /ActualText spans, the PDF is the same, byte for
+    byte, as with ReportLab's own, both when it writes a text and when it reuses what it wrote."""
     from reportlab.pdfgen.textobject import PDFTextObject
 
     from leaflet import fasttext, pdf
@@ -243,6 +243,9 @@ def test_fast_shaped_text_writes_exactly_what_reportlab_would(lang, monkeypatch)
 
     monkeypatch.setattr(fasttext.TextObject, "_formatText", counting_format)
     monkeypatch.setattr(fasttext.TextObject, "_shaped", counting_shaped)
+    monkeypatch.setattr(fasttext, "actual_text", lambda text: None)  # the one addition: tested below
+    leaflet.pipeline.clear_caches()  # nothing written with the spans may be reused, nor left behind
+    request.addfinalizer(leaflet.pipeline.clear_caches)
     first = build(lang, notes=notes)
     calls.update(texts=0, written=0)
     again = build(lang, notes=notes)
@@ -273,3 +276,47 @@ def squeezed_space(text: str) -> str:
 
 def all_page_text(data: bytes) -> str:
     return "\n".join(page.extract_text() for page in reader(data).pages)
+
+
+def test_shaped_hindi_copies_and_searches_as_the_words_it_shows():
+    """Conjuncts and vowel signs have no characters of their own; /ActualText gives the words back.
+    Every Devanagari word of the content is found by a PDF reader's text extraction (PDFium's)."""
+    import unicodedata
+
+    import pypdfium2
+
+    data = build("hi")
+    pdf = pypdfium2.PdfDocument(data)
+    text = unicodedata.normalize("NFC", "\n".join(page.get_textpage().get_text_range() for page in pdf))
+    assert not re.search("[\ue000-\uf8ff]", text)  # no private-use glyph codes
+    found = set(re.findall("[\u0900-\u097f]+", text))
+    leaf = content.load(ROOT / "content" / "diazepam" / "hi.yaml").leaflet
+    printed = unicodedata.normalize("NFC", " ".join(
+        str(value) for section in leaf.sections for value in _strings(section.model_dump())))
+    words = set(re.findall("[\u0900-\u097f]+", printed))
+    assert len(words) > 500
+    assert not words - found, sorted(words - found)[:20]
+    # without the spans the same words come out broken (so the test above can fail)
+    from leaflet import fasttext
+
+    original = fasttext.actual_text
+    try:
+        fasttext.actual_text = lambda text: None
+        leaflet.pipeline.clear_caches()
+        bare = pypdfium2.PdfDocument(build("hi"))
+        bare_text = "\n".join(page.get_textpage().get_text_range() for page in bare)
+    finally:
+        fasttext.actual_text = original
+        leaflet.pipeline.clear_caches()
+    assert re.search("[\ue000-\uf8ff]", bare_text)
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
