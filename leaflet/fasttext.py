@@ -23,6 +23,8 @@ from reportlab.pdfbase.ttfonts import ShapedStr
 from reportlab.pdfgen.textobject import PDFTextObject
 from reportlab.platypus import paragraph as _rl_paragraph
 
+from .fonts import prepare_font
+
 
 class TextObject(PDFTextObject):
     """ReportLab's text object, with shaped text written in one pass."""
@@ -159,6 +161,9 @@ def shape_frag_word(word, *args, **kwargs):
     kept in character order); a cluster draws the characters up to the next cluster's. The first
     glyph of a cluster gets them as ``source``, the others an empty string.
     """
+    for f, _ in word[1:]:
+        if not hasattr(f, "cbDefn"):
+            prepare_font(f.fontName)  # private-use numbers for its glyphs first: cheap once done
     shaped = _reportlab_shape(word, *args, **kwargs)
     if shaped is word:
         return shaped

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -184,14 +184,21 @@ class FontChain:
     def __init__(self, primary: Family, fallbacks: tuple[tuple[str, Callable[[], Family]], ...] = ()):
         self.primary = primary
         self._fallbacks = fallbacks  # (name, loader)
-        self._loaded: tuple[Family, ...] | None = None
+        self._loaded: list[Family] = []  # the fallbacks loaded so far, in order
+
+    def _each(self) -> Iterator[Family]:
+        """The primary family, then each fallback, loaded only when the one before could not serve."""
+        yield self.primary
+        for i, (_, load) in enumerate(self._fallbacks):
+            if i == len(self._loaded):
+                self._loaded.append(load())
+            if self._loaded[i] is not self.primary:
+                yield self._loaded[i]
 
     @property
     def families(self) -> tuple[Family, ...]:
-        if self._loaded is None:
-            loaded = (load() for _, load in self._fallbacks)
-            self._loaded = (self.primary, *(f for f in loaded if f is not self.primary))
-        return self._loaded
+        """Every family of the chain (loads them all)."""
+        return tuple(self._each())
 
     @property
     def name(self) -> str:
@@ -206,10 +213,12 @@ class FontChain:
         if self.covers(text):
             return []
         out = self.primary.missing(text)
-        for fam in self.families[1:]:
+        families = self._each()
+        next(families)  # the primary
+        for fam in families:
+            out = fam.missing("".join(out))
             if not out:
                 break
-            out = fam.missing("".join(out))
         return out
 
     def runs(self, text: str) -> list[tuple[Family, str]]:
@@ -220,7 +229,7 @@ class FontChain:
         """
         if self.covers(text):  # the common case: one run
             return [(self.primary, text)]
-        strong = [None if ord(ch) in NEUTRAL else next((f for f in self.families if ord(ch) in f.charset),
+        strong = [None if ord(ch) in NEUTRAL else next((f for f in self._each() if ord(ch) in f.charset),
                                                        self.primary) for ch in text]
         chosen: list[Family] = []
         for i, ch in enumerate(text):
@@ -234,7 +243,7 @@ class FontChain:
                                 if strong[j] is not None or text[j] == " "), None) if ch != " " else None
                 if fam is None or code not in fam.charset:
                     fam = chosen[-1] if chosen and code in chosen[-1].charset else \
-                        next((f for f in self.families if code in f.charset), self.primary)
+                        next((f for f in self._each() if code in f.charset), self.primary)
             chosen.append(fam)
         out: list[tuple[Family, list[str]]] = []
         for fam, ch in zip(chosen, text, strict=True):
@@ -246,22 +255,23 @@ class FontChain:
 
 
 @cache
-def prepare_shaping(fam: Family) -> None:
+def prepare_font(font_name: str) -> None:
     """Give every glyph without a character of its own a private-use code point, in glyph order.
 
     When HarfBuzz produces such a glyph (a conjunct, a joined letter form), ReportLab numbers it with
     the next free private-use code point, in the order it first meets it in this process; a PDF's
     bytes would then depend on what the process built before. Numbering them all up front, the same
-    way every time, keeps every build byte-identical.
+    way every time, keeps every build byte-identical. Called before a font first shapes anything
+    (:func:`leaflet.fasttext.shape_frag_word`, :func:`leaflet.rtl.word_width`), so a font that never
+    shapes is never numbered.
     """
-    for font_name in dict.fromkeys(fam.faces.values()):
-        font = pdfmetrics.getFont(font_name)
-        hb_font = font.hbFont(1000)
-        assign = font._TTFont__addPrivate  # ReportLab's own numbering, called in a fixed order
-        mapped = font.face.glyphToChar
-        for gid in range(font.hbFace.glyph_count):
-            if gid not in mapped:
-                assign(hb_font.glyph_to_string(gid), gid, hb_font.get_glyph_h_advance(gid))
+    font = pdfmetrics.getFont(font_name)
+    hb_font = font.hbFont(1000)
+    assign = font._TTFont__addPrivate  # ReportLab's own numbering, called in a fixed order
+    mapped = font.face.glyphToChar
+    for gid in range(font.hbFace.glyph_count):
+        if gid not in mapped:
+            assign(hb_font.glyph_to_string(gid), gid, hb_font.get_glyph_h_advance(gid))
 
 
 def describe(ch: str) -> str:

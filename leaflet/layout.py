@@ -33,7 +33,7 @@ from . import rtl
 from .errors import GlyphError, TemplateError
 from .flowables import LeafletParagraph as Paragraph
 from .flowables import RTLParagraph, RuledNotes, WarningBox, WriteIn
-from .fonts import FontChain, describe, prepare_shaping
+from .fonts import FontChain, describe
 from .markup import number
 from .rtl import Run
 from .templating import Template
@@ -91,10 +91,6 @@ def paragraph_styles(template: Template, language: str = "en") -> dict[str, Para
     """ReportLab paragraph styles for every style the theme defines, set up for the language."""
     theme = template.theme
     script = script_layout(language)
-    if script.get("shaping"):
-        for chain in (template.body_chain, template.heading_chain):
-            for fam in chain.families:
-                prepare_shaping(fam)
     out: dict[str, ParagraphStyle] = {}
     for name, st in theme.styles.items():
         fam = template.heading_font if st.font == "heading" else template.body_font

@@ -23,6 +23,8 @@ from bidi.mirror import MIRRORED
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import shapeStr
 
+from .fonts import prepare_font
+
 #: Unicode's paired brackets (BidiBrackets.txt, Unicode 15): opening -> closing.
 BRACKETS = {
     0x0028: 0x0029, 0x005B: 0x005D, 0x007B: 0x007D, 0x0F3A: 0x0F3B, 0x0F3C: 0x0F3D, 0x169B: 0x169C,
@@ -202,10 +204,13 @@ class Line:
         return "<br/>".join(layout(tuple(runs), 1e6, self.size, self.font, auto=True))
 
 
+@lru_cache(maxsize=8192)
 def word_width(text: str, font: str, size: float) -> float:
-    """Width of a word as ReportLab will draw it: shaped when the font is shaped."""
+    """Width of a word as ReportLab will draw it: shaped when the font is shaped (remembered: a
+    leaflet repeats its words)."""
     f = pdfmetrics.getFont(font)
     if getattr(f, "shapable", False):
+        prepare_font(font)
         shaped = shapeStr(text, font, size)
         data = getattr(shaped, "__shapeData__", None)
         if data is not None:

@@ -320,3 +320,21 @@ def _strings(value):
     elif isinstance(value, list):
         for item in value:
             yield from _strings(item)
+
+
+@pytest.mark.parametrize(("lang", "unread"), [("en", "NotoSansDevanagari NotoSansArabic NotoSansCJK"),
+                                              ("hi", "NotoSansArabic NotoSansCJK"), ("ar", "NotoSansCJK")])
+def test_fallback_fonts_are_read_only_when_a_text_needs_them(lang, unread):
+    """A fallback font is loaded (and numbered for shaping) only when a character needs it: the
+    large CJK files are never read for a Latin, Hindi or Arabic leaflet."""
+    import subprocess
+    import sys
+
+    code = ("import warnings; warnings.simplefilter('ignore'); import leaflet; "
+            "from reportlab.pdfbase import pdfmetrics; "
+            f"leaflet.build_pdf('diazepam', language='{lang}'); print(*pdfmetrics.getRegisteredFontNames())")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                            check=True).stdout
+    assert SCRIPT_FONT.get(lang, "NotoSans-Regular") in loaded
+    for family in unread.split():
+        assert family not in loaded, loaded
