@@ -311,17 +311,6 @@ def test_shaped_hindi_copies_and_searches_as_the_words_it_shows():
     assert re.search("[\ue000-\uf8ff]", bare_text)
 
 
-def _strings(value):
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
-
-
 @pytest.mark.parametrize(("lang", "unread"), [("en", "NotoSansDevanagari NotoSansArabic NotoSansCJK"),
                                               ("hi", "NotoSansArabic NotoSansCJK"), ("ar", "NotoSansCJK")])
 def test_fallback_fonts_are_read_only_when_a_text_needs_them(lang, unread):
