@@ -12,7 +12,7 @@ from leaflet import content, directions, i18n
 from leaflet.layout import script_layout
 from leaflet.translations import TranslationWarning, findings
 
-from .conftest import ROOT, reader
+from .conftest import ROOT, all_text, reader
 
 FILES = sorted((ROOT / "content" / "diazepam").glob("*.yaml"))
 LANGS = [p.stem for p in FILES]
@@ -267,15 +267,8 @@ def test_reused_font_subsets_are_the_subsets_reportlab_makes(monkeypatch):
     assert build("ar") == warm[0] and build("en") == warm[1]
     # a subset with other letters (a patient's name) is made anew, not taken from a smaller one
     named = build("ar", patient={"name": "Zoë Quixote"})
-    assert "Zoë Quixote" in squeezed_space(all_page_text(named))
+    assert "Zoë Quixote" in all_text(named)
 
-
-def squeezed_space(text: str) -> str:
-    return re.sub(r"\s+", " ", text)
-
-
-def all_page_text(data: bytes) -> str:
-    return "\n".join(page.extract_text() for page in reader(data).pages)
 
 
 def test_shaped_hindi_copies_and_searches_as_the_words_it_shows():
