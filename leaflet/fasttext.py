@@ -38,7 +38,8 @@ class TextObject(PDFTextObject):
         doc = self._canvas._doc
         entry = text.__dict__.get(_CACHE)
         if entry is None:
-            entry = text.__dict__[_CACHE] = (tuple({ord(ch) for ch in text}), {})
+            # ReportLab files a no-break space under the space's code
+            entry = text.__dict__[_CACHE] = (tuple({32 if ch == "\u00a0" else ord(ch) for ch in text}), {})
         letters, written = entry
         before = (self._fontsize, self._leading, self._rise, self._curSubset)
         key = _key(font, doc, letters, before)
@@ -168,6 +169,8 @@ def shape_frag_word(word, *args, **kwargs):
     if shaped is word:
         return shaped
     text = "".join(s for f, s in word[1:] if not hasattr(f, "cbDefn"))
+    if _RIGHT_TO_LEFT.search(text):
+        return shaped  # right-to-left text gets no /ActualText (see actual_text)
     data = [d for item in shaped[1:] if len(item) > 1 and isinstance(item[1], ShapedStr)
             for d in item[1].__shapeData__]
     starts = sorted({d.cluster for d in data if 0 <= d.cluster < len(text)})

@@ -347,8 +347,9 @@ class WriteIn(Flowable):
         c.restoreState()
 
 
-#: Laid-out right-to-left paragraphs: (runs, style, bullet, direction, width) -> the paragraph of lines.
-#: Styles are made once per template and language, so the same style is the same object.
+#: Laid-out right-to-left paragraphs of content and template words (never of what people type):
+#: (runs, style, bullet, direction, width) -> the paragraph of lines. Styles are made once per template
+#: and language, so the same style is the same object.
 _RTL_LAID_OUT: dict[tuple, LeafletParagraph] = {}
 _RTL_KEPT = 512
 
@@ -380,6 +381,9 @@ class RTLParagraph(Flowable):
 
     def _inner(self, aw: float) -> LeafletParagraph:
         if self._para is None or self._for_width != aw:
+            if self.auto:  # what people type (notes, panel values): laid out for this build only
+                self._para, self._for_width = self._lay_out(aw), aw
+                return self._para
             # the same text in the same style at the same width (a panel label in every leaflet) is
             # laid out, shaped and broken once per process
             key = (self.runs, self.style, self.bullet, self.base, self.auto, aw)

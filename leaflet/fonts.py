@@ -49,6 +49,7 @@ NEUTRAL = frozenset(map(ord, " \u00a0.,:;!?()[]-\u2013\u2014/'\"0123456789%+*&")
 
 # Characters that never need a glyph: line breaks and formatting controls the layout consumes.
 _IGNORED = {"\n", "\r", "\t", "\u00ad", "\u200b", "\u200c", "\u200d", "\ufeff"}
+_DROP_IGNORED = dict.fromkeys(map(ord, _IGNORED))
 
 
 @dataclass(frozen=True, eq=False)  # identity: families are registered once
@@ -206,7 +207,8 @@ class FontChain:
 
     def covers(self, text: str) -> bool:
         """True if the primary family alone draws all of ``text`` (the common, fast case)."""
-        return self.primary.charset.issuperset(map(ord, text))
+        charset = self.primary.charset
+        return charset.issuperset(map(ord, text)) or charset.issuperset(map(ord, text.translate(_DROP_IGNORED)))
 
     def missing(self, text: str) -> list[str]:
         """Characters that no family in the chain can draw."""
@@ -215,10 +217,11 @@ class FontChain:
         out = self.primary.missing(text)
         families = self._each()
         next(families)  # the primary
-        for fam in families:
-            out = fam.missing("".join(out))
-            if not out:
+        while out:  # a fallback is loaded only for what the families before it cannot draw
+            fam = next(families, None)
+            if fam is None:
                 break
+            out = fam.missing("".join(out))
         return out
 
     def runs(self, text: str) -> list[tuple[Family, str]]:
@@ -229,11 +232,13 @@ class FontChain:
         """
         if self.covers(text):  # the common case: one run
             return [(self.primary, text)]
-        strong = [None if ord(ch) in NEUTRAL else next((f for f in self._each() if ord(ch) in f.charset),
-                                                       self.primary) for ch in text]
+        strong = [None if ord(ch) in NEUTRAL or ch in _IGNORED else
+                  next((f for f in self._each() if ord(ch) in f.charset), self.primary) for ch in text]
         chosen: list[Family] = []
         for i, ch in enumerate(text):
             fam = strong[i]
+            if fam is None and ch in _IGNORED:  # a line break, a soft hyphen: no glyph, any font
+                fam = chosen[-1] if chosen else self.primary
             if fam is None:  # a neutral: the nearest strong neighbour in the same word, if its font has it
                 code = ord(ch)
                 fam = next((strong[j] for j in range(i - 1, -1, -1) if strong[j] is not None or text[j] == " "),

@@ -308,15 +308,31 @@ def test_shaped_hindi_copies_and_searches_as_the_words_it_shows():
                                               ("hi", "NotoSansArabic NotoSansCJK"), ("ar", "NotoSansCJK")])
 def test_fallback_fonts_are_read_only_when_a_text_needs_them(lang, unread):
     """A fallback font is loaded (and numbered for shaping) only when a character needs it: the
-    large CJK files are never read for a Latin, Hindi or Arabic leaflet."""
+    large CJK files are never read for a Latin, Hindi or Arabic leaflet, also with a patient's notes
+    (line breaks and tabs need no glyph, so no font)."""
     import subprocess
     import sys
 
+    notes = "Take with food.\n\n\tReview in 2 weeks."
     code = ("import warnings; warnings.simplefilter('ignore'); import leaflet; "
             "from reportlab.pdfbase import pdfmetrics; "
-            f"leaflet.build_pdf('diazepam', language='{lang}'); print(*pdfmetrics.getRegisteredFontNames())")
+            f"leaflet.build_pdf('diazepam', language='{lang}', notes={notes!r}); "
+            "print(*pdfmetrics.getRegisteredFontNames())")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                             check=True).stdout
     assert SCRIPT_FONT.get(lang, "NotoSans-Regular") in loaded
     for family in unread.split():
         assert family not in loaded, loaded
+
+
+def test_what_people_type_is_not_kept_between_builds():
+    """Right-to-left layouts of content are reused; those of notes and panel values (which may be
+    different every time, and are patients' data) are not kept in the process."""
+    from leaflet import flowables
+
+    build("ar", notes="ملاحظة أولى للمريض")
+    kept = set(flowables._RTL_LAID_OUT)
+    for n in range(3):
+        build("ar", notes=f"ملاحظة رقم {n} للمريض", patient={"name": f"مريض {n}"})
+    assert set(flowables._RTL_LAID_OUT) == kept
+    assert not any("ملاحظة" in run.text for key in kept for run in key[0])
