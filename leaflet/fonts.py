@@ -13,6 +13,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
+from itertools import islice
 from pathlib import Path
 
 from reportlab.lib.fonts import addMapping
@@ -197,11 +198,6 @@ class FontChain:
                 yield self._loaded[i]
 
     @property
-    def families(self) -> tuple[Family, ...]:
-        """Every family of the chain (loads them all)."""
-        return tuple(self._each())
-
-    @property
     def name(self) -> str:
         return " + ".join([self.primary.name, *(name for name, _ in self._fallbacks if name != self.primary.name)])
 
@@ -215,12 +211,9 @@ class FontChain:
         if self.covers(text):
             return []
         out = self.primary.missing(text)
-        families = self._each()
-        next(families)  # the primary
-        while out:  # a fallback is loaded only for what the families before it cannot draw
-            fam = next(families, None)
-            if fam is None:
-                break
+        fallbacks = islice(self._each(), 1, None)
+        # a fallback is loaded only for what the families before it cannot draw
+        while out and (fam := next(fallbacks, None)) is not None:
             out = fam.missing("".join(out))
         return out
 
