@@ -105,7 +105,7 @@ def plan_jobs_file(path: Path) -> list[Job]:
     if path.suffix.lower() == ".csv":
         rows = _read_csv(path)
     else:
-        loaded = load_yaml_file(path, what="job file")
+        loaded = load_yaml_file(path, what="job file", text_scalars=True)
         data = loaded.data.get("jobs") if isinstance(loaded.data, dict) else loaded.data
         if not isinstance(data, list):
             raise ContentError("a job file holds a list of jobs (or 'jobs:' with a list)",

@@ -18,7 +18,7 @@ from typing import IO
 from . import __version__, content, pdf, templating
 from .errors import LeafletError, NotFoundError, OutputError, display_path
 from .output import write_atomic
-from .patient import check_notes, load_patient
+from .patient import check_notes
 from .pipeline import build_pdf, check_body
 from .translations import TranslationWarning
 from .translations import findings as translation_findings
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None, stdout: IO[str] | None = None, stderr: I
 
 
 def _build(args: argparse.Namespace, err: IO[str], stdout_bytes: IO[bytes] | None) -> int:
-    patient = load_patient(args.patient) if args.patient else None
+    patient = args.patient  # a path: build_pdf reads it, and can point at its lines
     notes = args.notes
     if args.notes_file:
         try:

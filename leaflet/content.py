@@ -107,22 +107,25 @@ def validate(model_cls: type[M], source: Loaded) -> M:
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         first = errors[0]
-        path = _yaml_path(first["loc"], source)
+        path = _yaml_path(first["loc"], source, first["type"])
         names = _field_names(model_cls)
         message = _explain(first, path, names)
         lines = [message]
         for other in errors[1:4]:
-            other_path = _yaml_path(other["loc"], source)
+            other_path = _yaml_path(other["loc"], source, other["type"])
             where = source.locate(other_path)
-            lines.append(f"  also line {where.line}, field '{dotted(other_path)}': "
+            lines.append(f"  also {f'line {where.line}, ' if where.line else ''}field '{dotted(other_path)}': "
                          f"{_explain(other, other_path, names)}")
         extra = len(errors) - 4
         raise ContentError("\n".join(lines), where=source.locate(path),
                            hint=_more(extra) if extra > 0 else _hint(first)) from None
 
 
-def _yaml_path(loc: tuple[Any, ...], source: Loaded) -> tuple[str | int, ...]:
-    """Map pydantic's location (which includes union tags) onto a path in the YAML data."""
+def _yaml_path(loc: tuple[Any, ...], source: Loaded, kind: str = "missing") -> tuple[str | int, ...]:
+    """Map pydantic's location (which includes union tags) onto a path in the YAML data.
+
+    A last part that is not in the data is a missing or unknown key, named for those errors only
+    (for others it is a union tag or a model validator's name)."""
     path: tuple[str | int, ...] = ()
     data = source.data
     for index, part in enumerate(loc):
@@ -132,7 +135,8 @@ def _yaml_path(loc: tuple[Any, ...], source: Loaded) -> tuple[str | int, ...]:
         elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
             data = data[part]
             path += (part,)
-        elif index == len(loc) - 1 and isinstance(data, dict) and isinstance(part, str):
+        elif (index == len(loc) - 1 and isinstance(data, dict) and isinstance(part, str)
+              and kind in ("missing", "extra_forbidden")):
             path += (part,)  # a missing or unknown key: name it
         # anything else is a union tag such as 'paragraph' or 'warning': not in the file
     return path
@@ -163,6 +167,8 @@ def _models_in(annotation: Any) -> list[type[BaseModel]]:
 def _explain(error: dict[str, Any], path: tuple[str | int, ...], names: set[str]) -> str:
     kind = error["type"]
     key = path[-1] if path else ""
+    if kind == "leaflet":  # our own validators: a full sentence and a hint
+        return error["ctx"]["message"]
     if kind == "extra_forbidden":
         close = difflib.get_close_matches(str(key), sorted(names - {str(key)}), n=1)
         return f"unknown field '{key}'" + (f" (did you mean '{close[0]}'?)" if close else "")
@@ -178,6 +184,8 @@ def _explain(error: dict[str, Any], path: tuple[str | int, ...], names: set[str]
 
 
 def _hint(error: dict[str, Any]) -> str | None:
+    if error["type"] == "leaflet":
+        return error["ctx"].get("hint")
     if error["type"] == "extra_forbidden":
         return "remove the field or fix its spelling; `leaflet schema` lists every field"
     if error["type"] == "missing":

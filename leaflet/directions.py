@@ -8,10 +8,15 @@ still possible but cannot be translated, and are flagged so.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable
-from typing import Literal
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention: mark for extraction only
@@ -70,33 +75,201 @@ LABELS = {
 }
 
 
+#: What a dose in each unit may be: the smallest step (a dose is a whole number of steps), and the
+#: usual range. A dose outside the range is refused unless confirmed (``confirm_unusual_dose``); a dose
+#: that is not a whole number of steps is always refused (0.3 of a tablet cannot be given).
+@dataclass(frozen=True)
+class UnitRule:
+    step: Decimal
+    low: Decimal
+    high: Decimal
+    step_words: str  # how the step reads in an error message
+
+
+UNIT_RULES: dict[str, UnitRule] = {
+    "tablet": UnitRule(Decimal("0.25"), Decimal("0.25"), Decimal("10"), "quarters of a tablet (0.25, 0.5, 1.5)"),
+    "capsule": UnitRule(Decimal("1"), Decimal("1"), Decimal("10"), "whole capsules"),
+    "mg": UnitRule(Decimal("0.0001"), Decimal("0.01"), Decimal("4000"), "at most 4 decimal places"),
+    "ml": UnitRule(Decimal("0.01"), Decimal("0.1"), Decimal("100"), "at most 2 decimal places"),
+    "drop": UnitRule(Decimal("1"), Decimal("1"), Decimal("20"), "whole drops"),
+    "rectal-tube": UnitRule(Decimal("1"), Decimal("1"), Decimal("2"), "whole tubes"),
+    "spray": UnitRule(Decimal("1"), Decimal("1"), Decimal("4"), "whole sprays"),
+}
+
+#: Doses in 24 hours that a frequency means, and the interval in hours it stands for.
+FREQUENCY_DOSES = {"once-daily": 1, "twice-daily": 2, "three-times-daily": 3, "four-times-daily": 4,
+                   "at-bedtime": 1, "in-the-morning": 1, "once-only": 1}
+FREQUENCY_HOURS = {"once-daily": 24, "twice-daily": 12, "three-times-daily": 8, "four-times-daily": 6,
+                   "at-bedtime": 24, "in-the-morning": 24}
+
+_DECIMAL = re.compile(r"(0|[1-9][0-9]*)(\.[0-9]+)?")
+_WHOLE = re.compile(r"[1-9][0-9]*")
+
+
+def _fail(message: str, hint: str) -> PydanticCustomError:
+    return PydanticCustomError("leaflet", "{message}", {"message": message, "hint": hint})
+
+
+def _as_text(value: object, example: str) -> str:
+    """The number as the text that was entered (YAML and CSV give text; JSON and Python give numbers)."""
+    if isinstance(value, bool):
+        raise _fail(f"expected a number, found {str(value).lower()}", f"write a number such as {example}")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise _fail(f"expected a number, found {value}", f"write a number such as {example}")
+        return repr(value)  # the shortest text that is this float: 0.1 -> "0.1"
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, str):
+        return value.strip()
+    raise _fail(f"expected a number, found {type(value).__name__}", f"write a number such as {example}")
+
+
+def _explain_number(text: str, example: str) -> PydanticCustomError:
+    """Why ``text`` is not a plain decimal number, and what to write instead."""
+    low = text.lower()
+    if not text:
+        reason, hint = "is empty", f"write a number such as {example}, or leave the field out"
+    elif re.fullmatch(r"[+-]?0[0-9_]+(\.[0-9]*)?", text):
+        plain = text.lstrip("+-").lstrip("0").replace("_", "") or "0"
+        plain = "0" + plain if plain.startswith(".") else plain
+        reason = "starts with a zero (in YAML 010 means 8)"
+        hint = f"write {plain} without the leading zero"
+    elif re.fullmatch(r"\.[0-9]+", text):
+        reason, hint = "has no digit before the point", f"write 0{text}: a leading zero keeps the point from being missed"
+    elif re.fullmatch(r"[0-9]+,[0-9]+", text):
+        reason, hint = "has a decimal comma", f"write {text.replace(',', '.')} (a point, whatever the leaflet's language)"
+    elif low in ("yes", "no", "true", "false", "on", "off", "y", "n"):
+        reason, hint = f"is '{text}', not a number", f"write a number such as {example}"
+    elif low.lstrip("+-") in ("nan", ".nan", "inf", ".inf", "infinity"):
+        reason, hint = f"is '{text}', not a number", f"write a number such as {example}"
+    elif text.startswith("-"):
+        reason, hint = "is negative", f"write a number above zero, such as {example}"
+    elif text.startswith("+"):
+        reason, hint = "has a plus sign", f"write {text[1:]}"
+    elif ":" in text:
+        reason, hint = "contains ':' (YAML reads 1:30 as 90)", f"write a plain number such as {example}"
+    elif re.fullmatch(r"0[xXoObB].*", text):
+        reason, hint = "is written in hexadecimal, octal or binary", f"write it in decimal, such as {example}"
+    elif re.fullmatch(r"[0-9.]+[eE][+-]?[0-9]+", text):
+        reason, hint = "has an exponent", "write the number out in full, such as 0.0001 or 1000"
+    elif "_" in text or " " in text or "," in text:
+        reason, hint = "contains a separator", "write the digits without spaces, commas or underscores: 1000"
+    else:
+        reason, hint = "is not a plain decimal number", f"write a number such as {example}"
+    return _fail(f"'{text}' {reason}", hint)
+
+
+def parse_decimal(value: object) -> Decimal:
+    """A dose: plain decimal text (``0.5``, ``10``, ``2.25``) read exactly, trailing zeros dropped.
+
+    Leading zeros, signs, exponents, separators, sexagesimal, hexadecimal, octal and binary forms,
+    booleans, NaN and infinities are refused: each is a way for a dose to be read other than as written.
+    """
+    text = _as_text(value, "0.5 or 10")
+    if len(text) > 12:
+        raise _fail(f"'{text[:20]}...' has too many digits for a dose", "write the dose as it is given, such as 0.5 or 10")
+    if not _DECIMAL.fullmatch(text):
+        raise _explain_number(text, "0.5 or 10")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return Decimal(text)
+
+
+def parse_whole(value: object) -> int:
+    """A count (hours, days, doses): a whole number written plainly (``8``, ``14``)."""
+    text = _as_text(value, "8")
+    if len(text) > 6:
+        raise _fail(f"'{text[:20]}' is too large", "write a whole number such as 8")
+    if not _WHOLE.fullmatch(text):
+        if _DECIMAL.fullmatch(text):
+            raise _fail(f"'{text}' is not a whole number" if text != "0" else "must be at least 1",
+                        "write a whole number such as 8")
+        raise _explain_number(text, "8")
+    return int(text)
+
+
+def parse_flag(value: object) -> bool:
+    """A yes/no setting: only ``true`` or ``false`` (YAML's yes/on/1 are refused, as everywhere)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip() in ("true", "false"):
+        return value.strip() == "true"
+    raise _fail(f"expected true or false, found {value!r}", "write true or false")
+
+
+Dose = Annotated[Decimal, BeforeValidator(parse_decimal)]
+Count = Annotated[int, BeforeValidator(parse_whole)]
+Flag = Annotated[bool, BeforeValidator(parse_flag)]
+
+
 class Directions(BaseModel):
-    """Directions for use as data: every part optional, each from a fixed list."""
+    """Directions for use as data: every part optional, each from a fixed list.
+
+    Numbers are read exactly and checked for sense: a dose must be a whole number of the unit's steps
+    and in its usual range (``confirm_unusual_dose: true`` accepts one outside it), and the frequency,
+    the hours between doses and the maximum a day must agree with each other.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    dose: float = Field(gt=0, le=1000)
+    dose: Dose
     unit: Literal[tuple(UNITS)]  # type: ignore[valid-type]
     route: Literal[tuple(ROUTES)] | None = None  # type: ignore[valid-type]
     frequency: Literal[tuple(FREQUENCIES)] | None = None  # type: ignore[valid-type]
-    every_hours: int | None = Field(default=None, ge=1, le=72)
+    every_hours: Count | None = Field(default=None, ge=1, le=72)
     as_needed: Literal[tuple(REASONS)] | None = None  # type: ignore[valid-type]
-    days: int | None = Field(default=None, ge=1, le=365)
-    max_doses_per_day: int | None = Field(default=None, ge=1, le=24)
+    days: Count | None = Field(default=None, ge=1, le=365)
+    max_doses_per_day: Count | None = Field(default=None, ge=1, le=24)
+    confirm_unusual_dose: Flag = False
+
+    @model_validator(mode="after")
+    def _sensible(self) -> Directions:
+        rule = UNIT_RULES[self.unit]
+        shown = f"{self.dose} {self.unit}"
+        if self.dose <= 0:
+            raise _fail(f"dose {shown}: a dose must be more than 0", "check the dose")
+        if self.dose % rule.step:
+            raise _fail(f"dose {shown}: a {self.unit} dose is given in {rule.step_words}",
+                        "check the dose; it is never rounded")
+        if not rule.low <= self.dose <= rule.high and not self.confirm_unusual_dose:
+            raise _fail(f"dose {shown} is outside the usual {rule.low}-{rule.high} {self.unit} for one dose",
+                        "check the dose and the unit; if it is right, add confirm_unusual_dose: true")
+        implied = FREQUENCY_DOSES.get(self.frequency or "")
+        if self.frequency and self.every_hours:
+            hours = FREQUENCY_HOURS.get(self.frequency)
+            if hours != self.every_hours:
+                raise _fail(f"frequency '{self.frequency}' and every_hours {self.every_hours} disagree"
+                            + (f" ({self.frequency} is every {hours} hours)" if hours else ""),
+                            "give one of them, or make them agree")
+        if self.max_doses_per_day:
+            if implied and implied > self.max_doses_per_day:
+                raise _fail(f"frequency '{self.frequency}' is {implied} doses a day, more than "
+                            f"max_doses_per_day {self.max_doses_per_day}", "make the two agree")
+            regular = 24 // self.every_hours if self.every_hours and not self.as_needed else 0
+            if regular > self.max_doses_per_day:
+                raise _fail(f"every_hours {self.every_hours} is {regular} doses a day, more than "
+                            f"max_doses_per_day {self.max_doses_per_day}",
+                            "make the two agree (with as_needed, every_hours is the shortest gap)")
+        if self.frequency == "once-only" and (self.days and self.days > 1 or self.every_hours):
+            raise _fail("frequency 'once-only' cannot repeat", "remove days or every_hours, or choose another frequency")
+        return self
 
 
-def _number(value: float, language: str) -> str:
-    """A dose as the language writes it: "0.5" in English, "0,5" in French (always with 0-9 digits)."""
-    if float(value).is_integer():
-        return str(int(value))
+def _number(value: Decimal, language: str) -> str:
+    """A dose as entered, in the language's digits-and-separators convention: "0.5" in English,
+    "0,5" in French, "1,000" / "1 000" (always 0-9 digits, never rounded, no trailing zeros)."""
     from babel.numbers import format_decimal
 
-    return format_decimal(value, locale=language.replace("-", "_"), numbering_system="latn")
+    return format_decimal(value, locale=language.replace("-", "_"), numbering_system="latn",
+                          decimal_quantization=False)
 
 
-def _plural_n(value: float, language: str) -> int:
-    """The count that picks a fraction's plural form: CLDR says 0.5 is "one" in French, "other" in English."""
-    if float(value).is_integer():
+def _plural_n(value: Decimal, language: str) -> int:
+    """The count that picks a plural form: CLDR says 0.5 is "one" in French, "other" in English."""
+    if value == value.to_integral_value():
         return int(value)
     from babel import Locale
 
@@ -116,14 +289,15 @@ def lines(d: Directions, tr: Callable[[str], str], ntr: Callable[[str, str, int]
     if d.frequency:
         when.append(tr(FREQUENCIES[d.frequency]))
     if d.every_hours:
-        when.append(ntr(*EVERY_HOURS, d.every_hours).format(count=d.every_hours))
+        when.append(ntr(*EVERY_HOURS, d.every_hours).format(count=_number(Decimal(d.every_hours), language)))
     if when:
         out.append((tr(LABELS["when"]), ", ".join(when)))
     if d.as_needed:
         out.append((tr(LABELS["as_needed"]), tr(REASONS[d.as_needed])))
     if d.days:
-        out.append((tr(LABELS["duration"]), ntr(*DAYS, d.days).format(count=d.days)))
+        out.append((tr(LABELS["duration"]), ntr(*DAYS, d.days).format(count=_number(Decimal(d.days), language))))
     if d.max_doses_per_day:
         out.append((tr(LABELS["maximum"]),
-                    ntr(*MAX_PER_DAY, d.max_doses_per_day).format(count=d.max_doses_per_day)))
+                    ntr(*MAX_PER_DAY, d.max_doses_per_day).format(
+                        count=_number(Decimal(d.max_doses_per_day), language))))
     return out

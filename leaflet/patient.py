@@ -7,27 +7,44 @@ Any field may be left out: the leaflet then prints blank write-in lines for it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, StringConstraints, Tag
+from pydantic_core import PydanticCustomError
 
+from . import typedtext
 from .content import validate
 from .directions import Directions
 from .errors import ContentError, Location, display_path
-from .yamlsafe import load_yaml_file
+from .typedtext import Lines, OneLine
+from .yamlsafe import Loaded, load_yaml_file
 
 #: Notes longer than this are refused: a leaflet is not the place for a letter.
 MAX_NOTES = 6000
 
-Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+#: The longest free-text directions: a few lines of the panel, not a letter (notes are for that).
+MAX_DIRECTIONS = 1000
+
+Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), OneLine]
 
 
 def _iso_date(value: object) -> object:
-    """Dates are YYYY-MM-DD: a number is refused rather than read as seconds since 1970."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        raise ValueError("write the date as YYYY-MM-DD")
-    return value
+    """Dates are YYYY-MM-DD and must exist: nothing else (a number of seconds, a time, 20/11/26)."""
+    if isinstance(value, dt.datetime):
+        value = value.isoformat()  # refused below: a time of day is not a date
+    if isinstance(value, dt.date):
+        return value
+    text = value.strip() if isinstance(value, str) else None
+    if text is None or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        raise PydanticCustomError("leaflet", "{message}", {"message": f"expected a date, found {value!r}",
+                                                           "hint": "write the date as YYYY-MM-DD, e.g. 2026-11-20"})
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise PydanticCustomError("leaflet", "{message}", {"message": f"the date {text} does not exist",
+                                                           "hint": "check the day and the month"}) from None
 
 
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
@@ -38,7 +55,14 @@ MAX_ADDRESS_LINES = 4
 
 def _split_lines(value: object) -> object:
     return [line for line in value.splitlines() if line.strip()] if isinstance(value, str) else value
-Notes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_NOTES)]
+Notes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_NOTES), Lines]
+FreeDirections = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_DIRECTIONS),
+                           Lines]
+
+
+def _directions_kind(value: object) -> str:
+    """Structured directions are a mapping (or a Directions); anything else is free text."""
+    return "structured" if isinstance(value, (dict, Directions)) else "text"
 
 
 class Patient(BaseModel):
@@ -51,7 +75,8 @@ class Patient(BaseModel):
     pharmacy: Line | None = None  # defaults to the branding file's name
     date_dispensed: IsoDate | None = None
     # structured directions are printed in the leaflet's language; free text cannot be translated
-    directions: Directions | Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
+    directions: Annotated[Annotated[Directions, Tag("structured")] | Annotated[FreeDirections, Tag("text")],
+                          Discriminator(_directions_kind)] | None = None
     notes: Notes | None = None
 
 
@@ -75,12 +100,19 @@ MAX_LOGO_BYTES = 2 * 1024 * 1024
 
 
 def load_patient(path: Path) -> Patient:
-    return validate(Patient, load_yaml_file(path, what="patient file"))
+    """A patient file; every value is read as the text it is (see :func:`~leaflet.yamlsafe.load_yaml_file`)."""
+    return load_patient_source(path)[0]
+
+
+def load_patient_source(path: Path) -> tuple[Patient, Loaded]:
+    """A patient file and where each of its values is (for errors found later, in layout)."""
+    source = load_yaml_file(path, what="patient file", text_scalars=True)
+    return validate(Patient, source), source
 
 
 def load_pharmacy(path: Path) -> tuple[Pharmacy, bytes | None]:
     """The branding and the logo's bytes (checked to be a PNG or JPEG image)."""
-    source = load_yaml_file(path, what="pharmacy file")
+    source = load_yaml_file(path, what="pharmacy file", text_scalars=True)
     pharmacy = validate(Pharmacy, source)
     logo = None
     if pharmacy.logo:
@@ -103,8 +135,11 @@ def load_pharmacy(path: Path) -> tuple[Pharmacy, bytes | None]:
 
 def check_notes(notes: str, where: Location | None = None) -> str:
     """Notes from the command line get the same limit as notes in a patient file."""
-    notes = notes.strip()
+    notes = notes.replace("\r\n", "\n").strip()
     if len(notes) > MAX_NOTES:
         raise ContentError(f"the notes are {len(notes)} characters long; at most {MAX_NOTES} fit a leaflet",
                            where=where, hint="shorten the notes, or attach a separate letter")
+    found = typedtext.explain(notes)
+    if found:
+        raise ContentError(f"the notes contain {found[0]}", where=where, hint=found[1])
     return notes

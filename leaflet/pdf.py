@@ -187,9 +187,10 @@ def _furniture_paragraph(markup: str, style: ParagraphStyle) -> Paragraph:
 
 
 @lru_cache(maxsize=512)
-def _fill(markup, page: int, pages: int) -> str:
-    """Page furniture markup with the page number and count filled in."""
-    values = {"{page}": str(page), "{pages}": str(pages)}
+def _fill(markup, page: int | None, pages: int | None) -> str:
+    """Page furniture markup with the page number and count filled in (none for ``None``: text that
+    people typed, such as the pharmacy's name, is printed as typed, braces and all)."""
+    values = {"{page}": str(page), "{pages}": str(pages)} if page is not None else {}
     if not isinstance(markup, str):  # a right-to-left line, laid out only now
         return markup.markup(values)
     for key, value in values.items():
@@ -227,10 +228,11 @@ class _Decorator:
                 x += logo_w + 8
             self.name_x = x
             bold = ParagraphStyle("header-name", parent=base["header"], fontName=template.body_font.bold)
-            self.name = Paragraph(f"<b>{_fill(branding.name, 0, 0)}</b>", bold)
+            # the pharmacy's own words: no page-number placeholders are filled in them
+            self.name = Paragraph(f"<b>{_fill(branding.name, None, None)}</b>", bold)
             self.name.wrap(self.right - x - self.usable * 0.5, header_h)
             if branding.lines:
-                self.info = Paragraph("<br/>".join(_fill(line, 0, 0) for line in branding.lines),
+                self.info = Paragraph("<br/>".join(_fill(line, None, None) for line in branding.lines),
                                       self.styles[("header", "right")])
                 self.info.wrap(self.usable * 0.5, header_h)
             room = header_h - 8

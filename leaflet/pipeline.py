@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import warnings
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from reportlab.platypus.doctemplate import LayoutError
+
 from . import content, directions, i18n, layout, markup, pdf, templating, translations
-from .errors import GlyphError, LeafletError, Location, display_path
+from .errors import ContentError, GlyphError, LeafletError, Location, display_path
 from .fonts import require_glyphs
 from .output import write_atomic
-from .patient import Patient, check_notes, load_patient, load_pharmacy
+from .patient import Patient, check_notes, load_patient_source, load_pharmacy
 from .yamlsafe import Loaded
 
 
@@ -34,6 +36,7 @@ class BuildRequest:
     pharmacy_file: Path | None = None
     fillable: bool = False
     content_dirs: tuple[Path, ...] = ()
+    patient_source: Loaded | None = field(default=None, compare=False)  # where the patient's fields are
 
 
 def build_pdf(medicine: str, *, language: str = "en", template: str = "standard", paper: str = "a4",
@@ -46,21 +49,57 @@ def build_pdf(medicine: str, *, language: str = "en", template: str = "standard"
     ``notes`` (prescriber notes) replaces any notes in the patient data. Raises
     :class:`~leaflet.errors.LeafletError` for anything the caller can fix.
     """
+    source = None
     if isinstance(patient, Path):
-        patient = load_patient(patient)
+        patient, source = load_patient_source(patient)
     elif isinstance(patient, dict):
-        patient = content.validate(Patient, Loaded(patient, "patient data"))
+        source = Loaded(patient, "patient data")
+        patient = content.validate(Patient, source)
     patient = patient or Patient()
     if notes is not None:
         patient = patient.model_copy(update={"notes": check_notes(notes)})
     if paper not in pdf.PAPER:
         raise LeafletError(f"unknown paper size '{paper}'", hint="use one of: " + ", ".join(pdf.PAPER))
     return render(BuildRequest(medicine, language, template, paper, patient, pharmacy, fillable,
-                               tuple(content_dirs or ())))
+                               tuple(content_dirs or ()), source))
 
 
 def render(req: BuildRequest) -> bytes:
-    """Run the stages for one request."""
+    """Run the stages for one request; a patient's text too tall for any page is the user's to fix."""
+    try:
+        return _render(req)
+    except LayoutError:
+        error = _too_tall(req)
+        if error is None:
+            raise  # not the patient's text: a bug, reported as one
+        raise error from None
+
+
+#: Patient fields tried, in this order, when a leaflet cannot be laid out.
+_TALL_FIELDS = ("directions", "notes", "name", "prescriber", "pharmacy")
+
+
+def _too_tall(req: BuildRequest) -> LeafletError | None:
+    """Which of the patient's fields makes the layout impossible: the first whose removal lets the
+    leaflet lay out (this runs only after a failure, so it costs nothing on the way to a PDF)."""
+    for name in _TALL_FIELDS:
+        if getattr(req.patient, name) is None:
+            continue
+        trial = replace(req, patient=req.patient.model_copy(update={name: None}))
+        try:
+            _render(trial)
+        except LayoutError:
+            continue
+        return ContentError(f"too much text in {_PATIENT_FIELDS[name]} to fit on one page of the "
+                            f"'{req.template}' template ({req.paper})",
+                            where=req.patient_source.locate((name,)) if req.patient_source and name != "notes"
+                            else Location(field=name),
+                            hint="shorten them; a field of the prescription panel cannot run over onto "
+                                 "the next page (long instructions belong in the notes)")
+    return None
+
+
+def _render(req: BuildRequest) -> bytes:
     roots = content.content_roots(list(req.content_dirs))
     source = content.load(content.locate(req.medicine, req.language, roots))     # 1-2: YAML -> model
     if source.leaflet.translation is not None:

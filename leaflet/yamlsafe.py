@@ -21,6 +21,23 @@ try:  # libyaml is much faster; the pure-Python loader behaves the same.
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Loader = yaml.SafeLoader
 
+
+
+class _TextLoader(_Loader):
+    """The safe loader with one implicit type only, null: every other plain scalar stays the text it is.
+
+    Patient, pharmacy and job files hold what people type about one patient. YAML 1.1 reads
+    ``010`` as 8, ``1:30`` as 90, ``0x10`` as 16 and ``yes`` as true, so a dose could print as something
+    other than what was typed, and differently from the same value in a CSV file. Read as text, each
+    value is checked by the one parser every input path shares (``leaflet.directions``).
+    """
+
+
+_TextLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag == "tag:yaml.org,2002:null"]
+    for first, resolvers in _Loader.yaml_implicit_resolvers.items()
+}
+
 MAX_BYTES = 1024 * 1024
 MAX_NODES = 100_000
 MAX_DEPTH = 40
@@ -56,8 +73,11 @@ def dotted(path: PathKey) -> str:
     return out
 
 
-def load_yaml_file(path: Path, *, what: str = "file") -> Loaded:
-    """Read and parse ``path``; raise :class:`ContentError` with a position on any problem."""
+def load_yaml_file(path: Path, *, what: str = "file", text_scalars: bool = False) -> Loaded:
+    """Read and parse ``path``; raise :class:`ContentError` with a position on any problem.
+
+    With ``text_scalars``, plain scalars other than null are read as text (see :class:`_TextLoader`).
+    """
     shown = display_path(path)
     try:
         with open(path, "rb") as fh:
@@ -78,12 +98,12 @@ def load_yaml_file(path: Path, *, what: str = "file") -> Loaded:
         line = raw[: exc.start].count(b"\n") + 1
         raise ContentError("file is not valid UTF-8 text", where=Location(shown, line),
                            hint="save the file as UTF-8") from None
-    return load_yaml_text(text, shown)
+    return load_yaml_text(text, shown, text_scalars=text_scalars)
 
 
-def load_yaml_text(text: str, file: str = "<text>") -> Loaded:
+def load_yaml_text(text: str, file: str = "<text>", *, text_scalars: bool = False) -> Loaded:
     """Parse YAML text safely, with limits; see the module docstring."""
-    loader = _Loader(text)
+    loader = (_TextLoader if text_scalars else _Loader)(text)
     try:
         try:
             node = loader.get_single_node()

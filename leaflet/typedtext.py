@@ -1,0 +1,83 @@
+"""Rules for text that people type: nothing in it may reorder or hide what prints.
+
+Names, directions, notes, the pharmacy's details and the content itself are printed as typed. A few
+invisible characters would let typed text print something other than what a reader of the source file
+sees: bidirectional controls (an override prints "Take 01 mg" as "Take 10 mg" in a right-to-left
+leaflet), control characters (a NUL printed as "*"), and separators that start lines the layout does
+not know about. leaflet sets the direction of every run of text itself, so none of these is needed;
+each is refused, the same way in every language, with a message that names the character and where it
+is. Zero-width joiners and non-joiners stay allowed: Devanagari and Arabic spelling uses them.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
+
+#: Characters that reorder text (bidirectional embeddings, overrides, isolates and marks).
+BIDI_CONTROLS = frozenset([0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+#: Characters that hide or restructure text without being seen.
+INVISIBLE = frozenset([0x2028, 0x2029, 0xFEFF, 0xFFF9, 0xFFFA, 0xFFFB, *range(0xE0000, 0xE0080)])
+
+
+def problem(text: str, *, single_line: bool = False) -> tuple[int, str] | None:
+    """The first character ``text`` may not contain, as (0-based index, reason), or None."""
+    for index, ch in enumerate(text):
+        code = ord(ch)
+        if ch == "\n":
+            if single_line:
+                return index, "a line break (this field is one line)"
+            continue
+        if ch == "\t":
+            continue
+        if code in BIDI_CONTROLS:
+            return index, "a bidirectional control character, which can reorder what prints"
+        if code in INVISIBLE or unicodedata.category(ch) in ("Cc", "Cs"):
+            return index, "an invisible control character"
+    return None
+
+
+def name(ch: str) -> str:
+    """``U+202E RIGHT-TO-LEFT OVERRIDE``."""
+    return f"U+{ord(ch):04X} {unicodedata.name(ch, 'control character')}"
+
+
+def explain(text: str, *, single_line: bool = False) -> tuple[str, str] | None:
+    """The character ``text`` may not contain and what to do, as (description, hint), or None."""
+    found = problem(text, single_line=single_line)
+    if found is None:
+        return None
+    index, reason = found
+    if text[index] == "\n":
+        return f"a line break after character {index}: this field is one line", "write it on one line"
+    line = text.count("\n", 0, index) + 1
+    column = index - (text.rfind("\n", 0, index) + 1) + 1
+    where = f"line {line} of the text, character {column}" if "\n" in text else f"character {index + 1}"
+    hint = ("delete the character (it may have come with copied text); leaflet sets the direction "
+            "and the lines of text itself")
+    return f"{name(text[index])} at {where}: {reason}", hint
+
+
+def check(text: str, *, single_line: bool = False) -> str:
+    """``text`` with Windows line ends made plain, or a validation error that names the character."""
+    text = text.replace("\r\n", "\n")
+    found = explain(text, single_line=single_line)
+    if found is None:
+        return text
+    message, hint = found
+    raise PydanticCustomError("leaflet", "{message}", {"message": "contains " + message, "hint": hint})
+
+
+def _one_line(value: str) -> str:
+    return check(value, single_line=True)
+
+
+def _lines(value: str) -> str:
+    return check(value)
+
+
+#: Validators for pydantic string fields, put after their StringConstraints (length and stripping).
+OneLine = AfterValidator(_one_line)
+Lines = AfterValidator(_lines)
