@@ -1,0 +1,290 @@
+"""The printed dose is exactly what was entered (issue 7): every number, date and instruction a person
+enters is read one way on every path (YAML, CSV, JSON, Python) and printed exactly, or refused."""
+
+from __future__ import annotations
+
+import io
+import json
+import warnings
+from decimal import Decimal
+
+import pytest
+from babel.numbers import get_decimal_symbol, get_group_symbol
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import leaflet
+from leaflet import directions, i18n, typedtext
+from leaflet.cli import main
+from leaflet.content import validate
+from leaflet.errors import ContentError
+from leaflet.translations import TranslationWarning
+from leaflet.yamlsafe import Loaded, load_yaml_text
+
+from .conftest import DATA, all_text, page_texts
+
+LANGUAGES = ["en", "es", "fr", "de", "pl", "ru", "ar", "zh-Hans", "ko", "vi", "hi"]
+
+
+def run(*argv: str) -> tuple[int, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), stdout=out, stderr=err)
+    return code, out.getvalue() + err.getvalue()
+
+
+def _patient(directions_yaml: str) -> str:
+    return "name: Ann Example\ndirections:\n" + "".join(f"  {line}\n" for line in directions_yaml.splitlines())
+
+
+# --- 1. YAML 1.1 number forms --------------------------------------------------------------------
+
+YAML_FORMS = [  # (a line of structured directions, the field that must be named)
+    ("dose: 010", "dose"), ("dose: 1:30", "dose"), ("dose: 0x10", "dose"), ("dose: 0b11", "dose"),
+    ("dose: 0o17", "dose"), ("dose: yes", "dose"), ("dose: on", "dose"), ("dose: true", "dose"),
+    ("dose: 1e1", "dose"), ("dose: .inf", "dose"), ("dose: .nan", "dose"), ("dose: 1_000", "dose"),
+    ("dose: -2", "dose"), ("dose: .5", "dose"), ("dose: '1,5'", "dose"),
+    ("every_hours: 012", "every_hours"), ("days: 030", "days"), ("max_doses_per_day: 010", "max_doses_per_day"),
+    ("days: 14.0", "days"), ("every_hours: 1:00", "every_hours"),
+]
+
+
+@pytest.mark.parametrize("line,field", YAML_FORMS, ids=[f[0] for f in YAML_FORMS])
+def test_yaml_number_forms_are_refused_with_the_field(tmp_path, line, field):
+    base = {"dose": "dose: 2", "unit": "unit: mg"}
+    key = line.split(":")[0]
+    rows = [line if k == key else v for k, v in base.items()]
+    if key not in base:
+        rows.append(line)
+    patient = tmp_path / "p.yaml"
+    patient.write_text(_patient("\n".join(rows)))
+    out = tmp_path / "x.pdf"
+    code, text = run("build", "diazepam", "--patient", str(patient), "-o", str(out))
+    assert code == 2, text
+    assert f"field 'directions.{field}'" in text and "p.yaml:" in text and "Traceback" not in text
+    assert "->" in text  # says what to write instead
+    assert not out.exists()
+
+
+def test_yaml_and_csv_read_the_same_text():
+    """A patient YAML file gives the directions model exactly the text a CSV cell gives."""
+    for line, _ in YAML_FORMS:
+        key, _, value = line.partition(": ")
+        loaded = load_yaml_text(f"{key}: {value}\n", text_scalars=True).data[key]
+        assert loaded == value.strip("'")
+
+
+@pytest.mark.parametrize("value", ["10", 10, 10.0, Decimal("10"), "10.0", "10.00"])
+def test_every_path_reads_ten_as_ten(value):
+    d = directions.Directions.model_validate({"dose": value, "unit": "mg"})
+    assert d.dose == 10 and str(d.dose) == "10"
+
+
+def test_json_yaml_csv_and_python_give_the_same_pdf(tmp_path):
+    yaml_file = tmp_path / "p.yaml"
+    yaml_file.write_text(_patient("dose: 2.5\nunit: mg\nfrequency: twice-daily\ndays: 14\nmax_doses_per_day: 2"))
+    from_yaml = leaflet.build_pdf("diazepam", patient=yaml_file)
+    from_json = leaflet.build_pdf("diazepam", patient=json.loads(
+        '{"name": "Ann Example", "directions": {"dose": 2.5, "unit": "mg", "frequency": "twice-daily",'
+        ' "days": 14, "max_doses_per_day": 2}}'))
+    from_csv = leaflet.build_pdf("diazepam", patient={"name": "Ann Example", "directions": {
+        "dose": "2.5", "unit": "mg", "frequency": "twice-daily", "days": "14", "max_doses_per_day": "2"}})
+    from_python = leaflet.build_pdf("diazepam", patient=leaflet.Patient(name="Ann Example", directions=directions.Directions(
+        dose=Decimal("2.5"), unit="mg", frequency="twice-daily", days=14, max_doses_per_day=2)))
+    assert from_yaml == from_json == from_csv == from_python
+    assert "Dose: 2.5 mg" in all_text(from_yaml)
+
+
+def test_a_name_of_no_stays_no(tmp_path):
+    patient = tmp_path / "p.yaml"
+    patient.write_text("name: no\nprescriber: 0123\n")
+    text = all_text(leaflet.build_pdf("diazepam", patient=patient))
+    assert "Patient no " in text and "Prescriber 0123 " in text
+
+
+# --- 2. printed exactly --------------------------------------------------------------------------
+
+EXACT = [("0.0625", "mg", False, "0.0625 mg"), ("1.0005", "mg", False, "1.0005 mg"),
+         ("999.9995", "mg", False, "999.9995 mg"), ("1000", "mg", False, "1,000 mg"),
+         ("999", "mg", False, "999 mg"), ("0.0004", "mg", True, "0.0004 mg"), ("2.50", "ml", False, "2.5 mL"),
+         ("0.25", "tablet", False, "0.25 tablets"), ("12", "tablet", True, "12 tablets")]
+
+
+@pytest.mark.parametrize("dose,unit,confirm,printed", EXACT, ids=[e[0] + e[1] for e in EXACT])
+def test_the_dose_prints_exactly(dose, unit, confirm, printed):
+    d = {"dose": dose, "unit": unit, **({"confirm_unusual_dose": "true"} if confirm else {})}
+    text = all_text(leaflet.build_pdf("diazepam", patient={"directions": d}))
+    assert f"Dose: {printed}" in text
+
+
+def test_grouping_is_the_same_for_every_value_in_a_language():
+    for value in ("1000", "999.9995", "1234.5", "4000"):
+        d = directions.Directions(dose=value, unit="mg", confirm_unusual_dose=True)
+        printed = dict(directions.lines(d, str, lambda s, p, n: s if n == 1 else p, "en"))["Dose"]
+        assert printed == f"{Decimal(value).normalize():,f} mg".replace(".0 mg", " mg")
+
+
+@pytest.mark.parametrize("dose,unit", [("0.0004", "mg"), ("1000", "tablet"), ("0.001", "tablet"),
+                                       ("0.3", "tablet"), ("1.5", "capsule"), ("0.00001", "mg"), ("2.5", "drop")])
+def test_implausible_or_unsplittable_doses_are_refused(dose, unit):
+    with pytest.raises(ContentError) as info:
+        validate(leaflet.Patient, Loaded({"directions": {"dose": dose, "unit": unit}}, "p.yaml"))
+    assert "directions" in info.value.format() and dose in info.value.format()
+
+
+def test_an_unusual_dose_is_accepted_only_when_confirmed_and_never_an_unsplittable_one():
+    assert directions.Directions(dose="0.0004", unit="mg", confirm_unusual_dose="true").dose == Decimal("0.0004")
+    for flag in ("yes", "1", "on", 1):
+        with pytest.raises(ValueError):
+            directions.Directions(dose="0.0004", unit="mg", confirm_unusual_dose=flag)
+    with pytest.raises(ValueError, match="quarters"):
+        directions.Directions(dose="0.3", unit="tablet", confirm_unusual_dose=True)
+
+
+def _plain(printed: str, language: str) -> str:
+    """The printed number back as plain decimal text."""
+    locale = language.replace("-", "_")
+    group = get_group_symbol(locale, numbering_system="latn")
+    point = get_decimal_symbol(locale, numbering_system="latn")
+    return printed.replace(group, "").replace(point, ".")
+
+
+def _printed_number(d: directions.Directions, language: str) -> str:
+    tr = i18n.translations(language)
+    dose = directions.lines(d, tr.gettext, tr.ngettext, language)[0][1]
+    digits = "".join(ch for ch in dose if ch.isdigit() or ch in ".,\u00a0\u202f")
+    return digits.strip(".,\u00a0\u202f ")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.one_of(
+    st.from_regex(r"\A[0-9]{1,5}(\.[0-9]{1,5})?\Z"),
+    st.text(alphabet="0123456789.,:+-_xobeE ", min_size=1, max_size=8),
+    st.decimals(allow_nan=True, allow_infinity=True, places=4).map(str),
+    st.floats().map(repr),
+), unit=st.sampled_from(sorted(directions.UNITS)), language=st.sampled_from(LANGUAGES))
+def test_fuzz_the_printed_number_is_the_entered_decimal_or_an_error(text, unit, language):
+    try:
+        d = directions.Directions(dose=text, unit=unit, confirm_unusual_dose=True)
+    except ValueError:
+        return  # refused: fine
+    expected = text.strip()
+    if "." in expected:
+        expected = expected.rstrip("0").rstrip(".")
+    assert _plain(_printed_number(d, language), language) == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(count=st.integers(min_value=-5, max_value=500) | st.text(max_size=5),
+       field=st.sampled_from(["every_hours", "days", "max_doses_per_day"]))
+def test_fuzz_counts_print_as_entered_or_are_refused(count, field):
+    try:
+        d = directions.Directions(dose="1", unit="tablet", **{field: count})
+    except ValueError:
+        return
+    printed = dict(directions.lines(d, str, lambda s, p, n: s if n == 1 else p))
+    assert str(getattr(d, field)) == str(count).strip()
+    assert any(f" {count} ".replace("  ", " ") in f" {v} " for v in printed.values())
+
+
+# --- 7. contradictions ---------------------------------------------------------------------------
+
+CONTRADICTIONS = [
+    ({"frequency": "four-times-daily", "max_doses_per_day": "1"}, ("four-times-daily", "max_doses_per_day")),
+    ({"frequency": "once-daily", "every_hours": "4"}, ("once-daily", "every_hours")),
+    ({"every_hours": "4", "max_doses_per_day": "3"}, ("every_hours", "max_doses_per_day")),
+    ({"frequency": "once-only", "days": "14"}, ("once-only",)),
+    ({"frequency": "twice-daily", "every_hours": "8"}, ("twice-daily", "every_hours")),
+]
+
+
+@pytest.mark.parametrize("extra,named", CONTRADICTIONS, ids=[str(c[0]) for c in CONTRADICTIONS])
+def test_contradictory_directions_are_refused_naming_the_fields(extra, named):
+    with pytest.raises(ContentError) as info:
+        validate(leaflet.Patient, Loaded({"directions": {"dose": "1", "unit": "tablet", **extra}}, "p.yaml"))
+    for word in named:
+        assert word in info.value.message
+
+
+@pytest.mark.parametrize("extra", [{"every_hours": "4", "max_doses_per_day": "3", "as_needed": "anxiety"},
+                                   {"frequency": "three-times-daily", "every_hours": "8", "max_doses_per_day": "3"},
+                                   {"frequency": "at-bedtime", "as_needed": "sleep", "max_doses_per_day": "1"}])
+def test_consistent_directions_still_build(extra):
+    validate(leaflet.Patient, Loaded({"directions": {"dose": "1", "unit": "tablet", **extra}}, "p.yaml"))
+
+
+# --- 3. text people type cannot reorder or hide what prints -------------------------------------
+
+CONTROLS = ["\u202e", "\u202d", "\u202a", "\u202b", "\u202c", "\u2066", "\u2067", "\u2068", "\u2069",
+            "\u200e", "\u200f", "\u061c", "\x00", "\x1b", "\ufeff", "\u2028", "\U000e0041"]
+
+
+@pytest.mark.parametrize("ch", CONTROLS, ids=[f"U+{ord(c):04X}" for c in CONTROLS])
+@pytest.mark.parametrize("language", ["ar", "en"])
+def test_bidi_and_control_characters_are_refused_in_every_field(tmp_path, ch, language):
+    text = f"Take {ch}01{ch} mg"
+    for field in ("name", "prescriber", "directions", "notes"):
+        patient = tmp_path / "p.yaml"
+        patient.write_text(f"{field}: {json.dumps(text, ensure_ascii=False)}\n", encoding="utf-8")
+        code, out = run("build", "diazepam", "--lang", language, "--patient", str(patient),
+                        "-o", str(tmp_path / "x.pdf"))
+        assert code == 2, out
+        assert f"U+{ord(ch):04X}" in out and f"field '{field}'" in out
+    code, out = run("build", "diazepam", "--lang", language, "--notes", text, "-o", str(tmp_path / "x.pdf"))
+    assert code == 2 and f"U+{ord(ch):04X}" in out
+    with pytest.raises(leaflet.LeafletError):
+        leaflet.build_pdf("diazepam", language=language, patient={"name": text})
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_joiners_that_scripts_need_are_kept():
+    for text in ("क्\u200dष", "می\u200cخواهم", "a\u200bb"):
+        assert typedtext.problem(text) is None
+
+
+def test_a_name_is_one_line(tmp_path):
+    patient = tmp_path / "p.yaml"
+    patient.write_text("name: |\n" + "".join(f"  line {i}\n" for i in range(20)))
+    code, out = run("build", "diazepam", "--patient", str(patient), "-o", str(tmp_path / "x.pdf"))
+    assert code == 2 and "field 'name'" in out and "one line" in out
+
+
+def test_a_nul_in_content_is_refused(tmp_path):
+    folder = tmp_path / "testamol"
+    folder.mkdir()
+    text = (DATA / "content" / "testamol" / "en.yaml").read_text(encoding="utf-8")
+    assert "  name: Testamol\n" in text
+    (folder / "en.yaml").write_text(text.replace("  name: Testamol\n", '  name: "Testa\\0mol"\n'), encoding="utf-8")
+    code, out = run("check", str(folder / "en.yaml"))
+    assert code == 1 and "U+0000" in out and "medicine.name" in out
+
+
+# --- 10, 11. layouts that cannot fit; braces in the pharmacy's details ------------------------------
+
+@pytest.mark.parametrize("language,template,text", [
+    ("zh-Hans", "large-print", "每天早上服用一片药物，" * 90),
+    ("en", "large-print", "\n".join(f"Step {i}." for i in range(55))),
+])
+def test_directions_too_tall_for_a_page_are_a_user_error_naming_the_field(tmp_path, language, template, text):
+    patient = tmp_path / "p.yaml"
+    patient.write_text("name: Ann\ndirections: " + json.dumps(text, ensure_ascii=False) + "\n", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TranslationWarning)
+        code, out = run("build", "diazepam", "--lang", language, "--template", template,
+                        "--patient", str(patient), "-o", str(tmp_path / "x.pdf"))
+    assert code == 2, out
+    assert "p.yaml:2" in out and "field 'directions'" in out and "too much text" in out
+
+
+def test_page_placeholders_in_the_pharmacy_details_print_as_typed(tmp_path):
+    pharmacy = tmp_path / "ph.yaml"
+    pharmacy.write_text('name: "Pharmacy {page} of {pages}"\naddress: ["1 {pages} Street"]\n')
+    for arabic in (False, True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TranslationWarning)
+            pages = page_texts(leaflet.build_pdf("diazepam", language="ar" if arabic else "en", pharmacy=pharmacy))
+        second = " ".join(pages[1].split())  # the page header, and no prescription panel
+        assert "{page}" in second and "{pages}" in second and "Street" in second
+        assert " 0 " not in f" {second} "
+        if not arabic:
+            assert "Pharmacy {page} of {pages}" in second and "1 {pages} Street" in second
+            assert "Page 2 of" in second  # the footer's own placeholders are still filled
