@@ -14,7 +14,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 
 from .content import validate
 from .directions import Directions
-from .errors import ContentError, Location, display_path
+from .errors import ContentError, Location
+from .files import hide_linked_text
+from .images import read_logo
 from .yamlsafe import load_yaml_file
 
 #: Notes longer than this are refused: a leaflet is not the place for a letter.
@@ -71,33 +73,18 @@ class Pharmacy(BaseModel):
         return list(self.address)
 
 
-MAX_LOGO_BYTES = 2 * 1024 * 1024
-
-
 def load_patient(path: Path) -> Patient:
-    return validate(Patient, load_yaml_file(path, what="patient file"))
+    try:
+        return validate(Patient, load_yaml_file(path, what="patient file"))
+    except ContentError as exc:
+        raise hide_linked_text(exc, path, "patient file") from None
 
 
 def load_pharmacy(path: Path) -> tuple[Pharmacy, bytes | None]:
     """The branding and the logo's bytes (checked to be a PNG or JPEG image)."""
     source = load_yaml_file(path, what="pharmacy file")
     pharmacy = validate(Pharmacy, source)
-    logo = None
-    if pharmacy.logo:
-        logo_path = (path.parent / pharmacy.logo)
-        where = source.locate(("logo",))
-        if logo_path.suffix.lower() not in (".png", ".jpg", ".jpeg"):
-            raise ContentError("the logo must be a .png or .jpg file", where=where)
-        try:
-            if logo_path.stat().st_size > MAX_LOGO_BYTES:
-                raise ContentError("the logo file is larger than 2 MiB", where=where,
-                                   hint="use a smaller image; 600 pixels wide is plenty for print")
-            logo = logo_path.read_bytes()
-        except OSError as exc:
-            raise ContentError(f"cannot read the logo {display_path(logo_path)}: {exc.strerror}",
-                               where=where) from None
-        if not (logo.startswith(b"\x89PNG\r\n\x1a\n") or logo.startswith(b"\xff\xd8")):
-            raise ContentError("the logo is not a PNG or JPEG image", where=where)
+    logo = read_logo(path, pharmacy.logo, source.locate(("logo",))) if pharmacy.logo else None
     return pharmacy, logo
 
 
