@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import random
 import signal
@@ -109,3 +110,38 @@ def test_sigterm_while_planning_is_a_clean_stop(tmp_path):
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 130 and "interrupted before the batch began" in proc.stderr
     assert not Path(tmp_path / "out").exists()
+
+
+def test_an_interrupted_rebuild_leaves_no_out_of_date_leaflet_printable(tmp_path):
+    from .conftest import all_text
+
+    out = tmp_path / "out"
+    jobs = tmp_path / "jobs.csv"
+
+    def write_jobs(dose: str) -> None:
+        jobs.write_text("output,medicine,name,dose,unit\n" + "".join(
+            f"p{i:03d}.pdf,testamol,Patient {i},{dose},mg\n" for i in range(60)))
+
+    write_jobs("2")
+    cmd = [sys.executable, "-m", "leaflet", "batch", "--jobs", str(jobs), "--content", str(trials.TEST_CONTENT),
+           "-o", str(out), "-j", "2"]
+    assert subprocess.run(cmd, cwd=ROOT, capture_output=True, timeout=120).returncode == 0
+    write_jobs("10")  # day 2: every leaflet is out of date
+    before = {p.name: p.stat().st_ino for p in out.glob("*.pdf")}
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and sum(
+            1 for p in out.glob("*.pdf") if p.stat().st_ino != before.get(p.name)) < 3:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    stdout, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stdout
+    printable = sorted(out.glob("*.pdf"))
+    aside = sorted(out.glob("*.pdf.stale-interrupted"))
+    assert printable and aside and len(printable) + len(aside) == 60
+    for pdf in printable:
+        assert "Dose: 10 mg" in all_text(pdf.read_bytes()), pdf.name
+    listed = {e["output"] for e in json.loads((out / "manifest.json").read_text())["outputs"]}
+    assert listed <= {p.name for p in printable}
+    assert subprocess.run(cmd, cwd=ROOT, capture_output=True, timeout=120).returncode == 0
+    assert len(list(out.glob("*.pdf"))) == 60 and not list(out.glob("*.stale-*"))
