@@ -11,8 +11,25 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from typing import TYPE_CHECKING  # noqa: E402
+
 from .errors import LeafletError  # noqa: E402
-from .patient import Patient  # noqa: E402
-from .pipeline import build_file, build_pdf  # noqa: E402
 
 __all__ = ["LeafletError", "Patient", "__version__", "build_file", "build_pdf"]
+
+if TYPE_CHECKING:
+    from .patient import Patient
+    from .pipeline import build_file, build_pdf
+
+
+def __getattr__(name: str):
+    """The API is imported on first use, so ``leaflet`` starts (and can be interrupted) quickly."""
+    if name == "Patient":
+        from .patient import Patient
+
+        return Patient
+    if name in ("build_pdf", "build_file"):
+        from . import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module 'leaflet' has no attribute {name!r}")

@@ -17,6 +17,8 @@ from typing import IO
 
 from . import __version__, content, pdf, templating
 from .errors import LeafletError, NotFoundError, OutputError, display_path
+from .files import read_text_limited
+from .interrupt import Stopping
 from .output import write_atomic
 from .patient import check_notes
 from .pipeline import build_pdf, check_body
@@ -24,6 +26,7 @@ from .translations import TranslationWarning
 from .translations import findings as translation_findings
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 70, 130
+MAX_NOTES_FILE = 64 * 1024  # bytes; the notes themselves are limited to MAX_NOTES characters
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -131,11 +134,7 @@ def _build(args: argparse.Namespace, err: IO[str], stdout_bytes: IO[bytes] | Non
     patient = args.patient  # a path: build_pdf reads it, and can point at its lines
     notes = args.notes
     if args.notes_file:
-        try:
-            notes = check_notes(args.notes_file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise LeafletError(f"cannot read the notes file: {getattr(exc, 'strerror', None) or exc}",
-                               hint=f"check {display_path(args.notes_file)}") from None
+        notes = check_notes(read_text_limited(args.notes_file, MAX_NOTES_FILE, what="notes file"))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", TranslationWarning)
         data = build_pdf(args.medicine, language=args.lang, template=args.template, paper=args.paper,
@@ -144,12 +143,7 @@ def _build(args: argparse.Namespace, err: IO[str], stdout_bytes: IO[bytes] | Non
     for warning in caught:
         print(f"leaflet: warning: {warning.message}", file=err)
     if args.output == "-":
-        sink = stdout_bytes or sys.stdout.buffer
-        try:
-            sink.write(data)
-            sink.flush()
-        except OSError as exc:  # e.g. the reader closed the pipe
-            raise OutputError(f"cannot write to standard output: {exc.strerror or exc}") from None
+        _write_stdout(data, stdout_bytes)
         return EXIT_OK
     output = Path(args.output or f"{args.medicine}-{args.lang}.pdf")
     write_atomic(output, data)
@@ -157,31 +151,64 @@ def _build(args: argparse.Namespace, err: IO[str], stdout_bytes: IO[bytes] | Non
     return EXIT_OK
 
 
+def _write_stdout(data: bytes, sink: IO[bytes] | None) -> None:
+    """``-o -``: standard output, which may be closed, or a pipe whose reader has gone."""
+    ours = sink is None
+    if ours:
+        sink = getattr(sys.stdout, "buffer", None)
+        if sink is None or sys.stdout.closed:
+            raise OutputError("cannot write to standard output: it is closed",
+                              hint="redirect it to a file or a program, or give -o FILE")
+    try:
+        sink.write(data)
+        sink.flush()
+    except (OSError, ValueError) as exc:  # a closed pipe, a full disk, a closed stream
+        if ours and isinstance(exc, BrokenPipeError):
+            # the reader went away: stop Python's own last flush from failing again at exit
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise OutputError(f"cannot write to standard output: {reason}",
+                          hint="check where standard output goes, or give -o FILE") from None
+
+
 def _batch(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    with Stopping() as stop:  # Ctrl-C and SIGTERM are noted, and the batch stops at a safe point
+        return _run_batch(args, out, err, stop)
+
+
+def _run_batch(args: argparse.Namespace, out: IO[str], err: IO[str], stop: Stopping) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from . import batch
 
     if args.jobs:
-        jobs = batch.plan_jobs_file(args.jobs)
+        plan = batch.plan_jobs_file(args.jobs)
+        jobs, rejected = plan.jobs, plan.rejected
     else:
         jobs = batch.plan_matrix(args.medicine, args.lang, args.template, args.paper, args.content)
+        rejected = []
+    if stop:  # nothing has been touched yet
+        print("leaflet: interrupted before the batch began", file=err)
+        return EXIT_INTERRUPTED
     console = Console(file=err, highlight=False)
     columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("eta"), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
-        task = bar.add_task("building", total=len(jobs))
+        task = bar.add_task("building", total=len(jobs) + len(rejected))
 
         def step(result, done, total):
             bar.update(task, completed=done)
 
         summary = batch.run(jobs, args.output, workers=args.workers or None, force=args.force,
-                            content_dirs=args.content, pharmacy=args.pharmacy, progress=step)
+                            content_dirs=args.content, pharmacy=args.pharmacy, progress=step, rejected=rejected)
     notes: dict[str, int] = {}
     for r in summary.results:
         if r.status == "failed":
-            print(f"FAILED  {r.output}: {r.message}", file=out)
+            print(f"FAILED  {r.output + ': ' if r.output else ''}{r.message}", file=out)
+            if r.stale:
+                print(f"        the previous {r.output} is out of date: moved aside to {r.stale}", file=out)
         elif r.status == "built" and r.message:
             notes[r.message] = notes.get(r.message, 0) + 1
     for message, count in notes.items():
@@ -190,7 +217,11 @@ def _batch(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     rate = built / summary.seconds if summary.seconds else 0.0
     print(f"{built} built, {same} unchanged, {failed} failed in {summary.seconds:.1f} s "
           f"({rate:.1f} leaflets/s) -> {display_path(args.output)}/", file=out)
-    if summary.interrupted:
+    aside = sum(1 for r in summary.results if r.stale)
+    if aside:
+        print(f"{aside} out-of-date leaflet{'s' if aside > 1 else ''} of failed jobs moved aside "
+              f"(*{batch.STALE_FAILED}): do not print them", file=out)
+    if summary.interrupted or stop:
         print("interrupted: the files listed in the manifest are complete; run the same command again "
               "to finish", file=out)
         return EXIT_INTERRUPTED
@@ -249,5 +280,7 @@ def _schema(args: argparse.Namespace, out: IO[str]) -> int:
 
 
 def run() -> None:
-    """Console-script entry point."""
-    sys.exit(main())
+    """Console-script entry point (see leaflet/__main__.py, which handles signals from the start)."""
+    from .__main__ import main as entry
+
+    sys.exit(entry())

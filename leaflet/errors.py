@@ -7,6 +7,7 @@ it never shows a traceback for these.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,9 +82,12 @@ class OutputError(LeafletError):
 
 
 def display_path(path: Path | str) -> str:
-    """A path as short as is still clear: relative to the working folder when below it."""
+    """A path as short as is still clear: relative to the working folder when below it.
+
+    Symbolic links are not followed: the path is shown as the user gave it, never as its target.
+    """
     p = Path(path)
     try:
-        return str(p.resolve().relative_to(Path.cwd().resolve()))
+        return str(Path(os.path.abspath(p)).relative_to(os.getcwd()))
     except ValueError:
         return str(p)

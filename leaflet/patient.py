@@ -17,7 +17,9 @@ from pydantic_core import PydanticCustomError
 from . import typedtext
 from .content import validate
 from .directions import Directions
-from .errors import ContentError, Location, display_path
+from .errors import ContentError, Location
+from .files import hide_linked_text
+from .images import read_logo
 from .typedtext import Lines, OneLine
 from .yamlsafe import Loaded, load_yaml_file
 
@@ -96,9 +98,6 @@ class Pharmacy(BaseModel):
         return list(self.address)
 
 
-MAX_LOGO_BYTES = 2 * 1024 * 1024
-
-
 def load_patient(path: Path) -> Patient:
     """A patient file; every value is read as the text it is (see :func:`~leaflet.yamlsafe.load_yaml_file`)."""
     return load_patient_source(path)[0]
@@ -106,30 +105,18 @@ def load_patient(path: Path) -> Patient:
 
 def load_patient_source(path: Path) -> tuple[Patient, Loaded]:
     """A patient file and where each of its values is (for errors found later, in layout)."""
-    source = load_yaml_file(path, what="patient file", text_scalars=True)
-    return validate(Patient, source), source
+    try:
+        source = load_yaml_file(path, what="patient file", text_scalars=True)
+        return validate(Patient, source), source
+    except ContentError as exc:
+        raise hide_linked_text(exc, path, "patient file") from None
 
 
 def load_pharmacy(path: Path) -> tuple[Pharmacy, bytes | None]:
     """The branding and the logo's bytes (checked to be a PNG or JPEG image)."""
     source = load_yaml_file(path, what="pharmacy file", text_scalars=True)
     pharmacy = validate(Pharmacy, source)
-    logo = None
-    if pharmacy.logo:
-        logo_path = (path.parent / pharmacy.logo)
-        where = source.locate(("logo",))
-        if logo_path.suffix.lower() not in (".png", ".jpg", ".jpeg"):
-            raise ContentError("the logo must be a .png or .jpg file", where=where)
-        try:
-            if logo_path.stat().st_size > MAX_LOGO_BYTES:
-                raise ContentError("the logo file is larger than 2 MiB", where=where,
-                                   hint="use a smaller image; 600 pixels wide is plenty for print")
-            logo = logo_path.read_bytes()
-        except OSError as exc:
-            raise ContentError(f"cannot read the logo {display_path(logo_path)}: {exc.strerror}",
-                               where=where) from None
-        if not (logo.startswith(b"\x89PNG\r\n\x1a\n") or logo.startswith(b"\xff\xd8")):
-            raise ContentError("the logo is not a PNG or JPEG image", where=where)
+    logo = read_logo(path, pharmacy.logo, source.locate(("logo",))) if pharmacy.logo else None
     return pharmacy, logo
 
 

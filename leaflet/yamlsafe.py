@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from .errors import ContentError, Location, display_path
+from .files import read_text_limited
 
 try:  # libyaml is much faster; the pure-Python loader behaves the same.
     _Loader = yaml.CSafeLoader
@@ -79,25 +80,7 @@ def load_yaml_file(path: Path, *, what: str = "file", text_scalars: bool = False
     With ``text_scalars``, plain scalars other than null are read as text (see :class:`_TextLoader`).
     """
     shown = display_path(path)
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise ContentError(f"{what} not found", where=Location(shown),
-                           hint="check the path and the spelling") from None
-    except IsADirectoryError:
-        raise ContentError(f"expected a {what}, found a folder", where=Location(shown)) from None
-    except OSError as exc:
-        raise ContentError(f"cannot read {what}: {exc.strerror}", where=Location(shown)) from None
-    if len(raw) > MAX_BYTES:
-        raise ContentError(f"{what} is larger than {MAX_BYTES // 1024} KiB",
-                           where=Location(shown), hint="split it or remove unneeded text")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ContentError("file is not valid UTF-8 text", where=Location(shown, line),
-                           hint="save the file as UTF-8") from None
+    text = read_text_limited(path, MAX_BYTES, what=what, where=Location(shown))
     return load_yaml_text(text, shown, text_scalars=text_scalars)
 
 

@@ -111,16 +111,28 @@ def test_mail_merge_from_yaml(tmp_path, content):
 
 
 @pytest.mark.parametrize("body, message", [
-    ("output,medicine,colour\nx.pdf,testamol,red\n", "unknown column(s): colour"),
-    ("output,medicine\n../x.pdf,testamol\n", "must be a plain file name"),
-    ("output,medicine\nx.pdf,testamol\nx.pdf,testamol\n", "two jobs write the same file"),
-    ("output,medicine,unit,dose\nx.pdf,testamol,bucket,1\n", "invalid patient data"),
+    ("output,medicine,colour\nx.pdf,testamol,red\n", "jobs.csv:1: unknown column(s): colour"),
+    ("output,medicine,dose,dose\nx.pdf,testamol,1,2\n", "jobs.csv:1: column 'dose' appears twice"),
+    ("output,,medicine\nx.pdf,,testamol\n", "jobs.csv:1: column 2 of the header has no name"),
 ])
-def test_bad_job_files_are_clear(tmp_path, body, message):
+def test_a_bad_header_is_a_user_error(tmp_path, body, message):
     jobs = tmp_path / "jobs.csv"
     jobs.write_text(body)
     code, text = run("batch", "--jobs", str(jobs), "-o", str(tmp_path / "out"))
-    assert code == 2 and message in text and "jobs.csv:" in text and "Traceback" not in text
+    assert code == 2 and message in text and "Traceback" not in text
+
+
+@pytest.mark.parametrize("body, message", [
+    ("output,medicine\n../x.pdf,testamol\n", "jobs.csv:2: output '../x.pdf' must be a plain file name"),
+    ("output,medicine\nx.pdf,testamol\nx.pdf,testamol\n", "jobs.csv:2: two jobs write the same file"),
+    ("output,medicine,unit,dose\nx.pdf,testamol,bucket,1\n", "jobs.csv:2: invalid patient data"),
+])
+def test_a_bad_row_fails_its_job(tmp_path, content, body, message):
+    jobs = tmp_path / "jobs.csv"
+    jobs.write_text(body)
+    code, text = run("batch", "--jobs", str(jobs), "--content", str(content), "-o", str(tmp_path / "out"))
+    assert code == 1 and message in text and "Traceback" not in text
+    assert not list((tmp_path / "out").glob("*.pdf"))
 
 
 def test_interrupted_batch_leaves_only_complete_files_and_finishes_on_rerun(tmp_path):

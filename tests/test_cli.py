@@ -86,7 +86,7 @@ def test_schema_is_json():
     (["build", "diazepam", "--notes", "snow \u2603"], "U+2603 SNOWMAN", 2),
     (["build", "diazepam", "-o", "/no/such/folder/x.pdf"], "does not exist", 3),
     (["build", "diazepam", "-o", "/proc/version"], "cannot write", 3),
-    (["build", "diazepam", "--notes-file", "/no/such/notes.txt"], "cannot read the notes file", 2),
+    (["build", "diazepam", "--notes-file", "/no/such/notes.txt"], "notes file not found", 2),
     (["check", "/no/such/content"], "does not exist", 2),
 ])
 def test_user_errors_get_one_message_and_no_traceback(argv, message, exit_code):

@@ -119,12 +119,13 @@ def test_batch_with_a_broken_pharmacy_file_is_a_user_error(tmp_path):
     assert code == 2 and "pharmacy.yaml" in text and "Traceback" not in text
 
 
-@pytest.mark.parametrize("body", ["jobs:\n  - {output: a.pdf, medicine: testamol, patient: Ann}\n", ""])
-def test_bad_or_empty_yaml_job_files_are_user_errors(tmp_path, body):
+@pytest.mark.parametrize("body, exit_code", [("jobs:\n  - {output: a.pdf, medicine: testamol, patient: Ann}\n", 1),
+                                             ("", 2)])
+def test_bad_or_empty_yaml_job_files_are_user_errors(tmp_path, body, exit_code):
     jobs = tmp_path / "jobs.yaml"
     jobs.write_text(body)
     code, text = run("batch", "--jobs", str(jobs), "--content", str(DATA / "content"), "-o", str(tmp_path / "o"))
-    assert code == 2 and "Traceback" not in text
+    assert code == exit_code and "Traceback" not in text
 
 
 def test_a_foreign_manifest_is_ignored(tmp_path):
