@@ -11,8 +11,9 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from .caches import clear_caches  # noqa: E402
 from .errors import LeafletError  # noqa: E402
 from .patient import Patient  # noqa: E402
 from .pipeline import build_file, build_pdf  # noqa: E402
 
-__all__ = ["LeafletError", "Patient", "__version__", "build_file", "build_pdf"]
+__all__ = ["LeafletError", "Patient", "__version__", "build_file", "build_pdf", "clear_caches"]

@@ -8,13 +8,12 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from . import model
+from . import caches, model
 from .errors import ContentError, Location, NotFoundError, display_path
 from .resources import shipped_dir
 from .yamlsafe import Loaded, dotted, load_yaml_file
@@ -85,7 +84,7 @@ def load(path: Path) -> ContentFile:
     return _load_cached(path.resolve(), stat.st_mtime_ns, stat.st_size)
 
 
-@lru_cache(maxsize=64)
+@caches.memoize("content.files", 64)
 def _load_cached(path: Path, _mtime: int, _size: int) -> ContentFile:
     source = load_yaml_file(path, what="content file")
     leaflet = validate(model.Leaflet, source)

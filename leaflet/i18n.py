@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import gettext as _gettext
-from functools import lru_cache
 from pathlib import Path
 
+from . import caches
 from .resources import PACKAGE_DIR
 
 LOCALE_DIR = PACKAGE_DIR / "locale"
@@ -23,7 +23,7 @@ def catalogue_path(language: str) -> Path:
     return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-@lru_cache(maxsize=64)
+@caches.memoize("i18n.catalogues", 64)
 def translations(language: str) -> _gettext.NullTranslations:
     """The catalogue for ``language``; English (the source) and unknown languages get the identity."""
     path = catalogue_path(language)
@@ -49,7 +49,7 @@ def untranslated(language: str) -> list[str]:
     return list(_untranslated(language, stamps))
 
 
-@lru_cache(maxsize=64)
+@caches.memoize("i18n.untranslated", 64)
 def _untranslated(language: str, _stamps: tuple[int, ...]) -> tuple[str, ...]:
     from babel.messages.pofile import read_po
 

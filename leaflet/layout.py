@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from functools import lru_cache
 from xml.sax.saxutils import escape
 
 from reportlab.lib.colors import white
@@ -26,10 +25,9 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
-from reportlab.platypus import paragraph as _rl_paragraph
 from reportlab.platypus.flowables import BalancedColumns
 
-from . import rtl
+from . import caches, rlbridge, rtl
 from .errors import GlyphError, TemplateError
 from .flowables import LeafletParagraph as Paragraph
 from .flowables import RTLParagraph, RuledNotes, WarningBox, WriteIn
@@ -44,11 +42,15 @@ TINTS = {"boxed": "tint_boxed", "serious": "tint_serious", "caution": "tint_caut
          "information": "tint_information"}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Body:
-    """The laid-out medicine body: flowables with slot markers, plus page furniture."""
+    """The laid-out medicine body: flowables with slot markers, plus page furniture.
 
-    flowables: list[Flowable | str]  # a str is a slot name, filled per patient
+    It may be cached and used by several builds at once, so its flowables are never drawn: each build
+    lays out a fresh copy of them (:func:`assemble`), which shares their parsed text and line breaks.
+    """
+
+    flowables: tuple[Flowable | str, ...]  # a str is a slot name, filled per patient
     meta: dict[str, str]
     footer: dict[str, str]  # left/center/right -> paragraph markup with {page} and {pages}
     header: dict[str, str]
@@ -73,20 +75,15 @@ SCRIPT_LAYOUT: dict[str, dict] = {
     "ar": {"shaping": 1, "leading": 1.12, "rtl": True, "columns": 1},  # columns would read left to right
 }
 
-
 # ReportLab's CJK line breaking keeps Japanese punctuation off the start of a line, but not the
-# full-width punctuation of Chinese text. Add it, so no line starts with "，" or "；" (the rule known as
-# kinsoku / 避头尾).
-_NO_LINE_START = "，；：？！）］｝〉》」』】〕〗〙〛”’・·"
-_rl_paragraph.ALL_CANNOT_START = _rl_paragraph.ALL_CANNOT_START + "".join(
-    ch for ch in _NO_LINE_START if ch not in _rl_paragraph.ALL_CANNOT_START)
+# full-width punctuation of Chinese text: leaflet.rlbridge.install adds it (kinsoku / 避头尾).
 
 
 def script_layout(language: str) -> dict:
     return SCRIPT_LAYOUT.get(language.split("-")[0], {})
 
 
-@lru_cache(maxsize=64)
+@caches.memoize("layout.paragraph-styles", 64)
 def paragraph_styles(template: Template, language: str = "en") -> dict[str, ParagraphStyle]:
     """ReportLab paragraph styles for every style the theme defines, set up for the language."""
     theme = template.theme
@@ -107,7 +104,11 @@ def paragraph_styles(template: Template, language: str = "en") -> dict[str, Para
 
 
 class _Builder:
-    def __init__(self, template: Template, options: Options, source: str):
+    """Builds flowables from markup. ``memo``: the text is content and template words, whose
+    parsing and line breaks may be kept for the process; never for what people type."""
+
+    def __init__(self, template: Template, options: Options, source: str, memo: bool = False):
+        self.memo = memo
         self.t = template
         self.theme = template.theme
         self.styles = paragraph_styles(template, options.language)
@@ -207,13 +208,14 @@ class _Builder:
     def rtl_para(self, runs: list[Run], style: str, plain: str, bulletText: str | None = None,  # noqa: N803
                  auto: bool = False, **_kw) -> RTLParagraph:
         self.check(plain, style)
-        return RTLParagraph(tuple(rtl.one_font_per_word(runs)), self.styles[style], bullet=bulletText, auto=auto)
+        return RTLParagraph(tuple(rtl.one_font_per_word(runs)), self.styles[style], bullet=bulletText, auto=auto,
+                            memo=self.memo)
 
     def para(self, markup: str, style: str, plain: str, **kw) -> Paragraph:
         if style not in self.styles:
             raise TemplateError(f"style '{style}' is not defined in the theme", hint="add it under styles:")
         self.check(plain, style)
-        return Paragraph(markup, self.styles[style], **kw)
+        return Paragraph(markup, self.styles[style], memo=self.memo, **kw)
 
     def text_para(self, el: ET.Element, style: str, keep_lines: bool = False, auto: bool = False,
                   **kw) -> Flowable:
@@ -298,13 +300,12 @@ class _Builder:
             icon_font=self.t.body_font.bold, padding=theme.boxes.padding, icon_size=theme.boxes.icon_size,
             gap=theme.boxes.gap, frame_height=self.options.frame_height, rtl=self.rtl)
 
-    @staticmethod
-    def reversed(p: Flowable) -> Flowable:
+    def reversed(self, p: Flowable) -> Flowable:
         """The same paragraph in white, for a dark band."""
         style = ParagraphStyle(f"{p.style.name}-reversed", parent=p.style, textColor=white)
         if isinstance(p, RTLParagraph):
-            return RTLParagraph(p.runs, style, p.bullet)
-        return Paragraph(p.text, style)
+            return RTLParagraph(p.runs, style, p.bullet, memo=self.memo)
+        return Paragraph(p.text, style, memo=self.memo)
 
     def panel(self, el: ET.Element) -> Flowable:
         theme = self.theme
@@ -367,7 +368,7 @@ class _Builder:
             if self.rtl:
                 text = RTLParagraph(tuple(rtl.one_font_per_word(self.styled_runs(el, "notes", keep_lines=True))),
                                     style, auto=True)
-            elif self.shaped:
+            elif self.shaped:  # notes are what people type: never kept (no memo)
                 text = Paragraph(self.shaped_markup(self.styled_runs(el, "notes", keep_lines=True)).strip(), style)
             else:
                 text = Paragraph(self.inline(el, "notes", keep_lines=True).strip(), style)
@@ -385,7 +386,7 @@ def _flatten(flowables: list[Flowable | str]) -> list[Flowable | str]:
     out: list[Flowable | str] = []
     for f in flowables:
         if isinstance(f, (KeepTogether, BalancedColumns)):
-            out.extend(_flatten(list(f._content)))
+            out.extend(_flatten(rlbridge.group_content(f)))
         else:
             out.append(f)
     return out
@@ -405,12 +406,13 @@ def _parts(el: ET.Element | None, builder: _Builder, style: str) -> dict[str, st
 
 def furniture_text(text: str, template: Template, options: Options, style: str = "header") -> str | rtl.Line:
     """Text for the page header (the pharmacy's details) in the leaflet's fonts and direction."""
-    return _Builder(template, options, "pharmacy file").furniture(None, style, text=text)
+    return _Builder(template, options, "pharmacy file", memo=False).furniture(None, style, text=text)
 
 
 def layout_body(tree: ET.Element, template: Template, options: Options, source: str) -> Body:
-    """Lay out the medicine's body markup (``<leaflet>``)."""
-    builder = _Builder(template, options, source)
+    """Lay out the medicine's body markup (``<leaflet>``): content and template words only."""
+    rlbridge.install()
+    builder = _Builder(template, options, source, memo=True)
     flowables: list[Flowable | str] = []
     for el in tree:
         if el.tag in ("meta", "footer", "header"):
@@ -418,13 +420,15 @@ def layout_body(tree: ET.Element, template: Template, options: Options, source: 
         flowables.extend(builder.block(el))
     meta_el = tree.find("meta")
     meta = dict(meta_el.attrib) if meta_el is not None else {}
-    return Body(_keep_headings_with_groups(flowables), meta, _parts(tree.find("footer"), builder, "footer"),
+    return Body(tuple(_keep_headings_with_groups(flowables)), meta, _parts(tree.find("footer"), builder, "footer"),
                 _parts(tree.find("header"), builder, "header"))
 
 
 def layout_patient(tree: ET.Element, template: Template, options: Options, source: str) -> dict[str, list[Flowable]]:
-    """Lay out the per-patient markup (``<patient>``): slot name -> flowables."""
-    builder = _Builder(template, options, source)
+    """Lay out the per-patient markup (``<patient>``): slot name -> flowables. Nothing of it is kept
+    after the build (it holds what people typed)."""
+    rlbridge.install()
+    builder = _Builder(template, options, source, memo=False)
     fills: dict[str, list[Flowable]] = {}
     for fill in tree.findall("fill"):
         fills.setdefault(fill.get("slot", ""), []).extend(
@@ -445,33 +449,23 @@ def _keep_headings_with_groups(flowables: list[Flowable | str]) -> list[Flowable
             while out and not isinstance(out[-1], str) and getattr(out[-1], "_leaflet_keep_with_next", 0):
                 headings.insert(0, out.pop())
             if headings:
-                item = KeepTogether(headings + list(item._content))
+                item = KeepTogether(headings + rlbridge.group_content(item))
         out.append(item)
     return out
 
 
 def assemble(body: Body, fills: dict[str, list[Flowable]]) -> list[Flowable]:
-    """The body's flowables with each slot replaced by what the patient part put in it.
+    """Fresh copies of the body's flowables, with each slot replaced by what the patient part put in it.
 
-    A body may be reused for many builds (its paragraphs keep their line breaks, which is most of
-    the layout work). ReportLab changes flowables as it lays them out: it marks one it had to move to
-    the next page, and switches off "keep with next" once it has grouped a heading with what follows.
-    Both are put back here, so every build starts from the same state.
+    A body may be cached and used by many builds, also at once: ReportLab changes flowables as it lays
+    them out (it marks one it moved to the next page, switches off "keep with next", splits
+    paragraphs), so it only ever sees copies. The copies share the paragraphs' parsed text and line
+    breaks, which is most of the layout work.
     """
     out: list[Flowable] = []
     for item in body.flowables:
         if isinstance(item, str):
             out.extend(fills.get(item, []))
         else:
-            _clear_marks(item)
-            out.append(item)
+            out.append(rlbridge.fresh(item))
     return out
-
-
-def _clear_marks(flowable: Flowable) -> None:
-    flowable.__dict__.pop("_postponed", None)
-    if "_leaflet_keep_with_next" in flowable.__dict__:
-        flowable.__dict__["keepWithNext"] = flowable._leaflet_keep_with_next
-    for child in getattr(flowable, "_content", None) or getattr(flowable, "content", None) or ():
-        if isinstance(child, Flowable):
-            _clear_marks(child)

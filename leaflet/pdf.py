@@ -11,13 +11,9 @@ must refer to their real page, are deferred with them.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import io
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import ParagraphStyle
@@ -26,8 +22,8 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 
+from . import caches, rlbridge
 from .errors import ContentError
-from .fasttext import TextObject
 from .flowables import LeafletParagraph as Paragraph
 from .layout import script_layout
 from .templating import Template
@@ -64,48 +60,6 @@ class PageFurniture:
         return self.branding.info_lines if self.branding else 0
 
 
-class _Canvas(Canvas):
-    """Keeps pages until the end so each can say "of M"; replays deferred bookmarks and fields."""
-
-    decorate: Callable[[_Canvas, int, int], None]
-    created: dt.date | None = None
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._pages: list[dict] = []
-        self._deferred: list[Callable[[Canvas], None]] = []
-        if self.created is not None:  # the creation date is the leaflet's revision date
-            stamp = self._doc._timeStamp
-            stamp.t = calendar.timegm(self.created.timetuple())
-            stamp.lt = time.gmtime(stamp.t)
-            stamp.YMDhms = tuple(stamp.lt)[:6]
-
-    def beginText(self, x=0, y=0, direction=None):  # noqa: N802 - ReportLab's name
-        return TextObject(self, x, y, direction=direction)  # shaped text written faster, same output
-
-    def defer(self, action: Callable[[Canvas], None]) -> None:
-        """Run ``action`` on the real page when it is written (for things that refer to the page)."""
-        self._deferred.append(action)
-
-    def bookmarkPage(self, key, **kw):  # noqa: N802 - ReportLab's name
-        self._deferred.append(lambda c: Canvas.bookmarkPage(c, key, **kw))
-
-    def showPage(self):  # noqa: N802
-        self._pages.append(dict(self.__dict__))
-        self._deferred = []
-        self._startPage()
-
-    def save(self):
-        total = len(self._pages)
-        for number, state in enumerate(self._pages, start=1):
-            self.__dict__.update(state)
-            self.decorate(self, number, total)
-            for action in state["_deferred"]:
-                action(self)
-            Canvas.showPage(self)
-        Canvas.save(self)
-
-
 class _Doc(BaseDocTemplate):
     def afterFlowable(self, flowable: Flowable) -> None:  # noqa: N802
         info = getattr(flowable, "_leaflet_outline", None)
@@ -136,6 +90,7 @@ def frame_height(template: Template, paper: str, has_header: bool | int) -> floa
 
 def render(flowables: list[Flowable], template: Template, paper: str, furniture: PageFurniture) -> bytes:
     """Lay the flowables out on pages and return the PDF bytes."""
+    rlbridge.install()
     theme = template.theme
     pagesize = PAPER[paper]
     width, height = pagesize
@@ -159,13 +114,13 @@ def render(flowables: list[Flowable], template: Template, paper: str, furniture:
                initialFontSize=theme.styles["body"].size)
     doc._keys = set()
     doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
-    canvas_class = type("LeafletCanvas", (_Canvas,), {"decorate": staticmethod(decorate),
-                                                      "created": furniture.created})
+    canvas_class = type("LeafletCanvas", (rlbridge.DeferredCanvas,), {"decorate": staticmethod(decorate),
+                                                                      "created": furniture.created})
     doc.build(flowables, canvasmaker=canvas_class)
     return buffer.getvalue()
 
 
-@lru_cache(maxsize=16)
+@caches.memoize("pdf.furniture-styles", 16)
 def _furniture_styles(template: Template, language: str) -> tuple[dict, dict]:
     """Header and footer styles, made once per template and language (shaped where the text is)."""
     theme = template.theme
@@ -180,18 +135,17 @@ def _furniture_styles(template: Template, language: str) -> tuple[dict, dict]:
     return base, styles
 
 
-@lru_cache(maxsize=512)
-def _furniture_paragraph(markup: str, style: ParagraphStyle) -> Paragraph:
-    """A footer text as a paragraph, kept: the same text on the next build need not be shaped again."""
-    return Paragraph(markup, style)
+@caches.memoize("pdf.furniture-lines", 512)
+def _filled(markup, page: int, pages: int) -> str:
+    """:func:`_fill` kept, for the template's header and footer (content and template words)."""
+    return _fill(markup, page, pages, memo=True)
 
 
-@lru_cache(maxsize=512)
-def _fill(markup, page: int, pages: int) -> str:
+def _fill(markup, page: int, pages: int, memo: bool = False) -> str:
     """Page furniture markup with the page number and count filled in."""
     values = {"{page}": str(page), "{pages}": str(pages)}
     if not isinstance(markup, str):  # a right-to-left line, laid out only now
-        return markup.markup(values)
+        return markup.markup(values, memo=memo)
     for key, value in values.items():
         markup = markup.replace(key, value)
     return markup
@@ -264,7 +218,8 @@ class _Decorator:
             markup = parts.get(part)
             if not markup:
                 continue
-            p = _furniture_paragraph(_fill(markup, page, pages), self.styles[(kind, part)])
+            # the same text on the next page or build is not parsed, shaped or broken again
+            p = Paragraph(_filled(markup, page, pages), self.styles[(kind, part)], memo=True)
             avail = self.usable - right_w - 12 if part == "left" and right_w else self.usable
             _, h = p.wrap(avail, self.footer_h if kind == "footer" else self.header_h)
             if part == "right":

@@ -10,11 +10,10 @@ from __future__ import annotations
 import warnings
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from . import content, directions, i18n, layout, markup, pdf, templating, translations
+from . import caches, content, directions, i18n, layout, markup, pdf, rlbridge, templating, translations
 from .errors import GlyphError, LeafletError, Location, display_path
 from .fonts import require_glyphs
 from .output import write_atomic
@@ -61,6 +60,7 @@ def build_pdf(medicine: str, *, language: str = "en", template: str = "standard"
 
 def render(req: BuildRequest) -> bytes:
     """Run the stages for one request."""
+    rlbridge.install()
     roots = content.content_roots(list(req.content_dirs))
     source = content.load(content.locate(req.medicine, req.language, roots))     # 1-2: YAML -> model
     if source.leaflet.translation is not None:
@@ -92,7 +92,7 @@ def build_file(output: Path, medicine: str, **options: Any) -> bytes:
     return data
 
 
-@lru_cache(maxsize=32)
+@caches.memoize("pipeline.body-markup", 32)
 def _body_markup(source: content.ContentFile, tpl: templating.Template) -> ET.Element:
     _check_glyphs(source, tpl)
     data = source.leaflet.model_dump(mode="json", by_alias=True)
@@ -104,23 +104,14 @@ def _body_markup(source: content.ContentFile, tpl: templating.Template) -> ET.El
     return markup.parse(text, str(tpl.folders[0] / templating.BODY), "leaflet")
 
 
-@lru_cache(maxsize=32)
+@caches.memoize("pipeline.body-layout", 32)
 def _laid_out_body(tree: ET.Element, tpl: templating.Template, options: layout.Options) -> layout.Body:
     """The medicine's body as flowables, made once per content, template and options and reused for
-    every patient: its paragraphs keep their line breaks (and shaping) between builds."""
+    every patient (each build lays out its own copy; the paragraphs' line breaks are shared)."""
     return layout.layout_body(tree, tpl, options, str(tpl.folders[0] / templating.BODY))
 
 
-def clear_caches() -> None:
-    """Forget every reused layout, shaped text and font subset (the next build starts afresh)."""
-    from . import flowables, fonts
-
-    _body_markup.cache_clear()
-    _laid_out_body.cache_clear()
-    pdf._furniture_paragraph.cache_clear()
-    flowables._RTL_LAID_OUT.clear()
-    fonts._SUBSETS.clear()
-    fonts._COMPRESSED.clear()
+clear_caches = caches.clear_caches  # the registry's: every cache of the process
 
 
 def _check_glyphs(source: content.ContentFile, tpl: templating.Template) -> None:

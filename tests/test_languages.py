@@ -227,22 +227,22 @@ def test_fast_shaped_text_writes_exactly_what_reportlab_would(lang, monkeypatch,
     byte, as with ReportLab's own, both when it writes a text and when it reuses what it wrote."""
     from reportlab.pdfgen.textobject import PDFTextObject
 
-    from leaflet import fasttext, pdf
+    from leaflet import fasttext, rlbridge
 
     notes = "Notes with (brackets), 12 mg and \u0661\u0662."
     calls = {"texts": 0, "written": 0}
-    format_text, shaped = fasttext.TextObject._formatText, fasttext.TextObject._shaped
+    format_text, shaped = rlbridge.TextObject._formatText, rlbridge.TextObject._shaped
 
     def counting_format(self, text):
-        calls["texts"] += isinstance(text, fasttext.ShapedStr)
+        calls["texts"] += rlbridge.is_shaped(text)
         return format_text(self, text)
 
     def counting_shaped(self, font, text):
         calls["written"] += 1
         return shaped(self, font, text)
 
-    monkeypatch.setattr(fasttext.TextObject, "_formatText", counting_format)
-    monkeypatch.setattr(fasttext.TextObject, "_shaped", counting_shaped)
+    monkeypatch.setattr(rlbridge.TextObject, "_formatText", counting_format)
+    monkeypatch.setattr(rlbridge.TextObject, "_shaped", counting_shaped)
     monkeypatch.setattr(fasttext, "actual_text", lambda text: None)  # the one addition: tested below
     leaflet.pipeline.clear_caches()  # nothing written with the spans may be reused, nor left behind
     request.addfinalizer(leaflet.pipeline.clear_caches)
@@ -250,7 +250,7 @@ def test_fast_shaped_text_writes_exactly_what_reportlab_would(lang, monkeypatch,
     calls.update(texts=0, written=0)
     again = build(lang, notes=notes)
     assert calls["texts"] > 100 and calls["written"] < calls["texts"] / 4  # most were reused
-    monkeypatch.setattr(pdf._Canvas, "beginText",
+    monkeypatch.setattr(rlbridge.DeferredCanvas, "beginText",
                         lambda self, x=0, y=0, direction=None: PDFTextObject(self, x, y, direction=direction))
     reference = build(lang, notes=notes)
     assert first == reference and again == reference
@@ -262,8 +262,9 @@ def test_reused_font_subsets_are_the_subsets_reportlab_makes(monkeypatch):
 
     warm = [build(lang) for lang in ("ar", "en", "ar")]
     assert warm[0] == warm[2]
-    monkeypatch.setattr(fonts, "_SUBSETS", {})
-    monkeypatch.setattr(fonts, "_COMPRESSED", {})
+    assert len(fonts._SUBSETS) and len(fonts._COMPRESSED)
+    fonts._SUBSETS.clear()
+    fonts._COMPRESSED.clear()
     assert build("ar") == warm[0] and build("en") == warm[1]
     # a subset with other letters (a patient's name) is made anew, not taken from a smaller one
     named = build("ar", patient={"name": "Zoë Quixote"})
@@ -327,12 +328,14 @@ def test_fallback_fonts_are_read_only_when_a_text_needs_them(lang, unread):
 
 def test_what_people_type_is_not_kept_between_builds():
     """Right-to-left layouts of content are reused; those of notes and panel values (which may be
-    different every time, and are patients' data) are not kept in the process."""
+    different every time, and are patients' data) are not kept in the process.
+    (tests/test_caches.py scans every live object for what people typed.)"""
     from leaflet import flowables
 
     build("ar", notes="ملاحظة أولى للمريض")
-    kept = set(flowables._RTL_LAID_OUT)
+    kept = set(flowables._RTL_LINES.keys())
+    assert kept
     for n in range(3):
         build("ar", notes=f"ملاحظة رقم {n} للمريض", patient={"name": f"مريض {n}"})
-    assert set(flowables._RTL_LAID_OUT) == kept
+    assert set(flowables._RTL_LINES.keys()) == kept
     assert not any("ملاحظة" in run.text for key in kept for run in key[0])

@@ -45,7 +45,8 @@ def test_a_box_taller_than_a_page_continues_on_the_next(tmp_path):
 
 
 def test_right_to_left_paragraphs_share_a_layout_only_when_everything_matches():
-    """Laid-out right-to-left paragraphs are reused by text, style, bullet and width."""
+    """Laid-out right-to-left paragraphs of content are reused by text, style settings, bullet and
+    width; what people type (no memo) never is."""
     from reportlab.lib.styles import ParagraphStyle
 
     from leaflet import fonts
@@ -58,13 +59,16 @@ def test_right_to_left_paragraphs_share_a_layout_only_when_everything_matches():
 
     def lines(para: RTLParagraph, width: float):
         para.wrap(width, 1000)
-        return para._para
+        return para._para.blPara
 
-    same = lines(RTLParagraph(runs, style), 300)
-    assert lines(RTLParagraph(runs, style), 300) is same
-    assert lines(RTLParagraph(runs, style), 60) is not same
-    assert lines(RTLParagraph(runs, style, bullet="•"), 300) is not same
-    assert lines(RTLParagraph((Run("تناول قرصين كل يوم", font),), style), 300) is not same
-    other_style = ParagraphStyle("rtl-test-2", parent=style)
-    assert lines(RTLParagraph(runs, other_style), 300) is not same
-    assert lines(RTLParagraph(runs, style), 60).height > same.height  # narrower: more lines
+    same = lines(RTLParagraph(runs, style, memo=True), 300)
+    assert lines(RTLParagraph(runs, style, memo=True), 300) is same
+    assert lines(RTLParagraph(runs, style), 300) is not same  # what people type: laid out afresh
+    assert lines(RTLParagraph(runs, style, memo=True), 60) is not same
+    # a right-to-left bullet is drawn beside the lines, which are the same
+    assert lines(RTLParagraph(runs, style, bullet="•", memo=True), 300) is same
+    assert lines(RTLParagraph((Run("تناول قرصين كل يوم", font),), style, memo=True), 300) is not same
+    assert lines(RTLParagraph(runs, ParagraphStyle("copy", parent=style), memo=True), 300) is same
+    other_style = ParagraphStyle("rtl-test-2", parent=style, fontSize=11)
+    assert lines(RTLParagraph(runs, other_style, memo=True), 300) is not same
+    assert len(lines(RTLParagraph(runs, style, memo=True), 60).lines) > len(same.lines)  # narrower: more lines
