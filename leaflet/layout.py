@@ -396,12 +396,21 @@ def _face(bold: bool, italic: bool) -> str:
     return "bold_italic" if bold and italic else "bold" if bold else "italic" if italic else "regular"
 
 
+_PARTS = ("left", "center", "right")
+
+
+def has_header_text(tree: ET.Element) -> bool:
+    """Whether the body markup puts text in the page header (a ``<header>`` with a part)."""
+    header = tree.find("header")
+    return header is not None and any(child.tag in _PARTS for child in header)
+
+
 def _parts(el: ET.Element | None, builder: _Builder, style: str) -> dict[str, str | rtl.Line]:
     if el is None:
         return {}
     swap = {"left": "right", "right": "left", "center": "center"} if builder.rtl else {}
     return {swap.get(child.tag, child.tag): builder.furniture(child, style)
-            for child in el if child.tag in ("left", "center", "right")}
+            for child in el if child.tag in _PARTS}
 
 
 def furniture_text(text: str, template: Template, options: Options, style: str = "header") -> str | rtl.Line:

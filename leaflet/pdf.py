@@ -15,9 +15,7 @@ import datetime as dt
 import io
 from dataclasses import dataclass, field
 
-from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
@@ -25,10 +23,11 @@ from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 from . import caches, rlbridge
 from .errors import ContentError
 from .flowables import LeafletParagraph as Paragraph
+from .geometry import PAPER, Geometry
 from .layout import script_layout
 from .templating import Template
 
-PAPER = {"a4": A4, "letter": LETTER}
+__all__ = ["PAPER", "Branding", "PageFurniture", "render"]
 
 
 @dataclass
@@ -51,13 +50,12 @@ class PageFurniture:
     created: dt.date
 
     @property
-    def has_header(self) -> bool:
-        return bool(self.header) or self.branding is not None
-
-    @property
-    def header_lines(self) -> int:
-        """Lines of pharmacy details (address and phone), for the header's height."""
-        return self.branding.info_lines if self.branding else 0
+    def header_lines(self) -> int | None:
+        """What the header must have room for: None when there is no header (no pharmacy and no
+        header text), else the lines of pharmacy details (address and phone)."""
+        if self.branding is not None:
+            return self.branding.info_lines
+        return 0 if self.header else None
 
 
 class _Doc(BaseDocTemplate):
@@ -71,42 +69,18 @@ class _Doc(BaseDocTemplate):
             self.canv.addOutlineEntry(title, key, level=level, closed=False)
 
 
-def header_height(template: Template, has_header: bool | int) -> float:
-    """The header band's height in points: none when there is nothing to put in it; taller than the
-    theme says when ``has_header`` is a number of lines of pharmacy details that need more room."""
-    if not has_header:
-        return 0.0
-    lines = 0 if has_header is True else int(has_header)
-    return max(template.theme.header_height_mm * mm, lines * template.theme.styles["header"].line_height + 10)
-
-
-def frame_height(template: Template, paper: str, has_header: bool | int) -> float:
-    """Height of the body frame for ``paper``: the tallest thing that can sit on one page."""
-    theme = template.theme
-    _, height = PAPER[paper]
-    return (height - (theme.margins_mm.top + theme.margins_mm.bottom) * mm
-            - header_height(template, has_header) - theme.footer_height_mm * mm)
-
-
-def render(flowables: list[Flowable], template: Template, paper: str, furniture: PageFurniture) -> bytes:
-    """Lay the flowables out on pages and return the PDF bytes."""
+def render(flowables: list[Flowable], template: Template, geometry: Geometry, furniture: PageFurniture) -> bytes:
+    """Lay the flowables out on pages of ``geometry`` (the one layout used) and return the PDF bytes."""
     rlbridge.install()
     theme = template.theme
-    pagesize = PAPER[paper]
-    width, height = pagesize
-    m = theme.margins_mm
-    has_header = furniture.header_lines or furniture.has_header
-    header_h = header_height(template, has_header)
-    footer_h = theme.footer_height_mm * mm
-    frame = Frame(m.left * mm, m.bottom * mm + footer_h, width - (m.left + m.right) * mm,
-                  frame_height(template, paper, has_header), leftPadding=0, rightPadding=0, topPadding=0,
-                  bottomPadding=0, id="body")
-    decorate = _Decorator(template, furniture, pagesize, header_h, footer_h)
+    pagesize = geometry.pagesize
+    frame = Frame(*geometry.frame, leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id="body")
+    decorate = _Decorator(template, furniture, geometry)
 
     buffer = io.BytesIO()
     meta = furniture.meta
-    doc = _Doc(buffer, pagesize=pagesize, leftMargin=m.left * mm, rightMargin=m.right * mm,
-               topMargin=m.top * mm, bottomMargin=m.bottom * mm, title=meta.get("title", ""),
+    doc = _Doc(buffer, pagesize=pagesize, leftMargin=geometry.left, rightMargin=geometry.right,
+               topMargin=geometry.top, bottomMargin=geometry.bottom, title=meta.get("title", ""),
                author=meta.get("author", ""), subject=meta.get("subject", ""),
                keywords=meta.get("keywords", ""), creator=meta.get("creator", "leaflet"),
                producer="leaflet (ReportLab)", invariant=1, pageCompression=1,
@@ -154,18 +128,16 @@ def _fill(markup, page: int, pages: int, memo: bool = False) -> str:
 class _Decorator:
     """Draws the header and footer of each page; what is the same on every page is made once."""
 
-    def __init__(self, template: Template, furniture: PageFurniture, pagesize, header_h: float,
-                 footer_h: float):
+    def __init__(self, template: Template, furniture: PageFurniture, geometry: Geometry):
         theme = template.theme
         self.theme, self.furniture = theme, furniture
-        width, height = pagesize
-        m = theme.margins_mm
-        self.left, self.right = m.left * mm, width - m.right * mm
+        width, height = geometry.pagesize
+        self.left, self.right = geometry.left, width - geometry.right
         self.usable = self.right - self.left
-        self.top = height - m.top * mm
-        self.header_h = header_h
-        self.y_rule = m.bottom * mm + footer_h - 3
-        self.footer_h = footer_h
+        self.top = height - geometry.top
+        self.header_h = header_h = geometry.header_height
+        self.footer_h = geometry.footer_height
+        self.y_rule = geometry.bottom + self.footer_h - 3
         base, self.styles = _furniture_styles(template, furniture.language)
         self.logo = None
         self.name = self.info = None

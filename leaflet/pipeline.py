@@ -16,6 +16,7 @@ from typing import Any
 from . import caches, content, directions, i18n, layout, markup, pdf, rlbridge, templating, translations
 from .errors import GlyphError, LeafletError, Location, display_path
 from .fonts import require_glyphs
+from .geometry import page_geometry
 from .output import write_atomic
 from .patient import Patient, check_notes, load_patient, load_pharmacy
 from .yamlsafe import Loaded
@@ -70,8 +71,9 @@ def render(req: BuildRequest) -> bytes:
     tpl = templating.load_template(req.template)                                   # 3: template
     body_tree = _body_markup(source, tpl)                                          # 3: markup (cached)
     pharmacy = load_pharmacy(req.pharmacy_file) if req.pharmacy_file else None
-    has_header = (_info_lines(pharmacy[0]) or True) if pharmacy else body_tree.find("header") is not None
-    options = layout.Options(req.fillable, pdf.frame_height(tpl, req.paper, has_header), source.leaflet.language)
+    geo = page_geometry(tpl, req.paper, _info_lines(pharmacy[0]) if pharmacy else      # once, for layout
+                        0 if layout.has_header_text(body_tree) else None)                  # and PDF alike
+    options = layout.Options(req.fillable, geo.frame_height, source.leaflet.language)
     branding, pharmacy_data = _branding(pharmacy, req.pharmacy_file, tpl, options)
     body = _laid_out_body(body_tree, tpl, options)                                # 4: layout (cached)
     patient_tree = markup.parse(tpl.render_patient(_patient_data(req.patient, pharmacy_data, tpl,
@@ -82,7 +84,7 @@ def render(req: BuildRequest) -> bytes:
     meta.setdefault("author", pharmacy_data.get("name") or "leaflet")
     furniture = pdf.PageFurniture(body.footer, body.header, branding, meta, source.leaflet.language,
                                   source.leaflet.revision.date)
-    return pdf.render(layout.assemble(body, fills), tpl, req.paper, furniture)     # 5: PDF bytes
+    return pdf.render(layout.assemble(body, fills), tpl, geo, furniture)           # 5: PDF bytes
 
 
 def build_file(output: Path, medicine: str, **options: Any) -> bytes:

@@ -72,3 +72,39 @@ def test_right_to_left_paragraphs_share_a_layout_only_when_everything_matches():
     other_style = ParagraphStyle("rtl-test-2", parent=style, fontSize=11)
     assert lines(RTLParagraph(runs, other_style, memo=True), 300) is not same
     assert len(lines(RTLParagraph(runs, style, memo=True), 60).lines) > len(same.lines)  # narrower: more lines
+
+
+def test_layout_and_pdf_use_one_page_geometry(tmp_path, monkeypatch):
+    """The frame boxes are split for is the frame the pages have, also for a template whose header is
+    empty (it gets no header band, and the frame is that much taller)."""
+    import shutil
+
+    from leaflet import layout, pdf
+    from leaflet.resources import shipped_dir
+
+    folder = tmp_path / "empty-header"
+    shutil.copytree(shipped_dir("templates") / "standard", folder)
+    body = folder / "body.xml.j2"
+    body.write_text(body.read_text().replace("<footer>", "<header></header>\n<footer>", 1))
+    seen = {}
+    real_layout, real_render = layout.layout_body, pdf.render
+
+    def spy_layout(tree, template, options, source):
+        seen["layout"] = options.frame_height
+        return real_layout(tree, template, options, source)
+
+    def spy_render(flowables, template, geometry, furniture):
+        seen["pdf"] = geometry.frame[3]
+        seen["header"] = geometry.header_height
+        return real_render(flowables, template, geometry, furniture)
+
+    monkeypatch.setattr(layout, "layout_body", spy_layout)
+    monkeypatch.setattr(pdf, "render", spy_render)
+    leaflet.clear_caches()
+    leaflet.build_pdf("diazepam", template=str(folder))
+    assert seen["layout"] == seen["pdf"] and seen["header"] == 0
+    plain = {}
+    seen.clear()
+    leaflet.build_pdf("diazepam")
+    plain.update(seen)
+    assert plain["layout"] == plain["pdf"] == seen["pdf"]

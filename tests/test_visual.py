@@ -16,6 +16,7 @@ from PIL import Image, ImageChops
 
 import leaflet
 from leaflet import layout, markup, pdf, templating
+from leaflet.geometry import page_geometry
 
 from .conftest import EXAMPLES, OUTPUT
 
@@ -97,10 +98,11 @@ def box_pdf(level: str) -> bytes:
             "<p>Some text in the box, long enough to wrap onto a second line of the box body "
             "so that the box has some height to measure.</p></box></leaflet>")
     tree = markup.parse(text, "test", "leaflet")
-    options = layout.Options(False, pdf.frame_height(tpl, "a4", False))
+    geometry = page_geometry(tpl, "a4", None)
+    options = layout.Options(False, geometry.frame_height)
     body = layout.layout_body(tree, tpl, options, "test")
     furniture = pdf.PageFurniture({}, {}, None, {}, "en", __import__("datetime").date(2026, 1, 1))
-    return pdf.render(layout.assemble(body, {}), tpl, "a4", furniture)
+    return pdf.render(layout.assemble(body, {}), tpl, geometry, furniture)
 
 
 def signature(level: str) -> tuple:
