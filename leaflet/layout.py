@@ -105,10 +105,12 @@ def paragraph_styles(template: Template, language: str = "en") -> dict[str, Para
 
 class _Builder:
     """Builds flowables from markup. ``memo``: the text is content and template words, whose
-    parsing and line breaks may be kept for the process; never for what people type."""
+    parsing and line breaks may be kept for the process; never for what people type. ``words``: in
+    markup that also holds what people type, the texts known to be template words (kept too)."""
 
-    def __init__(self, template: Template, options: Options, source: str, memo: bool = False):
-        self.memo = memo
+    def __init__(self, template: Template, options: Options, source: str, memo: bool = False,
+                 words: frozenset[str] = frozenset()):
+        self.memo, self.words = memo, words
         self.t = template
         self.theme = template.theme
         self.styles = paragraph_styles(template, options.language)
@@ -206,16 +208,20 @@ class _Builder:
                              "fonts cover it")
 
     def rtl_para(self, runs: list[Run], style: str, plain: str, bulletText: str | None = None,  # noqa: N803
-                 auto: bool = False, **_kw) -> RTLParagraph:
+                 auto: bool = False, memo: bool | None = None, **_kw) -> RTLParagraph:
         self.check(plain, style)
         return RTLParagraph(tuple(rtl.one_font_per_word(runs)), self.styles[style], bullet=bulletText, auto=auto,
-                            memo=self.memo)
+                            memo=self.memo if memo is None else memo)
 
-    def para(self, markup: str, style: str, plain: str, **kw) -> Paragraph:
+    def para(self, markup: str, style: str, plain: str, memo: bool | None = None, **kw) -> Paragraph:
         if style not in self.styles:
             raise TemplateError(f"style '{style}' is not defined in the theme", hint="add it under styles:")
         self.check(plain, style)
-        return Paragraph(markup, self.styles[style], memo=self.memo, **kw)
+        return Paragraph(markup, self.styles[style], memo=self.memo if memo is None else memo, **kw)
+
+    def is_words(self, *texts: str | None) -> bool:
+        """Whether these texts (an attribute's, a label's) may be kept: template words, never people's."""
+        return self.memo or all(t is None or t in self.words for t in texts)
 
     def text_para(self, el: ET.Element, style: str, keep_lines: bool = False, auto: bool = False,
                   **kw) -> Flowable:
@@ -230,6 +236,7 @@ class _Builder:
 
     def plain_para(self, text: str, style: str, **kw) -> Flowable:
         """A paragraph of plain text (an attribute value, a label)."""
+        kw.setdefault("memo", self.is_words(text))
         if self.rtl:
             return self.rtl_para(self.styled_runs(None, style, text=text), style, text, **kw)
         if self.shaped:
@@ -354,7 +361,8 @@ class _Builder:
             if el.get("hint"):
                 title_markup += (f' <font size="{theme.styles["small"].size}">'
                                  f'{self.runs(el.get("hint"), "h3")}</font>')
-            title = self.para(title_markup, "h3", plain=el.get("title", "") + el.get("hint", ""))
+            title = self.para(title_markup, "h3", plain=el.get("title", "") + el.get("hint", ""),
+                              memo=self.is_words(el.get("title", "Notes"), el.get("hint")))
         text_plain = "".join(el.itertext()).strip()
         text = None
         if text_plain:
@@ -433,16 +441,24 @@ def layout_body(tree: ET.Element, template: Template, options: Options, source: 
                 _parts(tree.find("header"), builder, "header"))
 
 
-def layout_patient(tree: ET.Element, template: Template, options: Options, source: str) -> dict[str, list[Flowable]]:
+def layout_patient(tree: ET.Element, template: Template, options: Options, source: str,
+                   words: frozenset[str] = frozenset()) -> dict[str, list[Flowable]]:
     """Lay out the per-patient markup (``<patient>``): slot name -> flowables. Nothing of it is kept
-    after the build (it holds what people typed)."""
+    after the build (it holds what people typed), except the layout of ``words``: the attribute texts
+    (labels, titles) the same template gives for a blank patient (see :func:`template_words`)."""
     rlbridge.install()
-    builder = _Builder(template, options, source, memo=False)
+    builder = _Builder(template, options, source, memo=False, words=words)
     fills: dict[str, list[Flowable]] = {}
     for fill in tree.findall("fill"):
         fills.setdefault(fill.get("slot", ""), []).extend(
             f for f in builder.blocks(fill) if not isinstance(f, str))
     return fills
+
+
+def template_words(tree: ET.Element) -> frozenset[str]:
+    """Every attribute text of per-patient markup rendered for a blank patient: the template's own
+    words (labels, titles, hints), which are the same for every patient and may be kept."""
+    return frozenset(value for el in tree.iter() for value in el.attrib.values())
 
 
 def _keep_headings_with_groups(flowables: list[Flowable | str]) -> list[Flowable | str]:

@@ -79,12 +79,22 @@ def render(req: BuildRequest) -> bytes:
     patient_tree = markup.parse(tpl.render_patient(_patient_data(req.patient, pharmacy_data, tpl,
                                                                  source.leaflet.language)),
                                 str(tpl.folders[0] / templating.PATIENT), "patient")
-    fills = layout.layout_patient(patient_tree, tpl, options, str(tpl.folders[0] / templating.PATIENT))
+    fills = layout.layout_patient(patient_tree, tpl, options, str(tpl.folders[0] / templating.PATIENT),
+                                  words=_template_words(tpl, source.leaflet.language))
     meta = dict(body.meta)
     meta.setdefault("author", pharmacy_data.get("name") or "leaflet")
     furniture = pdf.PageFurniture(body.footer, body.header, branding, meta, source.leaflet.language,
                                   source.leaflet.revision.date)
     return pdf.render(layout.assemble(body, fills), tpl, geo, furniture)           # 5: PDF bytes
+
+
+@caches.memoize("pipeline.patient-template-words", 64)
+def _template_words(tpl: templating.Template, language: str) -> frozenset[str]:
+    """The patient template's own words (labels, titles) in ``language``: its attribute texts for a
+    blank patient. Their layouts may be kept; nothing a patient gave is among them."""
+    tree = markup.parse(tpl.render_patient(_patient_data(Patient(), {}, tpl, language)),
+                        str(tpl.folders[0] / templating.PATIENT), "patient")
+    return layout.template_words(tree)
 
 
 def build_file(output: Path, medicine: str, **options: Any) -> bytes:
