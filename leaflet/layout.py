@@ -7,7 +7,6 @@ a caller lay the body out once and reuse it for every patient.
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
@@ -16,18 +15,14 @@ from reportlab.lib.colors import white
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import (
-    CondPageBreak,
     Flowable,
-    HRFlowable,
     KeepTogether,
-    PageBreak,
-    Spacer,
     Table,
     TableStyle,
 )
 from reportlab.platypus.flowables import BalancedColumns
 
-from . import caches, rlbridge, rtl
+from . import caches, markup, rlbridge, rtl
 from .errors import GlyphError, TemplateError
 from .flowables import LeafletParagraph as Paragraph
 from .flowables import RTLParagraph, RuledNotes, WarningBox, WriteIn
@@ -251,46 +246,11 @@ class _Builder:
         return out
 
     def block(self, el: ET.Element) -> list[Flowable | str]:
-        tag = el.tag
-        if tag == "p":
-            return [self.text_para(el, el.get("style", "body"), auto=el.get("dir") == "auto")]
-        if tag in ("h1", "h2", "h3"):
-            p = self.text_para(el, el.get("style", tag))
-            p.keepWithNext = p._leaflet_keep_with_next = 1  # remembered: ReportLab clears it when it acts on it
-            if tag != "h3" and el.get("outline", "yes") != "no":
-                level = 0 if tag == "h1" else 1
-                title = re.sub(r"[ \t\r\n]+", " ", "".join(el.itertext())).strip()  # keeps no-break spaces
-                self.headings += 1
-                p._leaflet_outline = (level, title, el.get("id") or f"h{self.headings}")
-            return [CondPageBreak(self.styles[el.get("style", tag)].leading * 4), p] if tag == "h1" else [p]
-        if tag == "ul":
-            style = el.get("style", "bullet")
-            auto = el.get("dir") == "auto"
-            items = [self.text_para(li, style, bulletText=self.theme.bullet, auto=auto) for li in el]
-            columns = int(number(el, "columns", 1, 1, 3, self.source))
-            if columns > 1 and len(items) >= 2 * columns:
-                return [BalancedColumns(items, nCols=columns, leftPadding=0, rightPadding=8,
-                                        spaceAfter=self.styles[style].spaceAfter * 2)]
-            return items
-        if tag == "box":
-            return [self.box(el)]
-        if tag == "keep":
-            inner = [f for f in self.blocks(el) if not isinstance(f, str)]
-            return [KeepTogether(inner)]
-        if tag == "spacer":
-            return [Spacer(1, number(el, "height", 6, 0, 200, self.source))]
-        if tag == "page-break":
-            return [PageBreak()]
-        if tag == "rule":
-            return [HRFlowable(width="100%", thickness=number(el, "width", 0.8, 0.1, 6, self.source),
-                               color=self.theme.color(el.get("color", "muted")), spaceBefore=4, spaceAfter=4)]
-        if tag == "slot":
-            return [el.get("name", "")]
-        if tag == "panel":
-            return [self.panel(el)]
-        if tag == "notes":
-            return [self.notes(el)]
-        raise TemplateError(f"<{tag}> cannot be used here", hint="see templates/README.md")
+        """A block's flowables, built as its entry in the markup registry says (leaflet.blocks)."""
+        spec = markup.ELEMENTS.get(el.tag)
+        if spec is None or spec.build is None:
+            raise TemplateError(f"<{el.tag}> cannot be used here", hint="see templates/README.md")
+        return spec.build(self, el)
 
     def box(self, el: ET.Element) -> WarningBox:
         level = el.get("level", "information")

@@ -108,3 +108,37 @@ def test_layout_and_pdf_use_one_page_geometry(tmp_path, monkeypatch):
     leaflet.build_pdf("diazepam")
     plain.update(seen)
     assert plain["layout"] == plain["pdf"] == seen["pdf"]
+
+
+def test_a_new_block_is_one_registry_entry(monkeypatch):
+    """An element registered once (attributes, check, builder) is parsed, checked and laid out."""
+    import pytest
+
+    from leaflet import layout, markup, pdf, templating
+    from leaflet.errors import TemplateError
+    from leaflet.geometry import page_geometry
+
+    def check(el, template_file):
+        if not el.get("title"):
+            raise TemplateError("<callout> needs a title")
+
+    def build(b, el):
+        return [b.plain_para(el.get("title"), "h3"), b.text_para(el, "body")]
+
+    monkeypatch.setitem(markup.ELEMENTS, "callout", markup.Element(
+        "callout", frozenset({"title"}), text=True, check=check, build=build))
+    tpl = templating.load_template("standard")
+    tree = markup.parse('<leaflet><callout title="Call us">Ring <b>111</b> at night.</callout></leaflet>',
+                        "test", "leaflet")
+    with pytest.raises(TemplateError, match="unknown attribute"):
+        markup.parse('<leaflet><callout title="x" colour="red">x</callout></leaflet>', "test", "leaflet")
+    with pytest.raises(TemplateError, match="needs a title"):
+        markup.parse("<leaflet><callout>x</callout></leaflet>", "test", "leaflet")
+    geometry = page_geometry(tpl, "a4", None)
+    body = layout.layout_body(tree, tpl, layout.Options(False, geometry.frame_height), "test")
+    furniture = pdf.PageFurniture({}, {}, None, {}, "en", __import__("datetime").date(2026, 1, 1))
+    text = all_text(pdf.render(layout.assemble(body, {}), tpl, geometry, furniture))
+    assert text.index("Call us") < text.index("Ring 111 at night.")
+    monkeypatch.delitem(markup.ELEMENTS, "callout")
+    with pytest.raises(TemplateError, match="unknown markup element <callout>"):
+        markup.parse('<leaflet><callout title="Call us">x</callout></leaflet>', "test", "leaflet")
