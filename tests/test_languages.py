@@ -336,3 +336,39 @@ def test_what_people_type_is_not_kept_between_builds():
         build("ar", notes=f"ملاحظة رقم {n} للمريض", patient={"name": f"مريض {n}"})
     assert set(flowables._RTL_LINES.keys()) == kept
     assert not any("ملاحظة" in run.text for key in kept for run in key[0])
+
+
+@pytest.mark.parametrize(("asked", "available", "chosen"), [
+    ("zh", ["en", "zh-Hans"], "zh-Hans"), ("zh-CN", ["en", "zh-Hans"], "zh-Hans"),
+    ("zh-SG", ["zh-Hans"], "zh-Hans"), ("zh-TW", ["en", "zh-Hans"], None),  # Traditional is not Simplified
+    ("zh-Hant", ["zh-Hans"], None), ("pt-BR", ["es", "pt"], "pt"), ("pt", ["pt-BR"], "pt-BR"),
+    ("pt-PT", ["pt-BR", "pt-PT"], "pt-PT"), ("pt-PT", ["pt-BR"], "pt-BR"), ("en-GB", ["en"], "en"),
+    ("sr-Latn", ["sr"], None), ("es", ["es", "es-MX"], "es"), ("de", ["en"], None),
+])
+def test_a_language_is_found_by_its_likely_script_and_region(asked, available, chosen):
+    assert i18n.negotiate(asked, available) == chosen
+
+
+@pytest.mark.parametrize("asked", ["zh", "zh-CN"])
+def test_chinese_asked_as_zh_builds_the_simplified_leaflet_and_says_so(asked):
+    from leaflet.translations import LanguageChosen
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        data = leaflet.build_pdf("diazepam", language=asked)
+    assert data == build("zh-Hans")
+    notes = [str(w.message) for w in caught if issubclass(w.category, LanguageChosen)]
+    assert notes == [f"there is no '{asked}' leaflet for diazepam; using 'zh-Hans', the same language and script"]
+    with pytest.raises(leaflet.LeafletError, match="no 'zh-TW' leaflet"):
+        leaflet.build_pdf("diazepam", language="zh-TW")
+
+
+def test_the_command_line_says_which_language_it_chose(tmp_path):
+    import io
+
+    from leaflet.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["build", "diazepam", "--lang", "zh-CN", "-o", str(tmp_path / "zh.pdf")], stdout=out, stderr=err) == 0
+    assert "using 'zh-Hans'" in err.getvalue()
+    assert (tmp_path / "zh.pdf").read_bytes() == build("zh-Hans")
