@@ -13,9 +13,10 @@ __version__ = "0.1.0"
 
 from typing import TYPE_CHECKING  # noqa: E402
 
+from .caches import clear_caches  # noqa: E402
 from .errors import LeafletError  # noqa: E402
 
-__all__ = ["LeafletError", "Patient", "__version__", "build_file", "build_pdf"]
+__all__ = ["LeafletError", "Patient", "__version__", "build_file", "build_pdf", "clear_caches"]
 
 if TYPE_CHECKING:
     from .patient import Patient

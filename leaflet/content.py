@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import difflib
 import re
+import warnings
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from . import model
+from . import caches, i18n, model
 from .errors import ContentError, Location, NotFoundError, display_path
 from .resources import shipped_dir
 from .yamlsafe import Loaded, dotted, load_yaml_file
@@ -70,6 +70,13 @@ def locate(medicine: str, language: str, roots: list[Path]) -> Path:
         if candidate.is_file():
             return candidate
     known = available(roots)
+    chosen = i18n.negotiate(language, known.get(medicine, []))
+    if chosen is not None and chosen != language:
+        from .translations import LanguageChosen
+
+        warnings.warn(f"there is no '{language}' leaflet for {medicine}; using '{chosen}', the same language "
+                      "and script", LanguageChosen, stacklevel=3)
+        return locate(medicine, chosen, roots)
     if medicine not in known:
         close = difflib.get_close_matches(medicine.lower(), list(known), n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
@@ -85,7 +92,7 @@ def load(path: Path) -> ContentFile:
     return _load_cached(path.resolve(), stat.st_mtime_ns, stat.st_size)
 
 
-@lru_cache(maxsize=64)
+@caches.memoize("content.files", 64)
 def _load_cached(path: Path, _mtime: int, _size: int) -> ContentFile:
     source = load_yaml_file(path, what="content file")
     leaflet = validate(model.Leaflet, source)

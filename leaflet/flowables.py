@@ -14,34 +14,8 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph
 
-
-class LeafletParagraph(Paragraph):
-    """A Paragraph that does not break its lines again when wrapped again at the same width.
-
-    Platypus wraps a flowable several times (keep-together groups, boxes, page ends); line
-    breaking depends only on the width, so the result is reused. This is most of the layout time.
-    """
-
-    _wrapped_at: tuple[float, tuple[float, float], object] | None = None
-
-    def wrap(self, availWidth, availHeight):  # noqa: N803 - ReportLab's names
-        # reuse only if the lines are the very ones this wrap made (split() may replace or drop them)
-        cached = self._wrapped_at
-        if cached is not None and cached[0] == availWidth and self.__dict__.get("blPara") is cached[2]:
-            self.width, self.height = cached[1]
-            return cached[1]
-        result = super().wrap(availWidth, availHeight)
-        self._wrapped_at = (availWidth, result, self.__dict__.get("blPara"))
-        return result
-
-    def split(self, availWidth, availHeight):  # noqa: N803
-        """ReportLab's split; when nothing fits, the broken lines are kept (ReportLab drops them)
-        for the next wrap at the same width."""
-        broken = self.__dict__.get("blPara")
-        parts = super().split(availWidth, availHeight)
-        if not parts and broken is not None and "blPara" not in self.__dict__:
-            self.blPara = broken
-        return parts
+from . import caches, rlbridge
+from .rlbridge import LeafletParagraph
 
 
 @dataclass(frozen=True)
@@ -269,7 +243,7 @@ class RuledNotes(Flowable):
                       field_name=self.field_name, field_font_size=self.field_font_size)
         text_lines = self._text_lines(inner_w)
         if text_lines <= fit_lines:  # the text fits: keep as many blank lines as there is room for
-            at_top = getattr(getattr(self, "_frame", None), "_atTop", False)
+            at_top = rlbridge.at_frame_top(self)
             if fit_lines - text_lines < max(1, self.blank_lines) and not at_top:
                 return []  # too little room to write in: start on the next page instead
             return [RuledNotes(self.title, self.text, blank_lines=fit_lines - text_lines, min_lines=0,
@@ -347,11 +321,9 @@ class WriteIn(Flowable):
         c.restoreState()
 
 
-#: Laid-out right-to-left paragraphs of content and template words (never of what people type):
-#: (runs, style, bullet, direction, width) -> the paragraph of lines. Styles are made once per template
-#: and language, so the same style is the same object.
-_RTL_LAID_OUT: dict[tuple, LeafletParagraph] = {}
-_RTL_KEPT = 512
+#: Right-to-left paragraphs of content and template words (never of what people type), broken into
+#: lines in visual order: (runs, style, bullet, direction, width) -> the lines' markup.
+_RTL_LINES = caches.Memo("rtl.paragraph-lines", 2048)
 
 
 class RTLParagraph(Flowable):
@@ -361,11 +333,14 @@ class RTLParagraph(Flowable):
     the width changes. A bullet, if any, is drawn at the right.
     """
 
-    def __init__(self, runs: tuple, style: ParagraphStyle, bullet: str | None = None, auto: bool = False):
+    def __init__(self, runs: tuple, style: ParagraphStyle, bullet: str | None = None, auto: bool = False,
+                 memo: bool = False):
         super().__init__()
         from . import rtl
 
         self.runs, self.style, self.bullet, self.auto = runs, style, bullet, auto
+        # memo: content and template words, whose lines may be kept (never what people type)
+        self.memo = memo and not auto
         # "auto": the text's own first strong letter decides (for what people type, e.g. English notes)
         self.base = rtl.base_level(runs) if auto else 1
         if self.base:
@@ -381,27 +356,25 @@ class RTLParagraph(Flowable):
 
     def _inner(self, aw: float) -> LeafletParagraph:
         if self._para is None or self._for_width != aw:
-            if self.auto:  # what people type (notes, panel values): laid out for this build only
-                self._para, self._for_width = self._lay_out(aw), aw
-                return self._para
-            # the same text in the same style at the same width (a panel label in every leaflet) is
-            # laid out, shaped and broken once per process
-            key = (self.runs, self.style, self.bullet, self.base, self.auto, aw)
-            para = _RTL_LAID_OUT.pop(key, None) or self._lay_out(aw)
-            if len(_RTL_LAID_OUT) >= _RTL_KEPT:
-                del _RTL_LAID_OUT[next(iter(_RTL_LAID_OUT))]
-            _RTL_LAID_OUT[key] = para  # most recently used last
-            self._para, self._for_width = para, aw
+            if not self.memo:  # what people type (notes, panel values): laid out for this build only
+                markup = self._lay_out(aw)
+            else:  # the same text in the same style at the same width is laid out once per process
+                key = (self.runs, rlbridge.style_key(self.style), self.bullet, self.base, aw)
+                markup = _RTL_LINES.get(key)
+                if markup is None:
+                    markup = _RTL_LINES.put(key, self._lay_out(aw))
+            bullet = self.bullet if not self.base else None  # left-to-right text: the usual bullet
+            self._para = LeafletParagraph(markup, self.inner_style, bulletText=bullet, memo=self.memo)
+            self._for_width = aw
         return self._para
 
-    def _lay_out(self, aw: float) -> LeafletParagraph:
+    def _lay_out(self, aw: float) -> str:
         from . import rtl
 
         width = aw - self.inner_style.rightIndent - self.inner_style.leftIndent
-        lines = rtl.layout(self.runs, width, self.style.fontSize, self.style.fontName, self.base, self.auto)
-        bullet = self.bullet if not self.base else None  # left-to-right text: the usual bullet
-        markup = "<br/>".join(line or "\u00a0" for line in lines) or " "  # a blank line stays a line
-        return LeafletParagraph(markup, self.inner_style, bulletText=bullet)
+        lines = rtl.layout(self.runs, width, self.style.fontSize, self.style.fontName, self.base, self.auto,
+                           memo=self.memo)
+        return "<br/>".join(line or "\u00a0" for line in lines) or " "  # a blank line stays a line
 
     def wrap(self, aw: float, ah: float) -> tuple[float, float]:
         self.width, self.height = self._inner(aw).wrap(aw, ah)

@@ -8,18 +8,18 @@ draw is an error that names the character and the font, never a blank box in pri
 from __future__ import annotations
 
 import hashlib
+import threading
 import unicodedata
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import cache
 from itertools import islice
 from pathlib import Path
 
 from reportlab.lib.fonts import addMapping
-from reportlab.pdfbase import pdfdoc, pdfmetrics
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
+from . import caches, rlbridge
 from .errors import GlyphError, Location, TemplateError
 from .resources import FONTS_DIR
 
@@ -86,10 +86,19 @@ def family(name: str, files: dict[str, Path] | None = None) -> Family:
                                 hint="shipped families: " + ", ".join(SHIPPED)
                                 + "; or give the font files in the theme's 'font_files'")
         files = {face: FONTS_DIR / file for face, file in SHIPPED[name].items()}
-    return _register(name, tuple(sorted((face, str(path)) for face, path in files.items())))
+    key = tuple(sorted((face, str(path)) for face, path in files.items()))
+    registered = _REGISTERED.get((name, key))
+    if registered is None:
+        with _FONT_LOCK:  # registering with ReportLab is not safe from two threads at once
+            registered = _REGISTERED.get((name, key)) or _REGISTERED.put((name, key), _register(name, key))
+    return registered
 
 
-@cache
+#: Registered families, per name and files (a process has a few).
+_REGISTERED = caches.Memo("fonts.families", 256)
+_FONT_LOCK = threading.RLock()
+
+
 def _register(name: str, files: tuple[tuple[str, str], ...]) -> Family:
     paths = dict(files)
     if "regular" not in paths:
@@ -107,7 +116,7 @@ def _register(name: str, files: tuple[tuple[str, str], ...]) -> Family:
                 # shapable: HarfBuzz may shape it; whether a paragraph is shaped is decided per
                 # language (layout.SCRIPT_LAYOUT), so Latin-script leaflets are never shaped
                 font = TTFont(font_name, str(path), shapable=True)
-                _reuse_subsets(font.face)
+                rlbridge.reuse_subsets(font.face, _SUBSETS, _COMPRESSED)
                 pdfmetrics.registerFont(font)
             except (TTFError, OSError) as exc:
                 raise TemplateError(f"cannot use font file: {exc}", where=Location(str(path)),
@@ -127,53 +136,10 @@ def _register(name: str, files: tuple[tuple[str, str], ...]) -> Family:
 
 
 #: Font subsets made, and compressed, before: (font file, characters) -> bytes. A leaflet built again
-#: (another patient, the same medicine and language) embeds the same subsets. Oldest out first.
-_SUBSETS: dict[tuple[str, tuple[int, ...]], bytes] = {}
-_COMPRESSED: dict[bytes, bytes] = {}
-_SUBSETS_KEPT = 64
-
-
-def _reuse_subsets(face) -> None:
-    """Make ``face`` (a ReportLab TrueType face) reuse the subsets it made before, and their compressed
-    streams. The bytes are the same as ReportLab makes: a subset depends only on the font file and
-    the characters in it; this only saves making and compressing it again."""
-    make, add = face.makeSubset, face.addSubsetObjects
-
-    def make_subset(subset):
-        key = (face.filename, tuple(subset))
-        data = _SUBSETS.get(key)
-        if data is None:
-            data = _keep(_SUBSETS, key, make(subset))
-        return data
-
-    def add_subset_objects(doc, fontname, subset):
-        ref = add(doc, fontname, subset)
-        stream = doc.idToObject.get(f"fontFile:{face.filename}({fontname})")
-        if stream is not None and stream.filters == [pdfdoc.PDFZCompress]:
-            stream.filters = [_CachedFlate]
-        return ref
-
-    face.makeSubset, face.addSubsetObjects = make_subset, add_subset_objects
-
-
-def _keep(store: dict, key, value):
-    if len(store) >= _SUBSETS_KEPT:
-        del store[next(iter(store))]
-    store[key] = value
-    return value
-
-
-class _CachedFlate:
-    """ReportLab's FlateDecode filter for font files, remembering what it compressed."""
-
-    pdfname = "FlateDecode"
-
-    @staticmethod
-    def encode(data: bytes) -> bytes:
-        out = _COMPRESSED.get(data)
-        if out is None:
-            out = _keep(_COMPRESSED, data, zlib.compress(data))
-        return out
+#: (another patient, the same medicine and language) embeds the same subsets. Oldest out first. Keys
+#: are character codes, never text.
+_SUBSETS = caches.Memo("fonts.subsets", 64)
+_COMPRESSED = caches.Memo("fonts.compressed-subsets", 64)
 
 
 class FontChain:
@@ -252,7 +218,6 @@ class FontChain:
         return [(fam, "".join(chars)) for fam, chars in out]
 
 
-@cache
 def prepare_font(font_name: str) -> None:
     """Give every glyph without a character of its own a private-use code point, in glyph order.
 
@@ -263,13 +228,16 @@ def prepare_font(font_name: str) -> None:
     (:func:`leaflet.fasttext.shape_frag_word`, :func:`leaflet.rtl.word_width`), so a font that never
     shapes is never numbered.
     """
-    font = pdfmetrics.getFont(font_name)
-    hb_font = font.hbFont(1000)
-    assign = font._TTFont__addPrivate  # ReportLab's own numbering, called in a fixed order
-    mapped = font.face.glyphToChar
-    for gid in range(font.hbFace.glyph_count):
-        if gid not in mapped:
-            assign(hb_font.glyph_to_string(gid), gid, hb_font.get_glyph_h_advance(gid))
+    if font_name in _PREPARED:
+        return
+    with _FONT_LOCK:  # numbered once, in one thread: the numbers must not depend on timing
+        if font_name not in _PREPARED:
+            rlbridge.number_private_glyphs(font_name)
+            _PREPARED.add(font_name)
+
+
+#: Fonts whose glyphs are numbered. Not a cache: the numbers live in ReportLab's font for the process.
+_PREPARED: set[str] = set()
 
 
 def describe(ch: str) -> str:

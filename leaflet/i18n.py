@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import gettext as _gettext
-from functools import lru_cache
 from pathlib import Path
 
+from . import caches
 from .resources import PACKAGE_DIR
 
 LOCALE_DIR = PACKAGE_DIR / "locale"
@@ -23,7 +23,7 @@ def catalogue_path(language: str) -> Path:
     return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-@lru_cache(maxsize=64)
+@caches.memoize("i18n.catalogues", 64)
 def translations(language: str) -> _gettext.NullTranslations:
     """The catalogue for ``language``; English (the source) and unknown languages get the identity."""
     path = catalogue_path(language)
@@ -49,7 +49,7 @@ def untranslated(language: str) -> list[str]:
     return list(_untranslated(language, stamps))
 
 
-@lru_cache(maxsize=64)
+@caches.memoize("i18n.untranslated", 64)
 def _untranslated(language: str, _stamps: tuple[int, ...]) -> tuple[str, ...]:
     from babel.messages.pofile import read_po
 
@@ -69,6 +69,37 @@ def _untranslated(language: str, _stamps: tuple[int, ...]) -> tuple[str, ...]:
         if m.id and not m.fuzzy and all(strings):
             done.add(m.id if isinstance(m.id, str) else m.id[0])
     return tuple(w for w in wanted if w not in done)
+
+
+def _subtags(code: str) -> tuple[str, str | None, str | None]:
+    """A BCP 47 code's language, script and region, the missing ones filled in from CLDR's likely
+    subtags (Babel's data): ``zh`` -> zh, Hans, CN; ``zh-TW`` -> zh, Hant, TW; ``pt`` -> pt, Latn, BR."""
+    from babel.core import get_global, parse_locale
+
+    try:
+        lang, region, script, _ = parse_locale(code.replace("-", "_"))[:4]
+    except ValueError:
+        return code, None, None
+    likely = get_global("likely_subtags")
+    for key in filter(None, (f"{lang}_{script}_{region}" if script and region else None,
+                             f"{lang}_{region}" if region else None, f"{lang}_{script}" if script else None, lang)):
+        if key in likely:
+            _, full_region, full_script, _ = parse_locale(likely[key])[:4]
+            return lang, script or full_script, region or full_region
+    return lang, script, region
+
+
+def negotiate(requested: str, available: list[str]) -> str | None:
+    """The available language that serves a request for ``requested`` (BCP 47): the same code, else
+    the same language in the same script, preferring the same region (``zh``, ``zh-CN`` and ``zh-SG``
+    -> ``zh-Hans``; ``pt-BR`` -> ``pt``; ``zh-TW``, written in Traditional characters, finds no
+    ``zh-Hans``). None if none does."""
+    if requested in available:
+        return requested
+    lang, script, region = _subtags(requested)
+    same = [code for code in available if _subtags(code)[:2] == (lang, script)]
+    same.sort(key=lambda code: (_subtags(code)[2] != region, code))
+    return same[0] if same else None
 
 
 def babel_locale(language: str) -> str:

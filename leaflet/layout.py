@@ -7,29 +7,22 @@ a caller lay the body out once and reuse it for every patient.
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from functools import lru_cache
 from xml.sax.saxutils import escape
 
 from reportlab.lib.colors import white
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import (
-    CondPageBreak,
     Flowable,
-    HRFlowable,
     KeepTogether,
-    PageBreak,
-    Spacer,
     Table,
     TableStyle,
 )
-from reportlab.platypus import paragraph as _rl_paragraph
 from reportlab.platypus.flowables import BalancedColumns
 
-from . import rtl
+from . import caches, markup, rlbridge, rtl
 from .errors import GlyphError, TemplateError
 from .flowables import LeafletParagraph as Paragraph
 from .flowables import RTLParagraph, RuledNotes, WarningBox, WriteIn
@@ -44,11 +37,15 @@ TINTS = {"boxed": "tint_boxed", "serious": "tint_serious", "caution": "tint_caut
          "information": "tint_information"}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Body:
-    """The laid-out medicine body: flowables with slot markers, plus page furniture."""
+    """The laid-out medicine body: flowables with slot markers, plus page furniture.
 
-    flowables: list[Flowable | str]  # a str is a slot name, filled per patient
+    It may be cached and used by several builds at once, so its flowables are never drawn: each build
+    lays out a fresh copy of them (:func:`assemble`), which shares their parsed text and line breaks.
+    """
+
+    flowables: tuple[Flowable | str, ...]  # a str is a slot name, filled per patient
     meta: dict[str, str]
     footer: dict[str, str]  # left/center/right -> paragraph markup with {page} and {pages}
     header: dict[str, str]
@@ -73,20 +70,15 @@ SCRIPT_LAYOUT: dict[str, dict] = {
     "ar": {"shaping": 1, "leading": 1.12, "rtl": True, "columns": 1},  # columns would read left to right
 }
 
-
 # ReportLab's CJK line breaking keeps Japanese punctuation off the start of a line, but not the
-# full-width punctuation of Chinese text. Add it, so no line starts with "，" or "；" (the rule known as
-# kinsoku / 避头尾).
-_NO_LINE_START = "，；：？！）］｝〉》」』】〕〗〙〛”’・·"
-_rl_paragraph.ALL_CANNOT_START = _rl_paragraph.ALL_CANNOT_START + "".join(
-    ch for ch in _NO_LINE_START if ch not in _rl_paragraph.ALL_CANNOT_START)
+# full-width punctuation of Chinese text: leaflet.rlbridge.install adds it (kinsoku / 避头尾).
 
 
 def script_layout(language: str) -> dict:
     return SCRIPT_LAYOUT.get(language.split("-")[0], {})
 
 
-@lru_cache(maxsize=64)
+@caches.memoize("layout.paragraph-styles", 64)
 def paragraph_styles(template: Template, language: str = "en") -> dict[str, ParagraphStyle]:
     """ReportLab paragraph styles for every style the theme defines, set up for the language."""
     theme = template.theme
@@ -107,7 +99,13 @@ def paragraph_styles(template: Template, language: str = "en") -> dict[str, Para
 
 
 class _Builder:
-    def __init__(self, template: Template, options: Options, source: str):
+    """Builds flowables from markup. ``memo``: the text is content and template words, whose
+    parsing and line breaks may be kept for the process; never for what people type. ``words``: in
+    markup that also holds what people type, the texts known to be template words (kept too)."""
+
+    def __init__(self, template: Template, options: Options, source: str, memo: bool = False,
+                 words: frozenset[str] = frozenset()):
+        self.memo, self.words = memo, words
         self.t = template
         self.theme = template.theme
         self.styles = paragraph_styles(template, options.language)
@@ -205,15 +203,20 @@ class _Builder:
                              "fonts cover it")
 
     def rtl_para(self, runs: list[Run], style: str, plain: str, bulletText: str | None = None,  # noqa: N803
-                 auto: bool = False, **_kw) -> RTLParagraph:
+                 auto: bool = False, memo: bool | None = None, **_kw) -> RTLParagraph:
         self.check(plain, style)
-        return RTLParagraph(tuple(rtl.one_font_per_word(runs)), self.styles[style], bullet=bulletText, auto=auto)
+        return RTLParagraph(tuple(rtl.one_font_per_word(runs)), self.styles[style], bullet=bulletText, auto=auto,
+                            memo=self.memo if memo is None else memo)
 
-    def para(self, markup: str, style: str, plain: str, **kw) -> Paragraph:
+    def para(self, markup: str, style: str, plain: str, memo: bool | None = None, **kw) -> Paragraph:
         if style not in self.styles:
             raise TemplateError(f"style '{style}' is not defined in the theme", hint="add it under styles:")
         self.check(plain, style)
-        return Paragraph(markup, self.styles[style], **kw)
+        return Paragraph(markup, self.styles[style], memo=self.memo if memo is None else memo, **kw)
+
+    def is_words(self, *texts: str | None) -> bool:
+        """Whether these texts (an attribute's, a label's) may be kept: template words, never people's."""
+        return self.memo or all(t is None or t in self.words for t in texts)
 
     def text_para(self, el: ET.Element, style: str, keep_lines: bool = False, auto: bool = False,
                   **kw) -> Flowable:
@@ -228,6 +231,7 @@ class _Builder:
 
     def plain_para(self, text: str, style: str, **kw) -> Flowable:
         """A paragraph of plain text (an attribute value, a label)."""
+        kw.setdefault("memo", self.is_words(text))
         if self.rtl:
             return self.rtl_para(self.styled_runs(None, style, text=text), style, text, **kw)
         if self.shaped:
@@ -242,46 +246,11 @@ class _Builder:
         return out
 
     def block(self, el: ET.Element) -> list[Flowable | str]:
-        tag = el.tag
-        if tag == "p":
-            return [self.text_para(el, el.get("style", "body"), auto=el.get("dir") == "auto")]
-        if tag in ("h1", "h2", "h3"):
-            p = self.text_para(el, el.get("style", tag))
-            p.keepWithNext = p._leaflet_keep_with_next = 1  # remembered: ReportLab clears it when it acts on it
-            if tag != "h3" and el.get("outline", "yes") != "no":
-                level = 0 if tag == "h1" else 1
-                title = re.sub(r"[ \t\r\n]+", " ", "".join(el.itertext())).strip()  # keeps no-break spaces
-                self.headings += 1
-                p._leaflet_outline = (level, title, el.get("id") or f"h{self.headings}")
-            return [CondPageBreak(self.styles[el.get("style", tag)].leading * 4), p] if tag == "h1" else [p]
-        if tag == "ul":
-            style = el.get("style", "bullet")
-            auto = el.get("dir") == "auto"
-            items = [self.text_para(li, style, bulletText=self.theme.bullet, auto=auto) for li in el]
-            columns = int(number(el, "columns", 1, 1, 3, self.source))
-            if columns > 1 and len(items) >= 2 * columns:
-                return [BalancedColumns(items, nCols=columns, leftPadding=0, rightPadding=8,
-                                        spaceAfter=self.styles[style].spaceAfter * 2)]
-            return items
-        if tag == "box":
-            return [self.box(el)]
-        if tag == "keep":
-            inner = [f for f in self.blocks(el) if not isinstance(f, str)]
-            return [KeepTogether(inner)]
-        if tag == "spacer":
-            return [Spacer(1, number(el, "height", 6, 0, 200, self.source))]
-        if tag == "page-break":
-            return [PageBreak()]
-        if tag == "rule":
-            return [HRFlowable(width="100%", thickness=number(el, "width", 0.8, 0.1, 6, self.source),
-                               color=self.theme.color(el.get("color", "muted")), spaceBefore=4, spaceAfter=4)]
-        if tag == "slot":
-            return [el.get("name", "")]
-        if tag == "panel":
-            return [self.panel(el)]
-        if tag == "notes":
-            return [self.notes(el)]
-        raise TemplateError(f"<{tag}> cannot be used here", hint="see templates/README.md")
+        """A block's flowables, built as its entry in the markup registry says (leaflet.blocks)."""
+        spec = markup.ELEMENTS.get(el.tag)
+        if spec is None or spec.build is None:
+            raise TemplateError(f"<{el.tag}> cannot be used here", hint="see templates/README.md")
+        return spec.build(self, el)
 
     def box(self, el: ET.Element) -> WarningBox:
         level = el.get("level", "information")
@@ -298,13 +267,12 @@ class _Builder:
             icon_font=self.t.body_font.bold, padding=theme.boxes.padding, icon_size=theme.boxes.icon_size,
             gap=theme.boxes.gap, frame_height=self.options.frame_height, rtl=self.rtl)
 
-    @staticmethod
-    def reversed(p: Flowable) -> Flowable:
+    def reversed(self, p: Flowable) -> Flowable:
         """The same paragraph in white, for a dark band."""
         style = ParagraphStyle(f"{p.style.name}-reversed", parent=p.style, textColor=white)
         if isinstance(p, RTLParagraph):
-            return RTLParagraph(p.runs, style, p.bullet)
-        return Paragraph(p.text, style)
+            return RTLParagraph(p.runs, style, p.bullet, memo=self.memo)
+        return Paragraph(p.text, style, memo=self.memo)
 
     def panel(self, el: ET.Element) -> Flowable:
         theme = self.theme
@@ -353,7 +321,8 @@ class _Builder:
             if el.get("hint"):
                 title_markup += (f' <font size="{theme.styles["small"].size}">'
                                  f'{self.runs(el.get("hint"), "h3")}</font>')
-            title = self.para(title_markup, "h3", plain=el.get("title", "") + el.get("hint", ""))
+            title = self.para(title_markup, "h3", plain=el.get("title", "") + el.get("hint", ""),
+                              memo=self.is_words(el.get("title", "Notes"), el.get("hint")))
         text_plain = "".join(el.itertext()).strip()
         text = None
         if text_plain:
@@ -367,7 +336,7 @@ class _Builder:
             if self.rtl:
                 text = RTLParagraph(tuple(rtl.one_font_per_word(self.styled_runs(el, "notes", keep_lines=True))),
                                     style, auto=True)
-            elif self.shaped:
+            elif self.shaped:  # notes are what people type: never kept (no memo)
                 text = Paragraph(self.shaped_markup(self.styled_runs(el, "notes", keep_lines=True)).strip(), style)
             else:
                 text = Paragraph(self.inline(el, "notes", keep_lines=True).strip(), style)
@@ -385,7 +354,7 @@ def _flatten(flowables: list[Flowable | str]) -> list[Flowable | str]:
     out: list[Flowable | str] = []
     for f in flowables:
         if isinstance(f, (KeepTogether, BalancedColumns)):
-            out.extend(_flatten(list(f._content)))
+            out.extend(_flatten(rlbridge.group_content(f)))
         else:
             out.append(f)
     return out
@@ -395,22 +364,32 @@ def _face(bold: bool, italic: bool) -> str:
     return "bold_italic" if bold and italic else "bold" if bold else "italic" if italic else "regular"
 
 
+_PARTS = ("left", "center", "right")
+
+
+def has_header_text(tree: ET.Element) -> bool:
+    """Whether the body markup puts text in the page header (a ``<header>`` with a part)."""
+    header = tree.find("header")
+    return header is not None and any(child.tag in _PARTS for child in header)
+
+
 def _parts(el: ET.Element | None, builder: _Builder, style: str) -> dict[str, str | rtl.Line]:
     if el is None:
         return {}
     swap = {"left": "right", "right": "left", "center": "center"} if builder.rtl else {}
     return {swap.get(child.tag, child.tag): builder.furniture(child, style)
-            for child in el if child.tag in ("left", "center", "right")}
+            for child in el if child.tag in _PARTS}
 
 
 def furniture_text(text: str, template: Template, options: Options, style: str = "header") -> str | rtl.Line:
     """Text for the page header (the pharmacy's details) in the leaflet's fonts and direction."""
-    return _Builder(template, options, "pharmacy file").furniture(None, style, text=text)
+    return _Builder(template, options, "pharmacy file", memo=False).furniture(None, style, text=text)
 
 
 def layout_body(tree: ET.Element, template: Template, options: Options, source: str) -> Body:
-    """Lay out the medicine's body markup (``<leaflet>``)."""
-    builder = _Builder(template, options, source)
+    """Lay out the medicine's body markup (``<leaflet>``): content and template words only."""
+    rlbridge.install()
+    builder = _Builder(template, options, source, memo=True)
     flowables: list[Flowable | str] = []
     for el in tree:
         if el.tag in ("meta", "footer", "header"):
@@ -418,18 +397,28 @@ def layout_body(tree: ET.Element, template: Template, options: Options, source: 
         flowables.extend(builder.block(el))
     meta_el = tree.find("meta")
     meta = dict(meta_el.attrib) if meta_el is not None else {}
-    return Body(_keep_headings_with_groups(flowables), meta, _parts(tree.find("footer"), builder, "footer"),
+    return Body(tuple(_keep_headings_with_groups(flowables)), meta, _parts(tree.find("footer"), builder, "footer"),
                 _parts(tree.find("header"), builder, "header"))
 
 
-def layout_patient(tree: ET.Element, template: Template, options: Options, source: str) -> dict[str, list[Flowable]]:
-    """Lay out the per-patient markup (``<patient>``): slot name -> flowables."""
-    builder = _Builder(template, options, source)
+def layout_patient(tree: ET.Element, template: Template, options: Options, source: str,
+                   words: frozenset[str] = frozenset()) -> dict[str, list[Flowable]]:
+    """Lay out the per-patient markup (``<patient>``): slot name -> flowables. Nothing of it is kept
+    after the build (it holds what people typed), except the layout of ``words``: the attribute texts
+    (labels, titles) the same template gives for a blank patient (see :func:`template_words`)."""
+    rlbridge.install()
+    builder = _Builder(template, options, source, memo=False, words=words)
     fills: dict[str, list[Flowable]] = {}
     for fill in tree.findall("fill"):
         fills.setdefault(fill.get("slot", ""), []).extend(
             f for f in builder.blocks(fill) if not isinstance(f, str))
     return fills
+
+
+def template_words(tree: ET.Element) -> frozenset[str]:
+    """Every attribute text of per-patient markup rendered for a blank patient: the template's own
+    words (labels, titles, hints), which are the same for every patient and may be kept."""
+    return frozenset(value for el in tree.iter() for value in el.attrib.values())
 
 
 def _keep_headings_with_groups(flowables: list[Flowable | str]) -> list[Flowable | str]:
@@ -445,33 +434,23 @@ def _keep_headings_with_groups(flowables: list[Flowable | str]) -> list[Flowable
             while out and not isinstance(out[-1], str) and getattr(out[-1], "_leaflet_keep_with_next", 0):
                 headings.insert(0, out.pop())
             if headings:
-                item = KeepTogether(headings + list(item._content))
+                item = KeepTogether(headings + rlbridge.group_content(item))
         out.append(item)
     return out
 
 
 def assemble(body: Body, fills: dict[str, list[Flowable]]) -> list[Flowable]:
-    """The body's flowables with each slot replaced by what the patient part put in it.
+    """Fresh copies of the body's flowables, with each slot replaced by what the patient part put in it.
 
-    A body may be reused for many builds (its paragraphs keep their line breaks, which is most of
-    the layout work). ReportLab changes flowables as it lays them out: it marks one it had to move to
-    the next page, and switches off "keep with next" once it has grouped a heading with what follows.
-    Both are put back here, so every build starts from the same state.
+    A body may be cached and used by many builds, also at once: ReportLab changes flowables as it lays
+    them out (it marks one it moved to the next page, switches off "keep with next", splits
+    paragraphs), so it only ever sees copies. The copies share the paragraphs' parsed text and line
+    breaks, which is most of the layout work.
     """
     out: list[Flowable] = []
     for item in body.flowables:
         if isinstance(item, str):
             out.extend(fills.get(item, []))
         else:
-            _clear_marks(item)
-            out.append(item)
+            out.append(rlbridge.fresh(item))
     return out
-
-
-def _clear_marks(flowable: Flowable) -> None:
-    flowable.__dict__.pop("_postponed", None)
-    if "_leaflet_keep_with_next" in flowable.__dict__:
-        flowable.__dict__["keepWithNext"] = flowable._leaflet_keep_with_next
-    for child in getattr(flowable, "_content", None) or getattr(flowable, "content", None) or ():
-        if isinstance(child, Flowable):
-            _clear_marks(child)

@@ -1,48 +1,59 @@
 """The small markup a template produces, parsed and checked against its vocabulary.
 
 The vocabulary is documented in ``templates/README.md``. Anything outside it is an error that names
-the element, so a typo in a template is caught rather than silently dropped.
+the element, so a typo in a template is caught rather than silently dropped. Each element is defined
+once, in the registry :data:`ELEMENTS` (tag -> attributes, check and builder); :mod:`leaflet.blocks`
+defines the shipped ones, and a new kind of block is one more :func:`register` call there (or in its
+own module).
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from .errors import Location, TemplateError
 
-INLINE = {"b": set(), "i": set(), "br": set()}
-BLOCK = {
-    "p": {"style", "dir"},
-    "h1": {"id", "outline", "style"},
-    "h2": {"id", "outline", "style"},
-    "h3": {"style"},
-    "ul": {"style", "columns", "dir"},
-    "li": set(),
-    "box": {"level", "label", "title"},
-    "keep": set(),
-    "spacer": {"height"},
-    "page-break": set(),
-    "rule": {"color", "width"},
-    "slot": {"name"},
-    "panel": {"title"},
-    "field": {"label", "lines"},
-    "notes": {"title", "hint", "lines", "continued"},
-}
+
+@dataclass(frozen=True)
+class Element:
+    """One element of the markup: its attributes, how it is checked and how it is built.
+
+    ``role``: "block" (in the flow of a leaflet, a box, a fill), "inline" (inside text: ``<b>``, ``<i>``,
+    ``<br>``) or "part" (structure: ``<meta>``, ``<footer>``, ``<li>``, ``<field>``, ...). ``text``: it
+    holds text, so only inline elements may be inside it. ``check(element, template_file)`` raises a
+    :class:`TemplateError` for what the attribute list cannot say. ``build(builder, element)`` returns
+    its flowables (a block's; see :mod:`leaflet.blocks`), with the layout stage's builder.
+    """
+
+    tag: str
+    attrs: frozenset[str] = frozenset()
+    role: str = "block"
+    text: bool = False
+    check: Callable[[ET.Element, str], None] | None = None
+    build: Callable[[Any, ET.Element], list] | None = None
+
+
+#: Every element a template may produce: tag -> its definition. leaflet.blocks registers them.
+ELEMENTS: dict[str, Element] = {}
+#: The root of each kind of markup, and the parts allowed directly under it besides blocks.
 ROOTS = {
     "leaflet": {"meta", "footer", "header"},
     "patient": {"fill"},
 }
-PARTS = {
-    "meta": {"title", "subject", "author", "keywords", "creator"},
-    "footer": set(),
-    "header": set(),
-    "left": set(),
-    "center": set(),
-    "right": set(),
-    "fill": {"slot"},
-}
 LEVELS = ("boxed", "serious", "caution", "information")
-_TEXT_TAGS = {"p", "h1", "h2", "h3", "li", "field", "notes", "left", "center", "right"}
+
+
+def register(element: Element) -> Element:
+    """Add an element to the vocabulary (once per tag)."""
+    if element.tag in ELEMENTS or element.tag in ROOTS:
+        raise ValueError(f"markup element <{element.tag}> is registered twice")
+    if element.role not in ("block", "inline", "part"):
+        raise ValueError(f"markup element <{element.tag}>: unknown role '{element.role}'")
+    ELEMENTS[element.tag] = element
+    return element
 
 
 def parse(text: str, template_file: str, root: str) -> ET.Element:
@@ -69,25 +80,24 @@ def parse(text: str, template_file: str, root: str) -> ET.Element:
 
 def _check(element: ET.Element, template_file: str, top: bool = False) -> None:
     tag = element.tag
-    allowed = ROOTS.get(tag) if top else (BLOCK.get(tag) if tag in BLOCK else
-                                           INLINE.get(tag) if tag in INLINE else PARTS.get(tag))
-    if allowed is None or (top and tag not in ROOTS):
+    spec = None if top else ELEMENTS.get(tag)
+    if (top and tag not in ROOTS) or (not top and spec is None):
         raise TemplateError(f"unknown markup element <{tag}>", where=Location(template_file),
                             hint="see templates/README.md for the elements a template may use")
-    if not top:
-        unknown = set(element.attrib) - allowed
+    if spec is not None:
+        unknown = set(element.attrib) - spec.attrs
         if unknown:
             raise TemplateError(f"element <{tag}> has unknown attribute(s): " + ", ".join(sorted(unknown)),
                                 where=Location(template_file))
-    if tag == "box" and element.get("level") not in LEVELS:
-        raise TemplateError(f"<box level='{element.get('level')}'> must be one of: " + ", ".join(LEVELS),
-                            where=Location(template_file))
-    text_inside = tag in _TEXT_TAGS or tag in INLINE
+        if spec.check is not None:
+            spec.check(element, template_file)
+    text_inside = spec is not None and (spec.text or spec.role == "inline")
     for child in element:
-        if text_inside and child.tag not in INLINE:
+        inline = getattr(ELEMENTS.get(child.tag), "role", None) == "inline"
+        if text_inside and not inline:
             raise TemplateError(f"<{child.tag}> cannot be inside <{tag}>; only <b>, <i> and <br/> can",
                                 where=Location(template_file))
-        if not text_inside and child.tag in INLINE:
+        if not text_inside and inline:
             raise TemplateError(f"<{child.tag}> must be inside a text element such as <p>",
                                 where=Location(template_file))
         _check(child, template_file)
@@ -108,3 +118,6 @@ def number(element: ET.Element, attr: str, default: float, lo: float, hi: float,
         raise TemplateError(f"<{element.tag} {attr}='{raw}'> must be between {lo:g} and {hi:g}",
                             where=Location(template_file))
     return value
+
+
+from . import blocks as _blocks  # noqa: E402,F401 - defines the shipped elements

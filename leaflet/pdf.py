@@ -11,28 +11,23 @@ must refer to their real page, are deferred with them.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import io
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 
+from . import caches, rlbridge
 from .errors import ContentError
-from .fasttext import TextObject
 from .flowables import LeafletParagraph as Paragraph
+from .geometry import PAPER, Geometry
 from .layout import script_layout
 from .templating import Template
 
-PAPER = {"a4": A4, "letter": LETTER}
+__all__ = ["PAPER", "Branding", "PageFurniture", "render"]
 
 
 @dataclass
@@ -55,55 +50,12 @@ class PageFurniture:
     created: dt.date
 
     @property
-    def has_header(self) -> bool:
-        return bool(self.header) or self.branding is not None
-
-    @property
-    def header_lines(self) -> int:
-        """Lines of pharmacy details (address and phone), for the header's height."""
-        return self.branding.info_lines if self.branding else 0
-
-
-class _Canvas(Canvas):
-    """Keeps pages until the end so each can say "of M"; replays deferred bookmarks and fields."""
-
-    decorate: Callable[[_Canvas, int, int], None]
-    created: dt.date | None = None
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._pages: list[dict] = []
-        self._deferred: list[Callable[[Canvas], None]] = []
-        if self.created is not None:  # the creation date is the leaflet's revision date
-            stamp = self._doc._timeStamp
-            stamp.t = calendar.timegm(self.created.timetuple())
-            stamp.lt = time.gmtime(stamp.t)
-            stamp.YMDhms = tuple(stamp.lt)[:6]
-
-    def beginText(self, x=0, y=0, direction=None):  # noqa: N802 - ReportLab's name
-        return TextObject(self, x, y, direction=direction)  # shaped text written faster, same output
-
-    def defer(self, action: Callable[[Canvas], None]) -> None:
-        """Run ``action`` on the real page when it is written (for things that refer to the page)."""
-        self._deferred.append(action)
-
-    def bookmarkPage(self, key, **kw):  # noqa: N802 - ReportLab's name
-        self._deferred.append(lambda c: Canvas.bookmarkPage(c, key, **kw))
-
-    def showPage(self):  # noqa: N802
-        self._pages.append(dict(self.__dict__))
-        self._deferred = []
-        self._startPage()
-
-    def save(self):
-        total = len(self._pages)
-        for number, state in enumerate(self._pages, start=1):
-            self.__dict__.update(state)
-            self.decorate(self, number, total)
-            for action in state["_deferred"]:
-                action(self)
-            Canvas.showPage(self)
-        Canvas.save(self)
+    def header_lines(self) -> int | None:
+        """What the header must have room for: None when there is no header (no pharmacy and no
+        header text), else the lines of pharmacy details (address and phone)."""
+        if self.branding is not None:
+            return self.branding.info_lines
+        return 0 if self.header else None
 
 
 class _Doc(BaseDocTemplate):
@@ -117,41 +69,18 @@ class _Doc(BaseDocTemplate):
             self.canv.addOutlineEntry(title, key, level=level, closed=False)
 
 
-def header_height(template: Template, has_header: bool | int) -> float:
-    """The header band's height in points: none when there is nothing to put in it; taller than the
-    theme says when ``has_header`` is a number of lines of pharmacy details that need more room."""
-    if not has_header:
-        return 0.0
-    lines = 0 if has_header is True else int(has_header)
-    return max(template.theme.header_height_mm * mm, lines * template.theme.styles["header"].line_height + 10)
-
-
-def frame_height(template: Template, paper: str, has_header: bool | int) -> float:
-    """Height of the body frame for ``paper``: the tallest thing that can sit on one page."""
+def render(flowables: list[Flowable], template: Template, geometry: Geometry, furniture: PageFurniture) -> bytes:
+    """Lay the flowables out on pages of ``geometry`` (the one layout used) and return the PDF bytes."""
+    rlbridge.install()
     theme = template.theme
-    _, height = PAPER[paper]
-    return (height - (theme.margins_mm.top + theme.margins_mm.bottom) * mm
-            - header_height(template, has_header) - theme.footer_height_mm * mm)
-
-
-def render(flowables: list[Flowable], template: Template, paper: str, furniture: PageFurniture) -> bytes:
-    """Lay the flowables out on pages and return the PDF bytes."""
-    theme = template.theme
-    pagesize = PAPER[paper]
-    width, height = pagesize
-    m = theme.margins_mm
-    has_header = furniture.header_lines or furniture.has_header
-    header_h = header_height(template, has_header)
-    footer_h = theme.footer_height_mm * mm
-    frame = Frame(m.left * mm, m.bottom * mm + footer_h, width - (m.left + m.right) * mm,
-                  frame_height(template, paper, has_header), leftPadding=0, rightPadding=0, topPadding=0,
-                  bottomPadding=0, id="body")
-    decorate = _Decorator(template, furniture, pagesize, header_h, footer_h)
+    pagesize = geometry.pagesize
+    frame = Frame(*geometry.frame, leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id="body")
+    decorate = _Decorator(template, furniture, geometry)
 
     buffer = io.BytesIO()
     meta = furniture.meta
-    doc = _Doc(buffer, pagesize=pagesize, leftMargin=m.left * mm, rightMargin=m.right * mm,
-               topMargin=m.top * mm, bottomMargin=m.bottom * mm, title=meta.get("title", ""),
+    doc = _Doc(buffer, pagesize=pagesize, leftMargin=geometry.left, rightMargin=geometry.right,
+               topMargin=geometry.top, bottomMargin=geometry.bottom, title=meta.get("title", ""),
                author=meta.get("author", ""), subject=meta.get("subject", ""),
                keywords=meta.get("keywords", ""), creator=meta.get("creator", "leaflet"),
                producer="leaflet (ReportLab)", invariant=1, pageCompression=1,
@@ -159,13 +88,13 @@ def render(flowables: list[Flowable], template: Template, paper: str, furniture:
                initialFontSize=theme.styles["body"].size)
     doc._keys = set()
     doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
-    canvas_class = type("LeafletCanvas", (_Canvas,), {"decorate": staticmethod(decorate),
-                                                      "created": furniture.created})
+    canvas_class = type("LeafletCanvas", (rlbridge.DeferredCanvas,), {"decorate": staticmethod(decorate),
+                                                                      "created": furniture.created})
     doc.build(flowables, canvasmaker=canvas_class)
     return buffer.getvalue()
 
 
-@lru_cache(maxsize=16)
+@caches.memoize("pdf.furniture-styles", 16)
 def _furniture_styles(template: Template, language: str) -> tuple[dict, dict]:
     """Header and footer styles, made once per template and language (shaped where the text is)."""
     theme = template.theme
@@ -180,19 +109,18 @@ def _furniture_styles(template: Template, language: str) -> tuple[dict, dict]:
     return base, styles
 
 
-@lru_cache(maxsize=512)
-def _furniture_paragraph(markup: str, style: ParagraphStyle) -> Paragraph:
-    """A footer text as a paragraph, kept: the same text on the next build need not be shaped again."""
-    return Paragraph(markup, style)
+@caches.memoize("pdf.furniture-lines", 512)
+def _filled(markup, page: int, pages: int) -> str:
+    """:func:`_fill` kept, for the template's header and footer (content and template words)."""
+    return _fill(markup, page, pages, memo=True)
 
 
-@lru_cache(maxsize=512)
-def _fill(markup, page: int | None, pages: int | None) -> str:
+def _fill(markup, page: int | None, pages: int | None, memo: bool = False) -> str:
     """Page furniture markup with the page number and count filled in (none for ``None``: text that
     people typed, such as the pharmacy's name, is printed as typed, braces and all)."""
     values = {"{page}": str(page), "{pages}": str(pages)} if page is not None else {}
     if not isinstance(markup, str):  # a right-to-left line, laid out only now
-        return markup.markup(values)
+        return markup.markup(values, memo=memo)
     for key, value in values.items():
         markup = markup.replace(key, value)
     return markup
@@ -201,18 +129,16 @@ def _fill(markup, page: int | None, pages: int | None) -> str:
 class _Decorator:
     """Draws the header and footer of each page; what is the same on every page is made once."""
 
-    def __init__(self, template: Template, furniture: PageFurniture, pagesize, header_h: float,
-                 footer_h: float):
+    def __init__(self, template: Template, furniture: PageFurniture, geometry: Geometry):
         theme = template.theme
         self.theme, self.furniture = theme, furniture
-        width, height = pagesize
-        m = theme.margins_mm
-        self.left, self.right = m.left * mm, width - m.right * mm
+        width, height = geometry.pagesize
+        self.left, self.right = geometry.left, width - geometry.right
         self.usable = self.right - self.left
-        self.top = height - m.top * mm
-        self.header_h = header_h
-        self.y_rule = m.bottom * mm + footer_h - 3
-        self.footer_h = footer_h
+        self.top = height - geometry.top
+        self.header_h = header_h = geometry.header_height
+        self.footer_h = geometry.footer_height
+        self.y_rule = geometry.bottom + self.footer_h - 3
         base, self.styles = _furniture_styles(template, furniture.language)
         self.logo = None
         self.name = self.info = None
@@ -266,7 +192,8 @@ class _Decorator:
             markup = parts.get(part)
             if not markup:
                 continue
-            p = _furniture_paragraph(_fill(markup, page, pages), self.styles[(kind, part)])
+            # the same text on the next page or build is not parsed, shaped or broken again
+            p = Paragraph(_filled(markup, page, pages), self.styles[(kind, part)], memo=True)
             avail = self.usable - right_w - 12 if part == "left" and right_w else self.usable
             _, h = p.wrap(avail, self.footer_h if kind == "footer" else self.header_h)
             if part == "right":

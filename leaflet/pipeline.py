@@ -10,15 +10,15 @@ from __future__ import annotations
 import warnings
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from reportlab.platypus.doctemplate import LayoutError
 
-from . import content, directions, i18n, layout, markup, pdf, templating, translations
+from . import caches, content, directions, i18n, layout, markup, pdf, rlbridge, templating, translations
 from .errors import ContentError, GlyphError, LeafletError, Location, display_path
 from .fonts import require_glyphs
+from .geometry import page_geometry
 from .output import write_atomic
 from .patient import Patient, check_notes, load_patient_source, load_pharmacy
 from .yamlsafe import Loaded
@@ -66,6 +66,7 @@ def build_pdf(medicine: str, *, language: str = "en", template: str = "standard"
 
 def render(req: BuildRequest) -> bytes:
     """Run the stages for one request; a patient's text too tall for any page is the user's to fix."""
+    rlbridge.install()
     try:
         return _render(req)
     except LayoutError:
@@ -109,19 +110,30 @@ def _render(req: BuildRequest) -> bytes:
     tpl = templating.load_template(req.template)                                   # 3: template
     body_tree = _body_markup(source, tpl)                                          # 3: markup (cached)
     pharmacy = load_pharmacy(req.pharmacy_file) if req.pharmacy_file else None
-    has_header = (_info_lines(pharmacy[0]) or True) if pharmacy else body_tree.find("header") is not None
-    options = layout.Options(req.fillable, pdf.frame_height(tpl, req.paper, has_header), source.leaflet.language)
+    geo = page_geometry(tpl, req.paper, _info_lines(pharmacy[0]) if pharmacy else      # once, for layout
+                        0 if layout.has_header_text(body_tree) else None)                  # and PDF alike
+    options = layout.Options(req.fillable, geo.frame_height, source.leaflet.language)
     branding, pharmacy_data = _branding(pharmacy, req.pharmacy_file, tpl, options)
     body = _laid_out_body(body_tree, tpl, options)                                # 4: layout (cached)
     patient_tree = markup.parse(tpl.render_patient(_patient_data(req.patient, pharmacy_data, tpl,
                                                                  source.leaflet.language)),
                                 str(tpl.folders[0] / templating.PATIENT), "patient")
-    fills = layout.layout_patient(patient_tree, tpl, options, str(tpl.folders[0] / templating.PATIENT))
+    fills = layout.layout_patient(patient_tree, tpl, options, str(tpl.folders[0] / templating.PATIENT),
+                                  words=_template_words(tpl, source.leaflet.language))
     meta = dict(body.meta)
     meta.setdefault("author", pharmacy_data.get("name") or "leaflet")
     furniture = pdf.PageFurniture(body.footer, body.header, branding, meta, source.leaflet.language,
                                   source.leaflet.revision.date)
-    return pdf.render(layout.assemble(body, fills), tpl, req.paper, furniture)     # 5: PDF bytes
+    return pdf.render(layout.assemble(body, fills), tpl, geo, furniture)           # 5: PDF bytes
+
+
+@caches.memoize("pipeline.patient-template-words", 64)
+def _template_words(tpl: templating.Template, language: str) -> frozenset[str]:
+    """The patient template's own words (labels, titles) in ``language``: its attribute texts for a
+    blank patient. Their layouts may be kept; nothing a patient gave is among them."""
+    tree = markup.parse(tpl.render_patient(_patient_data(Patient(), {}, tpl, language)),
+                        str(tpl.folders[0] / templating.PATIENT), "patient")
+    return layout.template_words(tree)
 
 
 def build_file(output: Path, medicine: str, **options: Any) -> bytes:
@@ -131,7 +143,7 @@ def build_file(output: Path, medicine: str, **options: Any) -> bytes:
     return data
 
 
-@lru_cache(maxsize=32)
+@caches.memoize("pipeline.body-markup", 32)
 def _body_markup(source: content.ContentFile, tpl: templating.Template) -> ET.Element:
     _check_glyphs(source, tpl)
     data = source.leaflet.model_dump(mode="json", by_alias=True)
@@ -143,23 +155,14 @@ def _body_markup(source: content.ContentFile, tpl: templating.Template) -> ET.El
     return markup.parse(text, str(tpl.folders[0] / templating.BODY), "leaflet")
 
 
-@lru_cache(maxsize=32)
+@caches.memoize("pipeline.body-layout", 32)
 def _laid_out_body(tree: ET.Element, tpl: templating.Template, options: layout.Options) -> layout.Body:
     """The medicine's body as flowables, made once per content, template and options and reused for
-    every patient: its paragraphs keep their line breaks (and shaping) between builds."""
+    every patient (each build lays out its own copy; the paragraphs' line breaks are shared)."""
     return layout.layout_body(tree, tpl, options, str(tpl.folders[0] / templating.BODY))
 
 
-def clear_caches() -> None:
-    """Forget every reused layout, shaped text and font subset (the next build starts afresh)."""
-    from . import flowables, fonts
-
-    _body_markup.cache_clear()
-    _laid_out_body.cache_clear()
-    pdf._furniture_paragraph.cache_clear()
-    flowables._RTL_LAID_OUT.clear()
-    fonts._SUBSETS.clear()
-    fonts._COMPRESSED.clear()
+clear_caches = caches.clear_caches  # the registry's: every cache of the process
 
 
 def _check_glyphs(source: content.ContentFile, tpl: templating.Template) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from xml.sax.saxutils import escape
 
 from bidi import algorithm as _uba
@@ -23,7 +22,9 @@ from bidi.mirror import MIRRORED
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import shapeStr
 
+from . import caches
 from .fonts import prepare_font
+from .rlbridge import is_shaped, shape_data
 
 #: Unicode's paired brackets (BidiBrackets.txt, Unicode 15): opening -> closing.
 BRACKETS = {
@@ -46,7 +47,6 @@ _STRONG = {"L": "L", "R": "R", "AL": "R", "EN": "R", "AN": "R"}  # N0 treats num
 
 # --- levels --------------------------------------------------------------------------------------
 
-@lru_cache(maxsize=4096)
 def levels(text: str, base: int = 1) -> tuple[int, ...]:
     """Resolved embedding level of every character of a paragraph (rules P to I; no line rules)."""
     if not text:
@@ -194,28 +194,44 @@ class Line:
     size: float
     font: str
 
-    def markup(self, replace: dict[str, str]) -> str:
+    def markup(self, replace: dict[str, str], memo: bool = False) -> str:
+        """The line with its placeholders filled in, as markup; ``memo`` only for content and
+        template words (not a pharmacy's details)."""
         runs = []
         for r in self.runs:
             text = r.text
             for key, value in replace.items():
                 text = text.replace(key, value)
             runs.append(Run(text, r.font))
-        return "<br/>".join(layout(tuple(runs), 1e6, self.size, self.font, auto=True))
+        return "<br/>".join(layout(tuple(runs), 1e6, self.size, self.font, auto=True, memo=memo))
 
 
-@lru_cache(maxsize=8192)
-def word_width(text: str, font: str, size: float) -> float:
-    """Width of a word as ReportLab will draw it: shaped when the font is shaped (remembered: a
-    leaflet repeats its words)."""
+#: Widths of words of content and template words (a leaflet repeats its words): (word, font, size).
+_WORD_WIDTHS = caches.Memo("rtl.word-widths", 8192)
+
+
+def word_width(text: str, font: str, size: float, memo: dict | caches.Memo | None = None) -> float:
+    """Width of a word as ReportLab will draw it: shaped when the font is shaped. ``memo`` keeps
+    widths: the process's (only for content and template words) or one build's."""
+    key = (text, font, size)
+    if memo is not None:
+        width = memo.get(key)
+        if width is not None:
+            return width
     f = pdfmetrics.getFont(font)
-    if getattr(f, "shapable", False):
+    width = None
+    if getattr(f, "shapable", False):  # a TrueType font (the standard 14 are never shaped)
         prepare_font(font)
         shaped = shapeStr(text, font, size)
-        data = getattr(shaped, "__shapeData__", None)
-        if data is not None:
-            return sum(g.x_advance for g in data) * size / 1000
-    return pdfmetrics.stringWidth(text, font, size)
+        if is_shaped(shaped):  # unchanged by shaping: a plain string
+            width = sum(g.x_advance for g in shape_data(shaped)) * size / 1000
+    if width is None:
+        width = pdfmetrics.stringWidth(text, font, size)
+    if isinstance(memo, caches.Memo):
+        memo.put(key, width)
+    elif memo is not None:
+        memo[key] = width
+    return width
 
 
 def base_level(runs: tuple[Run, ...]) -> int:
@@ -224,10 +240,13 @@ def base_level(runs: tuple[Run, ...]) -> int:
 
 
 def layout(runs: tuple[Run, ...], width: float, size: float, space_font: str, base: int = 1,
-           auto: bool = False) -> list[str]:
+           auto: bool = False, memo: bool = False) -> list[str]:
     """Break a paragraph into lines no wider than ``width``; return each line as ReportLab paragraph
     markup in visual order (to be set one line each, right-aligned when ``base`` is 1). With ``auto``,
-    each hard line (between line breaks) takes its direction from its own first strong letter."""
+    each hard line (between line breaks) takes its direction from its own first strong letter.
+    ``memo``: the words' widths may be kept for the process (content and template words only; what
+    people type is measured for this call only)."""
+    widths = _WORD_WIDTHS if memo else {}
     text = "".join(r.text for r in runs)
     fonts: list[str] = []
     for r in runs:
@@ -235,7 +254,7 @@ def layout(runs: tuple[Run, ...], width: float, size: float, space_font: str, ba
     out: list[str] = []
     for start, end in _hard_lines(text):
         own = _uba.get_base_level(text[start:end]) if auto and text[start:end].strip() else base
-        out.extend(_layout_lines(text, fonts, start, end, width, size, space_font, own))
+        out.extend(_layout_lines(text, fonts, start, end, width, size, space_font, own, widths))
     return out
 
 
@@ -250,7 +269,7 @@ def _hard_lines(text: str) -> list[tuple[int, int]]:
 
 
 def _layout_lines(text: str, fonts: list[str], start: int, end: int, width: float, size: float,
-                  space_font: str, base: int) -> list[str]:
+                  space_font: str, base: int, widths) -> list[str]:
     own = levels(text[start:end], base)  # a hard line break ends a bidi paragraph (rule P1)
     paragraph_levels = (0,) * start + own + (0,) * (len(text) - end)
     words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text[start:end])]
@@ -259,7 +278,7 @@ def _layout_lines(text: str, fonts: list[str], start: int, end: int, width: floa
     lines: list[list[tuple[int, int]]] = [[]]
     used = 0.0
     for a, b in words:
-        w = sum(word_width(text[s:e], fonts[s], size) for s, e in _font_spans(fonts, a, b))
+        w = sum(word_width(text[s:e], fonts[s], size, widths) for s, e in _font_spans(fonts, a, b))
         need = w + (space if lines[-1] else 0)
         if lines[-1] and used + need > width - 0.5:
             lines.append([])

@@ -12,7 +12,7 @@ import os
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
-from . import i18n, inline
+from . import caches, i18n, inline
 from .content import validate
 from .errors import Location, NotFoundError, TemplateError, display_path
 from .fonts import Family, FontChain, family
@@ -122,7 +122,7 @@ def load_template(spec: str) -> Template:
     return _load(folder, _stamp(folder))
 
 
-@lru_cache(maxsize=64)
+@caches.memoize("templating.extends", 64)
 def _extends(theme: Path, _mtime: int) -> str | None:
     """The template a theme file extends (read again only when the file changes)."""
     try:
@@ -150,7 +150,7 @@ def _stamp(folder: Path) -> tuple:
     return tuple(out)
 
 
-@lru_cache(maxsize=16)
+@caches.memoize("templating.templates", 16)
 def _load(folder: Path, _stamp: tuple) -> Template:
     folders: list[Path] = []
     raw_themes: list[Loaded] = []
@@ -199,7 +199,7 @@ def _load(folder: Path, _stamp: tuple) -> Template:
                     fallbacks)
 
 
-@lru_cache(maxsize=64)
+@caches.memoize("templating.font-chains", 64)
 def _chain(primary: Family, fallbacks: tuple) -> FontChain:
     return FontChain(primary, fallbacks)
 

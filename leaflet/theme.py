@@ -6,11 +6,12 @@ so a variant states only what differs.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from reportlab.lib.colors import Color, HexColor
+
+from . import caches
 
 #: No text anywhere in a leaflet is smaller than this, whatever the template says.
 MIN_FONT_SIZE = 9.0
@@ -18,7 +19,7 @@ MIN_FONT_SIZE = 9.0
 HexText = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
 
 
-@lru_cache(maxsize=256)
+@caches.memoize("theme.colours", 256)
 def _hex(value: str) -> Color:
     return HexColor(value)  # converted once: ReportLab would parse a string on every use
 

@@ -19,6 +19,11 @@ class TranslationWarning(UserWarning):
     """A leaflet is built from a translation that has not been reviewed or is out of date."""
 
 
+class LanguageChosen(TranslationWarning):
+    """There is no leaflet in the exact language asked for (``zh-CN``); one in the same language and
+    script (``zh-Hans``) is used instead."""
+
+
 @dataclass(frozen=True)
 class Finding:
     kind: str  # "unreviewed", "stale", "missing-section", "extra-section", "template-words", "no-source"

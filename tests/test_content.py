@@ -17,7 +17,7 @@ from leaflet.errors import ContentError, GlyphError
 from leaflet.model import json_schema
 from leaflet.yamlsafe import MAX_BYTES, load_yaml_text
 
-from .conftest import DATA, ROOT
+from .conftest import DATA, ROOT, all_text
 
 BAD = sorted((DATA / "bad").glob("*.yaml"))
 
@@ -116,8 +116,25 @@ def test_character_the_font_cannot_draw_names_file_line_and_field(tmp_path):
 
 
 def test_user_content_folder_comes_first(tmp_path):
-    data = leaflet.build_pdf("testamol", content_dirs=[DATA / "content"])
-    assert data.startswith(b"%PDF")
+    """A medicine in a user's content folder is built from there, not from the shipped content; of
+    several folders, the first given that has it wins."""
+    shipped = (ROOT / "content" / "diazepam" / "en.yaml").read_text(encoding="utf-8")
+    sentence = "Diazepam is a prescription medicine, often known by the brand name Valium."
+    assert sentence in shipped
+    folders = []
+    for name in ("first", "second"):
+        folder = tmp_path / name / "diazepam"
+        folder.mkdir(parents=True)
+        (folder / "en.yaml").write_text(shipped.replace(sentence, f"This copy comes from the {name} folder."),
+                                        encoding="utf-8")
+        folders.append(tmp_path / name)
+    text = all_text(leaflet.build_pdf("diazepam", content_dirs=folders))
+    assert "This copy comes from the first folder." in text and sentence not in text
+    assert "second folder" not in text
+    text = all_text(leaflet.build_pdf("diazepam", content_dirs=folders[::-1]))
+    assert "This copy comes from the second folder." in text
+    assert sentence in all_text(leaflet.build_pdf("diazepam"))  # the shipped one, without user folders
+    assert leaflet.build_pdf("testamol", content_dirs=[DATA / "content"]).startswith(b"%PDF")  # only there
 
 
 def test_unknown_medicine_lists_what_exists():

@@ -45,7 +45,8 @@ def test_a_box_taller_than_a_page_continues_on_the_next(tmp_path):
 
 
 def test_right_to_left_paragraphs_share_a_layout_only_when_everything_matches():
-    """Laid-out right-to-left paragraphs are reused by text, style, bullet and width."""
+    """Laid-out right-to-left paragraphs of content are reused by text, style settings, bullet and
+    width; what people type (no memo) never is."""
     from reportlab.lib.styles import ParagraphStyle
 
     from leaflet import fonts
@@ -58,13 +59,86 @@ def test_right_to_left_paragraphs_share_a_layout_only_when_everything_matches():
 
     def lines(para: RTLParagraph, width: float):
         para.wrap(width, 1000)
-        return para._para
+        return para._para.blPara
 
-    same = lines(RTLParagraph(runs, style), 300)
-    assert lines(RTLParagraph(runs, style), 300) is same
-    assert lines(RTLParagraph(runs, style), 60) is not same
-    assert lines(RTLParagraph(runs, style, bullet="•"), 300) is not same
-    assert lines(RTLParagraph((Run("تناول قرصين كل يوم", font),), style), 300) is not same
-    other_style = ParagraphStyle("rtl-test-2", parent=style)
-    assert lines(RTLParagraph(runs, other_style), 300) is not same
-    assert lines(RTLParagraph(runs, style), 60).height > same.height  # narrower: more lines
+    same = lines(RTLParagraph(runs, style, memo=True), 300)
+    assert lines(RTLParagraph(runs, style, memo=True), 300) is same
+    assert lines(RTLParagraph(runs, style), 300) is not same  # what people type: laid out afresh
+    assert lines(RTLParagraph(runs, style, memo=True), 60) is not same
+    # a right-to-left bullet is drawn beside the lines, which are the same
+    assert lines(RTLParagraph(runs, style, bullet="•", memo=True), 300) is same
+    assert lines(RTLParagraph((Run("تناول قرصين كل يوم", font),), style, memo=True), 300) is not same
+    assert lines(RTLParagraph(runs, ParagraphStyle("copy", parent=style), memo=True), 300) is same
+    other_style = ParagraphStyle("rtl-test-2", parent=style, fontSize=11)
+    assert lines(RTLParagraph(runs, other_style, memo=True), 300) is not same
+    assert len(lines(RTLParagraph(runs, style, memo=True), 60).lines) > len(same.lines)  # narrower: more lines
+
+
+def test_layout_and_pdf_use_one_page_geometry(tmp_path, monkeypatch):
+    """The frame boxes are split for is the frame the pages have, also for a template whose header is
+    empty (it gets no header band, and the frame is that much taller)."""
+    import shutil
+
+    from leaflet import layout, pdf
+    from leaflet.resources import shipped_dir
+
+    folder = tmp_path / "empty-header"
+    shutil.copytree(shipped_dir("templates") / "standard", folder)
+    body = folder / "body.xml.j2"
+    body.write_text(body.read_text().replace("<footer>", "<header></header>\n<footer>", 1))
+    seen = {}
+    real_layout, real_render = layout.layout_body, pdf.render
+
+    def spy_layout(tree, template, options, source):
+        seen["layout"] = options.frame_height
+        return real_layout(tree, template, options, source)
+
+    def spy_render(flowables, template, geometry, furniture):
+        seen["pdf"] = geometry.frame[3]
+        seen["header"] = geometry.header_height
+        return real_render(flowables, template, geometry, furniture)
+
+    monkeypatch.setattr(layout, "layout_body", spy_layout)
+    monkeypatch.setattr(pdf, "render", spy_render)
+    leaflet.clear_caches()
+    leaflet.build_pdf("diazepam", template=str(folder))
+    assert seen["layout"] == seen["pdf"] and seen["header"] == 0
+    plain = {}
+    seen.clear()
+    leaflet.build_pdf("diazepam")
+    plain.update(seen)
+    assert plain["layout"] == plain["pdf"] == seen["pdf"]
+
+
+def test_a_new_block_is_one_registry_entry(monkeypatch):
+    """An element registered once (attributes, check, builder) is parsed, checked and laid out."""
+    import pytest
+
+    from leaflet import layout, markup, pdf, templating
+    from leaflet.errors import TemplateError
+    from leaflet.geometry import page_geometry
+
+    def check(el, template_file):
+        if not el.get("title"):
+            raise TemplateError("<callout> needs a title")
+
+    def build(b, el):
+        return [b.plain_para(el.get("title"), "h3"), b.text_para(el, "body")]
+
+    monkeypatch.setitem(markup.ELEMENTS, "callout", markup.Element(
+        "callout", frozenset({"title"}), text=True, check=check, build=build))
+    tpl = templating.load_template("standard")
+    tree = markup.parse('<leaflet><callout title="Call us">Ring <b>111</b> at night.</callout></leaflet>',
+                        "test", "leaflet")
+    with pytest.raises(TemplateError, match="unknown attribute"):
+        markup.parse('<leaflet><callout title="x" colour="red">x</callout></leaflet>', "test", "leaflet")
+    with pytest.raises(TemplateError, match="needs a title"):
+        markup.parse("<leaflet><callout>x</callout></leaflet>", "test", "leaflet")
+    geometry = page_geometry(tpl, "a4", None)
+    body = layout.layout_body(tree, tpl, layout.Options(False, geometry.frame_height), "test")
+    furniture = pdf.PageFurniture({}, {}, None, {}, "en", __import__("datetime").date(2026, 1, 1))
+    text = all_text(pdf.render(layout.assemble(body, {}), tpl, geometry, furniture))
+    assert text.index("Call us") < text.index("Ring 111 at night.")
+    monkeypatch.delitem(markup.ELEMENTS, "callout")
+    with pytest.raises(TemplateError, match="unknown markup element <callout>"):
+        markup.parse('<leaflet><callout title="Call us">x</callout></leaflet>', "test", "leaflet")

@@ -1,0 +1,93 @@
+"""The markup's elements, each defined once: its attributes, its check and how it is built.
+
+:data:`leaflet.markup.ELEMENTS` is the registry (tag -> :class:`~leaflet.markup.Element`); the markup
+parser checks templates' output against it and the layout stage builds each block through it. A new
+kind of block (a table, a figure, numbered steps) is one ``register(Element(...))`` here or in its own
+module: its attributes, what it checks and a ``build(builder, element)`` that returns its flowables,
+using the layout builder's helpers (``text_para``, ``plain_para``, ``blocks``, ``styles``, ``theme``).
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from reportlab.platypus import CondPageBreak, HRFlowable, KeepTogether, PageBreak, Spacer
+from reportlab.platypus.flowables import BalancedColumns
+
+from .errors import Location, TemplateError
+from .markup import LEVELS, Element, number, register
+
+# --- text inside text elements, and structure -----------------------------------------------------
+
+for _tag in ("b", "i", "br"):
+    register(Element(_tag, role="inline"))
+register(Element("meta", frozenset({"title", "subject", "author", "keywords", "creator"}), role="part"))
+for _tag in ("footer", "header"):
+    register(Element(_tag, role="part"))
+for _tag in ("left", "center", "right"):  # the parts of a header or footer
+    register(Element(_tag, role="part", text=True))
+register(Element("fill", frozenset({"slot"}), role="part"))  # per-patient content for a <slot>
+register(Element("li", role="part", text=True))  # inside <ul>
+register(Element("field", frozenset({"label", "lines"}), role="part", text=True))  # inside <panel>
+
+
+# --- blocks -----------------------------------------------------------------------------------------
+
+def _p(b, el: ET.Element) -> list:
+    return [b.text_para(el, el.get("style", "body"), auto=el.get("dir") == "auto")]
+
+
+def _heading(b, el: ET.Element) -> list:
+    tag = el.tag
+    p = b.text_para(el, el.get("style", tag))
+    p.keepWithNext = p._leaflet_keep_with_next = 1  # remembered: ReportLab clears it when it acts on it
+    if tag != "h3" and el.get("outline", "yes") != "no":
+        level = 0 if tag == "h1" else 1
+        title = re.sub(r"[ \t\r\n]+", " ", "".join(el.itertext())).strip()  # keeps no-break spaces
+        b.headings += 1
+        p._leaflet_outline = (level, title, el.get("id") or f"h{b.headings}")
+    return [CondPageBreak(b.styles[el.get("style", tag)].leading * 4), p] if tag == "h1" else [p]
+
+
+def _ul(b, el: ET.Element) -> list:
+    style = el.get("style", "bullet")
+    auto = el.get("dir") == "auto"
+    items = [b.text_para(li, style, bulletText=b.theme.bullet, auto=auto) for li in el]
+    columns = int(number(el, "columns", 1, 1, 3, b.source))
+    if columns > 1 and len(items) >= 2 * columns:
+        return [BalancedColumns(items, nCols=columns, leftPadding=0, rightPadding=8,
+                                spaceAfter=b.styles[style].spaceAfter * 2)]
+    return items
+
+
+def _check_box(el: ET.Element, template_file: str) -> None:
+    if el.get("level") not in LEVELS:
+        raise TemplateError(f"<box level='{el.get('level')}'> must be one of: " + ", ".join(LEVELS),
+                            where=Location(template_file))
+
+
+def _keep(b, el: ET.Element) -> list:
+    return [KeepTogether([f for f in b.blocks(el) if not isinstance(f, str)])]
+
+
+def _rule(b, el: ET.Element) -> list:
+    return [HRFlowable(width="100%", thickness=number(el, "width", 0.8, 0.1, 6, b.source),
+                       color=b.theme.color(el.get("color", "muted")), spaceBefore=4, spaceAfter=4)]
+
+
+register(Element("p", frozenset({"style", "dir"}), text=True, build=_p))
+register(Element("h1", frozenset({"id", "outline", "style"}), text=True, build=_heading))
+register(Element("h2", frozenset({"id", "outline", "style"}), text=True, build=_heading))
+register(Element("h3", frozenset({"style"}), text=True, build=_heading))
+register(Element("ul", frozenset({"style", "columns", "dir"}), build=_ul))
+register(Element("box", frozenset({"level", "label", "title"}), check=_check_box, build=lambda b, el: [b.box(el)]))
+register(Element("keep", build=_keep))
+register(Element("spacer", frozenset({"height"}),
+                 build=lambda b, el: [Spacer(1, number(el, "height", 6, 0, 200, b.source))]))
+register(Element("page-break", build=lambda b, el: [PageBreak()]))
+register(Element("rule", frozenset({"color", "width"}), build=_rule))
+register(Element("slot", frozenset({"name"}), build=lambda b, el: [el.get("name", "")]))  # filled per patient
+register(Element("panel", frozenset({"title"}), build=lambda b, el: [b.panel(el)]))
+register(Element("notes", frozenset({"title", "hint", "lines", "continued"}), text=True,
+                 build=lambda b, el: [b.notes(el)]))

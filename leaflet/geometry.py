@@ -1,0 +1,53 @@
+"""Page geometry: the paper, margins, header and footer bands and the body frame, computed once per
+build and given to layout (boxes need the frame's height to know when they must split) and to the
+PDF stage alike, so the two can never disagree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reportlab.lib.pagesizes import A4, LETTER
+from reportlab.lib.units import mm
+
+from .templating import Template
+
+PAPER = {"a4": A4, "letter": LETTER}
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Where things go on every page, in points (origin at the bottom left)."""
+
+    pagesize: tuple[float, float]
+    left: float  # margins
+    right: float
+    top: float
+    bottom: float
+    header_height: float  # 0: no header band
+    footer_height: float
+
+    @property
+    def frame(self) -> tuple[float, float, float, float]:
+        """The body frame: x, y, width, height."""
+        width, height = self.pagesize
+        return (self.left, self.bottom + self.footer_height, width - self.left - self.right,
+                self.frame_height)
+
+    @property
+    def frame_height(self) -> float:
+        """The tallest thing that can sit on one page."""
+        return self.pagesize[1] - self.top - self.bottom - self.header_height - self.footer_height
+
+
+def page_geometry(template: Template, paper: str, header_lines: int | None) -> Geometry:
+    """The geometry for ``paper``. ``header_lines``: None when the page has no header (no pharmacy and
+    no header text in the template), else the lines of pharmacy details it must have room for (0 for
+    a template's header text)."""
+    theme = template.theme
+    m = theme.margins_mm
+    if header_lines is None:
+        header = 0.0
+    else:
+        header = max(theme.header_height_mm * mm, header_lines * theme.styles["header"].line_height + 10)
+    return Geometry(PAPER[paper], m.left * mm, m.right * mm, m.top * mm, m.bottom * mm, header,
+                    theme.footer_height_mm * mm)

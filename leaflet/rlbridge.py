@@ -1,0 +1,475 @@
+"""The one place leaflet touches ReportLab's internals.
+
+Everything leaflet does with ReportLab beyond its documented API is here: the two changes to
+ReportLab's paragraph module (shaping words through :func:`leaflet.fasttext.shape_frag_word`, and
+Chinese punctuation that may not start a line), the paragraph that reuses its line breaks, the text
+object that writes shaped text in one pass, the canvas that keeps its pages until "Page N of M" is
+known, and the font-subset reuse. Nothing here happens on ``import leaflet``: :func:`install` applies
+the two module changes when leaflet first renders, and checks first that this ReportLab has every
+internal leaflet uses. A ReportLab without one fails with :class:`ReportLabChanged`, naming the
+version, rather than laying out differently.
+
+Reused paragraph layouts: a :class:`LeafletParagraph` made with ``memo=True`` (content and template
+words, never what people type) takes its parsed text and its line breaks per width from
+:mod:`leaflet.caches`. What is stored there is never given to ReportLab to change: a paragraph reads
+the stored lines when it is wrapped and drawn, and takes its own copy before ReportLab splits it
+(splitting changes the words it splits). So any number of builds can use them at once.
+"""
+
+from __future__ import annotations
+
+import calendar
+import copy
+import threading
+import time
+import weakref
+from collections.abc import Callable
+
+import reportlab
+from reportlab.lib.abag import ABag
+from reportlab.lib.rl_accel import fp_str
+from reportlab.pdfbase import pdfdoc, pdfmetrics, ttfonts
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.pdfgen.textobject import PDFTextObject
+from reportlab.platypus import Flowable, Paragraph
+from reportlab.platypus import paragraph as _rl_paragraph
+
+from . import caches
+
+#: ReportLab versions (major, minor) the tests pass on (pyproject.toml pins the same).
+TESTED = ((5, 1),)
+
+
+class ReportLabChanged(RuntimeError):
+    """This ReportLab lacks an internal leaflet relies on (leaflet would lay out differently)."""
+
+
+def _changed(what: str) -> ReportLabChanged:
+    tested = ", ".join(f"{a}.{b}" for a, b in TESTED)
+    return ReportLabChanged(f"ReportLab {reportlab.Version} {what}; leaflet is tested with ReportLab {tested}: "
+                            "install that version (pip install -e .)")
+
+
+#: ReportLab internals leaflet uses: (object, attribute).
+_REQUIRED = (
+    (_rl_paragraph, "shapeFragWord"), (_rl_paragraph, "ALL_CANNOT_START"), (ttfonts, "shapeFragWord"),
+    (ttfonts, "ShapedStr"), (Paragraph, "_setup"), (Paragraph, "breakLines"), (Paragraph, "breakLinesCJK"),
+    (PDFTextObject, "_formatText"), (PDFTextObject, "setRise"), (Canvas, "_startPage"), (Canvas, "_escape"),
+    (ttfonts.TTFont, "_TTFont__addPrivate"), (ttfonts.TTFont, "hbFace"), (ttfonts.TTFont, "hbFont"),
+    (ttfonts.TTFontFace, "makeSubset"), (ttfonts.TTFontFace, "addSubsetObjects"), (pdfdoc, "PDFZCompress"),
+    (pdfdoc.PDFDocument, "__init__"),
+)
+
+_installed = False
+_install_lock = threading.Lock()
+_NO_LINE_START = "，；：？！）］｝〉》」』】〕〗〙〛”’・·"
+
+
+def install() -> None:
+    """Check this ReportLab and make leaflet's two changes to its paragraph module (once; idempotent).
+
+    - Words are shaped through :func:`leaflet.fasttext.shape_frag_word` (ReportLab's, plus what each
+      glyph stands for, for /ActualText).
+    - Chinese full-width punctuation may not start a line (kinsoku), as Japanese punctuation already
+      may not.
+    """
+    global _installed
+    if _installed:
+        return
+    with _install_lock:
+        if _installed:
+            return
+        check()
+        from .fasttext import shape_frag_word
+
+        _rl_paragraph.shapeFragWord = shape_frag_word  # the paragraph module shapes words through this name
+        _rl_paragraph.ALL_CANNOT_START = _rl_paragraph.ALL_CANNOT_START + "".join(
+            ch for ch in _NO_LINE_START if ch not in _rl_paragraph.ALL_CANNOT_START)
+        _installed = True
+
+
+def check() -> None:
+    """Raise :class:`ReportLabChanged` if this ReportLab lacks an internal leaflet uses."""
+    for owner, name in _REQUIRED:
+        if not hasattr(owner, name):
+            raise _changed(f"has no {getattr(owner, '__name__', owner)}.{name}")
+    if _rl_paragraph.shapeFragWord is not ttfonts.shapeFragWord and not _installed:
+        raise _changed("has a paragraph module that shapes words differently")
+
+
+def _require(obj, name: str):
+    """An attribute ReportLab sets on its objects (not on the class): present, or a loud failure."""
+    try:
+        return getattr(obj, name)
+    except AttributeError:
+        raise _changed(f"no longer sets {type(obj).__name__}.{name}") from None
+
+
+# --- small accessors ------------------------------------------------------------------------------
+
+def shape_data(text) -> list:
+    """The glyph data (HarfBuzz positions) of a shaped string."""
+    return _require(text, "__shapeData__")
+
+
+def is_shaped(text) -> bool:
+    return isinstance(text, ttfonts.ShapedStr)
+
+
+def group_content(flowable: Flowable) -> list[Flowable]:
+    """The flowables inside a KeepTogether or BalancedColumns."""
+    return list(_require(flowable, "_content"))
+
+
+def at_frame_top(flowable: Flowable) -> bool:
+    """Whether the flowable is being placed at the top of its frame (False outside a frame)."""
+    frame = flowable.__dict__.get("_frame")
+    return bool(_require(frame, "_atTop")) if frame is not None else False
+
+
+def number_private_glyphs(font_name: str) -> None:
+    """Give every glyph without a character of its own a private-use code point, in glyph order, with
+    ReportLab's own numbering (see :func:`leaflet.fonts.prepare_font`)."""
+    font = pdfmetrics.getFont(font_name)
+    hb_font = font.hbFont(1000)
+    assign = font._TTFont__addPrivate
+    mapped = font.face.glyphToChar
+    for gid in range(font.hbFace.glyph_count):
+        if gid not in mapped:
+            assign(hb_font.glyph_to_string(gid), gid, hb_font.get_glyph_h_advance(gid))
+
+
+def reuse_subsets(face, subsets: caches.Memo, compressed: caches.Memo) -> None:
+    """Make ``face`` (a ReportLab TrueType face) reuse the subsets it made before, and their compressed
+    streams. The bytes are the same as ReportLab makes: a subset depends only on the font file and the
+    characters in it; this only saves making and compressing it again."""
+    make, add = face.makeSubset, face.addSubsetObjects
+
+    def make_subset(subset):
+        key = (face.filename, tuple(subset))
+        data = subsets.get(key)
+        return data if data is not None else subsets.put(key, make(subset))
+
+    def add_subset_objects(doc, fontname, subset):
+        ref = add(doc, fontname, subset)
+        stream = doc.idToObject.get(f"fontFile:{face.filename}({fontname})")
+        if stream is not None and stream.filters == [pdfdoc.PDFZCompress]:
+            stream.filters = [_CachedFlate(compressed)]
+        return ref
+
+    face.makeSubset, face.addSubsetObjects = make_subset, add_subset_objects
+
+
+class _CachedFlate:
+    """ReportLab's FlateDecode filter for font files, remembering what it compressed."""
+
+    pdfname = "FlateDecode"
+
+    def __init__(self, store: caches.Memo):
+        self.store = store
+
+    def encode(self, data: bytes) -> bytes:
+        import zlib
+
+        out = self.store.get(data)
+        return out if out is not None else self.store.put(data, zlib.compress(data))
+
+
+# --- paragraphs whose parsing and line breaks are reused ------------------------------------------
+
+_PARSED = caches.Memo("paragraphs.parsed", 8192)  # (text, style, bullet) -> (frags, style, bullet)
+_BROKEN = caches.Memo("paragraphs.lines", 16384)  # (text, style, bullet, width) -> (lines, height)
+_STYLE_KEYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_STYLE_LOCK = threading.Lock()
+
+
+def style_key(style) -> tuple:
+    """A style's settings as a hashable value (two styles with the same settings lay out alike)."""
+    key = _STYLE_KEYS.get(style)
+    if key is None:
+        items = []
+        for name, value in sorted(style.__dict__.items()):
+            if name in ("name", "parent"):
+                continue
+            try:
+                hash(value)
+            except TypeError:
+                value = repr(value)
+            items.append((name, value))
+        key = tuple(items)
+        with _STYLE_LOCK:
+            _STYLE_KEYS[style] = key
+    return key
+
+
+def private_copy(obj):
+    """A copy of parsed or broken paragraph data that ReportLab may change (fragments, lines and words
+    are copied; fonts, colours and glyph data are shared, ReportLab never changes them)."""
+    kind = type(obj)
+    if kind is str or kind is float or kind is int or obj is None:
+        return obj
+    if kind is tuple:
+        return tuple(private_copy(x) for x in obj)
+    if isinstance(obj, list):
+        out = copy.copy(obj)
+        out[:] = [private_copy(x) for x in obj]
+        return out
+    if isinstance(obj, ABag):
+        out = kind.__new__(kind)
+        out.__dict__.update({k: private_copy(v) for k, v in obj.__dict__.items()})
+        return out
+    if isinstance(obj, str):  # a shaped or split word: ReportLab may change its class
+        return copy.copy(obj)
+    return obj
+
+
+class LeafletParagraph(Paragraph):
+    """A Paragraph that does not parse or break its lines again when it need not.
+
+    With ``memo`` (content and template words only), parsing and line breaks per width come from the
+    process's cache, shared read-only with other builds. Without, the lines are still reused when the
+    same paragraph is wrapped again at the same width (Platypus wraps a flowable several times).
+    """
+
+    _wrapped_at: tuple[float, tuple[float, float], object] | None = None
+    _memo_key: tuple | None = None
+
+    def __init__(self, text, style, bulletText=None, frags=None, caseSensitive=1, encoding="utf8",  # noqa: N803
+                 memo: bool = False):
+        if memo and frags is None:
+            key = (text, style_key(style), bulletText)
+            parsed = _PARSED.get(key)
+            if parsed is None:
+                probe = Paragraph(text, style, bulletText, caseSensitive=caseSensitive, encoding=encoding)
+                parsed = _PARSED.put(key, (probe.frags, probe.style, probe.bulletText, probe.text))
+            frags, parsed_style, bullet, clean = parsed
+            self.caseSensitive, self.encoding = caseSensitive, encoding
+            self._setup(clean, parsed_style, bullet, frags, None)
+            self._memo_key = key
+            return
+        super().__init__(text, style, bulletText=bulletText, frags=frags, caseSensitive=caseSensitive,
+                         encoding=encoding)
+
+    def wrap(self, availWidth, availHeight):  # noqa: N803 - ReportLab's names
+        key = self._memo_key
+        if key is not None and "_private" not in self.__dict__:
+            width_key = (*key, availWidth)
+            broken = _BROKEN.get(width_key)
+            if broken is None:
+                probe = Paragraph(None, self.style, self.bulletText, frags=private_copy(self.frags))
+                before = dict(probe.__dict__)
+                probe.wrap(availWidth, availHeight)
+                # what wrapping set: the lines, their size, and (shaped text) the words the lines index
+                broken = _BROKEN.put(width_key, tuple((k, v) for k, v in probe.__dict__.items()
+                                                      if k not in before or before[k] is not v))
+            for name, value in broken:
+                setattr(self, name, list(value) if name == "_wrapWidths" else value)
+            return self.width, self.height
+        # reuse only if the lines are the very ones this wrap made (split() may replace or drop them)
+        cached = self._wrapped_at
+        if cached is not None and cached[0] == availWidth and self.__dict__.get("blPara") is cached[2]:
+            self.width, self.height = cached[1]
+            return cached[1]
+        result = super().wrap(availWidth, availHeight)
+        self._wrapped_at = (availWidth, result, self.__dict__.get("blPara"))
+        return result
+
+    def split(self, availWidth, availHeight):  # noqa: N803
+        """ReportLab's split, on this paragraph's own copy of shared lines; when nothing fits, the
+        broken lines are kept (ReportLab drops them) for the next wrap at the same width."""
+        if self._memo_key is not None:
+            self.wrap(availWidth, availHeight)
+            self.frags, self.blPara = private_copy(self.frags), private_copy(self.blPara)
+            self._private = True  # from now on this paragraph lays itself out (ReportLab changes it)
+            self._wrapped_at = (availWidth, (self.width, self.height), self.blPara)
+        broken = self.__dict__.get("blPara")
+        parts = super().split(availWidth, availHeight)
+        if not parts and broken is not None and "blPara" not in self.__dict__:
+            self.blPara = broken
+        return parts
+
+
+def fresh(flowable: Flowable) -> Flowable:
+    """A copy of a never-drawn flowable for one build: the flowables inside it copied the same way,
+    shared lines and text left shared. ReportLab changes a flowable as it lays it out; the cached
+    original is never given to it."""
+    new = copy.copy(flowable)
+    if isinstance(flowable, LeafletParagraph) and flowable._memo_key is not None:
+        return new  # its parsed text and lines are shared read-only
+    state = new.__dict__
+    for name, value in state.items():
+        if isinstance(value, Flowable):
+            state[name] = fresh(value)
+        elif isinstance(value, list):
+            state[name] = _fresh_list(value)
+    return new
+
+
+def _fresh_list(items: list) -> list:
+    return [fresh(x) if isinstance(x, Flowable) else _fresh_list(x) if isinstance(x, list) else x for x in items]
+
+
+# --- shaped text, written in one pass -------------------------------------------------------------
+
+class TextObject(PDFTextObject):
+    """ReportLab's text object, with shaped text written in one pass (see :mod:`leaflet.fasttext`)."""
+
+    def _formatText(self, text):  # noqa: N802 - ReportLab's name
+        from . import fasttext
+
+        if not isinstance(text, ttfonts.ShapedStr):
+            return super()._formatText(text)
+        font = pdfmetrics.getFont(self._fontname)
+        if not (font._dynamicFont and font.shapable):
+            return super()._formatText(text)
+        doc = self._canvas._doc
+        entry = text.__dict__.get(_WRITTEN)
+        if entry is None:
+            # ReportLab files a no-break space under the space's code
+            entry = text.__dict__.setdefault(
+                _WRITTEN, (tuple({32 if ch == "\u00a0" else ord(ch) for ch in text}), {}))
+        letters, written = entry
+        before = (self._fontsize, self._leading, self._rise, self._curSubset)
+        key = _written_key(font, doc, letters, before)
+        if key is None:  # a letter's first use in this document gives it a subset code: do that first
+            font.splitString(text, doc)
+            key = _written_key(font, doc, letters, before)
+        hit = written.get(key)
+        if hit is not None:
+            code, self._curSubset = hit
+            return code
+        code = self._shaped(font, text)
+        actual = fasttext.actual_text(text)
+        if actual is not None:  # what the glyphs stand for, for copying and search (PDF readers use it)
+            code = f"/Span<</ActualText<FEFF{actual.encode('utf-16-be').hex().upper()}>>>BDC {code} EMC"
+        if key is not None:  # the same text in the same state is written the same way
+            with _WRITTEN_LOCK:
+                if len(written) >= 4:
+                    written.clear()
+                written[key] = (code, self._curSubset)
+        return code
+
+    def _shaped(self, font, text) -> str:
+        from .fasttext import close_tj
+
+        canv = self._canvas
+        state = (self._code, self._x, self._y)
+        try:
+            self._code = code = []
+            escape = canv._escape
+            size = self._fontsize
+            r0 = self._rise
+            data = shape_data(text)
+            start = 0
+            selector = None
+            for subset, t in font.splitString(text, canv._doc):
+                if subset != self._curSubset:
+                    selector = selector or f"{fp_str(size)} Tf {fp_str(self._leading)} TL"
+                    code.append(f"{font.getSubsetInternalName(subset, canv._doc)} {selector}")
+                    self._curSubset = subset
+                glyphs = data[start:start + len(t)]
+                start += len(t)
+                items: list[str] = []  # the TJ array being built
+                run = bytearray()  # glyph codes since the last number
+                pending = 0.0  # the offset (thousandths of an em) before the next glyph
+                rise_now = self._rise
+                for code_point, (_, x_advance, _, x_offset, y_offset, width) in zip(t, glyphs, strict=False):
+                    rise = r0 + size * y_offset / 1000 if y_offset else r0
+                    if rise != rise_now:  # a new baseline: close this TJ, move, start another
+                        close_tj(code, items, run, pending, escape)
+                        items, run, pending = [], bytearray(), 0.0
+                        self._set_rise(rise)
+                        rise_now = self._rise
+                    if x_offset:
+                        pending -= x_offset
+                    if pending:
+                        number = fp_str(pending)
+                        if number != "0":
+                            if run:
+                                items.append(f"({escape(bytes(run))})")
+                                run = bytearray()
+                            items.append(number)
+                    run.append(code_point)
+                    pending = width - x_advance + x_offset
+                close_tj(code, items, run, pending, escape)
+                if self._rise != r0:
+                    self._set_rise(r0)
+        finally:
+            code, self._code, self._x, self._y = self._code, *state
+        return " ".join(code)
+
+    def _set_rise(self, rise: float) -> None:
+        """ReportLab's setRise, which looks at the last operator written (there may be none yet)."""
+        if self._code:
+            self.setRise(rise)
+        else:
+            self._rise = rise
+            self._y -= rise
+            self._code.append(f"{fp_str(rise)} Ts")
+
+
+#: Where a shaped string keeps its distinct letters, and what it was written as: per font, text
+#: object state and the subset codes of its letters (at most 4 states; it dies with the string).
+_WRITTEN = "_leaflet_written"
+_WRITTEN_LOCK = threading.Lock()
+
+
+def _written_key(font, doc, letters: tuple[int, ...], before: tuple):
+    """What decides how a shaped text is written: the font, the text object's state before (size,
+    leading, rise, current subset) and the subset codes its letters have in this document. None if
+    a letter has none yet or the font has no name in this document yet."""
+    state = font.state.get(doc)
+    if state is None or state.internalName is None:
+        return None
+    codes = tuple(map(state.assignments.get, letters))
+    if None in codes:
+        return None
+    return (font.fontName, state.internalName, before, codes)
+
+
+# --- the canvas that keeps its pages --------------------------------------------------------------
+
+class DeferredCanvas(Canvas):
+    """Keeps pages until the end so each can say "of M"; replays deferred bookmarks and fields.
+
+    A subclass made per build sets ``decorate`` (draws header and footer) and ``created`` (the
+    creation date written into the document).
+    """
+
+    decorate: Callable[[DeferredCanvas, int, int], None]
+    created = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pages: list[dict] = []
+        self._deferred: list[Callable[[Canvas], None]] = []
+        if self.created is not None:  # the creation date is the leaflet's revision date
+            stamp = _require(self._doc, "_timeStamp")
+            stamp.t = calendar.timegm(self.created.timetuple())
+            stamp.lt = time.gmtime(stamp.t)
+            stamp.YMDhms = tuple(stamp.lt)[:6]
+
+    def beginText(self, x=0, y=0, direction=None):  # noqa: N802 - ReportLab's name
+        return TextObject(self, x, y, direction=direction)  # shaped text written faster, same output
+
+    def defer(self, action: Callable[[Canvas], None]) -> None:
+        """Run ``action`` on the real page when it is written (for things that refer to the page)."""
+        self._deferred.append(action)
+
+    def bookmarkPage(self, key, **kw):  # noqa: N802 - ReportLab's name
+        self._deferred.append(lambda c: Canvas.bookmarkPage(c, key, **kw))
+
+    def showPage(self):  # noqa: N802
+        self._pages.append(dict(self.__dict__))
+        self._deferred = []
+        self._startPage()
+
+    def save(self):
+        total = len(self._pages)
+        for number, state in enumerate(self._pages, start=1):
+            self.__dict__.update(state)
+            self.decorate(self, number, total)
+            for action in state["_deferred"]:
+                action(self)
+            Canvas.showPage(self)
+        Canvas.save(self)

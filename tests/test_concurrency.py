@@ -1,0 +1,65 @@
+"""Builds in threads: any number may run at once and each gives the bytes a lone build gives."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import threading
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
+import leaflet
+from leaflet.translations import TranslationWarning
+
+from .conftest import EXAMPLES, ROOT
+
+NOTES = "Review in 2 weeks.\nمراجعة بعد أسبوعين (12 mg). दो सप्ताह में। 两周后复查。"
+CASES = [{"language": lang, **extra}
+         for lang in ("en", "ar", "hi", "zh-Hans")
+         for extra in ({}, {"patient": str(EXAMPLES / "patient.yaml"), "pharmacy": str(EXAMPLES / "pharmacy.yaml"),
+                            "notes": NOTES})]
+
+
+def _build(case: dict) -> str:
+    from pathlib import Path
+
+    options = {k: Path(v) if k in ("patient", "pharmacy") else v for k, v in case.items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TranslationWarning)
+        return hashlib.sha256(leaflet.build_pdf("diazepam", **options)).hexdigest()
+
+
+def _alone() -> list[str]:
+    """Each case built one at a time, in a fresh process."""
+    code = ("import json, sys; sys.path.insert(0, 'tests'); "
+            "from tests.test_concurrency import CASES, _build; print(json.dumps([_build(c) for c in CASES]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    return json.loads(out.stdout)
+
+
+def test_builds_in_eight_threads_give_the_bytes_of_lone_builds_in_a_fresh_process():
+    """8 threads x 6 builds of English, Arabic, Hindi and Chinese leaflets, blank and with a patient,
+    pharmacy and notes, starting from empty caches: every PDF is byte-identical to the same build made
+    alone in a fresh process."""
+    expected = _alone()
+    leaflet.clear_caches()  # the threads fill the caches together
+    start = threading.Barrier(8)
+
+    def worker(n: int) -> list[tuple[int, str]]:
+        start.wait()
+        out = []
+        for k in range(6):
+            index = (n + k * 3) % len(CASES)  # each thread its own mix, all cases at once
+            try:
+                out.append((index, _build(CASES[index])))
+            except Exception as exc:  # noqa: BLE001 - reported below with the case
+                out.append((index, repr(exc)))
+        return out
+
+    with ThreadPoolExecutor(8) as pool:
+        results = [r for rs in pool.map(worker, range(8)) for r in rs]
+    assert len(results) == 48 and {i for i, _ in results} == set(range(len(CASES)))
+    wrong = [(CASES[i]["language"], "patient" in CASES[i], got[:120]) for i, got in results if got != expected[i]]
+    assert wrong == []
