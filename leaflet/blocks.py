@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from reportlab.platypus import CondPageBreak, HRFlowable, KeepTogether, PageBreak, Spacer
 from reportlab.platypus.flowables import BalancedColumns
 
+from . import rlbridge
 from .errors import Location, TemplateError
 from .markup import LEVELS, Element, number, register
 
@@ -28,7 +29,8 @@ for _tag in ("footer", "header"):
 for _tag in ("left", "center", "right"):  # the parts of a header or footer
     register(Element(_tag, role="part", text=True))
 register(Element("fill", frozenset({"slot"}), role="part"))  # per-patient content for a <slot>
-register(Element("li", role="part", text=True))  # inside <ul>
+register(Element("li", frozenset({"level"}), role="part", text=True,  # inside <ul> or <ol>
+                 check=lambda el, f: _check_li(el, f)))
 register(Element("field", frozenset({"label", "lines"}), role="part", text=True))  # inside <panel>
 
 
@@ -51,11 +53,14 @@ def _heading(b, el: ET.Element) -> list:
 
 
 def _ul(b, el: ET.Element) -> list:
+    from .richblocks import nested_item
+
     style = el.get("style", "bullet")
     auto = el.get("dir") == "auto"
-    items = [b.text_para(li, style, bulletText=b.theme.bullet, auto=auto) for li in el]
+    items = [nested_item(b, li, style, auto) if li.get("level") == "2"  # one level deeper (richblocks.py)
+             else b.text_para(li, style, bulletText=b.theme.bullet, auto=auto) for li in el]
     columns = int(number(el, "columns", 1, 1, 3, b.source))
-    if columns > 1 and len(items) >= 2 * columns:
+    if columns > 1 and len(items) >= 2 * columns and not el.findall("li[@level='2']"):
         return [BalancedColumns(items, nCols=columns, leftPadding=0, rightPadding=8,
                                 spaceAfter=b.styles[style].spaceAfter * 2)]
     return items
@@ -68,7 +73,15 @@ def _check_box(el: ET.Element, template_file: str) -> None:
 
 
 def _keep(b, el: ET.Element) -> list:
-    return [KeepTogether([f for f in b.blocks(el) if not isinstance(f, str)])]
+    inner = [f for f in b.blocks(el) if not isinstance(f, str)]
+    # a keep inside a keep (numbered steps with their intro) is one group: ReportLab's KeepTogether
+    # reports itself taller than any page, so a nested one always starts a new page
+    return [KeepTogether([g for f in inner for g in (rlbridge.group_content(f) if isinstance(f, KeepTogether) else [f])])]
+
+
+def _check_li(el: ET.Element, template_file: str) -> None:
+    if el.get("level", "1") not in ("1", "2"):
+        raise TemplateError("<li level> is 1 or 2 (lists nest one level deep)", where=Location(template_file))
 
 
 def _rule(b, el: ET.Element) -> list:
@@ -91,3 +104,5 @@ register(Element("slot", frozenset({"name"}), build=lambda b, el: [el.get("name"
 register(Element("panel", frozenset({"title"}), build=lambda b, el: [b.panel(el)]))
 register(Element("notes", frozenset({"title", "hint", "lines", "continued"}), text=True,
                  build=lambda b, el: [b.notes(el)]))
+
+from . import richblocks as _richblocks  # noqa: E402,F401 - tables, figures, numbered steps

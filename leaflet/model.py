@@ -9,9 +9,10 @@ US Medication Guides do.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, model_validator
 
 from .typedtext import Lines
 
@@ -23,6 +24,11 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60)]
 LanguageTag = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-[A-Z]{2})?$")]
 Level = Literal["boxed", "serious", "caution", "information"]
+Cell = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]  # may be empty
+Align = Literal["left", "right", "center"]
+#: a figure's image: a file name beside the content file, or a ``data:image/png|jpeg;base64,`` URI
+ImageSource = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=3_000_000)]
+MAX_TABLE_COLUMNS = 8
 
 #: Top-level sections every leaflet has, in this order, each with the subsections it must have.
 REQUIRED_SECTIONS: dict[str, tuple[str, ...]] = {
@@ -52,12 +58,12 @@ class Medicine(Strict):
     id: Id
     name: ShortText
     brand_names: list[ShortText] = Field(default_factory=list)
-    drug_class: ShortText
-    forms: list[Form] = Field(min_length=1)
+    drug_class: ShortText | None = None  # required in authored leaflets (see structure_problems)
+    forms: list[Form] = Field(default_factory=list)  # likewise
 
 
 class Revision(Strict):
-    version: ShortText
+    version: ShortText | None = None  # required in authored leaflets; an imported source may have none
     date: dt.date
 
 
@@ -69,11 +75,76 @@ class Source(Strict):
     note: Text | None = None
 
 
-class Bullets(Strict):
-    """A bullet list, optionally introduced by a line of text."""
+class SubList(Strict):
+    """A bullet with its own bullets (lists nest one level deep)."""
 
+    text: Text
     bullets: list[Text] = Field(min_length=1)
+
+
+class Bullets(Strict):
+    """A bullet list, optionally introduced by a line of text; an item may carry one level of bullets."""
+
+    bullets: list[Text | SubList] = Field(min_length=1)
     intro: Text | None = None
+
+
+class Steps(Strict):
+    """Numbered steps (how to measure a dose), kept together on a page when they fit."""
+
+    steps: list[Text] = Field(min_length=1, max_length=60)
+    intro: Text | None = None
+
+
+class TableBody(Strict):
+    header: list[Cell] | None = None  # the header row, repeated when the table breaks across pages
+    rows: list[list[Cell]] = Field(min_length=1, max_length=500)
+    caption: Text | None = None
+    align: list[Align] | None = None  # one per column; default left
+
+    @model_validator(mode="after")
+    def _same_width(self) -> TableBody:
+        width = len(self.header) if self.header is not None else len(self.rows[0])
+        if not 1 <= width <= MAX_TABLE_COLUMNS:
+            raise ValueError(f"a table has 1 to {MAX_TABLE_COLUMNS} columns (found {width})")
+        for i, row in enumerate(self.rows):
+            if len(row) != width:
+                raise ValueError(f"row {i + 1} has {len(row)} cells; every row needs {width}, "
+                                 "as many as the header (leave a cell empty with \"\")")
+        if self.align is not None and len(self.align) != width:
+            raise ValueError(f"align names {len(self.align)} columns; the table has {width}")
+        return self
+
+
+class Table(Strict):
+    """A table: a header row, rows of cells (with **bold** and *italic*), a caption, column alignment."""
+
+    table: TableBody
+
+
+class FigureBody(Strict):
+    src: ImageSource
+    alt: Text  # what the picture shows, for people who cannot see it
+    caption: Text | None = None
+    width_mm: float | None = Field(default=None, ge=3, le=180)  # default: natural size, at most the column
+
+    @model_validator(mode="after")
+    def _source(self) -> FigureBody:
+        src = self.src
+        if src.startswith("data:"):
+            if not re.match(r"^data:image/(png|jpeg|jpg);base64,[A-Za-z0-9+/=\s]+$", src):
+                raise ValueError("a data: URI must be a base64 PNG or JPEG (data:image/png;base64,...)")
+        elif (not re.match(r"^[A-Za-z0-9_.-][A-Za-z0-9_./ -]*\.(png|jpe?g|PNG|JPE?G)$", src) or ".." in src
+              or len(src) > 200):
+            raise ValueError("src is a .png or .jpg file name beside the content file (no folders above "
+                             "it), or a data:image/png;base64,... URI")
+        return self
+
+
+class Figure(Strict):
+    """A picture (PNG or JPEG) with required alt text and an optional caption."""
+
+    figure: FigureBody
 
 
 class Heading(Strict):
@@ -112,7 +183,7 @@ class SideEffectsBlock(Strict):
     side_effects: SideEffects
 
 
-_TAGS = ("bullets", "heading", "warning", "side_effects")
+_TAGS = ("bullets", "heading", "warning", "side_effects", "table", "figure", "steps")
 
 
 def _block_tag(value: Any) -> str | None:
@@ -130,18 +201,20 @@ def _block_tag(value: Any) -> str | None:
 _BLOCK_ERROR = dict(
     custom_error_type="block",
     custom_error_message="a block must be a paragraph (text) or have one of the keys "
-    "'bullets', 'heading', 'warning', 'side_effects'",
+    "'bullets', 'heading', 'warning', 'side_effects', 'table', 'figure', 'steps'",
 )
 
 SimpleBlock = Annotated[
-    Annotated[Text, Tag("paragraph")] | Annotated[Bullets, Tag("bullets")],
+    Annotated[Text, Tag("paragraph")] | Annotated[Bullets, Tag("bullets")] | Annotated[Steps, Tag("steps")],
     Discriminator(_block_tag, custom_error_type="block",
                   custom_error_message="inside a warning, a block must be a paragraph (text) "
-                  "or have the key 'bullets'"),
+                  "or have the key 'bullets' or 'steps'"),
 ]
 
 Block = Annotated[
-    Annotated[Text, Tag("paragraph")] | Annotated[Bullets, Tag("bullets")] | Annotated[Heading, Tag("heading")] | Annotated[WarningBlock, Tag("warning")] | Annotated[SideEffectsBlock, Tag("side_effects")],
+    Annotated[Text, Tag("paragraph")] | Annotated[Bullets, Tag("bullets")] | Annotated[Heading, Tag("heading")]
+    | Annotated[WarningBlock, Tag("warning")] | Annotated[SideEffectsBlock, Tag("side_effects")]
+    | Annotated[Table, Tag("table")] | Annotated[Figure, Tag("figure")] | Annotated[Steps, Tag("steps")],
     Discriminator(_block_tag, **_BLOCK_ERROR),
 ]
 
@@ -181,6 +254,16 @@ class Translation(Strict):
     reviewed_on: dt.date | None = None
 
 
+class ImportedFrom(Strict):
+    """The approved document an imported leaflet was made from; printed in its "last revised" line."""
+
+    format: Literal["epi", "spl"]
+    file: ShortText
+    identifier: ShortText | None = None
+    version: ShortText | None = None
+    date: dt.date | None = None
+
+
 class Leaflet(Strict):
     """One medicine's leaflet content in one language."""
 
@@ -189,10 +272,19 @@ class Leaflet(Strict):
 
     schema_version: Literal[1] = Field(alias="schema")
     language: LanguageTag
+    #: "authored" leaflets follow the EU order strictly; "imported" ones keep their source's own
+    #: structure and wording (approved text) and record where they came from
+    origin: Literal["authored", "imported"] = "authored"
+    imported_from: ImportedFrom | None = None
+    #: who reads the leaflet: the patient, a parent or carer of a child, or a caregiver (e.g. a rectal
+    #: gel given in a seizure); the template's words to the reader follow it
+    audience: Literal["patient", "carer", "caregiver"] = "patient"
+    section_numbers: bool = True  # "1. What X is ..."; a US Medication Guide's questions are not numbered
     medicine: Medicine
     revision: Revision
-    sources: list[Source] = Field(min_length=1)
-    important: ImportantBox
+    sources: list[Source] = Field(default_factory=list)  # at least one in an authored leaflet
+    important: ImportantBox | None = None  # required in an authored leaflet
+    intro: list[Block] = Field(default_factory=list)  # printed under the title (an imported leaflet's opening)
     sections: list[Section] = Field(min_length=1)
     translation: Translation | None = None  # absent in a source (untranslated) file
 
@@ -206,6 +298,17 @@ def structure_problems(leaflet: Leaflet) -> list[tuple[tuple[str | int, ...], st
     Returns ``(path, message)`` pairs; the path points into the content file.
     """
     problems: list[tuple[tuple[str | int, ...], str]] = []
+    if leaflet.origin == "imported":
+        if leaflet.imported_from is None:
+            problems.append((("imported_from",), "missing required field 'imported_from': an imported "
+                             "leaflet records the document it came from"))
+    else:
+        for path, present in ((("medicine", "drug_class"), leaflet.medicine.drug_class),
+                              (("medicine", "forms"), leaflet.medicine.forms),
+                              (("revision", "version"), leaflet.revision.version),
+                              (("sources",), leaflet.sources), (("important",), leaflet.important)):
+            if not present:
+                problems.append((path, f"missing required field '{path[-1]}'"))
     seen: dict[str, tuple] = {}
     for i, section in enumerate(leaflet.sections):
         for path, sid in [(("sections", i, "id"), section.id)] + [
@@ -214,6 +317,8 @@ def structure_problems(leaflet: Leaflet) -> list[tuple[tuple[str | int, ...], st
             if sid in seen:
                 problems.append((path, f"id '{sid}' is used twice; ids must be unique"))
             seen[sid] = path
+    if leaflet.origin == "imported":  # the source's own structure is the approved one
+        return problems
     top = [s.id for s in leaflet.sections]
     missing = [sid for sid in REQUIRED_SECTIONS if sid not in top]
     if missing:

@@ -15,7 +15,19 @@ from typing import Any
 
 from reportlab.platypus.doctemplate import LayoutError
 
-from . import caches, content, directions, i18n, layout, markup, pdf, rlbridge, templating, translations
+from . import (
+    caches,
+    content,
+    directions,
+    figures,
+    i18n,
+    layout,
+    markup,
+    pdf,
+    rlbridge,
+    templating,
+    translations,
+)
 from .errors import ContentError, GlyphError, LeafletError, Location, display_path
 from .fonts import require_glyphs
 from .geometry import page_geometry
@@ -147,6 +159,7 @@ def build_file(output: Path, medicine: str, **options: Any) -> bytes:
 def _body_markup(source: content.ContentFile, tpl: templating.Template) -> ET.Element:
     _check_glyphs(source, tpl)
     data = source.leaflet.model_dump(mode="json", by_alias=True)
+    data = figures.inline_files(data, source.path.parent, source.source)  # image files -> data: URIs
     script = layout.script_layout(source.leaflet.language)
     data["layout"] = {"list_columns": min(script.get("columns", 3), tpl.theme.list_columns), "template": tpl.name,
                       "direction": "rtl" if script.get("rtl") else "ltr"}

@@ -1,0 +1,336 @@
+"""Tables, figures, numbered steps and nested lists: their markup and their layout.
+
+Each is one entry of the markup registry (:func:`leaflet.markup.register`): its attributes, its check
+and its build function, which uses the layout builder's helpers. :mod:`leaflet.blocks` imports this
+module, and its ``<ul>`` builds nested items with :func:`nested_item`.
+
+- ``<table align="left right ...">`` holds an optional ``<caption>`` and ``<tr>`` rows (``<tr head="yes">``
+  for the header row, repeated on every page the table runs onto) of ``<td>`` cells with inline text. In a
+  cell, a number and its unit ("250 mg", "5 ml") are joined by a no-break space so no line splits them.
+- ``<figure src="data:image/png;base64,..." alt="..." width="mm">`` with an optional ``<caption>``: the
+  picture, its alt text (drawn invisibly under it, so it can be found and copied) and the caption, kept
+  together.
+- ``<ol>``: numbered steps (``<li>`` items), kept together on one page when they fit.
+- ``<li level="2">`` inside ``<ul>``: a nested item, belonging to the level-1 item before it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import weakref
+import xml.etree.ElementTree as ET
+
+from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus import Flowable, KeepTogether, Table, TableStyle
+
+from .errors import Location, TemplateError
+from .figures import ImageError, decode_data_uri, image_info
+from .flowables import RTLParagraph
+from .markup import Element, register
+
+ALIGNS = {"left": TA_LEFT, "right": TA_RIGHT, "center": TA_CENTER}
+_CHILDREN = {"table": {"tr", "caption"}, "tr": {"td"}, "figure": {"caption"}, "ol": {"li"}}
+_PARENTS = {"tr": "<table>", "td": "<tr>", "caption": "<table> or <figure>"}
+#: parts (rows, cells, captions) their parent has checked: a part anywhere else is an error. The markup
+#: checker visits a parent before its children.
+_PLACED: weakref.WeakSet = weakref.WeakSet()
+
+#: units a number must stay on the same line with (in table cells)
+_UNIT = (r"(?:mg|g|kg|µg|μg|mcg|ng|ml|mL|l|L|IU|UI|U|mmol|mol|%|cm|mm|m|h|hours?|days?|weeks?|years?|"
+         r"tablets?|capsules?|drops?|puffs?|doses?|°C|kcal|años|horas|días|semanas|comprimidos?)")
+_NUMBER_UNIT = re.compile(r"(\d(?:[.,]\d+)?)[ \t\n]+(" + _UNIT + r")(?![\w])")
+_PER = re.compile(r"(\S)[ \t\n]+/([ \t\n]*)(?=[\dA-Za-zµμ])")  # "250 mg / 5 ml": keep "/ 5 ml" with it
+
+
+def keep_units(text: str) -> str:
+    """Join each number to its unit (and a "/ 5 ml" to what it divides) with no-break spaces.
+
+    Only spaces change, one for one: the words are never touched.
+    """
+    text = _NUMBER_UNIT.sub("\\1\u00a0\\2", text)
+    return _PER.sub(lambda m: m.group(1) + "\u00a0/" + ("\u00a0" if m.group(2) else ""), text)
+
+
+def _children(element: ET.Element, where: Location) -> None:
+    allowed = _CHILDREN[element.tag]
+    for child in element:
+        if child.tag not in allowed:
+            raise TemplateError(f"<{child.tag}> cannot be inside <{element.tag}>; only "
+                                + ", ".join(f"<{c}>" for c in sorted(allowed)), where=where)
+        _PLACED.add(child)
+
+
+def _check_part(element: ET.Element, template_file: str) -> None:
+    if element not in _PLACED:
+        raise TemplateError(f"<{element.tag}> must be inside {_PARENTS[element.tag]}", where=Location(template_file))
+
+
+def _check_table(element: ET.Element, template_file: str) -> None:
+    where = Location(template_file)
+    _children(element, where)
+    rows = element.findall("tr")
+    if not rows:
+        raise TemplateError("a <table> needs at least one <tr>", where=where)
+    for row in rows:
+        _children(row, where)
+    widths = {len(r.findall("td")) for r in rows}
+    if len(widths) != 1 or 0 in widths:
+        raise TemplateError("every <tr> of a <table> needs the same number of <td> cells", where=where)
+    aligns = (element.get("align") or "").split()
+    if any(a not in ALIGNS for a in aligns) or (aligns and len(aligns) != widths.pop()):
+        raise TemplateError("<table align> names one of left, right, center for each column", where=where)
+
+
+def _check_tr(element: ET.Element, template_file: str) -> None:
+    _check_part(element, template_file)
+    if element.get("head", "no") not in ("yes", "no"):
+        raise TemplateError("<tr head> is 'yes' or 'no'", where=Location(template_file))
+
+
+def _check_figure(element: ET.Element, template_file: str) -> None:
+    where = Location(template_file)
+    _children(element, where)
+    if not (element.get("alt") or "").strip():
+        raise TemplateError("a <figure> needs alt text (alt=\"what the picture shows\")", where=where)
+    try:
+        decode_data_uri(element.get("src") or "")
+    except ImageError as exc:
+        raise TemplateError(f"<figure src>: {exc.message}", where=where, hint=exc.hint) from None
+
+
+def _check_ol(element: ET.Element, template_file: str) -> None:
+    where = Location(template_file)
+    _children(element, where)
+    if any(li.get("level") == "2" for li in element):
+        raise TemplateError("<li level=\"2\"> is only for <ul>", where=where)
+
+
+# layout -------------------------------------------------------------------------------------------
+
+def _style(builder, name: str, fallback: str) -> str:
+    return name if name in builder.styles else fallback
+
+
+def _with_units(el: ET.Element) -> ET.Element:
+    """A copy of a text element whose texts keep numbers with their units."""
+    out = ET.Element(el.tag, el.attrib)
+    out.text = keep_units(el.text) if el.text else el.text
+    for child in el:
+        copy = _with_units(child)
+        copy.tail = keep_units(child.tail) if child.tail else child.tail
+        out.append(copy)
+    return out
+
+
+def _aligned(builder, para: Flowable, align: str) -> Flowable:
+    """The cell paragraph aligned as its column says (right-to-left text keeps its own alignment)."""
+    if align == "left" or builder.rtl or not hasattr(para, "text"):
+        return para
+    style = ParagraphStyle(f"{para.style.name}-{align}", parent=para.style, alignment=ALIGNS[align])
+    return _restyle(para, style, builder)
+
+
+class FitTable(Flowable):
+    """A ReportLab table whose column widths are shares of the width it is given.
+
+    Cells are paragraphs, so widths must be known before they can wrap; the shares come from how
+    much text each column holds. The header row repeats when the table breaks across pages.
+    """
+
+    def __init__(self, rows: list[list[Flowable]], shares: list[float], commands: list, repeat: int,
+                 fraction: float = 1.0, rtl: bool = False):
+        super().__init__()
+        self.rows, self.shares, self.commands, self.repeat = rows, shares, commands, repeat
+        self.fraction, self.rtl = fraction, rtl
+        self._table: Table | None = None
+        self._width: float | None = None
+        self.spaceBefore, self.spaceAfter = 4, 8
+
+    def table(self, aw: float) -> Table:
+        if self._table is None or self._width != aw:
+            t = Table(self.rows, colWidths=[aw * self.fraction * s for s in self.shares], repeatRows=self.repeat,
+                      hAlign="RIGHT" if self.rtl else "LEFT", splitByRow=1)
+            t.setStyle(TableStyle(self.commands))
+            self._table, self._width = t, aw
+        return self._table
+
+    def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        self.width, self.height = self.table(aw).wrap(aw, ah)
+        return self.width, self.height
+
+    def split(self, aw: float, ah: float) -> list[Flowable]:
+        return self.table(aw).split(aw, ah)
+
+    def draw(self) -> None:
+        self._table.drawOn(self.canv, 0, 0)
+
+
+def _visual_len(text: str) -> int:
+    """Length in Latin letters: a Han, Kana or Hangul character is about two wide."""
+    return sum(2 if "\u2e80" <= ch <= "\ud7ff" or "\uff00" <= ch <= "\uffef" else 1 for ch in text)
+
+
+def _fraction(texts: list[list[str]]) -> float:
+    """How much of the column a table takes: all of it, unless its text is short (a strength -> colour
+    table need not stretch across the page)."""
+    columns = list(zip(*texts, strict=True))
+    wants = sum(max((_visual_len(c) for c in col), default=1) + 4 for col in columns)
+    return 1.0 if wants >= 60 else max(0.45, wants / 60)
+
+
+def _shares(texts: list[list[str]]) -> list[float]:
+    """Column widths as shares of the table's width, from the text in each column."""
+    columns = list(zip(*texts, strict=True))
+    wants = []
+    for col in columns:
+        longest_word = max((_visual_len(w) for cell in col for w in cell.split() if _visual_len(w) == len(w)),
+                           default=1)  # Han and Hangul text breaks anywhere: only other words count
+        typical = max((min(_visual_len(cell), 40) for cell in col), default=1)
+        wants.append(max(longest_word, typical, 4))
+    total = sum(wants)
+    shares = [max(w / total, 0.06) for w in wants]
+    return [s / sum(shares) for s in shares]
+
+
+def table(builder, el: ET.Element) -> list[Flowable]:
+    theme = builder.theme
+    cell_style = _style(builder, "table", "body")
+    head_style = _style(builder, "table_head", cell_style)
+    rows_el = el.findall("tr")
+    aligns = (el.get("align") or "").split() or ["left"] * len(rows_el[0].findall("td"))
+    head_rows = 0
+    for tr in rows_el:  # header rows come first; only those repeat
+        if tr.get("head") != "yes":
+            break
+        head_rows += 1
+    rows: list[list[Flowable]] = []
+    texts: list[list[str]] = []
+    for r, tr in enumerate(rows_el):
+        style = head_style if r < head_rows else cell_style
+        # no-break spaces are bidi separators: in right-to-left text they would reorder "2 mg, 5 mg"
+        # (and in a right-to-left leaflet a cell of numbers and units reads in its own direction)
+        # (Han text breaks between any two characters anyway, and ReportLab's CJK breaking drops spaces
+        # next to no-break ones)
+        cjk = builder.styles[style].wordWrap == "CJK"
+        cells = [_aligned(builder, builder.text_para(td, style, auto=True) if builder.rtl
+                          else builder.text_para(td if cjk else _with_units(td), style), aligns[c])
+                 for c, td in enumerate(tr.findall("td"))]
+        texts.append(["".join(td.itertext()) for td in tr.findall("td")])
+        rows.append(cells[::-1] if builder.rtl else cells)
+    shares = _shares(texts)
+    if builder.rtl:
+        shares = shares[::-1]
+    grid = theme.color("rule")
+    commands = [
+        ("GRID", (0, 0), (-1, -1), 0.5, grid),
+        ("BOX", (0, 0), (-1, -1), 0.9, theme.color("text")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("FONTNAME", (0, 0), (-1, -1), builder.t.body_font.regular),  # never ReportLab's Helvetica
+        ("LEFTPADDING", (0, 0), (-1, -1), 4), ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+        ("TOPPADDING", (0, 0), (-1, -1), 2.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+    ]
+    if head_rows:
+        commands += [("BACKGROUND", (0, 0), (-1, head_rows - 1), theme.color("panel")),
+                     ("LINEBELOW", (0, head_rows - 1), (-1, head_rows - 1), 0.9, theme.color("text"))]
+    out: list[Flowable] = []
+    caption = el.find("caption")
+    if caption is not None:
+        cap = builder.text_para(caption, _style(builder, "caption", "small"))
+        cap.keepWithNext = cap._leaflet_keep_with_next = 1
+        out.append(cap)
+    out.append(FitTable(rows, shares, commands, head_rows, _fraction(texts), builder.rtl))
+    return out
+
+
+class FigureImage(Flowable):
+    """A picture scaled to fit, with its alt text drawn invisibly under it (searchable, copyable)."""
+
+    def __init__(self, data: bytes, alt: str, width: float | None, max_height: float, font: str,
+                 rtl: bool = False):
+        super().__init__()
+        self.rtl = rtl  # right-to-left leaflets set pictures against the right margin
+        _, self.px_w, self.px_h = image_info(data)
+        self.data, self.alt, self.want, self.max_height, self.font = data, alt, width, max_height, font
+        self._reader: ImageReader | None = None
+        self.spaceBefore, self.spaceAfter = 4, 3
+
+    def _size(self, aw: float) -> tuple[float, float]:
+        natural = self.px_w * 72 / 150  # print at 150 pixels per inch unless told a width
+        w = min(self.want or natural, aw)
+        h = w * self.px_h / self.px_w
+        if h > self.max_height:
+            w, h = w * self.max_height / h, self.max_height
+        return w, h
+
+    def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        self.img_w, self.height = self._size(aw)
+        self.width = aw
+        return aw, self.height
+
+    def draw(self) -> None:
+        if self._reader is None:
+            self._reader = ImageReader(io.BytesIO(self.data))
+        c = self.canv
+        c.saveState()
+        text = c.beginText(0, self.height / 2)
+        text.setTextRenderMode(3)  # invisible: the alt text is there for search and copy, not print
+        text.setFont(self.font, 4)
+        text.textLine(self.alt)
+        c.drawText(text)
+        c.restoreState()
+        c.drawImage(self._reader, self.width - self.img_w if self.rtl else 0, 0, self.img_w, self.height,
+                    mask="auto")
+
+
+def figure(builder, el: ET.Element) -> list[Flowable]:
+    data = decode_data_uri(el.get("src") or "")
+    width = el.get("width")
+    try:
+        width_pt = float(width) * mm if width else None
+    except ValueError:
+        raise TemplateError(f"<figure width='{width}'> must be a number of millimetres") from None
+    alt = " ".join((el.get("alt") or "").split())
+    builder.check(alt, "body")
+    parts: list[Flowable] = [FigureImage(data, alt, width_pt, builder.options.frame_height * 0.6,
+                                         builder.t.body_font.regular, builder.rtl)]
+    caption = el.find("caption")
+    if caption is not None:
+        parts.append(builder.text_para(caption, _style(builder, "caption", "small")))
+    return [KeepTogether(parts)]
+
+
+def steps(builder, el: ET.Element) -> list[Flowable]:
+    style = el.get("style") or _style(builder, "step", "bullet")
+    items = [builder.text_para(li, style, bulletText=f"{n}.") for n, li in enumerate(el.findall("li"), 1)]
+    # numbers start at the margin and the text clears the widest one ("12." is wider than a bullet)
+    base = builder.styles[style]
+    widest = max(stringWidth(f"{n}.", base.bulletFontName, base.bulletFontSize) for n in range(1, len(items) + 1))
+    numbered = ParagraphStyle(f"{base.name}-steps", parent=base, bulletIndent=0,
+                              leftIndent=max(base.leftIndent, widest + base.fontSize * 0.5))
+    return [KeepTogether([_restyle(p, numbered, builder) for p in items])]
+
+
+def _restyle(para: Flowable, style: ParagraphStyle, builder) -> Flowable:
+    """The same paragraph in another style (its text, bullet, direction and caching kept)."""
+    if isinstance(para, RTLParagraph):
+        return RTLParagraph(para.runs, style, bullet=para.bullet, auto=para.auto, memo=para.memo)
+    return type(para)(para.text, style, bulletText=para.bulletText, memo=para._memo_key is not None)
+
+
+def nested_item(builder, li: ET.Element, style: str, auto: bool) -> Flowable:
+    """A level-2 list item: further in, with its own bullet."""
+    sub = _style(builder, "bullet2", style)
+    return builder.text_para(li, sub, bulletText="\u2013", auto=auto)
+
+
+register(Element("table", frozenset({"align"}), check=_check_table, build=table))
+register(Element("tr", frozenset({"head"}), role="part", check=_check_tr))
+register(Element("td", role="part", text=True, check=_check_part))
+register(Element("caption", role="part", text=True, check=_check_part))
+register(Element("figure", frozenset({"src", "alt", "width"}), check=_check_figure, build=figure))
+register(Element("ol", frozenset({"style"}), check=_check_ol, build=steps))
