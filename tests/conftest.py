@@ -77,5 +77,32 @@ def font_sizes(data: bytes) -> Counter:
     return sizes
 
 
+def squash_all(text: str) -> str:
+    """Text with every space removed (line breaks and wrapping cannot matter)."""
+    return re.sub(r"[\s\u00a0\u200b\ufeff]+", "", text)
+
+
+def body_text(data: bytes, template: str = "standard") -> str:
+    """The PDF's text without the page footers (which would interrupt a paragraph that runs onto the
+    next page), every space removed. A character whose top is below the body frame is in a footer."""
+    import pypdfium2 as pdfium
+
+    from leaflet import templating
+
+    theme = templating.load_template(template).theme
+    footer = (theme.margins_mm.bottom + theme.footer_height_mm) * 72 / 25.4
+    doc = pdfium.PdfDocument(data)
+    try:
+        parts = []
+        for page in doc:
+            textpage = page.get_textpage()
+            text = textpage.get_text_range()  # one character per character index
+            parts += [text[i] for i in range(min(len(text), textpage.count_chars()))
+                      if textpage.get_charbox(i)[3] > footer or text[i].isspace()]
+        return squash_all("".join(parts))
+    finally:
+        doc.close()
+
+
 def squash(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
