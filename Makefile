@@ -42,6 +42,7 @@ references: install
 
 bench: install
 	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/import_bench.py
 
 lint: install
 	$(BIN)/ruff check leaflet tests benchmarks tools

@@ -1,0 +1,380 @@
+"""Narrative markup (XHTML from ePI, SPL's text elements mapped onto it) -> content blocks.
+
+Imported text is approved text: it is reproduced as it is, never reworded. Only whitespace is
+cleaned: runs of spaces, tabs, line breaks and no-break spaces become one space, empty paragraphs are
+dropped, and where a word processor split text into spans without a space between them, the pieces
+are joined as the document's own words say (see :class:`Vocabulary`). Emphasis becomes the content
+model's ``**bold**`` and ``*italic*``; a literal asterisk is written ``\\*``.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from .. import inline
+from ..model import MAX_TABLE_COLUMNS
+
+BLOCK_TAGS = {"p", "div", "section", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table",
+              "dl", "dt", "dd", "pre", "center", "caption"}
+BOLD_TAGS = {"b", "strong"}
+ITALIC_TAGS = {"i", "em", "cite"}
+SKIP_TAGS = {"script", "style", "head", "title"}
+_WS = re.compile(r"[\s\u00a0\u200b\ufeff]+")
+_WORD = re.compile(r"[^\W\d_]+")
+#: characters from word processors' symbol fonts, used as list markers (they print as nothing useful)
+_MARKERS = re.compile(r"^[\uf0a7\uf0b7\uf0d8\uf0fc\u00b7\u2022\u25cf\u25aa\u2013\-]\s+")
+MAX_HEADING = 200
+
+
+def local(tag: str | object) -> str:
+    """An element's name without its namespace."""
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+class Vocabulary:
+    """The words a document uses, to tell a word split across spans from two words missing a space.
+
+    "Si tie" + "ne alguna" joins into "tiene" (a word the document uses elsewhere); "recetado" +
+    "solamente" gets a space (both are words elsewhere, "recetadosolamente" is not). Only words from
+    the middle of a text piece count, never its edges, which may themselves be fragments.
+    """
+
+    def __init__(self, texts: Iterable[str] = ()):
+        self.words: set[str] = set()
+        for text in texts:
+            self.add(text)
+
+    def add(self, text: str) -> None:
+        words = _WORD.findall(text)
+        for word in words[1:-1]:
+            self.words.add(word.lower())
+
+    def needs_space(self, left: str, right: str) -> bool:
+        l_match = re.search(r"[^\W\d_]+$", left)
+        r_match = re.match(r"[^\W\d_]+", right)
+        if not l_match or not r_match:
+            return False
+        a, b = l_match.group().lower(), r_match.group().lower()
+        if (a + b) in self.words:
+            return False
+        # a lower-case letter, then a capitalised word ("utilice" + "Simvastatina"): a word does not go on
+        # with a capital, so a space was lost (unless it is all capitals, as in "mRNA")
+        right = r_match.group()
+        if left[-1].islower() and right[0].isupper() and right[1:2].islower():
+            return True
+        return a in self.words and b in self.words
+
+
+@dataclass
+class Para:
+    """A paragraph: content-model text, and whether every letter of it is bold (a heading candidate)."""
+
+    text: str
+    plain: str
+    all_bold: bool
+
+
+@dataclass
+class Converter:
+    vocabulary: Vocabulary = field(default_factory=Vocabulary)
+    image: Callable[[ET.Element], dict | None] = lambda el: None  # an <img> -> a figure block, or None
+    notes: list[str] = field(default_factory=list)
+
+    # inline -------------------------------------------------------------------------------------
+    def _runs(self, el: ET.Element, bold: bool, italic: bool, out: list) -> None:
+        """(text, bold, italic) runs of an inline element and its children; "\\n" marks a <br/>."""
+        name = local(el.tag)
+        bold = bold or name in BOLD_TAGS or _style_flag(el, "bold")
+        italic = italic or name in ITALIC_TAGS or _style_flag(el, "italic")
+        if el.text:
+            out.append((el.text, bold, italic))
+        for child in el:
+            cname = local(child.tag)
+            if cname == "br":
+                out.append(("\n", False, False))
+            elif cname == "sup" or cname == "sub":
+                self._runs(child, bold, italic, out)
+            elif cname not in SKIP_TAGS and cname != "img":
+                self._runs(child, bold, italic, out)
+            if child.tail:
+                out.append((child.tail, bold, italic))
+
+    def _join(self, runs: list[tuple[str, bool, bool]]) -> list[list[tuple[str, bool, bool]]]:
+        """Runs with whitespace collapsed and span-split words joined, cut into lines at <br/>."""
+        lines: list[list[tuple[str, bool, bool]]] = [[]]
+        previous = ""
+        for text, bold, italic in runs:
+            if text == "\n":
+                lines.append([])
+                previous = ""
+                continue
+            text = _WS.sub(" ", text)
+            if not text:
+                continue
+            if previous and text[0] != " " and previous[-1] != " " and self.vocabulary.needs_space(previous, text):
+                text = " " + text
+            lines[-1].append((text, bold, italic))
+            previous = text
+        return lines
+
+    def paragraphs(self, runs: list[tuple[str, bool, bool]]) -> list[Para]:
+        out = []
+        for line in self._join(runs):
+            para = _render(line)
+            if para is not None:
+                out.append(para)
+        if len(out) > 1:  # lines of one paragraph (split at <br/>) are not headings
+            for para in out:
+                para.all_bold = False
+        return out
+
+    # blocks -------------------------------------------------------------------------------------
+    def blocks(self, container: ET.Element) -> list:
+        """The content blocks of a block container (a ``div``, ``p``, ``li``, ``td`` ...)."""
+        out: list = []
+        runs: list = []
+
+        def flush() -> None:
+            out.extend(self.paragraphs(runs))
+            runs.clear()
+
+        if container.text:
+            runs.append((container.text, False, False))
+        for child in container:
+            name = local(child.tag)
+            if name in SKIP_TAGS:
+                pass
+            elif name == "img":
+                flush()
+                figure = self.image(child)
+                if figure:
+                    out.append(figure)
+            elif name in BLOCK_TAGS or _has_block(child):
+                flush()
+                out.extend(self.block(child))
+            elif name == "br":
+                runs.append(("\n", False, False))
+            else:
+                self._runs(child, False, False, runs)
+            if child.tail:
+                runs.append((child.tail, False, False))
+        flush()
+        return out
+
+    def block(self, el: ET.Element) -> list:
+        name = local(el.tag)
+        if name in ("ul", "ol"):
+            return self.list_block(el, numbered=name == "ol")
+        if name == "table":
+            return self.table(el)
+        if re.fullmatch(r"h[1-6]", name):
+            paras = self.blocks(el)
+            return [{"heading": p.plain} if isinstance(p, Para) and len(p.plain) <= MAX_HEADING else p
+                    for p in paras]
+        return self.blocks(el)  # p, div, and inline elements that wrap blocks
+
+    def list_block(self, el: ET.Element, numbered: bool) -> list:
+        items: list = []
+        extra: list = []  # tables or figures inside items, printed after the list
+        for li in el:
+            if local(li.tag) != "li":
+                if local(li.tag) in ("ul", "ol") and items:  # a list nested directly in a list
+                    self._attach(items, [t for b in self.list_block(li, numbered=False) for t in _text_of(b)])
+                continue
+            texts: list[str] = []
+            sub: list[str] = []
+            for part in self.blocks(li):
+                if isinstance(part, Para) and sub:  # text after a nested list: a new item, in its place
+                    self._add_item(items, extra, texts, sub, numbered)
+                    texts, sub = [], []
+                if isinstance(part, Para):
+                    texts.append(part.text)
+                elif isinstance(part, dict) and ("bullets" in part or "steps" in part):
+                    sub += _text_of(part)  # deeper levels join the second level, in order
+                elif isinstance(part, dict) and "heading" in part:
+                    texts.append(_escape(part["heading"]))
+                else:
+                    extra.append(part)
+            self._add_item(items, extra, texts, sub, numbered)
+        if not items:
+            return extra
+        if numbered:
+            return [{"steps": [i if isinstance(i, str) else i["text"] for i in items]}, *extra]
+        return [{"bullets": items}, *extra]
+
+    def _add_item(self, items: list, extra: list, texts: list[str], sub: list[str], numbered: bool) -> None:
+        text = _strip_marker(" ".join(texts))
+        if text and sub and not numbered:
+            items.append({"text": text, "bullets": list(sub)})
+        elif text:
+            items.append(text)
+            if sub:  # steps do not nest: the sub-items are numbered with the rest, in their place
+                items.extend(sub)
+        elif sub:
+            self._attach(items, sub) if items and not numbered else items.extend(sub)
+
+    @staticmethod
+    def _attach(items: list, sub: list[str]) -> None:
+        last = items[-1]
+        if isinstance(last, dict):
+            last["bullets"].extend(sub)
+        else:
+            items[-1] = {"text": last, "bullets": list(sub)}
+
+    def table(self, el: ET.Element) -> list:
+        rows: list[list[str]] = []
+        pictures: list = []  # pictures in cells are printed after the table
+        head_rows = 0
+        caption = None
+        for part in el:
+            pname = local(part.tag)
+            if pname == "caption":
+                caption = " ".join(p.text for p in self.blocks(part) if isinstance(p, Para)) or None
+            groups = [part] if pname == "tr" else [r for r in part if local(r.tag) == "tr"]
+            for tr in groups:
+                cells: list[str] = []
+                all_th = True
+                for cell in tr:
+                    cname = local(cell.tag)
+                    if cname not in ("td", "th"):
+                        continue
+                    all_th &= cname == "th"
+                    parts = self.blocks(cell)
+                    pictures += [b for b in parts if isinstance(b, dict) and "figure" in b]
+                    cells.append(" ".join(_text_of(p)[0] if _text_of(p) else "" for p in parts).strip())
+                    try:
+                        span = int(cell.get("colspan", "1"))
+                    except ValueError:
+                        span = 1
+                    cells.extend([""] * max(0, min(span, MAX_TABLE_COLUMNS) - 1))
+                if not cells:
+                    continue
+                if (pname == "thead" or all_th) and len(rows) == head_rows:
+                    head_rows += 1
+                rows.append(cells)
+        rows = [r for r in rows if any(c for c in r)]
+        if not rows:
+            return pictures
+        width = max(len(r) for r in rows)
+        if width > MAX_TABLE_COLUMNS:  # too wide to print as a table: each row as a paragraph
+            self.notes.append(f"a table of {width} columns is printed row by row")
+            return [" · ".join(c for c in r if c) for r in rows] + pictures
+        rows = [r + [""] * (width - len(r)) for r in rows]
+        table: dict = {}
+        if caption:
+            table["caption"] = caption
+        if head_rows and len(rows) > 1:
+            table["header"] = rows[0]
+            rows = rows[1:]
+        table["rows"] = rows
+        return [{"table": table}, *pictures]
+
+
+def _text_of(block) -> list[str]:
+    """Content-model text of a block, for places that hold text only (list items, table cells)."""
+    if isinstance(block, Para):
+        return [block.text]
+    if isinstance(block, str):
+        return [block]
+    if isinstance(block, dict):
+        if "heading" in block:
+            return [_escape(block["heading"])]
+        if "bullets" in block:
+            out = []
+            for b in block["bullets"]:
+                out += [b] if isinstance(b, str) else [b["text"], *b["bullets"]]
+            return out
+        if "steps" in block:
+            return list(block["steps"])
+        if "table" in block:
+            t = block["table"]
+            return [" ".join(c for c in row if c) for row in ([t.get("header") or []] + t["rows"]) if any(row)]
+    return []
+
+
+def _has_block(el: ET.Element) -> bool:
+    return any(local(d.tag) in BLOCK_TAGS or local(d.tag) == "img" for d in el.iter() if d is not el)
+
+
+def _style_flag(el: ET.Element, kind: str) -> bool:
+    style = (el.get("style") or "").replace(" ", "").lower()
+    code = (el.get("styleCode") or "").lower()
+    if kind == "bold":
+        return "font-weight:bold" in style or "font-weight:700" in style or "bold" in code.split()
+    return "font-style:italic" in style or "italics" in code.split() or "italic" in code.split()
+
+
+def _escape(text: str) -> str:
+    return text.replace("*", "\\*")
+
+
+def _strip_marker(text: str) -> str:
+    return _MARKERS.sub("", text, count=1)
+
+
+def _render(line: list[tuple[str, bool, bool]]) -> Para | None:
+    """One line of runs -> content-model text with emphasis markers, or None when it is empty."""
+    chars = [(ch, b, i) for text, b, i in line for ch in text]
+    # trim, and collapse spaces that meet at run edges
+    out_chars: list[tuple[str, bool, bool]] = []
+    for ch, b, i in chars:
+        if ch == " " and (not out_chars or out_chars[-1][0] == " "):
+            continue
+        out_chars.append((ch, b, i))
+    while out_chars and out_chars[-1][0] == " ":
+        out_chars.pop()
+    plain = "".join(c for c, _, _ in out_chars)
+    if not plain.strip():
+        return None
+    letters = [(b, i) for c, b, i in out_chars if not c.isspace()]
+    all_bold = all(b for b, _ in letters)
+    segments: list[tuple[str, str]] = []  # (mark, text); bold wins over italic (the model has no both)
+    for ch, b, i in out_chars:
+        mark = "**" if b else "*" if i else ""
+        if segments and segments[-1][0] == mark:
+            segments[-1] = (mark, segments[-1][1] + ch)
+        else:
+            segments.append((mark, ch))
+    for k in range(1, len(segments)):  # emphasis touching other emphasis reads ambiguously: make both bold
+        if segments[k][0] and segments[k - 1][0] and segments[k][0] != segments[k - 1][0]:
+            segments[k] = ("**", segments[k][1])
+            segments[k - 1] = ("**", segments[k - 1][1])
+    merged: list[tuple[str, str]] = []
+    for mark, text in segments:
+        if merged and merged[-1][0] == mark:
+            merged[-1] = (mark, merged[-1][1] + text)
+        else:
+            merged.append((mark, text))
+    parts: list[str] = []
+    for mark, text in merged:
+        text = _escape(text)
+        if not mark or not text.strip():
+            parts.append(text)
+            continue
+        lead = text[: len(text) - len(text.lstrip())]
+        trail = text[len(text.rstrip()):]
+        core = text.strip()
+        if core.endswith("\\"):  # a marker after a backslash would be read as a literal asterisk
+            parts.append(text)
+            continue
+        parts.append(f"{lead}{mark}{core}{mark}{trail}")
+    text = "".join(parts)
+    if inline.plain(text) != plain:  # the markers would not read back as this text: print it plain
+        text = _escape(plain)
+    return Para(text, plain, all_bold)
+
+
+def finish(blocks: list) -> list:
+    """Blocks as plain data for the content file (paragraphs become strings)."""
+    out = []
+    for b in blocks:
+        out.append(b.text if isinstance(b, Para) else b)
+    return out
+
+
+def heading_text(text: str) -> str:
+    """A title with whitespace cleaned."""
+    return _WS.sub(" ", text).strip()

@@ -1,0 +1,451 @@
+"""``leaflet import``: real EU ePI and US SPL files (tests/data/import) -> content that builds, faithfully."""
+
+from __future__ import annotations
+
+import io
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import leaflet
+from leaflet import content, inline
+from leaflet.cli import main
+from leaflet.importers import epi, narrative, read, safexml
+
+from .conftest import DATA, reader
+from .conftest import body_text as _body_text
+from .conftest import squash_all as _squash
+
+IMPORT = DATA / "import"
+EPI = sorted(IMPORT.glob("aemps-*.xml")) + [IMPORT / "nordic-level1-no.xml"]
+SOURCES = EPI + [IMPORT / "aemps-53508.json", IMPORT / "lipitor-ppi.xml"]
+TEMPLATES = ["standard", "large-print"]
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory) -> dict[str, tuple[Path, dict]]:
+    """Every source imported once with the command line: name -> (content folder, content data)."""
+    out: dict[str, tuple[Path, dict]] = {}
+    for source in SOURCES:
+        folder = tmp_path_factory.mktemp(source.stem)
+        stdout, stderr = io.StringIO(), io.StringIO()
+        assert main(["import", str(source), "--out", str(folder)], stdout=stdout, stderr=stderr) == 0, \
+            stderr.getvalue()
+        written = [Path(line) for line in stdout.getvalue().splitlines()]
+        assert len(written) == 1 and written[0].is_file()
+        assert written[0].parent.parent.resolve() == folder.resolve()
+        out[source.name] = (folder, yaml.safe_load(written[0].read_text(encoding="utf-8")))
+    return out
+
+
+@pytest.fixture(scope="module")
+def pdfs(imported) -> dict[tuple[str, str], bytes]:
+    built = {}
+    for name, (folder, data) in imported.items():
+        for template in TEMPLATES:
+            built[name, template] = leaflet.build_pdf(data["medicine"]["id"], language=data["language"],
+                                                      template=template, content_dirs=[folder])
+    return built
+
+
+# what the source says ------------------------------------------------------------------------------
+
+def _leaflet_narrative(source: Path) -> list[ET.Element]:
+    """The narrative (XHTML or SPL text) elements of the source's patient leaflet."""
+    root = safexml.parse_xml(source.read_bytes(), source.name)
+    if root.tag.endswith("document"):  # SPL: the patient-facing section
+        for section in root.iter("{urn:hl7-org:v3}section"):
+            code = section.find("{urn:hl7-org:v3}code")
+            if code is not None and code.get("code") in ("42231-1", "42230-3", "59845-8", "68498-5"):
+                return list(section.iter("{urn:hl7-org:v3}text"))
+    for composition in root.iter(f"{{{epi.FHIR}}}Composition"):
+        codes = [c.get("value") for c in composition.iter(f"{{{epi.FHIR}}}code")]
+        if epi.LEAFLET_TYPE in codes:  # the sections' narratives (not the composition's own summary)
+            return [div for section in composition.iter(f"{{{epi.FHIR}}}section")
+                    for div in section.findall(f"{{{epi.FHIR}}}text/{{{epi.XHTML}}}div")]
+    raise AssertionError("no leaflet in " + source.name)
+
+
+def _pieces(elements: list[ET.Element]) -> list[str]:
+    """The source's text pieces (each text node), whitespace removed."""
+    out = []
+    for el in elements:
+        for node in el.iter():
+            for text in (node.text, node.tail if node is not el else None):
+                if text and text.strip():
+                    out.append(text)
+    return out
+
+
+def coverage(source: Path, pdf: bytes, template: str = "standard") -> tuple[float, list[str]]:
+    """Share of the source's narrative words found in the PDF (each text piece, whole and in one
+    place), and the pieces that were not found."""
+    text = _body_text(pdf, template)
+    total = found = 0
+    missing = []
+    for piece in _pieces(_leaflet_narrative(source)):
+        words = len(piece.split())
+        total += words
+        if _squash(piece) in text:
+            found += words
+        else:
+            missing.append(piece.strip())
+    return found / total, missing
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+@pytest.mark.parametrize("source", SOURCES, ids=[s.name for s in SOURCES])
+def test_the_source_narrative_is_in_the_pdf(pdfs, source, template):
+    xml_source = source.with_suffix(".xml")  # the JSON bundle says what its XML twin says
+    share, missing = coverage(xml_source, pdfs[source.name, template], template)
+    assert share >= 0.98, f"{share:.1%} of the words; missing: {missing[:8]}"
+
+
+def test_coverage_notices_missing_text(pdfs):
+    """The measurement itself: another medicine's PDF, or one without the side-effects section, fails."""
+    source = IMPORT / "aemps-64279.xml"
+    assert coverage(source, pdfs[source.name, "standard"])[0] >= 0.98
+    assert coverage(source, leaflet.build_pdf("diazepam"))[0] < 0.5
+    assert len(_pieces(_leaflet_narrative(source))) > 100
+
+
+# structure ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("source", EPI, ids=[s.name for s in EPI])
+def test_epi_sections_are_the_six_in_order(imported, source):
+    data = imported[source.name][1]
+    assert [s["id"] for s in data["sections"]] == epi.ORDER
+    assert data["origin"] == "imported" and data["imported_from"]["format"] == "epi"
+    titles = [s["title"] for s in data["sections"]] + [
+        sub["title"] for s in data["sections"] for sub in s.get("subsections", [])]
+    assert not any("<" in t or ">" in t for t in titles), titles  # template remnants resolved
+    assert not any(re.match(r"\d", t) for t in titles[:6])  # the template numbers the six
+
+
+def test_codes_missing_or_wrong_fall_back_on_numbers_and_order(imported):
+    salazopyrina = imported["aemps-39681.xml"][1]
+    storage = salazopyrina["sections"][4]
+    assert storage["title"] == "Conservación de Salazopyrina 500 mg comprimidos"  # no number in the source
+    before = salazopyrina["sections"][1]["title"]
+    assert before == "Qué necesita saber antes de empezar a tomar Salazopyrina 500 mg comprimidos"
+    simva = imported["aemps-64279.xml"][1]  # "Qué necesita saber ..." has no "2." but its code
+    assert simva["sections"][1]["id"] == "before-you-take"
+    assert [s["title"] for s in simva["sections"][2]["subsections"]][:2] == [
+        "Uso en niños y adolescentes:", "Si olvidó tomarSimvastatina Almus 20 mg"]  # XXXXXXXXXXXX codes
+
+
+def test_metadata_comes_from_the_bundle(imported):
+    isentress = imported["aemps-07436001.xml"][1]
+    assert isentress["language"] == "es"
+    assert isentress["medicine"] == {"id": "isentress",
+                                     "name": "ISENTRESS 400 mg comprimidos recubiertos con película"}
+    assert isentress["revision"] == {"date": "2025-06-04"}
+    assert isentress["imported_from"] == {"format": "epi", "file": "aemps-07436001.xml",
+                                          "identifier": "EPI/24/129", "date": "2025-06-04"}
+    nordic = imported["nordic-level1-no.xml"][1]
+    assert nordic["language"] == "no" and nordic["medicine"]["name"] == "MPD1"
+
+
+def test_json_and_xml_bundles_import_the_same(imported):
+    from_json = dict(imported["aemps-53508.json"][1])
+    from_xml = dict(imported["aemps-53508.xml"][1])
+    assert from_json.pop("imported_from")["file"] == "aemps-53508.json"
+    assert from_xml.pop("imported_from")["file"] == "aemps-53508.xml"
+    assert from_json == from_xml
+
+
+def _blocks(data: dict):
+    for part in [data.get("intro", [])] + [s["blocks"] for s in data["sections"]] + [
+            sub["blocks"] for s in data["sections"] for sub in s.get("subsections", [])]:
+        yield from part
+
+
+def _images(pdf: bytes) -> int:
+    return sum(1 for page in reader(pdf).pages
+               for x in (page["/Resources"].get("/XObject") or {}).values()
+               if x.get_object()["/Subtype"] == "/Image")
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_tables_come_out_as_tables_and_images_as_images(imported, pdfs, template):
+    isentress = imported["aemps-07436001.xml"][1]
+    tables = [b["table"] for b in _blocks(isentress) if isinstance(b, dict) and "table" in b]
+    assert len(tables) == 1 and len(tables[0]["rows"]) >= 15 and len(tables[0]["rows"][0]) == 2
+    pdf = pdfs["aemps-07436001.xml", template]
+    text = _body_text(pdf, template)
+    for row in tables[0]["rows"]:
+        assert _squash(inline.plain(" ".join(row))) in text  # a row's cells side by side, in order
+    grid = sum(page.get_contents().get_data().count(b" l S") for page in reader(pdf).pages)
+    assert grid >= 2 * len(tables[0]["rows"])  # drawn rules between the cells
+    for name, (_, data) in imported.items():
+        figures = [b for b in _blocks(data) if isinstance(b, dict) and "figure" in b]
+        assert _images(pdfs[name, template]) == len(figures), name
+    assert sum(_images(pdfs[name, template]) for name in imported) >= 4
+
+
+def test_spl_keeps_its_own_questions_as_headings(imported, pdfs):
+    lipitor = imported["lipitor-ppi.xml"][1]
+    titles = [s["title"] for s in lipitor["sections"]]
+    assert titles[:3] == ["What is LIPITOR?", "What is Cholesterol?", "Who Should Not Take LIPITOR?"]
+    assert "How Should I Take LIPITOR?" in titles and "What are the Ingredients in LIPITOR?" in titles
+    assert lipitor["section_numbers"] is False
+    assert lipitor["imported_from"] == {"format": "spl", "file": "lipitor-ppi.xml",
+                                        "identifier": "c6e131fe-e7df-4876-83f7-9156fc4e8228",
+                                        "version": "11", "date": "2014-01-13"}
+    text = " ".join(" ".join(p.extract_text().split()) for p in reader(pdfs["lipitor-ppi.xml", "standard"]).pages)
+    assert "What is LIPITOR?" in text and "1. What is LIPITOR?" not in text
+    assert "imported from lipitor-ppi.xml (c6e131fe-e7df-4876-83f7-9156fc4e8228, version 11, 13 January 2014)" \
+        in text
+
+
+def test_a_missing_picture_is_reported_and_left_out(tmp_path):
+    stderr = io.StringIO()
+    assert main(["import", str(IMPORT / "lipitor-ppi.xml"), "--out", str(tmp_path)],
+                stdout=io.StringIO(), stderr=stderr) == 0
+    assert "lipitor-05.jpg (Logo) is not beside the SPL file and was left out" in stderr.getvalue()
+
+
+def test_a_label_without_a_patient_section_is_an_error_and_writes_nothing(tmp_path):
+    stdout, stderr = io.StringIO(), io.StringIO()
+    assert main(["import", str(IMPORT / "otc-cough.xml"), "--out", str(tmp_path)],
+                stdout=stdout, stderr=stderr) == 2
+    assert "no patient-facing section" in stderr.getvalue() and "otc-cough.xml" in stderr.getvalue()
+    assert "Traceback" not in stderr.getvalue() and stdout.getvalue() == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+def _nested_bundle() -> bytes:
+    """A leaflet whose narrative nests spans 5,000 deep."""
+    base = (IMPORT / "nordic-level1-no.xml").read_bytes()
+    deep = b"<span>" * 5000 + b"x" + b"</span>" * 5000
+    assert b"<li>Ta vare" in base
+    return base.replace(b"<li>Ta vare", b"<li>" + deep + b"Ta vare", 1)
+
+
+@pytest.mark.parametrize("text, message", [
+    (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><Bundle xmlns="http://hl7.org/fhir">&a;</Bundle>',
+     "DTD or entities"),
+    (b'<Bundle xmlns="http://hl7.org/fhir"><entry>', "not well-formed XML"),
+    (b'<html/>', "not an ePI bundle or an SPL label"),
+    (b'{"resourceType": "Patient"}', "not a FHIR Bundle"),
+    (b'<Bundle xmlns="http://hl7.org/fhir"/>', "no package leaflet"),
+    (b'%PDF-1.4', "neither XML nor JSON"),
+    (b'{"resourceType": "Bundle", "entry": ' + b'[' * 100000 + b']' * 100000 + b'}', "nested too deeply"),
+    (_nested_bundle(), "nested too deeply"),
+])
+def test_bad_sources_are_refused_with_a_message(tmp_path, text, message):
+    source = tmp_path / "source.xml"
+    source.write_bytes(text)
+    out = tmp_path / "out"
+    out.mkdir()
+    stderr = io.StringIO()
+    assert main(["import", str(source), "--out", str(out)], stdout=io.StringIO(), stderr=stderr) == 2
+    assert message in stderr.getvalue() and "source.xml" in stderr.getvalue()
+    assert list(out.iterdir()) == []
+
+
+def test_a_source_over_the_size_limit_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(safexml, "MAX_SOURCE_BYTES", 1000)
+    stderr = io.StringIO()
+    assert main(["import", str(IMPORT / "aemps-53508.xml"), "--out", str(tmp_path)],
+                stdout=io.StringIO(), stderr=stderr) == 2
+    assert "larger than" in stderr.getvalue()
+
+
+def test_imported_content_passes_check_but_authored_rules_stay_strict(imported, tmp_path):
+    folder, data = imported["lipitor-ppi.xml"]
+    stdout = io.StringIO()
+    assert main(["check", str(folder)], stdout=stdout) == 0, stdout.getvalue()
+    authored = dict(data, origin="authored")  # the same text claimed as authored: the EU rules apply
+    authored.pop("imported_from")
+    path = tmp_path / "lipitor" / "en.yaml"
+    path.parent.mkdir()
+    path.write_text(yaml.safe_dump(authored, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(leaflet.LeafletError, match="missing required field"):
+        content.load(path)
+
+
+def test_an_imported_leaflet_must_say_where_it_came_from(imported, tmp_path):
+    _, data = imported["aemps-53508.xml"]
+    bare = {k: v for k, v in data.items() if k != "imported_from"}
+    path = tmp_path / "recto-menaderm" / "es.yaml"
+    path.parent.mkdir()
+    path.write_text(yaml.safe_dump(bare, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(leaflet.LeafletError, match="imported_from"):
+        content.load(path)
+
+
+def test_importing_again_replaces_the_file(tmp_path):
+    for _ in range(2):
+        stdout = io.StringIO()
+        assert main(["import", str(IMPORT / "aemps-53508.xml"), "--out", str(tmp_path), "--id", "menaderm"],
+                    stdout=stdout, stderr=io.StringIO()) == 0
+    assert sorted(p.name for p in (tmp_path / "menaderm").iterdir()) == ["es.yaml"]  # no temporary files
+
+
+# the narrative converter ---------------------------------------------------------------------------
+
+def _div(body: str) -> ET.Element:
+    return ET.fromstring(f'<div xmlns="http://www.w3.org/1999/xhtml">{body}</div>')
+
+
+def test_whitespace_is_cleaned_and_words_split_across_spans_joined():
+    vocabulary = narrative.Vocabulary(["Si tiene alguna duda", "le ha recetado solamente a usted hoy"])
+    converter = narrative.Converter(vocabulary)
+    blocks = narrative.finish(converter.blocks(_div(
+        "<p><span>Si tie</span><span>ne alguna duda</span></p><p>\u00a0</p><p><span> </span></p>"
+        "<p><span>le ha recetado</span><span>solamente</span><span>a usted</span></p>"
+        "<p><strong>Bold </strong>then <em>it</em>al<strong><em>ic</em></strong> * star</p>"
+        "<p><span>No utilice</span><span>Simvastatina</span> <span>el m</span><span>RNA</span></p>")))
+    assert blocks == ["Si tiene alguna duda", "le ha recetado solamente a usted",
+                      "**Bold** then *it*al**ic** \\* star", "No utilice Simvastatina el mRNA"]
+
+
+def test_lists_nest_one_level_and_ordered_lists_are_steps():
+    converter = narrative.Converter()
+    blocks = narrative.finish(converter.blocks(_div(
+        "<ul><li>one<ul><li>a</li><li>b<ul><li>deep</li></ul></li></ul></li><li>two</li></ul>"
+        "<ol><li>first</li><li>second</li></ol>")))
+    assert blocks == [{"bullets": [{"text": "one", "bullets": ["a", "b", "deep"]}, "two"]},
+                      {"steps": ["first", "second"]}]
+
+
+_INLINE = st.sampled_from(["span", "strong", "em", "b", "i", "a"])
+_WORDS = st.text(alphabet=st.sampled_from(list("abcdefé *ñ\u00a0\n\t")), max_size=12)
+
+
+@st.composite
+def _fragment(draw, depth=0):
+    kind = draw(st.sampled_from(["text", "inline", "p", "ul"] if depth < 3 else ["text"]))
+    if kind == "text":
+        return ET_escape(draw(_WORDS))
+    children = "".join(draw(st.lists(_fragment(depth + 1), max_size=3)))
+    if kind == "inline":
+        tag = draw(_INLINE)
+        return f"<{tag}>{children}</{tag}>"
+    if kind == "p":
+        return f"<p>{children}</p>"
+    return "<ul>" + "".join(f"<li>{draw(_fragment(depth + 1))}</li>" for _ in range(draw(st.integers(1, 3)))) \
+        + "</ul>"
+
+
+def ET_escape(text: str) -> str:  # noqa: N802
+    return text.replace("&", "&amp;").replace("<", "&lt;")
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[\s\u00a0]+", "", text)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_fragment(), max_size=4))
+def test_the_converter_never_changes_a_letter(parts):
+    """Whatever the nesting and emphasis, the text read back from the content is the source's text."""
+    div = _div("".join(parts))
+    blocks = narrative.finish(narrative.Converter().blocks(div))
+    out = []
+    for block in blocks:
+        for text in narrative._text_of(block):
+            out.append(inline.plain(text))
+    source = "".join(div.itertext())
+    # list markers at an item's start may be dropped ("- ", "· "), nothing else
+    assert _letters("".join(out)) == _letters(source) or \
+        _letters(re.sub(r"(^|\n)[\-\u00b7]\s", "", "".join(out))) == _letters(source)
+
+
+def test_titles_lose_template_remnants():
+    assert epi.clean_title("2. Qué necesita saber antes de empezar a <tomar><usar> Qué necesita saber antes de "
+                           "empezar a usar X") == "2. Qué necesita saber antes de empezar a usar X"
+    assert epi.clean_title("X con <alimentos> <y> bebidas") == "X con alimentos/y bebidas"
+    assert epi.clean_title("  5  Conservación\u00a0de X ") == "5 Conservación de X"
+
+
+def test_read_returns_checked_content_without_writing(tmp_path):
+    [item] = read(IMPORT / "nordic-level1-no.xml", "mpd-one")
+    assert item.medicine == "mpd-one" and item.language == "no"
+    assert list(tmp_path.iterdir()) == []
+
+
+def _nordic_with(tmp_path: Path, change) -> Path:
+    ET.register_namespace("", epi.FHIR)
+    ET.register_namespace("html", epi.XHTML)
+    root = ET.fromstring((IMPORT / "nordic-level1-no.xml").read_bytes())
+    change(root)
+    path = tmp_path / "bundle.xml"
+    path.write_bytes(ET.tostring(root))
+    return path
+
+
+def test_every_leaflet_in_a_bundle_is_written(tmp_path):
+    import copy
+
+    def add_swedish(root):
+        entry = next(e for e in root.iter(f"{{{epi.FHIR}}}entry")
+                     if e.find(f"{{{epi.FHIR}}}resource/{{{epi.FHIR}}}Composition") is not None)
+        twin = copy.deepcopy(entry)
+        twin.find(f".//{{{epi.FHIR}}}Composition/{{{epi.FHIR}}}language").set("value", "sv")
+        root.append(twin)
+    source = _nordic_with(tmp_path, add_swedish)
+    out = tmp_path / "out"
+    out.mkdir()
+    stdout = io.StringIO()
+    assert main(["import", str(source), "--out", str(out)], stdout=stdout, stderr=io.StringIO()) == 0
+    assert [Path(p).name for p in stdout.getvalue().split()] == ["no.yaml", "sv.yaml"]
+
+
+def test_a_character_the_fonts_cannot_draw_is_an_error_not_a_changed_text(tmp_path):
+    def private_use(root):
+        p = next(root.iter(f"{{{epi.XHTML}}}li"))
+        p.text = "\ue000 " + (p.text or "")
+    source = _nordic_with(tmp_path, private_use)
+    out = tmp_path / "out"
+    out.mkdir()
+    stderr = io.StringIO()
+    assert main(["import", str(source), "--out", str(out)], stdout=io.StringIO(), stderr=stderr) == 2
+    assert "U+E000" in stderr.getvalue() and "nothing was written" in stderr.getvalue()
+    assert list(out.iterdir()) == []
+
+
+def test_pictures_go_beside_a_content_file_that_would_be_too_large(tmp_path, monkeypatch):
+    import leaflet.importers as importers
+
+    [item] = read(IMPORT / "aemps-39681.xml")
+    whole = len(importers.dump(item.data).encode("utf-8"))
+    monkeypatch.setattr(importers, "MAX_BYTES", whole - 1)  # the text fits, the text and its picture do not
+    stdout = io.StringIO()
+    assert main(["import", str(IMPORT / "aemps-39681.xml"), "--out", str(tmp_path)],
+                stdout=stdout, stderr=io.StringIO()) == 0
+    written = [Path(p) for p in stdout.getvalue().split()]
+    assert [p.name for p in written] == ["es-picture-1.jpg", "es.yaml"]
+    data = yaml.safe_load(written[-1].read_text(encoding="utf-8"))
+    assert [b["figure"]["src"] for b in _blocks(data) if isinstance(b, dict) and "figure" in b] == ["es-picture-1.jpg"]
+    assert _images(leaflet.build_pdf("salazopyrina", language="es", content_dirs=[tmp_path])) == 1
+
+
+def test_a_picture_kept_as_a_binary_resource_is_found(tmp_path):
+    import base64
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(b"\x00\x00")) + chunk(b"IEND", b""))
+
+    def add_binary(root):
+        f = epi.FHIR
+        entry = ET.SubElement(root, f"{{{f}}}entry")
+        binary = ET.SubElement(ET.SubElement(entry, f"{{{f}}}resource"), f"{{{f}}}Binary")
+        ET.SubElement(binary, f"{{{f}}}id", value="pic1")
+        ET.SubElement(binary, f"{{{f}}}contentType", value="image/png")
+        ET.SubElement(binary, f"{{{f}}}data", value=base64.b64encode(png).decode())
+        li = next(root.iter(f"{{{epi.XHTML}}}li"))
+        ET.SubElement(li, f"{{{epi.XHTML}}}img", src="#pic1", alt="a dot")
+    [item] = read(_nordic_with(tmp_path, add_binary))
+    figures = [b["figure"] for b in _blocks(item.data) if isinstance(b, dict) and "figure" in b]
+    assert [f["alt"] for f in figures] == ["a dot"] and figures[0]["src"].startswith("data:image/png;base64,")
