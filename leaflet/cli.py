@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 from typing import IO
 
-from . import __version__, content, pdf, templating
+from . import __version__, authoring, content, pdf, templating
 from .errors import LeafletError, NotFoundError, OutputError, display_path
 from .files import read_text_limited
 from .interrupt import Stopping
@@ -62,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("paths", nargs="*", type=Path, help="content files or folders (default: all content)")
     c.add_argument("--template", action="append", default=[],
                    help="template to check against (repeatable; default: every shipped template)")
+    c.add_argument("--content", type=Path, action="append", default=[], metavar="DIR",
+                   help="a content folder to check (repeatable; the same as giving it as a path)")
 
     bt = add("batch", "Build many leaflets in parallel: every combination, or a job list (mail-merge).")
     bt.add_argument("-o", "--output", type=Path, default=Path("leaflets"), metavar="DIR",
@@ -83,6 +85,19 @@ def _parser() -> argparse.ArgumentParser:
     li = add("list", "List the medicines, languages and templates available.")
     li.add_argument("--content", type=Path, action="append", default=[], metavar="DIR",
                     help="extra content folder (repeatable)")
+
+    im = add("import", "Import approved product information (EU ePI bundle, US SPL label) as content files.")
+    im.add_argument("source", type=Path, help="an ePI FHIR Bundle (XML or JSON) or an SPL label (XML)")
+    im.add_argument("--out", type=Path, default=Path("content"), metavar="CONTENT_DIR",
+                    help="content folder to write <medicine-id>/<language>.yaml into (default: content)")
+    im.add_argument("--id", dest="medicine_id", metavar="ID", help="medicine id to use instead of one made "
+                    "from the medicine's name")
+
+    n = add("new", "Write a skeleton content file with the six standard sections and their titles.")
+    n.add_argument("medicine", help="medicine id for the new leaflet, e.g. warfarin")
+    n.add_argument("--name", help="the medicine's name as printed (default: from the id)")
+    n.add_argument("--content", type=Path, default=Path("content"), metavar="DIR",
+                   help="content folder to write <medicine>/en.yaml into (default: content)")
 
     s = add("schema", "Write the JSON Schema of content files (for editors).")
     s.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
@@ -114,6 +129,10 @@ def main(argv: list[str] | None = None, stdout: IO[str] | None = None, stderr: I
             return _list(args, out)
         if args.command == "schema":
             return _schema(args, out)
+        if args.command == "import":
+            return _import(args, out, err)
+        if args.command == "new":
+            return _new(args, out)
     except LeafletError as exc:
         print(f"leaflet: error: {exc.format()}", file=err)
         return exc.exit_code
@@ -229,7 +248,7 @@ def _run_batch(args: argparse.Namespace, out: IO[str], err: IO[str], stop: Stopp
 
 
 def _check(args: argparse.Namespace, out: IO[str]) -> int:
-    paths = args.paths or content.content_roots()
+    paths = [*args.paths, *args.content] or content.content_roots()
     for path in paths:
         if not path.exists():
             raise NotFoundError(f"{display_path(path)} does not exist",
@@ -247,9 +266,12 @@ def _check(args: argparse.Namespace, out: IO[str]) -> int:
                     break
         if problem is None:
             print(f"ok      {display_path(path)}", file=out)
-            for finding in translation_findings(path, content.load(path).leaflet):
+            loaded = content.load(path)
+            messages = [f.message for f in translation_findings(path, loaded.leaflet)]
+            messages += authoring.warnings_for(path, loaded.source.data, loaded.leaflet)
+            for message in messages:
                 warned += 1
-                print(f"warning {display_path(path)}: {finding.message}", file=out)
+                print(f"warning {display_path(path)}: {message}", file=out)
         else:
             failures += 1
             print(f"FAILED  {problem.format()}", file=out)
@@ -265,6 +287,40 @@ def _list(args: argparse.Namespace, out: IO[str]) -> int:
         print(f"  {name} ({', '.join(langs)})", file=out)
     print("templates: " + ", ".join(templating.shipped_templates()), file=out)
     print("paper: " + ", ".join(sorted(pdf.PAPER)), file=out)
+    return EXIT_OK
+
+
+def _new(args: argparse.Namespace, out: IO[str]) -> int:
+    import datetime as dt
+
+    if not content.is_medicine_id(args.medicine):
+        raise LeafletError(f"'{args.medicine}' is not a medicine id",
+                           hint="ids use lowercase letters, digits and single hyphens, e.g. 'warfarin'")
+    target = args.content / args.medicine / "en.yaml"
+    if target.exists():
+        raise OutputError(f"{display_path(target)} already exists", hint="edit it, or choose another id")
+    if not args.content.is_dir():
+        raise NotFoundError(f"content folder {display_path(args.content)} does not exist", hint="create it first")
+    name = args.name or args.medicine.replace("-", " ").capitalize()
+    target.parent.mkdir(exist_ok=True)
+    write_atomic(target, authoring.skeleton(args.medicine, name, dt.date.today().isoformat()).encode("utf-8"))
+    print(display_path(target), file=out)
+    return EXIT_OK
+
+
+def _import(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from .importers import import_file
+
+    if args.medicine_id is not None and not content.is_medicine_id(args.medicine_id):
+        raise LeafletError(f"'{args.medicine_id}' is not a medicine id",
+                           hint="ids use lowercase letters, digits and single hyphens, e.g. 'isentress'")
+    if not args.out.is_dir():
+        raise NotFoundError(f"content folder {display_path(args.out)} does not exist", hint="create it first")
+    written, notes = import_file(args.source, args.out, args.medicine_id)
+    for note in notes:
+        print(f"leaflet: warning: {display_path(args.source)}: {note}", file=err)
+    for path in written:
+        print(display_path(path), file=out)
     return EXIT_OK
 
 

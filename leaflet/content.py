@@ -44,6 +44,10 @@ _MEDICINE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-[A-Z]{2})?$")
 
 
+def is_medicine_id(text: str) -> bool:
+    return bool(_MEDICINE.match(text)) and len(text) <= 60
+
+
 def available(roots: list[Path]) -> dict[str, list[str]]:
     """Medicines found under ``roots`` and the languages each has, sorted."""
     found: dict[str, set[str]] = {}
@@ -52,7 +56,7 @@ def available(roots: list[Path]) -> dict[str, list[str]]:
             continue
         for folder in root.iterdir():
             if folder.is_dir():
-                langs = {p.stem for p in folder.glob("*.yaml")}
+                langs = {p.stem for p in folder.glob("*.yaml") if _LANGUAGE.match(p.stem)}
                 if langs:
                     found.setdefault(folder.name, set()).update(langs)
     return {name: sorted(langs) for name, langs in sorted(found.items())}
@@ -99,13 +103,16 @@ def _load_cached(path: Path, _mtime: int, _size: int) -> ContentFile:
     problems = model.structure_problems(leaflet)
     if problems:
         path_key, message = problems[0]
-        raise ContentError(message, where=source.locate(path_key),
-                           hint=_more(len(problems) - 1))
+        lines = [message] + [f"  also line {source.locate(p).line}, field '{dotted(p)}': {m}"
+                             for p, m in problems[1:6]]
+        raise ContentError("\n".join(lines), where=source.locate(path_key),
+                           hint=_more(len(problems) - 6) if len(problems) > 6 else _structure_hint(message))
     return ContentFile(leaflet, source, path)
 
 
-def validate(model_cls: type[M], source: Loaded) -> M:
-    """Validate ``source.data`` as ``model_cls``; turn pydantic's errors into one clear message."""
+def validate(model_cls: type[M], source: Loaded, limit: int | None = 4) -> M:
+    """Validate ``source.data`` as ``model_cls``; turn pydantic's errors into one clear message
+    (showing ``limit`` problems, or all of them)."""
     if not isinstance(source.data, dict):
         raise ContentError("expected a mapping of fields (key: value) at the top of the file",
                            where=Location(source.file, 1, 1))
@@ -118,12 +125,13 @@ def validate(model_cls: type[M], source: Loaded) -> M:
         names = _field_names(model_cls)
         message = _explain(first, path, names)
         lines = [message]
-        for other in errors[1:4]:
+        shown = len(errors) if limit is None else limit
+        for other in errors[1:shown]:
             other_path = _yaml_path(other["loc"], source, other["type"])
             where = source.locate(other_path)
             lines.append(f"  also {f'line {where.line}, ' if where.line else ''}field '{dotted(other_path)}': "
                          f"{_explain(other, other_path, names)}")
-        extra = len(errors) - 4
+        extra = len(errors) - shown
         raise ContentError("\n".join(lines), where=source.locate(path),
                            hint=_more(extra) if extra > 0 else _hint(first)) from None
 
@@ -185,6 +193,15 @@ def _explain(error: dict[str, Any], path: tuple[str | int, ...], names: set[str]
         return "must not be empty"
     if kind == "string_pattern_mismatch" and key == "id":
         return "an id uses lowercase letters, digits and single hyphens only (e.g. 'side-effects')"
+    if kind == "string_type" and isinstance(error.get("input"), bool):
+        return (f"YAML reads a bare yes, no, on or off as {str(error['input']).lower()}, not as text; put the "
+                "text in quotes: \"no\"")
+    if kind.startswith("date_"):
+        return f"should be a date written YYYY-MM-DD, e.g. 2026-11-01 (found {_short(error.get('input'))})"
+    if kind == "string_type" and isinstance(error.get("input"), (int, float)) and not isinstance(
+            error.get("input"), bool):
+        return (f"a number here must be written in quotes (found {error['input']!r}), so it prints exactly "
+                "as typed: \"0.50\", not 0.5")
     if kind == "literal_error":
         return f"{error['msg'].replace('Input should be', 'must be')} (found {error['input']!r})"
     return f"{error['msg'].replace('Input should be', 'should be')} (found {_short(error.get('input'))})"
@@ -206,17 +223,28 @@ def _short(value: Any) -> str:
 
 
 def _more(count: int) -> str | None:
-    return f"{count} more problem(s) after this one; run `leaflet check` to see all" if count else None
+    return f"and {count} more problem(s) after these; fix these first" if count else None
+
+
+def _structure_hint(message: str) -> str | None:
+    if message.startswith("missing required field"):
+        return "add the field; `leaflet schema` describes every field"
+    return None
 
 
 def check_all(paths: list[Path]) -> list[tuple[Path, ContentError | None]]:
     """Validate every content file under ``paths``; used by ``leaflet check``."""
     results: list[tuple[Path, ContentError | None]] = []
     for path in paths:
-        files = sorted(path.rglob("*.yaml")) if path.is_dir() else [path]
+        # a folder's other YAML (a patient or pharmacy file kept beside the content) is not content
+        files = sorted(p for p in path.rglob("*.yaml") if _LANGUAGE.match(p.stem)) if path.is_dir() else [path]
         for file in files:
             try:
-                load(file)
+                try:
+                    load(file)
+                except ContentError:  # again, to list every problem (a build stops at the first few)
+                    validate(model.Leaflet, load_yaml_file(file, what="content file"), limit=None)
+                    raise
                 results.append((file, None))
             except ContentError as exc:
                 results.append((file, exc))

@@ -8,6 +8,7 @@ validation error later can point at the line to fix.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,7 +98,7 @@ def load_yaml_text(text: str, file: str = "<text>", *, text_scalars: bool = Fals
                 f"malformed YAML: {problem}",
                 where=Location(file, mark.line + 1 if mark else None,
                                mark.column + 1 if mark else None),
-                hint="check indentation, colons and quotes on this line or the one before",
+                hint=_hint_for(text, mark),
             ) from None
         except yaml.YAMLError as exc:
             raise ContentError(f"malformed YAML: {exc}", where=Location(file)) from None
@@ -117,6 +118,16 @@ def load_yaml_text(text: str, file: str = "<text>", *, text_scalars: bool = Fals
         return loaded
     finally:
         loader.dispose()
+
+
+def _hint_for(text: str, mark) -> str:
+    """What to do about a YAML syntax error; a value starting with * (bold) is the usual one."""
+    lines = text.splitlines()
+    line = lines[mark.line] if mark and 0 <= mark.line < len(lines) else ""
+    if re.match(r"^\s*(?:-\s+|[\w-]+:\s+)\*", line):
+        return ("a value that starts with * (such as **bold**) must be in quotes, or YAML reads the * as an "
+                "alias: - \"**Do not** take ...\"")
+    return "check indentation, colons and quotes on this line or the one before"
 
 
 def _bad_scalar(node: yaml.Node, file: str) -> Location:
