@@ -335,7 +335,29 @@ def _visual_line(text: str, fonts: list[str], paragraph_levels: tuple[int, ...],
             k += 1
         logical = sorted(group)
         pieces.append(("".join(line_text[g] for g in logical), font or fonts[words[0][0]], rtl))
-    return "".join(_markup(piece, font, rtl) for piece, font, rtl in pieces)
+    return "".join(_markup(piece, font, rtl) for piece, font, rtl in _glued_numbers(pieces))
+
+
+def _glued_numbers(pieces: list[tuple[str, str, bool]]) -> list[tuple[str, str, bool]]:
+    """Digits written onto an Arabic word ("و20", "and 20") are shaped with it, in one HarfBuzz run
+    that takes them for Arabic script and sets them right to left: "20" would print "02". The digits
+    touching a right-to-left piece of the same font are put in reverse here, so the run restores them
+    (issue 9 printed such a note for the first time)."""
+    out = list(pieces)
+    for n, (piece, font, rtl) in enumerate(pieces):
+        if rtl or not piece.strip():
+            continue
+        tokens = re.split(r"( +)", piece)
+        for side, neighbour in ((0, pieces[n - 1] if n else None), (-1, pieces[n + 1] if n + 1 < len(pieces) else None)):
+            if neighbour is None or not neighbour[2] or neighbour[1] != font:
+                continue
+            # a right-to-left piece is in logical order: its start is its right end on the line
+            touching = neighbour[0][:1] if side == 0 else neighbour[0][-1:]
+            token = tokens[side]
+            if token and not touching.isspace() and not any(_uba.bidirectional(ch) == "L" for ch in token):
+                tokens[side] = token[::-1]
+        out[n] = ("".join(tokens), font, rtl)
+    return out
 
 
 def _markup(piece: str, font: str, rtl: bool) -> str:
