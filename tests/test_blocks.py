@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 
 import leaflet
 from leaflet import markup
-from leaflet.richblocks import keep_units
 from leaflet.cli import main
 from leaflet.errors import ContentError, TemplateError
+from leaflet.richblocks import keep_units
 
 from .conftest import DATA, all_text, page_texts, reader
 
