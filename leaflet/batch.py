@@ -27,13 +27,13 @@ import warnings
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
-from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from . import __version__, content, i18n, templating
+from . import __version__, caches, content, i18n, templating, typedtext
+from .directions import parse_flag
 from .errors import ContentError, LeafletError, Location, OutputError, display_path
 from .files import read_text_limited
 from .fonts import SHIPPED
@@ -269,6 +269,9 @@ def _job(row: dict, where: Location) -> Job:
             raise ContentError(f"'{name}' must be text, found {row[name]!r}", where=where,
                                hint=f"put the value in quotes: {name}: \"...\"")
     output = row["output"]
+    hidden = typedtext.explain(output, single_line=True) if isinstance(output, str) else None
+    if hidden:  # a file name that reads as another patient's ("ann<RLO>naj.pdf" shows as annjan.pdf)
+        raise ContentError(f"output file name contains {hidden[0]}", where=where, hint=hidden[1])
     if not _plain_pdf_name(output):
         raise ContentError(f"output '{output}' must be a plain file name ending in .pdf", where=where)
     if row.get("patient") is not None and not isinstance(row["patient"], dict):
@@ -291,14 +294,11 @@ def _job(row: dict, where: Location) -> Job:
         raise ContentError(f"invalid patient data: {exc.message}", where=where, hint=exc.hint) from None
     except ValidationError as exc:
         raise ContentError("invalid patient data: " + _pydantic_reason(exc), where=where) from None
-    fillable = row.get("fillable", False)
-    if isinstance(fillable, str):
-        words = {"": False, "0": False, "false": False, "no": False, "1": True, "true": True, "yes": True}
-        if fillable.strip().lower() not in words:
-            raise ContentError(f"fillable must be true or false, found '{fillable}'", where=where)
-        fillable = words[fillable.strip().lower()]
-    elif not isinstance(fillable, bool):
-        raise ContentError(f"fillable must be true or false, found {fillable!r}", where=where)
+    fillable = row.get("fillable") or False  # an empty CSV cell is "not fillable"
+    try:
+        fillable = parse_flag(fillable)
+    except ValueError:
+        raise ContentError(f"fillable must be true or false, found {fillable!r}", where=where) from None
     return Job(output, row["medicine"], row.get("language", "en"), row.get("template", "standard"),
                row.get("paper", "a4"), patient, fillable)
 
@@ -323,7 +323,7 @@ def _hash_files(paths: list[Path]) -> str:
     return digest.hexdigest()
 
 
-@cache
+@caches.memoize("batch.file-digest", 4096)
 def _file_digest(path: Path, _mtime: int, _size: int) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -354,7 +354,7 @@ def fingerprint(job: Job, content_dirs: list[Path], pharmacy: Path | None) -> st
     return digest.hexdigest()
 
 
-@lru_cache(maxsize=1)
+@caches.memoize("batch.versions", 1)
 def _versions() -> dict[str, str]:
     """leaflet's version and those of the libraries that decide a PDF's bytes."""
     from importlib.metadata import PackageNotFoundError, version
@@ -368,7 +368,7 @@ def _versions() -> dict[str, str]:
     return out
 
 
-@lru_cache(maxsize=1)
+@caches.memoize("batch.fonts-digest", 1)
 def _fonts_digest() -> str:
     return _hash_files([FONTS_DIR / f for faces in SHIPPED.values() for f in set(faces.values())])
 

@@ -164,6 +164,8 @@ def _build(args: argparse.Namespace, err: IO[str], stdout_bytes: IO[bytes] | Non
     if args.output == "-":
         _write_stdout(data, stdout_bytes)
         return EXIT_OK
+    if args.output == "":
+        raise OutputError("the output file name is empty", hint="give a file name, or - for standard output")
     output = Path(args.output or f"{args.medicine}-{args.lang}.pdf")
     write_atomic(output, data)
     print(f"wrote {display_path(output)} ({len(data) // 1024} KiB)", file=err)

@@ -248,13 +248,16 @@ class Directions(BaseModel):
             if implied and implied > self.max_doses_per_day:
                 raise _fail(f"frequency '{self.frequency}' is {implied} doses a day, more than "
                             f"max_doses_per_day {self.max_doses_per_day}", "make the two agree")
-            regular = 24 // self.every_hours if self.every_hours and not self.as_needed else 0
+            # doses at 0, h, 2h, ... within 24 hours: every 7 hours is 4 doses (0, 7, 14, 21)
+            regular = -(-24 // self.every_hours) if self.every_hours and not self.as_needed else 0
             if regular > self.max_doses_per_day:
                 raise _fail(f"every_hours {self.every_hours} is {regular} doses a day, more than "
                             f"max_doses_per_day {self.max_doses_per_day}",
                             "make the two agree (with as_needed, every_hours is the shortest gap)")
-        if self.frequency == "once-only" and (self.days and self.days > 1 or self.every_hours):
-            raise _fail("frequency 'once-only' cannot repeat", "remove days or every_hours, or choose another frequency")
+        if self.frequency == "once-only" and (self.days and self.days > 1 or self.every_hours
+                                              or self.max_doses_per_day and self.max_doses_per_day > 1):
+            raise _fail("frequency 'once-only' cannot repeat (it has days, every_hours or a maximum above 1)",
+                        "remove days, every_hours and max_doses_per_day, or choose another frequency")
         return self
 
 

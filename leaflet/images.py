@@ -18,8 +18,8 @@ from .errors import ContentError, Location, display_path
 from .files import read_limited
 
 MAX_LOGO_BYTES = 2 * 1024 * 1024
-MAX_LOGO_PIXELS = 25_000_000  # 5,000 x 5,000; 600 pixels wide is plenty for print
-MAX_LOGO_SIDE = 10_000
+MAX_LOGO_PIXELS = 4_000_000  # 2,000 x 2,000: 600 pixels wide is plenty for print, and decoding stays quick
+MAX_LOGO_SIDE = 4_000
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # JPEG start-of-frame markers (baseline, progressive, lossless, ...); C4, C8 and CC are other tables.

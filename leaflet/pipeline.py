@@ -27,6 +27,7 @@ from . import (
     rlbridge,
     templating,
     translations,
+    typedtext,
 )
 from .errors import ContentError, GlyphError, LeafletError, Location, display_path
 from .fonts import require_glyphs
@@ -204,12 +205,27 @@ def _branding(loaded, path: Path | None, tpl: templating.Template,
         return None, {}
     pharmacy, logo = loaded
     info = "\n".join([*pharmacy.address_lines, *([pharmacy.phone] if pharmacy.phone else [])])
+    for text in (pharmacy.name, info):
+        _require_direction(text, options.language, "the pharmacy's details", Location(display_path(path)))
     try:
         name = layout.furniture_text(pharmacy.name, tpl, options)
         lines = [layout.furniture_text(info, tpl, options)] if info else []
     except GlyphError as exc:
         raise GlyphError(exc.message, where=Location(display_path(path)), hint=exc.hint) from None
     return pdf.Branding(name, lines, logo=logo, info_lines=_info_lines(pharmacy)), {"name": pharmacy.name}
+
+
+def _require_direction(text: str, language: str, what: str, where: Location) -> None:
+    """Right-to-left text can only be laid out in a right-to-left leaflet: in a left-to-right one its
+    letters would print unjoined and in typing order, and numbers among its words would change places."""
+    if layout.script_layout(language).get("rtl"):
+        return
+    index = typedtext.right_to_left(text)
+    if index is not None:
+        raise ContentError(f"{what}: right-to-left text ({typedtext.name(text[index])} at character "
+                           f"{index + 1}) that a '{language}' leaflet cannot lay out",
+                           where=where, hint="build the leaflet in that language (for Arabic, --lang ar), "
+                                             "or write this text in the leaflet's own script")
 
 
 _PATIENT_FIELDS = {"name": "the patient's name", "prescriber": "the prescriber's name",
@@ -225,6 +241,7 @@ def _patient_data(patient: Patient, pharmacy: dict[str, str], tpl: templating.Te
         data["directions"] = None
     for key, value in data.items():
         if isinstance(value, str):
+            _require_direction(value, language, _PATIENT_FIELDS.get(key, key), Location(field=key))
             for chain in {tpl.body_chain, tpl.heading_chain}:
                 require_glyphs(value, chain, what=_PATIENT_FIELDS.get(key, key))
     words = i18n.functions(language)

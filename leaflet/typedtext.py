@@ -3,10 +3,13 @@
 Names, directions, notes, the pharmacy's details and the content itself are printed as typed. A few
 invisible characters would let typed text print something other than what a reader of the source file
 sees: bidirectional controls (an override prints "Take 01 mg" as "Take 10 mg" in a right-to-left
-leaflet), control characters (a NUL printed as "*"), and separators that start lines the layout does
-not know about. leaflet sets the direction of every run of text itself, so none of these is needed;
-each is refused, the same way in every language, with a message that names the character and where it
-is. Zero-width joiners and non-joiners stay allowed: Devanagari and Arabic spelling uses them.
+leaflet), control characters (a NUL printed as "*"), format characters (soft hyphens, word joiners,
+invisible operators, the Arabic number signs), separators that start lines the layout does not know
+about, blank "filler" letters, private-use characters (which a shaped font maps to glyphs of its own
+choosing), and marks stacked on a digit (a stroke through "3", a vowel mark between "12" and "34" that
+turns the number around). leaflet sets the direction of every run of text itself, so none of these is
+needed; each is refused, the same way in every language, with a message that names the character and
+where it is. Zero-width joiners and non-joiners stay allowed: Devanagari and Arabic spelling uses them.
 """
 
 from __future__ import annotations
@@ -18,8 +21,11 @@ from pydantic_core import PydanticCustomError
 
 #: Characters that reorder text (bidirectional embeddings, overrides, isolates and marks).
 BIDI_CONTROLS = frozenset([0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
-#: Characters that hide or restructure text without being seen.
-INVISIBLE = frozenset([0x2028, 0x2029, 0xFEFF, 0xFFF9, 0xFFFA, 0xFFFB, *range(0xE0000, 0xE0080)])
+#: Characters that hide or restructure text without being seen (format characters, category Cf,
+#: are refused as a class, but for the joiners below).
+INVISIBLE = frozenset([0x2028, 0x2029, 0x034F, 0x115F, 0x1160, 0x3164, 0xFFA0, 0xFFFC])
+#: Format characters that spelling needs: the zero-width non-joiner and joiner.
+JOINERS = frozenset([0x200C, 0x200D])
 
 
 def problem(text: str, *, single_line: bool = False) -> tuple[int, str] | None:
@@ -34,8 +40,21 @@ def problem(text: str, *, single_line: bool = False) -> tuple[int, str] | None:
             continue
         if code in BIDI_CONTROLS:
             return index, "a bidirectional control character, which can reorder what prints"
-        if code in INVISIBLE or unicodedata.category(ch) in ("Cc", "Cs"):
-            return index, "an invisible control character"
+        category = unicodedata.category(ch)
+        if code in INVISIBLE or category in ("Cc", "Cs") or (category == "Cf" and code not in JOINERS):
+            return index, "an invisible control or format character"
+        if category == "Co":
+            return index, "a private-use character, which has no agreed meaning"
+        if category in ("Mn", "Mc", "Me") and index and text[index - 1] in "0123456789":
+            return index, "a mark on a digit, which can change how the number reads"
+    return None
+
+
+def right_to_left(text: str) -> int | None:
+    """The index of the first right-to-left letter (Arabic, Hebrew, ...) in ``text``, or None."""
+    for index, ch in enumerate(text):
+        if unicodedata.bidirectional(ch) in ("R", "AL"):
+            return index
     return None
 
 

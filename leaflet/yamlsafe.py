@@ -106,6 +106,8 @@ def load_yaml_text(text: str, file: str = "<text>", *, text_scalars: bool = Fals
         if node is None:
             return loaded
         _walk(node, (), loaded, set(), [0])
+        if text_scalars:
+            _refuse_tags(node, (), loaded.file)
         try:
             loaded.data = loader.construct_document(node)
         except yaml.MarkedYAMLError as exc:
@@ -146,6 +148,25 @@ def _bad_scalar(node: yaml.Node, file: str) -> Location:
         elif isinstance(current, yaml.SequenceNode):
             stack.extend((v, path + (i,)) for i, v in enumerate(current.value))
     return Location(file)
+
+
+_PLAIN_TAGS = {"tag:yaml.org,2002:str", "tag:yaml.org,2002:null", "tag:yaml.org,2002:map",
+               "tag:yaml.org,2002:seq"}
+
+
+def _refuse_tags(node: yaml.Node, path: PathKey, file: str) -> None:
+    """In a file read as text, an explicit tag (``!!int 010``) would bring YAML's other readings back."""
+    if node.tag not in _PLAIN_TAGS:
+        raise ContentError(f"YAML tags such as {node.tag.replace('tag:yaml.org,2002:', '!!')} are not allowed here",
+                           where=Location(file, node.start_mark.line + 1, node.start_mark.column + 1, dotted(path)),
+                           hint="write the value plainly, without a tag: it is read as the text it is")
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            _refuse_tags(key, path, file)
+            _refuse_tags(value, path + (key.value,), file)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _refuse_tags(item, path + (index,), file)
 
 
 def _walk(node: yaml.Node, path: PathKey, loaded: Loaded, seen: set[int], count: list[int]) -> None:

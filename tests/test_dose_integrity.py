@@ -194,6 +194,9 @@ CONTRADICTIONS = [
     ({"every_hours": "4", "max_doses_per_day": "3"}, ("every_hours", "max_doses_per_day")),
     ({"frequency": "once-only", "days": "14"}, ("once-only",)),
     ({"frequency": "twice-daily", "every_hours": "8"}, ("twice-daily", "every_hours")),
+    ({"every_hours": "7", "max_doses_per_day": "3"}, ("every_hours 7", "4 doses")),  # 0, 7, 14 and 21 h
+    ({"every_hours": "5", "max_doses_per_day": "4"}, ("every_hours 5", "5 doses")),
+    ({"frequency": "once-only", "max_doses_per_day": "24"}, ("once-only",)),
 ]
 
 
@@ -215,7 +218,11 @@ def test_consistent_directions_still_build(extra):
 # --- 3. text people type cannot reorder or hide what prints -------------------------------------
 
 CONTROLS = ["\u202e", "\u202d", "\u202a", "\u202b", "\u202c", "\u2066", "\u2067", "\u2068", "\u2069",
-            "\u200e", "\u200f", "\u061c", "\x00", "\x1b", "\ufeff", "\u2028", "\U000e0041"]
+            "\u200e", "\u200f", "\u061c", "\x00", "\x1b", "\ufeff", "\u2028", "\U000e0041",
+            # format characters, fillers, private use (a shaped font maps it to a glyph of its own choosing)
+            "\u00ad", "\u2060", "\u2062", "\u0600", "\u3164", "\ufffc", "\ue000",
+            # marks on a digit: a stroke through it; an Arabic vowel mark that turned "12ً34" into "4321"
+            "\u0336", "\u064b"]
 
 
 @pytest.mark.parametrize("ch", CONTROLS, ids=[f"U+{ord(c):04X}" for c in CONTROLS])
@@ -236,8 +243,54 @@ def test_bidi_and_control_characters_are_refused_in_every_field(tmp_path, ch, la
     assert not (tmp_path / "x.pdf").exists()
 
 
+def test_yaml_tags_cannot_bring_yaml_readings_back(tmp_path):
+    for line in ("dose: !!int 010", "dose: !!float 1e3", "days: !!int 030", "dose: !!bool yes"):
+        patient = tmp_path / "p.yaml"
+        key = line.split(":")[0]
+        patient.write_text(_patient(line + ("\nunit: mg" if key == "dose" else "\ndose: 2\nunit: mg")))
+        code, out = run("build", "diazepam", "--patient", str(patient), "-o", str(tmp_path / "x.pdf"))
+        assert code == 2 and "YAML tags" in out and f"directions.{key}" in out, out
+    jobs = tmp_path / "jobs.yaml"
+    jobs.write_text("- {output: a.pdf, medicine: diazepam, patient: {directions: {dose: !!int 010, unit: mg}}}\n")
+    code, out = run("batch", "--jobs", str(jobs), "-o", str(tmp_path / "out"))
+    assert code != 0 and "YAML tags" in out and not list((tmp_path / "out").glob("*.pdf"))
+
+
+@pytest.mark.parametrize("language", ["en", "hi", "zh-Hans"])
+def test_right_to_left_text_in_a_left_to_right_leaflet_is_refused(tmp_path, language):
+    """Arabic typed into an English or Hindi leaflet printed unjoined, with its doses out of order."""
+    text = "QQ تناول 12 ملغ ثم 2.5 ملغ"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TranslationWarning)
+        code, out = run("build", "diazepam", "--lang", language, "--notes", text, "-o", str(tmp_path / "x.pdf"))
+        assert code == 2 and "right-to-left" in out and "field 'notes'" in out
+        with pytest.raises(leaflet.LeafletError, match="right-to-left"):
+            leaflet.build_pdf("diazepam", language=language, patient={"name": "سارة"})
+        pharmacy = tmp_path / "ph.yaml"
+        pharmacy.write_text("name: صيدلية النهر\n", encoding="utf-8")
+        with pytest.raises(leaflet.LeafletError, match="right-to-left"):
+            leaflet.build_pdf("diazepam", language=language, pharmacy=pharmacy)
+        arabic = leaflet.build_pdf("diazepam", language="ar", notes=text, pharmacy=pharmacy)
+    assert arabic.startswith(b"%PDF")
+
+
+def test_job_output_names_cannot_hide_characters(tmp_path):
+    jobs = tmp_path / "jobs.csv"
+    jobs.write_text('output,medicine,name\n"ann\u202enaj\u202c.pdf",diazepam,Ann\n"bob\x01.pdf",diazepam,Bob\n'
+                    '"c\u2060d.pdf",diazepam,C\nok.pdf,diazepam,Ok\n', encoding="utf-8")
+    code, out = run("batch", "--jobs", str(jobs), "-o", str(tmp_path / "out"))
+    assert code == 1 and "U+202E" in out and "U+0001" in out and "U+2060" in out
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.pdf")) == ["ok.pdf"]
+
+
+def test_an_empty_output_name_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out = run("build", "diazepam", "-o", "")
+    assert code == 3 and "empty" in out and not list(tmp_path.glob("*.pdf"))
+
+
 def test_joiners_that_scripts_need_are_kept():
-    for text in ("क्\u200dष", "می\u200cخواهم", "a\u200bb"):
+    for text in ("क्\u200dष", "می\u200cخواهم", "2 mg", "12 ملغ"):
         assert typedtext.problem(text) is None
 
 
