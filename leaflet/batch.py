@@ -30,8 +30,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from . import __version__, caches, content, i18n, templating, typedtext
 from .directions import parse_flag
 from .errors import ContentError, LeafletError, Location, OutputError, display_path
@@ -43,7 +41,7 @@ from .output import write_atomic
 from .patient import Patient, load_pharmacy
 from .resources import FONTS_DIR
 from .translations import TranslationWarning
-from .yamlsafe import load_yaml_file
+from .yamlsafe import Loaded, load_yaml_file
 
 MANIFEST = "manifest.json"
 
@@ -288,12 +286,12 @@ def _job(row: dict, where: Location) -> Job:
             raise ContentError("both 'directions' and structured directions (dose, unit, ...) are given",
                                where=where, hint="give one or the other")
         patient["directions"] = structured
-    try:
-        Patient.model_validate(patient)
+    try:  # the same validation, and the same messages, as a patient file's
+        content.validate(Patient, Loaded(patient, where.file or "job file"))
     except LeafletError as exc:
-        raise ContentError(f"invalid patient data: {exc.message}", where=where, hint=exc.hint) from None
-    except ValidationError as exc:
-        raise ContentError("invalid patient data: " + _pydantic_reason(exc), where=where) from None
+        field_name = exc.where.field if exc.where else None
+        raise ContentError(f"invalid patient data: {f'field {field_name!r}: ' if field_name else ''}{exc.message}",
+                           where=where, hint=exc.hint) from None
     fillable = row.get("fillable") or False  # an empty CSV cell is "not fillable"
     try:
         fillable = parse_flag(fillable)
@@ -301,16 +299,6 @@ def _job(row: dict, where: Location) -> Job:
         raise ContentError(f"fillable must be true or false, found {fillable!r}", where=where) from None
     return Job(output, row["medicine"], row.get("language", "en"), row.get("template", "standard"),
                row.get("paper", "a4"), patient, fillable)
-
-
-def _pydantic_reason(exc: ValidationError) -> str:
-    """The first problem, naming its field: 'directions.dose: Input should be ...'."""
-    parts = []
-    for error in exc.errors(include_url=False)[:3]:
-        field_name = ".".join(str(p) for p in error["loc"] if not str(p).startswith(("function-", "Directions")))
-        parts.append(f"{field_name}: {error['msg']}" if field_name else error["msg"])
-    more = len(exc.errors()) - len(parts)
-    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
 
 
 # --- fingerprints --------------------------------------------------------------------------------
