@@ -157,9 +157,11 @@ class FontChain:
     def _each(self) -> Iterator[Family]:
         """The primary family, then each fallback, loaded only when the one before could not serve."""
         yield self.primary
-        for i, (_, load) in enumerate(self._fallbacks):
-            if i == len(self._loaded):
-                self._loaded.append(load())
+        for i in range(len(self._fallbacks)):
+            if i >= len(self._loaded):
+                with _FONT_LOCK:  # chains are shared by builds in other threads
+                    while len(self._loaded) <= i:
+                        self._loaded.append(self._fallbacks[len(self._loaded)][1]())
             if self._loaded[i] is not self.primary:
                 yield self._loaded[i]
 
