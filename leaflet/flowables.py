@@ -340,7 +340,7 @@ class RTLParagraph(Flowable):
 
         self.runs, self.style, self.bullet, self.auto = runs, style, bullet, auto
         # memo: content and template words, whose lines may be kept (never what people type)
-        self.memo = memo and not auto
+        self.memo = memo
         # "auto": the text's own first strong letter decides (for what people type, e.g. English notes)
         self.base = rtl.base_level(runs) if auto else 1
         if self.base:
@@ -359,7 +359,7 @@ class RTLParagraph(Flowable):
             if not self.memo:  # what people type (notes, panel values): laid out for this build only
                 markup = self._lay_out(aw)
             else:  # the same text in the same style at the same width is laid out once per process
-                key = (self.runs, rlbridge.style_key(self.style), self.bullet, self.base, aw)
+                key = (self.runs, rlbridge.style_key(self.style), self.bullet, self.base, self.auto, aw)
                 markup = _RTL_LINES.get(key)
                 if markup is None:
                     markup = _RTL_LINES.put(key, self._lay_out(aw))

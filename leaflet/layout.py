@@ -315,7 +315,8 @@ class _Builder:
         theme = self.theme
         spacing = theme.notes.line_spacing
         if self.rtl or self.shaped:  # one style for title and hint: shaped words keep one font
-            title = self.plain_para(" ".join(filter(None, (el.get("title", "Notes"), el.get("hint")))), "h3")
+            title = self.plain_para(" ".join(filter(None, (el.get("title", "Notes"), el.get("hint")))), "h3",
+                                    memo=self.is_words(el.get("title", "Notes"), el.get("hint")))
         else:
             title_markup = self.runs(el.get("title", "Notes"), "h3")
             if el.get("hint"):

@@ -183,8 +183,9 @@ _STYLE_KEYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _STYLE_LOCK = threading.Lock()
 
 
-def style_key(style) -> tuple:
-    """A style's settings as a hashable value (two styles with the same settings lay out alike)."""
+def style_key(style) -> int:
+    """A number for a style's settings: two styles with the same settings (which lay out alike) have
+    the same number. Small, so that keys holding it hash fast."""
     key = _STYLE_KEYS.get(style)
     if key is None:
         items = []
@@ -196,10 +197,16 @@ def style_key(style) -> tuple:
             except TypeError:
                 value = repr(value)
             items.append((name, value))
-        key = tuple(items)
+        settings = tuple(items)
         with _STYLE_LOCK:
+            key = _STYLE_NUMBERS.setdefault(settings, len(_STYLE_NUMBERS))
             _STYLE_KEYS[style] = key
     return key
+
+
+#: Style settings -> their number (a process has a few hundred styles; not cleared, so that a number
+#: always means the same settings).
+_STYLE_NUMBERS: dict[tuple, int] = {}
 
 
 def private_copy(obj):
@@ -258,13 +265,16 @@ class LeafletParagraph(Paragraph):
             if broken is None:
                 probe = Paragraph(None, self.style, self.bulletText, frags=private_copy(self.frags))
                 before = dict(probe.__dict__)
-                probe.wrap(availWidth, availHeight)
+                size = probe.wrap(availWidth, availHeight)
                 # what wrapping set: the lines, their size, and (shaped text) the words the lines index
-                broken = _BROKEN.put(width_key, tuple((k, v) for k, v in probe.__dict__.items()
-                                                      if k not in before or before[k] is not v))
-            for name, value in broken:
-                setattr(self, name, list(value) if name == "_wrapWidths" else value)
-            return self.width, self.height
+                broken = _BROKEN.put(width_key, ({k: v for k, v in probe.__dict__.items()
+                                                  if k not in before or before[k] is not v}, size))
+            wrapped, size = broken
+            state = self.__dict__
+            state.update(wrapped)  # (never changed: ReportLab replaces these, and split copies first)
+            if "_wrapWidths" in wrapped:
+                state["_wrapWidths"] = list(wrapped["_wrapWidths"])
+            return size
         # reuse only if the lines are the very ones this wrap made (split() may replace or drop them)
         cached = self._wrapped_at
         if cached is not None and cached[0] == availWidth and self.__dict__.get("blPara") is cached[2]:
@@ -315,8 +325,6 @@ class TextObject(PDFTextObject):
     """ReportLab's text object, with shaped text written in one pass (see :mod:`leaflet.fasttext`)."""
 
     def _formatText(self, text):  # noqa: N802 - ReportLab's name
-        from . import fasttext
-
         if not isinstance(text, ttfonts.ShapedStr):
             return super()._formatText(text)
         font = pdfmetrics.getFont(self._fontname)
@@ -339,7 +347,7 @@ class TextObject(PDFTextObject):
             code, self._curSubset = hit
             return code
         code = self._shaped(font, text)
-        actual = fasttext.actual_text(text)
+        actual = _fasttext().actual_text(text)
         if actual is not None:  # what the glyphs stand for, for copying and search (PDF readers use it)
             code = f"/Span<</ActualText<FEFF{actual.encode('utf-16-be').hex().upper()}>>>BDC {code} EMC"
         if key is not None:  # the same text in the same state is written the same way
@@ -350,8 +358,7 @@ class TextObject(PDFTextObject):
         return code
 
     def _shaped(self, font, text) -> str:
-        from .fasttext import close_tj
-
+        close_tj = _fasttext().close_tj
         canv = self._canvas
         state = (self._code, self._x, self._y)
         try:
@@ -406,6 +413,13 @@ class TextObject(PDFTextObject):
             self._rise = rise
             self._y -= rise
             self._code.append(f"{fp_str(rise)} Ts")
+
+
+def _fasttext():
+    """leaflet.fasttext (imported when first needed: it imports this module)."""
+    from . import fasttext
+
+    return fasttext
 
 
 #: Where a shaped string keeps its distinct letters, and what it was written as: per font, text
