@@ -353,18 +353,22 @@ class RTLParagraph(Flowable):
                                               alignment=TA_LEFT if style.alignment == TA_RIGHT else style.alignment)
         self._para: LeafletParagraph | None = None
         self._for_width: float | None = None
+        if self.memo:  # what decides the lines, but the width (made once: builds copy this paragraph)
+            self._lines_key = (runs, rlbridge.style_key(style), bullet, self.base, auto)
+            self._inner_key = rlbridge.style_key(self.inner_style)
 
     def _inner(self, aw: float) -> LeafletParagraph:
         if self._para is None or self._for_width != aw:
             if not self.memo:  # what people type (notes, panel values): laid out for this build only
                 markup = self._lay_out(aw)
             else:  # the same text in the same style at the same width is laid out once per process
-                key = (self.runs, rlbridge.style_key(self.style), self.bullet, self.base, self.auto, aw)
+                key = (*self._lines_key, aw)
                 markup = _RTL_LINES.get(key)
                 if markup is None:
                     markup = _RTL_LINES.put(key, self._lay_out(aw))
             bullet = self.bullet if not self.base else None  # left-to-right text: the usual bullet
-            self._para = LeafletParagraph(markup, self.inner_style, bulletText=bullet, memo=self.memo)
+            self._para = LeafletParagraph(markup, self.inner_style, bulletText=bullet, memo=self.memo,
+                                          style_number=self._inner_key if self.memo else None)
             self._for_width = aw
         return self._para
 

@@ -213,10 +213,12 @@ def private_copy(obj):
     """A copy of parsed or broken paragraph data that ReportLab may change (fragments, lines and words
     are copied; fonts, colours and glyph data are shared, ReportLab never changes them)."""
     kind = type(obj)
-    if kind is str or kind is float or kind is int or obj is None:
-        return obj
+    if kind is str or kind is float or kind is int or kind is _SHAPED or obj is None:
+        return obj  # (a shaped string is never changed by ReportLab)
     if kind is tuple:
-        return tuple(private_copy(x) for x in obj)
+        return tuple([private_copy(x) for x in obj])
+    if kind is list:
+        return [private_copy(x) for x in obj]
     if isinstance(obj, list):
         out = copy.copy(obj)
         out[:] = [private_copy(x) for x in obj]
@@ -225,9 +227,12 @@ def private_copy(obj):
         out = kind.__new__(kind)
         out.__dict__.update({k: private_copy(v) for k, v in obj.__dict__.items()})
         return out
-    if isinstance(obj, str):  # a shaped or split word: ReportLab may change its class
+    if isinstance(obj, str):  # a split word: ReportLab may change its class
         return copy.copy(obj)
     return obj
+
+
+_SHAPED = ttfonts.ShapedStr
 
 
 class LeafletParagraph(Paragraph):
@@ -242,9 +247,9 @@ class LeafletParagraph(Paragraph):
     _memo_key: tuple | None = None
 
     def __init__(self, text, style, bulletText=None, frags=None, caseSensitive=1, encoding="utf8",  # noqa: N803
-                 memo: bool = False):
+                 memo: bool = False, style_number: int | None = None):
         if memo and frags is None:
-            key = (text, style_key(style), bulletText)
+            key = (text, style_key(style) if style_number is None else style_number, bulletText)
             parsed = _PARSED.get(key)
             if parsed is None:
                 probe = Paragraph(text, style, bulletText, caseSensitive=caseSensitive, encoding=encoding)
@@ -303,15 +308,17 @@ def fresh(flowable: Flowable) -> Flowable:
     """A copy of a never-drawn flowable for one build: the flowables inside it copied the same way,
     shared lines and text left shared. ReportLab changes a flowable as it lays it out; the cached
     original is never given to it."""
-    new = copy.copy(flowable)
-    if isinstance(flowable, LeafletParagraph) and flowable._memo_key is not None:
-        return new  # its parsed text and lines are shared read-only
+    kind = type(flowable)
+    new = kind.__new__(kind)
     state = new.__dict__
-    for name, value in state.items():
-        if isinstance(value, Flowable):
-            state[name] = fresh(value)
-        elif isinstance(value, list):
+    state.update(flowable.__dict__)
+    if kind is LeafletParagraph and flowable._memo_key is not None:
+        return new  # its parsed text and lines are shared read-only
+    for name, value in flowable.__dict__.items():
+        if isinstance(value, list):
             state[name] = _fresh_list(value)
+        elif isinstance(value, Flowable):
+            state[name] = fresh(value)
     return new
 
 
