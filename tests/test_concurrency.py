@@ -15,11 +15,13 @@ from leaflet.translations import TranslationWarning
 
 from .conftest import EXAMPLES, ROOT
 
-NOTES = "Review in 2 weeks.\nمراجعة بعد أسبوعين (12 mg). दो सप्ताह में। 两周后复查。"
+# notes in several scripts (right-to-left text only in the right-to-left leaflet, as patient input allows)
+NOTES = {"en": "Review in 2 weeks.\nदो सप्ताह में (12 mg). 两周后复查。", "ar": "Review in 2 weeks.\nمراجعة بعد أسبوعين (12 mg).",
+         "hi": "दो सप्ताह में फिर दिखाएँ।\nReview in 2 weeks (12 mg).", "zh-Hans": "两周后复查。\nReview in 2 weeks (12 mg)."}
 CASES = [{"language": lang, **extra}
          for lang in ("en", "ar", "hi", "zh-Hans")
          for extra in ({}, {"patient": str(EXAMPLES / "patient.yaml"), "pharmacy": str(EXAMPLES / "pharmacy.yaml"),
-                            "notes": NOTES})]
+                            "notes": NOTES[lang]})]
 
 
 def _build(case: dict) -> str:
