@@ -60,7 +60,8 @@ def right_to_left(text: str) -> int | None:
 
 def name(ch: str) -> str:
     """``U+202E RIGHT-TO-LEFT OVERRIDE``."""
-    return f"U+{ord(ch):04X} {unicodedata.name(ch, 'control character')}"
+    kinds = {"Co": "private-use character", "Cf": "format character", "Cn": "unassigned character"}
+    return f"U+{ord(ch):04X} {unicodedata.name(ch, kinds.get(unicodedata.category(ch), 'control character'))}"
 
 
 def explain(text: str, *, single_line: bool = False) -> tuple[str, str] | None:
