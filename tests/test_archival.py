@@ -106,3 +106,8 @@ def test_command_line_writes_pdfa(tmp_path, capsys):
     assert_pdfa_rules(out.read_bytes(), "3b")
     assert main(["build", "diazepam", "--pdfa", "1b", "-o", str(out)]) == 2
     assert "--pdfa" in capsys.readouterr().err
+
+
+def test_a_leaflet_with_tables_and_figures_passes_pdfa_3b():
+    data = leaflet.build_pdf("warfarin", pdfa="3b")
+    assert_pdfa_rules(data, "3b")
