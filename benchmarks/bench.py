@@ -58,6 +58,30 @@ def warm(cases: dict[str, dict], runs: int) -> dict[str, list[float]]:
     return times
 
 
+#: What tagging and PDF/A post-processing cost: each case against the same build without them.
+EXTRA_CASES = {
+    "en standard a4, patient": ({"patient": EXAMPLES / "patient.yaml", "pharmacy": EXAMPLES / "pharmacy.yaml"}),
+    "ar standard a4": {"language": "ar"},
+    "hi standard a4": {"language": "hi"},
+}
+EXTRAS = {"tagged (default)": {}, "tagged + PDF/A-2b": {"pdfa": "2b"}, "tagged + PDF/A-3b": {"pdfa": "3b"}}
+
+
+def extra_costs(runs: int) -> dict[str, dict[str, dict[str, float]]]:
+    """Milliseconds of each case untagged, tagged and tagged + PDF/A, in interleaved rounds, and the
+    median ratio to the same round's untagged build."""
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for case, options in EXTRA_CASES.items():
+        variants = {"untagged": {**options, "tagged": False},
+                    **{name: {**options, **extra} for name, extra in EXTRAS.items()}}
+        times = warm(variants, runs)
+        base = times["untagged"]
+        out[case] = {name: {"median": statistics.median(t),
+                            "x_untagged": statistics.median(a / b for a, b in zip(t, base, strict=True))}
+                     for name, t in times.items()}
+    return out
+
+
 def throughput(workers: int) -> tuple[int, float]:
     """The full diazepam set (every language, template and paper) into an empty folder."""
     from leaflet import batch
@@ -87,7 +111,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30, help="warm runs per case (default 30)")
     parser.add_argument("--cold-runs", type=int, default=7, help="cold command runs (default 7)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--only-extras", action="store_true",
+                        help="only what tagging and PDF/A cost (against untagged builds)")
     args = parser.parse_args()
+    if args.only_extras:
+        _print_extras(extra_costs(args.runs))
+        return
 
     results: dict = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}, "warm_ms": {}}
     # first, while this process is small: a child forked from a big parent starts with its memory
@@ -106,6 +135,7 @@ def main() -> None:
     results["cold_command_ms"] = {"median": statistics.median(cold_times), "min": min(cold_times)}
     results["peak_rss_mib"] = round(peak, 1)
     results["pdf_bytes"] = len(leaflet.build_pdf("diazepam"))
+    results["extras"] = extra_costs(args.runs)
 
     if args.json:
         print(json.dumps(results, indent=2))
@@ -123,6 +153,15 @@ def main() -> None:
     print(f"{'cold `leaflet build diazepam` (ms)':48} {c['median']:8.0f} {c['min']:8.0f}")
     print(f"{'peak memory of the command (MiB RSS)':48} {results['peak_rss_mib']:8.1f}")
     print(f"{'PDF size, English standard A4 (bytes)':48} {results['pdf_bytes']:8d}")
+    _print_extras(results["extras"])
+
+
+def _print_extras(extras: dict) -> None:
+    print(f"{'tagging and PDF/A (ms per leaflet)':48} {'median':>8} {'x untagged':>11}")
+    for case, variants in extras.items():
+        print(f"  {case}")
+        for name, r in variants.items():
+            print(f"    {name:44} {r['median']:8.1f} {r['x_untagged']:11.2f}")
 
 
 if __name__ == "__main__":

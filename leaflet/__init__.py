@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING  # noqa: E402
 from .caches import clear_caches  # noqa: E402
 from .errors import LeafletError  # noqa: E402
 
-__all__ = ["LeafletError", "Patient", "__version__", "build_file", "build_pdf", "clear_caches"]
+__all__ = ["LeafletError", "Patient", "__version__", "build_file", "build_html", "build_pdf", "clear_caches"]
 
 if TYPE_CHECKING:
     from .patient import Patient
-    from .pipeline import build_file, build_pdf
+    from .pipeline import build_file, build_html, build_pdf
 
 
 def __getattr__(name: str):
@@ -29,7 +29,7 @@ def __getattr__(name: str):
         from .patient import Patient
 
         return Patient
-    if name in ("build_pdf", "build_file"):
+    if name in ("build_pdf", "build_file", "build_html"):
         from . import pipeline
 
         return getattr(pipeline, name)

@@ -37,12 +37,14 @@ register(Element("field", frozenset({"label", "lines"}), role="part", text=True)
 # --- blocks -----------------------------------------------------------------------------------------
 
 def _p(b, el: ET.Element) -> list:
-    return [b.text_para(el, el.get("style", "body"), auto=el.get("dir") == "auto")]
+    title = el.get("style") == "title"  # the leaflet's title is its first heading (tagged PDF, HTML)
+    return [b.tagged(b.text_para(el, el.get("style", "body"), auto=el.get("dir") == "auto"),
+                     "H" if title else "P", el, heading="title" if title else None)]
 
 
 def _heading(b, el: ET.Element) -> list:
     tag = el.tag
-    p = b.text_para(el, el.get("style", tag))
+    p = b.tagged(b.text_para(el, el.get("style", tag)), "H", el, heading=tag)
     p.keepWithNext = p._leaflet_keep_with_next = 1  # remembered: ReportLab clears it when it acts on it
     if tag != "h3" and el.get("outline", "yes") != "no":
         level = 0 if tag == "h1" else 1
@@ -57,8 +59,9 @@ def _ul(b, el: ET.Element) -> list:
 
     style = el.get("style", "bullet")
     auto = el.get("dir") == "auto"
-    items = [nested_item(b, li, style, auto) if li.get("level") == "2"  # one level deeper (richblocks.py)
-             else b.text_para(li, style, bulletText=b.theme.bullet, auto=auto) for li in el]
+    # each item's text is its LBody in a tagged PDF (a second-level item too: the tree's list is flat)
+    items = [b.tagged(nested_item(b, li, style, auto) if li.get("level") == "2"  # one level deeper (richblocks.py)
+                      else b.text_para(li, style, bulletText=b.theme.bullet, auto=auto), "LBody", li) for li in el]
     columns = int(number(el, "columns", 1, 1, 3, b.source))
     if columns > 1 and len(items) >= 2 * columns and not el.findall("li[@level='2']"):
         return [BalancedColumns(items, nCols=columns, leftPadding=0, rightPadding=8,

@@ -21,7 +21,7 @@ from .files import read_text_limited
 from .interrupt import Stopping
 from .output import write_atomic
 from .patient import check_notes
-from .pipeline import build_pdf, check_body
+from .pipeline import build_html, build_pdf, check_body
 from .translations import TranslationWarning
 from .translations import findings as translation_findings
 
@@ -53,8 +53,14 @@ def _parser() -> argparse.ArgumentParser:
     notes.add_argument("--notes", metavar="TEXT", help="prescriber notes to print (replaces the patient file's)")
     notes.add_argument("--notes-file", type=Path, metavar="FILE", help="read the prescriber notes from a file")
     b.add_argument("--fillable", action="store_true", help="make the notes box a fillable PDF form field")
+    b.add_argument("--format", choices=["pdf", "html"], default="pdf",
+                   help="pdf (default), or html: one self-contained, accessible web page")
+    b.add_argument("--pdfa", choices=["2b", "3b"],
+                   help="write an archival PDF/A-2b file, or PDF/A-3b with the content file embedded")
+    b.add_argument("--untagged", action="store_true",
+                   help="leave out the structure tree screen readers use (PDFs are tagged by default)")
     b.add_argument("-o", "--output", metavar="FILE",
-                   help="output PDF, or - for standard output (default: MEDICINE-LANG.pdf)")
+                   help="output file, or - for standard output (default: MEDICINE-LANG.pdf or .html)")
     b.add_argument("--content", type=Path, action="append", default=[], metavar="DIR",
                    help="extra content folder, searched before the shipped one (repeatable)")
 
@@ -156,9 +162,16 @@ def _build(args: argparse.Namespace, err: IO[str], stdout_bytes: IO[bytes] | Non
         notes = check_notes(read_text_limited(args.notes_file, MAX_NOTES_FILE, what="notes file"))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", TranslationWarning)
-        data = build_pdf(args.medicine, language=args.lang, template=args.template, paper=args.paper,
-                         patient=patient, notes=notes, pharmacy=args.pharmacy, fillable=args.fillable,
-                         content_dirs=args.content)
+        common = {"language": args.lang, "template": args.template, "paper": args.paper, "patient": patient,
+                  "notes": notes, "pharmacy": args.pharmacy, "content_dirs": args.content}
+        if args.format == "html":
+            if args.pdfa or args.fillable:
+                raise LeafletError("--pdfa and --fillable are for PDF output",
+                                   hint="leave them out with --format html")
+            data = build_html(args.medicine, **common).encode("utf-8")
+        else:
+            data = build_pdf(args.medicine, fillable=args.fillable, pdfa=args.pdfa, tagged=not args.untagged,
+                             **common)
     for warning in caught:
         print(f"leaflet: warning: {warning.message}", file=err)
     if args.output == "-":
@@ -166,7 +179,7 @@ def _build(args: argparse.Namespace, err: IO[str], stdout_bytes: IO[bytes] | Non
         return EXIT_OK
     if args.output == "":
         raise OutputError("the output file name is empty", hint="give a file name, or - for standard output")
-    output = Path(args.output or f"{args.medicine}-{args.lang}.pdf")
+    output = Path(args.output or f"{args.medicine}-{args.lang}.{args.format}")
     write_atomic(output, data)
     print(f"wrote {display_path(output)} ({len(data) // 1024} KiB)", file=err)
     return EXIT_OK

@@ -29,6 +29,7 @@ from .flowables import RTLParagraph, RuledNotes, WarningBox, WriteIn
 from .fonts import FontChain, describe
 from .markup import number
 from .rtl import Run
+from .tagging import tag
 from .templating import Template
 from .theme import Style
 
@@ -238,6 +239,15 @@ class _Builder:
             return self.para(self.shaped_markup(self.styled_runs(None, style, text=text)), style, text, **kw)
         return self.para(self.runs(text, style), style, plain=text, **kw)
 
+    def tagged(self, flowable: Flowable, role: str, text: ET.Element | str, **info) -> Flowable:
+        """Mark ``flowable`` with its structure role (see :mod:`leaflet.tagging`); shaped and
+        right-to-left text also carries its words (``text``, an element or a string), as the glyphs
+        do not say them."""
+        actual = None
+        if self.rtl or self.shaped:
+            actual = " ".join((text if isinstance(text, str) else _words(text)).split()) or None
+        return tag(flowable, role, actual=actual, **info)
+
     # blocks -----------------------------------------------------------------------------------
     def blocks(self, parent: ET.Element) -> list[Flowable | str]:
         out: list[Flowable | str] = []
@@ -262,10 +272,14 @@ class _Builder:
             label = self.reversed(label)
             if title is not None:
                 title = self.reversed(title)
-        return WarningBox(
+        self.tagged(label, "P", el.get("label", level.upper()))
+        if title is not None:
+            self.tagged(title, "P", el.get("title"))
+        return self.tagged(WarningBox(
             level, label, title, content, color=theme.color(level), tint=theme.color(TINTS[level]),
             icon_font=self.t.body_font.bold, padding=theme.boxes.padding, icon_size=theme.boxes.icon_size,
-            gap=theme.boxes.gap, frame_height=self.options.frame_height, rtl=self.rtl)
+            gap=theme.boxes.gap, frame_height=self.options.frame_height, rtl=self.rtl),
+            "Sect", "", title=": ".join(filter(None, (el.get("label"), el.get("title")))))
 
     def reversed(self, p: Flowable) -> Flowable:
         """The same paragraph in white, for a dark band."""
@@ -279,17 +293,20 @@ class _Builder:
         label_style = self.styles["panel_label"]
         rows: list[list[Flowable]] = []
         blank_rows: list[int] = []
-        if el.get("title"):
-            rows.append([self.plain_para(el.get("title"), "h3"), ""])  # the title spans both columns
+        if el.get("title"):  # the title spans both columns
+            rows.append([self.tagged(self.plain_para(el.get("title"), "h3"), "Caption", el.get("title")), ""])
         for field_el in el.findall("field"):
-            label = self.plain_para(field_el.get("label", ""), "panel_label")
+            row = object()  # the label and value cells of one row
+            label = self.tagged(self.plain_para(field_el.get("label", ""), "panel_label"), "TH",
+                                field_el.get("label", ""), row=row)
             value_text = "".join(field_el.itertext()).strip()
             if value_text:
-                value: Flowable = self.text_para(field_el, "panel_value", keep_lines=True, auto=True)
+                value: Flowable = self.tagged(self.text_para(field_el, "panel_value", keep_lines=True, auto=True),
+                                              "TD", field_el, row=row)
             else:  # write-in lines, the first level with the label's baseline (ascent about 1.07 em)
                 lines = int(number(field_el, "lines", 1, 1, 10, self.source))
-                value = WriteIn(lines, label_style.leading * 1.7, theme.color("muted"),
-                                first=label_style.fontSize * 1.07 + 2)
+                value = tag(WriteIn(lines, label_style.leading * 1.7, theme.color("muted"),
+                                    first=label_style.fontSize * 1.07 + 2), "TD", row=row, artifact_content=True)
                 blank_rows.append(len(rows))
             rows.append([value, label] if self.rtl else [label, value])
         widths = ["30%", "70%"]
@@ -307,6 +324,7 @@ class _Builder:
             commands += [("SPAN", (0, 0), (-1, 0)), ("BACKGROUND", (0, 0), (-1, 0), theme.color("panel")),
                          ("LINEBELOW", (0, 0), (-1, 0), 1.2, theme.color("text"))]
         table.setStyle(TableStyle(commands))
+        tag(table, "Table")
         table.spaceBefore = 4
         table.spaceAfter = 10
         return KeepTogether([table])
@@ -324,6 +342,7 @@ class _Builder:
                                  f'{self.runs(el.get("hint"), "h3")}</font>')
             title = self.para(title_markup, "h3", plain=el.get("title", "") + el.get("hint", ""),
                               memo=self.is_words(el.get("title", "Notes"), el.get("hint")))
+        self.tagged(title, "H", " ".join(filter(None, (el.get("title", "Notes"), el.get("hint")))), heading="h3")
         text_plain = "".join(el.itertext()).strip()
         text = None
         if text_plain:
@@ -341,13 +360,15 @@ class _Builder:
                 text = Paragraph(self.shaped_markup(self.styled_runs(el, "notes", keep_lines=True)).strip(), style)
             else:
                 text = Paragraph(self.inline(el, "notes", keep_lines=True).strip(), style)
+            self.tagged(text, "P", el)
         lines = int(number(el, "lines", theme.notes.lines, 2, 40, self.source))
         continued = el.get("continued")
         title_continued = self.plain_para(continued, "h3") if continued else None
-        return RuledNotes(title, text, title_continued=title_continued, line_spacing=spacing, blank_lines=theme.notes.extra_lines,
+        return tag(RuledNotes(title, text, title_continued=title_continued, line_spacing=spacing, blank_lines=theme.notes.extra_lines,
                           min_lines=lines, rule_color=theme.color("rule"), border_color=theme.color("text"),
                           padding=theme.boxes.padding, fillable=self.options.fillable,
-                          field_name="prescriber_notes", field_font_size=theme.styles["notes"].size)
+                          field_name="prescriber_notes", field_font_size=theme.styles["notes"].size),
+                   "Sect", group="notes")
 
 
 def _flatten(flowables: list[Flowable | str]) -> list[Flowable | str]:
@@ -359,6 +380,15 @@ def _flatten(flowables: list[Flowable | str]) -> list[Flowable | str]:
         else:
             out.append(f)
     return out
+
+
+def _words(el: ET.Element) -> str:
+    """The text of a markup element, a line break as a space."""
+    parts = [el.text or ""]
+    for child in el:
+        parts.append(" " if child.tag == "br" else _words(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
 
 
 def _face(bold: bool, italic: bool) -> str:

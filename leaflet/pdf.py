@@ -11,6 +11,7 @@ must refer to their real page, are deferred with them.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 
-from . import caches, rlbridge
+from . import caches, rlbridge, tagging
 from .errors import ContentError
 from .flowables import LeafletParagraph as Paragraph
 from .geometry import PAPER, Geometry
@@ -38,6 +39,7 @@ class Branding:
     lines: list = field(default_factory=list)  # address and phone, the same
     info_lines: int = 0  # how many lines they make
     logo: bytes | None = None
+    alt: str = ""  # the logo's alternative text (the pharmacy's name)
 
 
 @dataclass
@@ -48,6 +50,7 @@ class PageFurniture:
     meta: dict[str, str]
     language: str
     created: dt.date
+    tags: tagging.Collector | None = None  # this build's marked content and structure (a tagged PDF)
 
     @property
     def header_lines(self) -> int | None:
@@ -70,8 +73,10 @@ class _Doc(BaseDocTemplate):
 
 
 def render(flowables: list[Flowable], template: Template, geometry: Geometry, furniture: PageFurniture) -> bytes:
-    """Lay the flowables out on pages of ``geometry`` (the one layout used) and return the PDF bytes."""
+    """Lay the flowables out on pages of ``geometry`` (the one layout used) and return the PDF bytes;
+    ``furniture.tags``, if any, records the marked content and structure for :func:`leaflet.tagging.apply`."""
     rlbridge.install()
+    tagging.install()
     theme = template.theme
     pagesize = geometry.pagesize
     frame = Frame(*geometry.frame, leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id="body")
@@ -89,7 +94,8 @@ def render(flowables: list[Flowable], template: Template, geometry: Geometry, fu
     doc._keys = set()
     doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
     canvas_class = type("LeafletCanvas", (rlbridge.DeferredCanvas,), {"decorate": staticmethod(decorate),
-                                                                      "created": furniture.created})
+                                                                      "created": furniture.created,
+                                                                      "_leaflet_tags": furniture.tags})
     doc.build(flowables, canvasmaker=canvas_class)
     return buffer.getvalue()
 
@@ -146,6 +152,7 @@ class _Decorator:
         if branding and header_h > 0:
             x = self.left
             if branding.logo:
+                self.alt = branding.alt
                 self.logo = ImageReader(io.BytesIO(branding.logo))  # decoded once, drawn on every page
                 iw, ih = self.logo.getSize()
                 logo_h = header_h - 6
@@ -167,6 +174,11 @@ class _Decorator:
                                    hint="use a short name and at most three short lines of address and phone")
 
     def __call__(self, canv: Canvas, page: int, pages: int) -> None:
+        tags = getattr(canv, "_leaflet_tags", None)  # a tagged build: all of this is a page artifact
+        with tags.artifact(canv) if tags else contextlib.nullcontext():
+            self._draw(canv, page, pages, tags)
+
+    def _draw(self, canv: Canvas, page: int, pages: int, tags: tagging.Collector | None) -> None:
         theme, furniture = self.theme, self.furniture
         canv.saveState()
         canv.setStrokeColor(theme.color("rule"))
@@ -176,7 +188,9 @@ class _Decorator:
         if self.name is not None:
             if self.logo is not None:
                 w, h = self.logo_size
-                canv.drawImage(self.logo, self.left, self.top - h, w, h, mask="auto")
+                figure = tags.figure(canv, self.alt, 0) if tags and page == 1 else contextlib.nullcontext()
+                with figure:  # the first page's logo is a figure, the others' are artifacts
+                    canv.drawImage(self.logo, self.left, self.top - h, w, h, mask="auto")
             self.name.drawOn(canv, self.name_x, self.top - self.name.height)
             if self.info is not None:
                 self.info.drawOn(canv, self.right - self.usable * 0.5, self.top - self.info.height)

@@ -16,15 +16,18 @@ from typing import Any
 from reportlab.platypus.doctemplate import LayoutError
 
 from . import (
+    archival,
     caches,
     content,
     directions,
     figures,
+    html,
     i18n,
     layout,
     markup,
     pdf,
     rlbridge,
+    tagging,
     templating,
     translations,
     typedtext,
@@ -34,7 +37,7 @@ from .fonts import require_glyphs
 from .geometry import page_geometry
 from .output import write_atomic
 from .patient import Patient, check_notes, load_patient_source, load_pharmacy
-from .yamlsafe import Loaded
+from .yamlsafe import MAX_BYTES, Loaded
 
 
 @dataclass(frozen=True)
@@ -50,18 +53,51 @@ class BuildRequest:
     fillable: bool = False
     content_dirs: tuple[Path, ...] = ()
     patient_source: Loaded | None = field(default=None, compare=False)  # where the patient's fields are
+    pdfa: str | None = None  # "2b" or "3b": post-processed to PDF/A and checked (archival.py)
+    tagged: bool = True  # a tagged PDF: structure tree and marked content (tagging.py)
 
 
 def build_pdf(medicine: str, *, language: str = "en", template: str = "standard", paper: str = "a4",
               patient: Patient | dict | Path | None = None, notes: str | None = None,
               pharmacy: Path | None = None, fillable: bool = False,
-              content_dirs: list[Path] | None = None) -> bytes:
+              content_dirs: list[Path] | None = None, pdfa: str | None = None, tagged: bool = True) -> bytes:
     """Build one leaflet and return the PDF bytes.
 
     ``patient`` is a :class:`~leaflet.patient.Patient`, a dict of its fields, or a patient file.
-    ``notes`` (prescriber notes) replaces any notes in the patient data. Raises
+    ``notes`` (prescriber notes) replaces any notes in the patient data. ``pdfa`` ("2b" or "3b")
+    makes an archival PDF/A file (3b embeds the content file it was made from). ``tagged=False``
+    leaves out the structure tree screen readers use (it is there by default). Raises
     :class:`~leaflet.errors.LeafletError` for anything the caller can fix.
     """
+    archival.check_level(pdfa)
+    req = _request(medicine, language, template, paper, patient, notes, pharmacy, content_dirs)
+    return render(replace(req, fillable=fillable, pdfa=pdfa, tagged=tagged))
+
+
+def build_html(medicine: str, *, language: str = "en", template: str = "standard", paper: str = "a4",
+               patient: Patient | dict | Path | None = None, notes: str | None = None,
+               pharmacy: Path | None = None, content_dirs: list[Path] | None = None) -> str:
+    """Build one leaflet as a self-contained HTML page (the same content, words and order as the PDF).
+
+    The arguments are :func:`build_pdf`'s; ``paper`` only sets the page size for printing.
+    """
+    req = _request(medicine, language, template, paper, patient, notes, pharmacy, content_dirs)
+    source, tpl, body_tree = _markup(req)
+    pharmacy_loaded = load_pharmacy(req.pharmacy_file) if req.pharmacy_file else None
+    page_data: dict[str, Any] = {}
+    if pharmacy_loaded:
+        shop, logo = pharmacy_loaded
+        info = (*shop.address_lines, *([shop.phone] if shop.phone else []))
+        page_data = {"pharmacy_name": shop.name, "pharmacy_lines": info, "logo": logo}
+    language = source.leaflet.language
+    patient_tree = _patient_markup(req, tpl, {"name": page_data.get("pharmacy_name")}, language)
+    page = html.Page(language, bool(layout.script_layout(language).get("rtl")), tpl.theme, req.paper,
+                     **page_data)
+    return html.render(body_tree, patient_tree, page)                               # 4-5: HTML
+
+
+def _request(medicine: str, language: str, template: str, paper: str, patient: Patient | dict | Path | None,
+             notes: str | None, pharmacy: Path | None, content_dirs: list[Path] | None) -> BuildRequest:
     source = None
     if isinstance(patient, Path):
         patient, source = load_patient_source(patient)
@@ -73,8 +109,26 @@ def build_pdf(medicine: str, *, language: str = "en", template: str = "standard"
         patient = patient.model_copy(update={"notes": check_notes(notes)})
     if paper not in pdf.PAPER:
         raise LeafletError(f"unknown paper size '{paper}'", hint="use one of: " + ", ".join(pdf.PAPER))
-    return render(BuildRequest(medicine, language, template, paper, patient, pharmacy, fillable,
-                               tuple(content_dirs or ()), source))
+    return BuildRequest(medicine, language, template, paper, patient, pharmacy,
+                        content_dirs=tuple(content_dirs or ()), patient_source=source)
+
+
+def _markup(req: BuildRequest) -> tuple[content.ContentFile, templating.Template, ET.Element]:
+    """Stages 1-3: the content file, the template and the body markup (cached)."""
+    roots = content.content_roots(list(req.content_dirs))
+    source = content.load(content.locate(req.medicine, req.language, roots))     # 1-2: YAML -> model
+    if source.leaflet.translation is not None:
+        note = translations.build_warning(source.path, source.leaflet)
+        if note:
+            warnings.warn(note, translations.TranslationWarning, stacklevel=4)
+    tpl = templating.load_template(req.template)                                   # 3: template
+    return source, tpl, _body_markup(source, tpl)                                  # 3: markup (cached)
+
+
+def _patient_markup(req: BuildRequest, tpl: templating.Template, pharmacy_data: dict,
+                    language: str) -> ET.Element:
+    return markup.parse(tpl.render_patient(_patient_data(req.patient, pharmacy_data, tpl, language)),
+                        str(tpl.folders[0] / templating.PATIENT), "patient")
 
 
 def render(req: BuildRequest) -> bytes:
@@ -114,30 +168,28 @@ def _too_tall(req: BuildRequest) -> LeafletError | None:
 
 
 def _render(req: BuildRequest) -> bytes:
-    roots = content.content_roots(list(req.content_dirs))
-    source = content.load(content.locate(req.medicine, req.language, roots))     # 1-2: YAML -> model
-    if source.leaflet.translation is not None:
-        note = translations.build_warning(source.path, source.leaflet)
-        if note:
-            warnings.warn(note, translations.TranslationWarning, stacklevel=3)
-    tpl = templating.load_template(req.template)                                   # 3: template
-    body_tree = _body_markup(source, tpl)                                          # 3: markup (cached)
+    source, tpl, body_tree = _markup(req)                                          # 1-3
     pharmacy = load_pharmacy(req.pharmacy_file) if req.pharmacy_file else None
     geo = page_geometry(tpl, req.paper, _info_lines(pharmacy[0]) if pharmacy else      # once, for layout
                         0 if layout.has_header_text(body_tree) else None)                  # and PDF alike
     options = layout.Options(req.fillable, geo.frame_height, source.leaflet.language)
     branding, pharmacy_data = _branding(pharmacy, req.pharmacy_file, tpl, options)
     body = _laid_out_body(body_tree, tpl, options)                                # 4: layout (cached)
-    patient_tree = markup.parse(tpl.render_patient(_patient_data(req.patient, pharmacy_data, tpl,
-                                                                 source.leaflet.language)),
-                                str(tpl.folders[0] / templating.PATIENT), "patient")
+    patient_tree = _patient_markup(req, tpl, pharmacy_data, source.leaflet.language)
     fills = layout.layout_patient(patient_tree, tpl, options, str(tpl.folders[0] / templating.PATIENT),
                                   words=_template_words(tpl, source.leaflet.language))
     meta = dict(body.meta)
     meta.setdefault("author", pharmacy_data.get("name") or "leaflet")
+    tags = tagging.Collector(source.leaflet.language) if req.tagged else None
     furniture = pdf.PageFurniture(body.footer, body.header, branding, meta, source.leaflet.language,
-                                  source.leaflet.revision.date)
-    return pdf.render(layout.assemble(body, fills), tpl, geo, furniture)           # 5: PDF bytes
+                                  source.leaflet.revision.date, tags)
+    data = pdf.render(layout.assemble(body, fills), tpl, geo, furniture)           # 5: PDF bytes
+    if tags is not None:                                                           # 5a: tagged PDF
+        data = tagging.apply(data, tags, title=meta.get("title"), author=meta.get("author"))
+    if req.pdfa:                                                                   # 5b: PDF/A
+        data = archival.to_pdfa(data, req.pdfa, created=source.leaflet.revision.date,
+                                source=_source_file(source) if req.pdfa == "3b" else None)
+    return data
 
 
 @caches.memoize("pipeline.patient-template-words", 64)
@@ -154,6 +206,15 @@ def build_file(output: Path, medicine: str, **options: Any) -> bytes:
     data = build_pdf(medicine, **options)
     write_atomic(output, data)                                                     # 6: file
     return data
+
+
+def _source_file(source: content.ContentFile) -> archival.Source:
+    """The bytes of the content file ``source`` was loaded from, for embedding; refused if the file
+    changed since (the leaflet would not be what the embedded file says)."""
+    embedded = archival.source_file(source.path, MAX_BYTES)
+    if content.load(source.path) is not source:
+        raise LeafletError(f"{display_path(source.path)} changed during the build", hint="build again")
+    return embedded
 
 
 @caches.memoize("pipeline.body-markup", 32)
@@ -212,7 +273,8 @@ def _branding(loaded, path: Path | None, tpl: templating.Template,
         lines = [layout.furniture_text(info, tpl, options)] if info else []
     except GlyphError as exc:
         raise GlyphError(exc.message, where=Location(display_path(path)), hint=exc.hint) from None
-    return pdf.Branding(name, lines, logo=logo, info_lines=_info_lines(pharmacy)), {"name": pharmacy.name}
+    return (pdf.Branding(name, lines, logo=logo, info_lines=_info_lines(pharmacy), alt=pharmacy.name),
+            {"name": pharmacy.name})
 
 
 def _require_direction(text: str, language: str, what: str, where: Location) -> None:

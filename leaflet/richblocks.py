@@ -32,6 +32,7 @@ from .errors import Location, TemplateError
 from .figures import ImageError, decode_data_uri, image_info
 from .flowables import RTLParagraph
 from .markup import Element, register
+from .tagging import tag
 
 ALIGNS = {"left": TA_LEFT, "right": TA_RIGHT, "center": TA_CENTER}
 _CHILDREN = {"table": {"tr", "caption"}, "tr": {"td"}, "figure": {"caption"}, "ol": {"li"}}
@@ -296,11 +297,11 @@ def figure(builder, el: ET.Element) -> list[Flowable]:
         raise TemplateError(f"<figure width='{width}'> must be a number of millimetres") from None
     alt = " ".join((el.get("alt") or "").split())
     builder.check(alt, "body")
-    parts: list[Flowable] = [FigureImage(data, alt, width_pt, builder.options.frame_height * 0.6,
-                                         builder.t.body_font.regular, builder.rtl)]
+    parts: list[Flowable] = [tag(FigureImage(data, alt, width_pt, builder.options.frame_height * 0.6,
+                                             builder.t.body_font.regular, builder.rtl), "Figure", alt=alt)]
     caption = el.find("caption")
     if caption is not None:
-        parts.append(builder.text_para(caption, _style(builder, "caption", "small")))
+        parts.append(builder.tagged(builder.text_para(caption, _style(builder, "caption", "small")), "P", caption))
     return [KeepTogether(parts)]
 
 
@@ -312,7 +313,8 @@ def steps(builder, el: ET.Element) -> list[Flowable]:
     widest = max(stringWidth(f"{n}.", base.bulletFontName, base.bulletFontSize) for n in range(1, len(items) + 1))
     numbered = ParagraphStyle(f"{base.name}-steps", parent=base, bulletIndent=0,
                               leftIndent=max(base.leftIndent, widest + base.fontSize * 0.5))
-    return [KeepTogether([_restyle(p, numbered, builder) for p in items])]
+    return [KeepTogether([builder.tagged(_restyle(p, numbered, builder), "LBody", li)
+                          for p, li in zip(items, el.findall("li"), strict=True)])]
 
 
 def _restyle(para: Flowable, style: ParagraphStyle, builder) -> Flowable:

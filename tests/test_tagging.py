@@ -1,0 +1,290 @@
+"""Tagged PDF: the structure tree matches the content's outline, every text is marked content or an
+artifact, figures have alt text, the prescription panel is a table, and the checkers find nothing."""
+
+from __future__ import annotations
+
+import functools
+import io
+import re
+import shutil
+import subprocess
+import warnings
+
+import pikepdf
+import pytest
+
+import leaflet
+from leaflet import content
+
+from .conftest import EXAMPLES, ROOT
+
+LANGS = sorted(p.stem for p in (ROOT / "content" / "diazepam").glob("*.yaml"))
+SHOWS_TEXT = {"Tj", "TJ", "'", '"'}
+PATIENT = {"patient": EXAMPLES / "patient.yaml", "pharmacy": EXAMPLES / "pharmacy.yaml", "notes": "Review in 2 weeks."}
+
+
+def build(lang: str = "en", **options) -> bytes:
+    return _build(lang, tuple(sorted(options.items())))
+
+
+@functools.lru_cache(maxsize=32)
+def _build(lang: str, options: tuple) -> bytes:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return leaflet.build_pdf("diazepam", language=lang, **dict(options))
+
+
+def source(lang: str):
+    return content.load(ROOT / "content" / "diazepam" / f"{lang}.yaml").leaflet
+
+
+def tree(data: bytes) -> list[tuple[int, str, dict]]:
+    """The structure elements in reading order: (depth, role, the element's entries)."""
+    out: list[tuple[int, str, dict]] = []
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        def walk(elem, depth):
+            entries = {key: str(elem[key]) for key in ("/ActualText", "/Alt", "/T", "/Lang") if key in elem}
+            entries["/A"] = elem.get("/A")
+            out.append((depth, str(elem.S)[1:], entries))
+            kids = elem.get("/K")
+            for kid in (kids if isinstance(kids, pikepdf.Array) else [kids]):
+                if isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") not in ("/MCR", "/OBJR"):
+                    walk(kid, depth + 1)
+        top = pdf.Root.StructTreeRoot.K
+        walk(top[0] if isinstance(top, pikepdf.Array) else top, 0)
+    return out
+
+
+def unmarked_content(data: bytes) -> list[tuple[int, str]]:
+    """Text-showing and image operators outside any marked content with an MCID or an artifact, and
+    pages whose marked content does not close."""
+    problems = []
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        for number, page in enumerate(pdf.pages, start=1):
+            stack: list[bool] = []  # for each open sequence: does it (or an outer one) mark or exclude?
+            for operands, op in pikepdf.parse_content_stream(page):
+                op = str(op)
+                if op in ("BDC", "BMC"):
+                    props = operands[1] if op == "BDC" else None
+                    marks = operands[0] == "/Artifact" or (isinstance(props, pikepdf.Dictionary) and "/MCID" in props)
+                    stack.append(marks or (bool(stack) and stack[-1]))
+                elif op == "EMC":
+                    if not stack:
+                        problems.append((number, "EMC without BDC"))
+                    else:
+                        stack.pop()
+                elif op in SHOWS_TEXT | {"Do"} and not (stack and stack[-1]):
+                    problems.append((number, op))
+            if stack:
+                problems.append((number, "unclosed marked content"))
+    return problems
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_language_is_tagged_with_its_sections_in_order(lang):
+    data = build(lang, **PATIENT)
+    elements = tree(data)
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        assert pdf.Root.MarkInfo.Marked is True
+        assert str(pdf.Root.Lang) == lang
+        assert pdf.Root.ViewerPreferences.DisplayDocTitle is True
+        assert "/StructTreeRoot" in pdf.Root
+    roles = [role for _, role, _ in elements]
+    assert roles[0] == "Document" and roles.count("H1") == 1
+    leaf = source(lang)
+    sections = [f"{n}. {s.title}" for n, s in enumerate(leaf.sections, start=1)]
+    subsections = [sub.title for s in leaf.sections for sub in s.subsections]
+    if lang in ("ar", "hi"):  # shaped: the words are the headings' /ActualText
+        h2 = [e.get("/ActualText") for _, role, e in elements if role == "H2"]
+        h3 = [e.get("/ActualText") for _, role, e in elements if role == "H3"]
+    else:  # what poppler reads out of the tree
+        text = subprocess.run(["pdfinfo", "-enc", "UTF-8", "-struct-text", "-"], input=data, capture_output=True,
+                              check=True).stdout.decode("utf-8", "replace")  # it prints /T raw
+        h2 = re.findall(r"^ {2}H2 \(block\)\n {4}\"(.*)\"$", text, re.M)
+        h3 = re.findall(r"^ {2}H3 \(block\)\n {4}\"(.*)\"$", text, re.M)
+    # poppler joins a heading's lines without a space: compare without white space
+    h2, h3, sections, subsections = ([re.sub(r"\s+", "", h) for h in hs] for hs in (h2, h3, sections, subsections))
+    assert [h for h in h2 if h in sections] == sections
+    assert [h for h in h3 if h in subsections] == subsections
+    # no heading level is skipped, and the first heading is H1
+    levels = [int(role[1]) for role in roles if re.fullmatch(r"H\d", role)]
+    assert levels[0] == 1 and all(b <= a + 1 for a, b in zip(levels, levels[1:], strict=False))
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_text_is_marked_content_or_an_artifact(lang):
+    assert unmarked_content(build(lang, **PATIENT)) == []
+
+
+def test_the_check_finds_unmarked_text():
+    assert unmarked_content(build(tagged=False))  # the check can fail
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_prescription_panel_is_a_table_of_labels_and_values(lang):
+    elements = tree(build(lang, patient=EXAMPLES / ("patient-ar.yaml" if lang == "ar" else "patient.yaml")))
+    start = next(i for i, (_, role, _) in enumerate(elements) if role == "Table")
+    depth = elements[start][0]
+    table = []
+    for d, role, entries in elements[start + 1:]:
+        if d <= depth:
+            break
+        table.append((d - depth, role, entries))
+    rows = [i for i, (_, role, _) in enumerate(table) if role == "TR"]
+    assert table[0][1] == "Caption" and len(rows) == 5
+    for i in rows:  # each row: the label (a row header), then the value
+        assert [role for _, role, _ in table[i + 1:i + 3]] == ["TH", "TD"]
+        assert str(table[i + 1][2]["/A"].Scope) == "/Row"
+
+
+def test_warning_boxes_are_sections_with_label_and_title():
+    elements = tree(build())
+    sections = [(i, e) for i, (_, role, e) in enumerate(elements) if role == "Sect" and "/T" in e]
+    assert sections[0][1]["/T"] == "WARNING: Most important information about diazepam"
+    leaf = source("en")
+    boxes = sum(1 for s in leaf.sections for blocks in [s.blocks, *[x.blocks for x in s.subsections]]
+                for b in blocks if not isinstance(b, str) and getattr(b, "warning", None))
+    assert len(sections) == boxes + 1  # the boxes in sections, and the important box
+
+
+@pytest.mark.parametrize("lang", ["en", "ar", "hi"])
+def test_lists_are_items_with_their_bullet_as_label_and_a_body(lang):
+    elements = tree(build(lang))
+    items = 0
+    for i, (depth, role, _) in enumerate(elements):
+        if role == "LI":
+            items += 1
+            assert elements[i - 1][1] in ("L", "LBody")
+            assert [(d - depth, r) for d, r, _ in elements[i + 1:i + 3]] == [(1, "Lbl"), (1, "LBody")]
+    assert items > 40
+
+
+def test_the_label_marks_the_bullet_and_the_body_the_text():
+    text = subprocess.run(["pdfinfo", "-enc", "UTF-8", "-struct-text", "-"], input=build(), capture_output=True,
+                          check=True).stdout.decode("utf-8", "replace")
+    labels = re.findall(r"^ +Lbl \(block\)\n +\"(.*)\"$", text, re.M)
+    bodies = re.findall(r"^ +LBody \(block\)\n +\"(.*)\"$", text, re.M)
+    assert labels and set(labels) == {"\u2022"}
+    assert len(bodies) == len(labels) and not any(body.startswith("\u2022") for body in bodies)
+
+
+def test_the_logo_is_a_figure_with_alt_text_and_every_figure_has_alt():
+    elements = tree(build(**PATIENT))
+    figures = [e for _, role, e in elements if role == "Figure"]
+    assert figures == [{"/Alt": "Riverside Community Pharmacy", "/A": None}]
+    assert all(e.get("/Alt") for _, role, e in tree(build()) if role == "Figure")
+
+
+def test_the_fillable_notes_field_is_a_form_element():
+    data = build(fillable=True)
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        (widget,) = [a for p in pdf.pages for a in p.get("/Annots", []) if a.get("/Subtype") == "/Widget"]
+        parent_tree = dict(zip(pdf.Root.StructTreeRoot.ParentTree.Nums[::2],
+                               pdf.Root.StructTreeRoot.ParentTree.Nums[1::2], strict=True))
+        form = parent_tree[int(widget.StructParent)]
+        assert form.S == "/Form" and form.K[0].Type == "/OBJR" and form.K[0].Obj == widget
+        assert form.P.S == "/Sect" and str(widget.TU)
+        for page in pdf.pages:
+            assert page.Tabs == "/S"
+
+
+@pytest.mark.parametrize("lang, options", [("en", {}), ("ar", dict(PATIENT, fillable=True))])
+def test_the_update_is_a_well_formed_pdf_that_readers_open(lang, options):
+    """The tree is appended as an incremental update: qpdf finds nothing wrong, and the other readers
+    see the same pages and the tags."""
+    import pypdfium2
+    from pypdf import PdfReader
+
+    data = build(lang, **options)
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        assert pdf.check_pdf_syntax() == []
+        pages = len(pdf.pages)
+        assert pdf.Root.Version == "/1.5"  # cross-reference streams
+    assert len(PdfReader(io.BytesIO(data)).pages) == pages
+    assert bool(PdfReader(io.BytesIO(data)).trailer["/Root"]["/MarkInfo"]["/Marked"])
+    assert len(pypdfium2.PdfDocument(data)) == pages
+
+
+def test_every_marked_content_is_in_the_parent_tree():
+    data = build(**PATIENT)
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        nums = pdf.Root.StructTreeRoot.ParentTree.Nums
+        parents = dict(zip([int(n) for n in nums[::2]], nums[1::2], strict=True))
+        for page in pdf.pages:
+            mcids = [int(ops[1].MCID) for ops, op in pikepdf.parse_content_stream(page)
+                     if str(op) == "BDC" and isinstance(ops[1], pikepdf.Dictionary) and "/MCID" in ops[1]]
+            elements = parents[int(page.StructParents)]
+            assert mcids == list(range(len(elements)))
+            for mcid, elem in zip(mcids, elements, strict=True):
+                kids = elem.K if isinstance(elem.K, pikepdf.Array) else [elem.K]
+                assert any(k == mcid or (isinstance(k, pikepdf.Dictionary) and k.get("/MCID") == mcid
+                                         and k.Pg == page.obj) for k in kids)
+
+
+@pytest.mark.parametrize("lang", ["ar", "hi"])
+def test_shaped_leaflets_read_as_their_words_in_logical_order(lang):
+    """A screen reader reads the tree: each paragraph's /ActualText, in order, is the content's text."""
+    words = " ".join(e["/ActualText"] for _, _, e in tree(build(lang)) if "/ActualText" in e)
+    leaf = source(lang)
+    position = 0
+    for section in leaf.sections:
+        for block in section.blocks:
+            if isinstance(block, str):
+                plain = " ".join(block.replace("**", "").replace("*", "").split())
+                found = words.find(plain, position)
+                assert found >= position, plain
+                position = found + len(plain)
+
+
+@pytest.mark.parametrize("lang, options", [("en", dict(PATIENT, fillable=True)),
+                                           ("ar", {"patient": EXAMPLES / "patient-ar.yaml"}),
+                                           ("hi", {}), ("zh-Hans", {"template": "large-print"})])
+def test_pdfua_reports_nothing(tmp_path, lang, options):
+    from pdfua import validate
+
+    path = tmp_path / "leaflet.pdf"
+    path.write_bytes(build(lang, **options))
+    report = validate(str(path))
+    assert [(f.rule_id, f.message) for f in report.findings] == []
+    assert [o.rule_id for o in report.skipped] == []  # every rule it has was run
+    path.write_bytes(build(lang, tagged=False, **options))
+    assert validate(str(path)).findings  # it can fail
+
+
+def test_pdfinfo_says_tagged_and_untagged_is_an_option():
+    if not shutil.which("pdfinfo"):
+        pytest.fail("pdfinfo is missing: apt-get install poppler-utils (.ci/run does)")
+    info = subprocess.run(["pdfinfo", "-"], input=build(), capture_output=True, check=True).stdout.decode()
+    assert re.search(r"^Tagged:\s+yes$", info, re.M)
+    plain = build(tagged=False)
+    info = subprocess.run(["pdfinfo", "-"], input=plain, capture_output=True, check=True).stdout.decode()
+    assert re.search(r"^Tagged:\s+no$", info, re.M)
+    with pikepdf.open(io.BytesIO(plain)) as pdf:
+        assert "/StructTreeRoot" not in pdf.Root
+
+
+def test_tagged_pdfa_keeps_its_tags_and_passes():
+    data = build(pdfa="2b", **PATIENT)
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        assert pdf.Root.MarkInfo.Marked is True and "/StructTreeRoot" in pdf.Root
+    assert unmarked_content(data) == []
+
+
+def test_builds_in_threads_keep_their_own_tags():
+    """The collector lives on each build's canvas: builds in threads give the bytes they give alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs = [("en", ()), ("ar", ()), ("hi", ()), ("en", (("fillable", True),))] * 2
+    alone = [build(lang, **dict(options)) for lang, options in jobs]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(lambda job: _build.__wrapped__(job[0], job[1]), jobs))
+    assert together == alone
+
+
+def test_a_content_figure_is_a_figure_with_its_alt_text():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = leaflet.build_pdf("warfarin")
+    figures = [e for _, role, e in tree(data) if role == "Figure"]
+    assert figures and all(e.get("/Alt") for e in figures)
+    assert unmarked_content(data) == []
