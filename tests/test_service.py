@@ -300,7 +300,8 @@ def test_preview_is_page_one_as_png(client):
     from PIL import Image
 
     image = Image.open(io.BytesIO(response.content))
-    assert abs(image.width - 595) <= 1 and abs(image.height - 842) <= 1  # A4 at 72 dpi
+    scale = Settings().preview_dpi / 72
+    assert abs(image.width - 595 * scale) <= 1 and abs(image.height - 842 * scale) <= 1  # A4
     assert image.convert("L").getextrema()[0] < 50  # there is dark text on it
     assert client.get("/v1/issued").json() == []  # a preview is not an issued leaflet
 
@@ -329,6 +330,7 @@ def test_counter_page_has_a_label_on_every_field_in_its_language(client, lang):
     assert len(page.fields) >= 15 and None not in page.fields
     assert set(page.fields) <= page.labels  # a <label for> on every field
     assert page.root == {"lang": lang, "dir": "rtl" if lang == "ar" else "ltr"}
+    assert response.text.index('value="standard"') < response.text.index('value="large-print"')  # the default
     words = i18n.translations(lang).gettext
     for english in ("Medicine", "Language", "Unit", "Number of days", "Preview", "Print", "Download"):
         assert f">{words(english)}<" in response.text

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from .. import __version__
+from ..resources import PACKAGE_DIR
 from . import api, page, problems
 from .builder import Gate
 from .issued import IssuedLog
@@ -31,5 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router(settings, log, gate))
     app.include_router(page.router(settings))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # the leaflet's own fonts, so the page shows every script even where the tablet has no such font
+    app.mount("/fonts", StaticFiles(directory=PACKAGE_DIR / "fonts"), name="fonts")
     app.state.settings, app.state.issued_log, app.state.gate = settings, log, gate
     return problems.BodyLimit(app, settings.max_body_bytes)

@@ -80,7 +80,7 @@ def router(settings: Settings) -> APIRouter:
             _=t.gettext, lang=lang, rtl=bool(layout.script_layout(lang).get("rtl")),
             page_languages=[(code, language_name(code)) for code in page_languages()],
             medicines=medicines, languages=[(code, language_name(code)) for code in all_languages],
-            leaflet_lang=leaflet_lang, templates=templating.shipped_templates(),
+            leaflet_lang=leaflet_lang, templates=sorted(templating.shipped_templates(), key=lambda name: name != "standard"),
             units=[(code, unit(code)) for code in directions.UNITS],
             routes=[(code, t.gettext(text)) for code, text in directions.ROUTES.items()],
             frequencies=[(code, t.gettext(text)) for code, text in directions.FREQUENCIES.items()],

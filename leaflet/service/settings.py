@@ -25,7 +25,7 @@ class Settings:
     max_body_bytes: int = 64 * 1024  # a request body larger than this is refused (413)
     max_in_flight: int = 32  # requests waiting for or in a build, per process; more get 503
     retry_after_seconds: int = 2  # what a 503 tells the client to wait
-    preview_dpi: int = 72  # the counter page's preview of page 1
+    preview_dpi: int = 100  # the counter page's preview of page 1 (legible at a tablet's width)
     extra: dict = field(default_factory=dict)  # reserved; keeps the JSON form open to additions
 
     def to_json(self) -> str:
