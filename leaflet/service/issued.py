@@ -8,7 +8,8 @@ encounter) are kept: they are the EHR's identifiers, not text printed on the lea
 answers "which patients got a leaflet whose content has since been revised".
 
 Each call opens its own connection (safe from any thread, and from several worker processes: WAL mode
-and a busy timeout).
+and a busy timeout). Rows are committed without waiting for the disk (``synchronous=NORMAL``): a power
+cut can lose the last moments' rows, never corrupt the log.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import threading
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -88,14 +90,26 @@ class IssuedLog:
     def __init__(self, path: Path, store_patient_text: bool = False):
         self.path = Path(path)
         self.store_patient_text = store_patient_text
+        self._local = threading.local()
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(self.path, timeout=30)) as db, db:  # commits or rolls back
+        """This thread's connection, in a transaction that commits or rolls back.
+
+        Connections are kept per thread: closing the last one checkpoints the WAL to disk (~20 ms here).
+        """
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = sqlite3.connect(self.path, timeout=30)
             db.row_factory = sqlite3.Row
+            # WAL with synchronous=NORMAL: a commit does not wait for the disk (a flush costs ~10-30 ms
+            # here and would cap the service near 35 leaflets/s); the log stays consistent, and a power
+            # cut can lose only the last moments' rows
+            db.execute("PRAGMA synchronous=NORMAL")
+        with db:
             yield db
 
     def record(self, *, medicine: str, language: str, template: str, paper: str, fillable: bool,
