@@ -368,6 +368,28 @@ def test_build_runs_one_at_a_time_and_warns_about_drafts(settings):
         assert built.pdf == leaflet.build_pdf("diazepam", language="ar", pharmacy=settings.pharmacy)
 
 
+def test_a_broken_content_file_is_the_servers_problem_not_the_callers(tmp_path):
+    content = tmp_path / "content"
+    (content / "diazepam").mkdir(parents=True)
+    text = (ROOT / "content" / "diazepam" / "en.yaml").read_text(encoding="utf-8")
+    (content / "diazepam" / "en.yaml").write_text(text.replace("sections:", "sektions:", 1), encoding="utf-8")
+    client = TestClient(create_app(Settings(log_path=tmp_path / "log.sqlite3", content_dirs=(content,))))
+    response = client.post("/v1/leaflets", json={"medicine": "diazepam"})
+    assert response.status_code == 500 and "leaflet check" in response.json()["hint"]
+    assert str(tmp_path) not in response.text
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["serve", "--pharmacy", "no-such-pharmacy.yaml"], "pharmacy file"),
+    (["serve", "--content", "no-such-folder"], "content folder"),
+    (["serve", "--workers", "0"], "--workers"),
+])
+def test_serve_refuses_bad_settings_before_starting(argv, says):
+    err = io.StringIO()
+    assert cli.main(argv, stderr=err) == 2
+    assert says in err.getvalue() and "Traceback" not in err.getvalue()
+
+
 def test_log_is_sqlite_with_the_documented_columns(client, settings):
     client.post("/v1/leaflets", json={"medicine": "diazepam"})
     with sqlite3.connect(settings.log_path) as db:

@@ -14,6 +14,7 @@ from ..errors import NotFoundError
 from . import builder, fhir, preview
 from .issued import IssuedLog
 from .models import Health, IssuedRecord, LeafletRequest, Medicine, Medicines, Problem, ReprintRequest
+from .page import language_name
 from .problems import Conflict
 from .settings import Settings
 
@@ -29,7 +30,7 @@ def router(settings: Settings, log: IssuedLog, gate: builder.Gate) -> APIRouter:
         return Health(status="ok", version=__version__, medicines=content.available(builder.roots(settings)),
                       templates=templating.shipped_templates(),
                       pharmacy=settings.pharmacy.name if settings.pharmacy else None,
-                      issued_log=str(settings.log_path), store_patient_text=settings.store_patient_text)
+                      issued_log=settings.log_path.name, store_patient_text=settings.store_patient_text)
 
     @api.get("/v1/medicines", response_model=Medicines)
     def medicines() -> Medicines:
@@ -163,8 +164,6 @@ def pharmacy_sha256(settings: Settings) -> str | None:
 
 def catalogue(settings: Settings) -> dict:
     """Medicines with their languages and forms, templates, paper sizes, and each language's own name."""
-    from .page import language_name
-
     found = content.available(builder.roots(settings))
     medicines, names = [], {}
     for medicine, languages in found.items():

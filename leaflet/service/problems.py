@@ -45,9 +45,11 @@ def install(app: FastAPI, retry_after: int) -> None:
             return problem(409, exc.message, field=exc.where.field if exc.where else None, hint=exc.hint)
         if isinstance(exc, NotFoundError):
             return problem(404, exc.message, hint=exc.hint)
-        if isinstance(exc, TemplateError):  # a shipped template is broken: our fault, not the caller's
-            log.error("template error: %s", exc.format())
-            return problem(500, "the leaflet template is broken", hint="tell the people who run this service")
+        if isinstance(exc, TemplateError) or (exc.where and exc.where.file not in (None, "patient")):
+            # a template, content or pharmacy file of the server's is wrong: not the caller's to fix
+            log.error("server configuration: %s", exc.format())
+            return problem(500, "the service's leaflet files have a problem, so this leaflet cannot be made",
+                           hint="tell the people who run this service (`leaflet check` finds it)")
         if isinstance(exc, GlyphError):
             return problem(422, exc.message, field=_glyph_field(exc), hint=exc.hint)
         field = exc.where.field if exc.where else None

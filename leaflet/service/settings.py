@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 ENV = "LEAFLET_SERVICE_SETTINGS"
@@ -26,7 +26,6 @@ class Settings:
     max_in_flight: int = 32  # requests waiting for or in a build, per process; more get 503
     retry_after_seconds: int = 2  # what a 503 tells the client to wait
     preview_dpi: int = 100  # the counter page's preview of page 1 (legible at a tablet's width)
-    extra: dict = field(default_factory=dict)  # reserved; keeps the JSON form open to additions
 
     def to_json(self) -> str:
         data = asdict(self)
