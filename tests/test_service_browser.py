@@ -146,6 +146,17 @@ def test_a_mistake_is_shown_at_its_field(page):
     assert dose.get_attribute("aria-invalid") == "true"
     assert page.evaluate("document.activeElement.id") == "dose"
 
+    # an unusual dose is refused until the pharmacist confirms it
+    dose.fill("")
+    page.keyboard.type("20")
+    press(page, "Preview")
+    alert.filter(has_text="outside the usual").wait_for()
+    page.get_by_label("Confirm an unusual dose", exact=True).focus()
+    page.keyboard.press("Space")
+    press(page, "Preview")
+    page.get_by_role("img", name="Preview of page 1").wait_for(state="visible")
+    assert alert.inner_text() == ""
+
 
 def test_arabic_counter_form_and_preview(page):
     words = i18n.translations("ar").gettext

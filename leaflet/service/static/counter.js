@@ -44,6 +44,7 @@
     for (const key of PATIENT) if ($(key).value.trim()) patient[key] = $(key).value.trim();
     const structured = {};
     for (const key of STRUCTURED) if ($(key).value.trim()) structured[key] = $(key).value.trim();
+    if ($("confirm_unusual_dose").checked) structured.confirm_unusual_dose = true;
     const typed = $("directions").value.trim();
     if (typed && Object.keys(structured).length) {
       show(form.dataset.bothDirections, "directions");
