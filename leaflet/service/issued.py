@@ -109,6 +109,7 @@ class IssuedLog:
             # here and would cap the service near 35 leaflets/s); the log stays consistent, and a power
             # cut can lose only the last moments' rows
             db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA cache_size=-512")  # 512 KiB a connection (one per thread): memory stays bounded
         with db:
             yield db
 
