@@ -20,7 +20,7 @@ from .errors import LeafletError, NotFoundError, OutputError, display_path
 from .files import read_text_limited
 from .interrupt import Stopping
 from .output import write_atomic
-from .patient import check_notes
+from .patient import check_notes, load_pharmacy
 from .pipeline import build_pdf, check_body
 from .translations import TranslationWarning
 from .translations import findings as translation_findings
@@ -367,13 +367,17 @@ def _serve(args: argparse.Namespace, err: IO[str]) -> int:
             raise NotFoundError(f"content folder {display_path(folder)} does not exist", hint="check the --content path")
     if args.pharmacy and not args.pharmacy.is_file():
         raise NotFoundError(f"pharmacy file {display_path(args.pharmacy)} does not exist", hint="check --pharmacy")
+    if args.pharmacy:
+        load_pharmacy(args.pharmacy)  # a mistake in it is reported now, not on the first leaflet
     if args.workers < 1:
         raise LeafletError("--workers must be at least 1")
+    loopback = args.host in ("127.0.0.1", "localhost")
     settings = Settings(content_dirs=tuple(p.resolve() for p in args.content),
                         pharmacy=args.pharmacy.resolve() if args.pharmacy else None, log_path=args.log.resolve(),
-                        store_patient_text=args.store_patient_text)
+                        store_patient_text=args.store_patient_text,
+                        **({} if loopback else {"allowed_hosts": ("*",)}))
     os.environ[ENV] = settings.to_json()  # each worker process builds the app from these
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
+    if not loopback and args.host != "::1":
         print(f"leaflet: warning: listening on {args.host}: anyone who can reach it can make leaflets and read "
               "the issued-leaflet log; put it behind an authenticating proxy", file=err)
     uvicorn.run("leaflet.service.app:create_app", factory=True, host=args.host, port=args.port,

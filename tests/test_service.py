@@ -36,9 +36,14 @@ def settings(tmp_path) -> Settings:
     return Settings(log_path=tmp_path / "issued.sqlite3", pharmacy=EXAMPLES / "pharmacy.yaml")
 
 
+def client_for(settings: Settings, **options) -> TestClient:
+    """A test client that addresses the service as 127.0.0.1 (it answers loopback host names only)."""
+    return TestClient(create_app(settings), base_url="http://127.0.0.1", **options)
+
+
 @pytest.fixture
 def client(settings) -> TestClient:
-    return TestClient(create_app(settings))
+    return client_for(settings)
 
 
 def cli_build(tmp_path, medicine: str, *, language="en", template="standard", paper="a4", patient=None,
@@ -170,7 +175,7 @@ def test_patient_errors_match_the_patient_file_messages(client, tmp_path):
 
 
 def test_body_over_the_limit_is_413(tmp_path):
-    client = TestClient(create_app(Settings(log_path=tmp_path / "log.sqlite3", max_body_bytes=1000)))
+    client = client_for(Settings(log_path=tmp_path / "log.sqlite3", max_body_bytes=1000))
     big = {"medicine": "diazepam", "notes": "x" * 2000}
     assert client.post("/v1/leaflets", json=big).status_code == 413
 
@@ -186,7 +191,7 @@ def test_body_over_the_limit_is_413(tmp_path):
 
 
 def test_too_many_in_flight_is_503_with_retry_after(tmp_path, monkeypatch):
-    client = TestClient(create_app(Settings(log_path=tmp_path / "log.sqlite3", max_in_flight=1)))
+    client = client_for(Settings(log_path=tmp_path / "log.sqlite3", max_in_flight=1))
     building, release = threading.Event(), threading.Event()
     real = builder.build_pdf
 
@@ -212,7 +217,7 @@ def test_too_many_in_flight_is_503_with_retry_after(tmp_path, monkeypatch):
 
 
 def test_a_bug_is_a_json_500_without_traceback(tmp_path, monkeypatch):
-    client = TestClient(create_app(Settings(log_path=tmp_path / "log.sqlite3")), raise_server_exceptions=False)
+    client = client_for(Settings(log_path=tmp_path / "log.sqlite3"), raise_server_exceptions=False)
 
     def broken(*args, **kwargs):
         raise RuntimeError("secret internals")
@@ -262,7 +267,7 @@ def test_a_blank_leaflet_reprints_from_the_log(client):
 
 def test_stored_patient_text_reprints_byte_for_byte(tmp_path):
     settings = Settings(log_path=tmp_path / "log.sqlite3", store_patient_text=True)
-    client = TestClient(create_app(settings))
+    client = client_for(settings)
     first = client.post("/v1/leaflets", json={"medicine": "diazepam", "patient": PATIENT, "notes": "Hello"})
     assert b"Ann Example" in _log_bytes(settings)
     record = client.get(f"/v1/issued/{first.headers['leaflet-issued-id']}").json()
@@ -276,7 +281,7 @@ def test_which_issued_leaflets_were_built_from_content_since_revised(tmp_path):
     (content / "diazepam").mkdir(parents=True)
     source = content / "diazepam" / "en.yaml"
     shutil.copy(ROOT / "content" / "diazepam" / "en.yaml", source)
-    client = TestClient(create_app(Settings(log_path=tmp_path / "log.sqlite3", content_dirs=(content,))))
+    client = client_for(Settings(log_path=tmp_path / "log.sqlite3", content_dirs=(content,)))
     old = client.post("/v1/leaflets", json={"medicine": "diazepam", "subject": "Patient/7"})
     other = client.post("/v1/leaflets", json={"medicine": "diazepam", "language": "fr"})
     assert old.status_code == other.status_code == 200
@@ -339,6 +344,19 @@ def test_counter_page_has_a_label_on_every_field_in_its_language(client, lang):
     assert "cdn" not in response.text.lower() and "https://" not in response.text
 
 
+def test_only_loopback_host_names_are_answered(settings):
+    """A web page that rebinds its own name to 127.0.0.1 still cannot use the service."""
+    assert client_for(settings).get("/health").status_code == 200
+    assert TestClient(create_app(settings), base_url="http://localhost:8000").get("/health").status_code == 200
+    rebound = TestClient(create_app(settings), base_url="http://evil.example").get("/v1/issued")
+    assert rebound.status_code == 400
+
+
+def test_a_body_that_is_not_json_is_refused_plainly(client):
+    response = client.post("/v1/leaflets", content=b'{"medicine": "diazepam"}', headers={"Content-Type": "text/plain"})
+    assert response.status_code == 422 and "JSON" in response.json()["message"]
+
+
 def test_counter_page_follows_accept_language(client):
     response = client.get("/", headers={"Accept-Language": "de-AT;q=0.9, xx;q=1"})
     assert response.headers["content-language"] == "de"
@@ -373,7 +391,7 @@ def test_a_broken_content_file_is_the_servers_problem_not_the_callers(tmp_path):
     (content / "diazepam").mkdir(parents=True)
     text = (ROOT / "content" / "diazepam" / "en.yaml").read_text(encoding="utf-8")
     (content / "diazepam" / "en.yaml").write_text(text.replace("sections:", "sektions:", 1), encoding="utf-8")
-    client = TestClient(create_app(Settings(log_path=tmp_path / "log.sqlite3", content_dirs=(content,))))
+    client = client_for(Settings(log_path=tmp_path / "log.sqlite3", content_dirs=(content,)))
     response = client.post("/v1/leaflets", json={"medicine": "diazepam"})
     assert response.status_code == 500 and "leaflet check" in response.json()["hint"]
     assert str(tmp_path) not in response.text
@@ -383,8 +401,12 @@ def test_a_broken_content_file_is_the_servers_problem_not_the_callers(tmp_path):
     (["serve", "--pharmacy", "no-such-pharmacy.yaml"], "pharmacy file"),
     (["serve", "--content", "no-such-folder"], "content folder"),
     (["serve", "--workers", "0"], "--workers"),
+    (["serve", "--pharmacy", "{bad}"], "unknown field 'nmae'"),
 ])
-def test_serve_refuses_bad_settings_before_starting(argv, says):
+def test_serve_refuses_bad_settings_before_starting(tmp_path, argv, says):
+    bad = tmp_path / "pharmacy.yaml"
+    bad.write_text("nmae: Riverside\n", encoding="utf-8")
+    argv = [arg.replace("{bad}", str(bad)) for arg in argv]
     err = io.StringIO()
     assert cli.main(argv, stderr=err) == 2
     assert says in err.getvalue() and "Traceback" not in err.getvalue()

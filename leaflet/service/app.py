@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from .. import __version__
 from ..resources import PACKAGE_DIR
@@ -34,5 +35,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # the leaflet's own fonts, so the page shows every script even where the tablet has no such font
     app.mount("/fonts", StaticFiles(directory=PACKAGE_DIR / "fonts"), name="fonts")
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts))
     app.state.settings, app.state.issued_log, app.state.gate = settings, log, gate
     return problems.BodyLimit(app, settings.max_body_bytes)

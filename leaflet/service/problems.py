@@ -66,6 +66,9 @@ def install(app: FastAPI, retry_after: int) -> None:
         if first["type"] == "json_invalid":
             return problem(422, "the request body is not valid JSON", hint=str(first.get("ctx", {}).get("error", "")))
         field = ".".join(loc) or None
+        if field is None and first["type"] in ("model_attributes_type", "dict_type", "model_type"):
+            return problem(422, "the request body must be a JSON object",
+                           hint="send JSON with the header Content-Type: application/json")
         if first["type"] == "extra_forbidden":
             hint = "choosing the dispensed form is not supported yet" if loc[-1:] == ["form"] else \
                 "remove the field or fix its spelling; /docs lists every field"

@@ -25,6 +25,9 @@ class Settings:
     max_body_bytes: int = 64 * 1024  # a request body larger than this is refused (413)
     max_in_flight: int = 32  # requests waiting for or in a build, per process; more get 503
     retry_after_seconds: int = 2  # what a 503 tells the client to wait
+    # Host headers answered: loopback names only, so a web page cannot reach the service through DNS
+    # rebinding; ("*",) when it listens on a network (behind a proxy that checks hosts)
+    allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost")
     preview_dpi: int = 100  # the counter page's preview of page 1 (legible at a tablet's width)
 
     def to_json(self) -> str:
@@ -40,6 +43,7 @@ class Settings:
         data["content_dirs"] = tuple(Path(p) for p in data.get("content_dirs", ()))
         data["pharmacy"] = Path(data["pharmacy"]) if data.get("pharmacy") else None
         data["log_path"] = Path(data.get("log_path") or cls.log_path)
+        data["allowed_hosts"] = tuple(data.get("allowed_hosts") or cls.allowed_hosts)
         return cls(**data)
 
     @classmethod
