@@ -93,6 +93,7 @@
     if (preview.src) URL.revokeObjectURL(preview.src);
     preview.src = URL.createObjectURL(result.blob);
     preview.hidden = false;
+    preview.scrollIntoView({block: "nearest"});  // below the form on a narrow (portrait) screen
   });
 
   $("print-button").addEventListener("click", async () => {
