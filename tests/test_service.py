@@ -281,8 +281,9 @@ def test_which_issued_leaflets_were_built_from_content_since_revised(tmp_path):
     (content / "diazepam").mkdir(parents=True)
     source = content / "diazepam" / "en.yaml"
     shutil.copy(ROOT / "content" / "diazepam" / "en.yaml", source)
-    client = client_for(Settings(log_path=tmp_path / "log.sqlite3", content_dirs=(content,)))
-    old = client.post("/v1/leaflets", json={"medicine": "diazepam", "subject": "Patient/7"})
+    client = client_for(Settings(log_path=tmp_path / "log.sqlite3", content_dirs=(content,), store_patient_text=True))
+    old = client.post("/v1/leaflets", json={"medicine": "diazepam", "subject": "Patient/7",
+                                            "patient": {"name": "Ann Example"}})
     other = client.post("/v1/leaflets", json={"medicine": "diazepam", "language": "fr"})
     assert old.status_code == other.status_code == 200
     assert client.get("/v1/issued", params={"content_revised": True}).json() == []
@@ -292,7 +293,7 @@ def test_which_issued_leaflets_were_built_from_content_since_revised(tmp_path):
     source.write_text(text.replace('version: "1.0"', 'version: "1.1"', 1), encoding="utf-8")
     revised = client.get("/v1/issued", params={"content_revised": True}).json()
     assert [r["id"] for r in revised] == [old.headers["leaflet-issued-id"]]
-    assert revised[0]["subject"] == "Patient/7"
+    assert (revised[0]["subject"], revised[0]["patient_name"]) == ("Patient/7", "Ann Example")
     assert (revised[0]["content_version"], revised[0]["current_content_version"]) == ("1.0", "1.1")
     refused = client.post(f"/v1/issued/{revised[0]['id']}/reprint")
     assert refused.status_code == 409 and "revised" in refused.json()["message"]

@@ -153,7 +153,8 @@ class IssuedLog:
 
     def revised(self, current: Callable[[str, str], tuple[str, str] | None], limit: int = 1000) -> list[dict]:
         """Issued leaflets whose content file has changed since (or is gone), newest first, each with the
-        content version it was built from and the current one (None when the content no longer exists).
+        content version it was built from and the current one (None when the content no longer exists), and
+        the patient's name when patient text is stored.
 
         ``current(medicine, language)`` gives today's (version, file SHA-256), or None.
         """
@@ -166,8 +167,10 @@ class IssuedLog:
                     continue
                 rows = db.execute("SELECT * FROM issued WHERE medicine = ? AND language = ? AND content_sha256 = ? "
                                   "ORDER BY issued_at DESC LIMIT ?", (medicine, language, sha, limit)).fetchall()
-                out.extend({**_record(r).public(), "current_content_version": now[0] if now else None}
-                           for r in rows)
+                for row in map(_record, rows):
+                    patient, _ = row.stored_patient()
+                    out.append({**row.public(), "current_content_version": now[0] if now else None,
+                                "patient_name": (patient or {}).get("name")})  # only when stored
         out.sort(key=lambda r: r["issued_at"], reverse=True)
         return out[:limit]
 

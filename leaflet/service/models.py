@@ -121,4 +121,5 @@ class IssuedRecord(BaseModel):
     encounter: str | None
     format: str
     reprint_of: str | None
-    current_content_version: str | None = None
+    current_content_version: str | None = None  # only in the content_revised query
+    patient_name: str | None = None  # only in the content_revised query, and only when patient text is stored
