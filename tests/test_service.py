@@ -121,6 +121,14 @@ def test_fhir_document_reference(client):
     assert client.get(f"/v1/issued/{issued_id}").json()["format"] == "fhir"
 
 
+def test_a_language_close_to_one_that_exists_is_used_and_said(client, tmp_path):
+    response = client.post("/v1/leaflets", json={"medicine": "diazepam", "language": "zh"})
+    assert response.status_code == 200
+    assert "using 'zh-Hans'" in response.headers["leaflet-warning"]
+    assert client.get(f"/v1/issued/{response.headers['leaflet-issued-id']}").json()["language"] == "zh-Hans"
+    assert response.content == cli_build(tmp_path, "diazepam", language="zh")
+
+
 def test_fhir_without_references_has_no_subject(client):
     response = client.post("/v1/leaflets", json={"medicine": "diazepam"}, headers={"Accept": "application/fhir+json"})
     doc = DocumentReference.model_validate_json(response.content)

@@ -44,7 +44,7 @@ def router(settings: Settings, log: IssuedLog, gate: builder.Gate) -> APIRouter:
         wants_fhir = fhir.MEDIA_TYPE in accept
         with gate.admit():
             built = builder.build(req.inputs(), settings)
-        record = log.record(medicine=req.medicine, language=req.language, template=req.template, paper=req.paper,
+        record = log.record(medicine=req.medicine, language=built.language, template=req.template, paper=req.paper,
                             fillable=req.fillable, content_version=built.content_version,
                             content_sha256=built.content_sha256, leaflet_version=__version__,
                             pharmacy_sha256=pharmacy_sha256(settings), sha256=built.sha256, size=len(built.pdf),
@@ -52,12 +52,12 @@ def router(settings: Settings, log: IssuedLog, gate: builder.Gate) -> APIRouter:
                             format="fhir" if wants_fhir else "pdf")
         headers = leaflet_headers(built, record.id)
         if wants_fhir:
-            title = f"{req.medicine} patient information leaflet ({req.language})"
+            title = f"{req.medicine} patient information leaflet ({built.language})"
             resource = fhir.document_reference(built.pdf, issued_id=record.id, issued_at=record.issued_at,
-                                               language=req.language, title=title, subject=req.subject,
+                                               language=built.language, title=title, subject=req.subject,
                                                encounter=req.encounter)
             return Response(resource.model_dump_json(exclude_none=True), media_type=fhir.MEDIA_TYPE, headers=headers)
-        return pdf_response(built.pdf, f"{req.medicine}-{req.language}.pdf", headers)
+        return pdf_response(built.pdf, f"{req.medicine}-{built.language}.pdf", headers)
 
     @api.post("/v1/preview", responses={200: {"content": {"image/png": {}}}, **ERRORS})
     def preview_png(req: LeafletRequest) -> Response:

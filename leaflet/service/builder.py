@@ -1,10 +1,10 @@
 """Every leaflet the service makes is built by :func:`build`, the one place that calls the pipeline.
 
-Thread safety: until ``leaflet.build_pdf`` is safe to call from many threads at once (issue 8), the
-builds in one process are serialised by ``_BUILD_LOCK``. That lock, and the ``warnings`` capture inside
-it (``warnings.catch_warnings`` changes process-wide state), are the only things to revisit when it is:
-drop the lock and read the translation status without the warnings machinery. Throughput across cores
-comes from uvicorn's worker processes (``leaflet serve --workers N``), each with its own lock.
+One build at a time per process: ``build_pdf`` is safe to call from many threads (issue 8), but threads add
+no throughput under the GIL, and translation notes arrive as Python warnings, whose capture
+(``warnings.catch_warnings``) is process-wide state. So every build holds ``_BUILD_LOCK``; drop it only
+once ``build_pdf`` reports those notes another way. Throughput across cores comes from uvicorn's worker
+processes (``leaflet serve --workers N``), each with its own lock.
 
 :class:`Gate` bounds the requests waiting for or in a build; one more is refused (503) rather than queued
 without end.
@@ -31,7 +31,7 @@ from ..translations import TranslationWarning
 from ..yamlsafe import Loaded
 from .settings import Settings
 
-_BUILD_LOCK = threading.Lock()  # drop when build_pdf is thread-safe (issue 8); see the module docstring
+_BUILD_LOCK = threading.Lock()  # see the module docstring
 
 
 class Busy(Exception):
@@ -94,9 +94,10 @@ class Inputs:
 class Built:
     pdf: bytes
     sha256: str
+    language: str  # the content's language: the one asked for, or the one chosen for it ("zh" -> "zh-Hans")
     content_version: str
     content_sha256: str
-    warning: str | None  # a draft or stale translation
+    warning: str | None  # a draft or stale translation, a language chosen for the one asked
     milliseconds: float  # time in the build itself (not waiting for the lock)
 
 
@@ -125,23 +126,26 @@ def roots(settings: Settings) -> list[Path]:
 
 
 def build(inputs: Inputs, settings: Settings) -> Built:
-    """Build one leaflet exactly as ``leaflet build`` would with the same inputs."""
-    path = check_known(inputs, settings)
-    patient = inputs.validated_patient()
+    """Build one leaflet exactly as ``leaflet build`` would with the same inputs.
+
+    Translation notes (a draft or stale translation, a language chosen for the one asked, e.g. ``zh`` ->
+    ``zh-Hans``) are returned in ``Built.warning`` instead of being issued as Python warnings.
+    """
+    patient = inputs.validated_patient()  # before waiting for the lock
     if inputs.notes is not None:
-        check_notes(inputs.notes, where=Location(field="notes"))  # before waiting for the lock
-    source = content.load(path)
-    with _BUILD_LOCK:
+        check_notes(inputs.notes, where=Location(field="notes"))
+    with _BUILD_LOCK, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", TranslationWarning)
+        path = check_known(inputs, settings)
+        source = content.load(path)
         start = time.perf_counter()
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", TranslationWarning)
-            pdf = build_pdf(inputs.medicine, language=inputs.language, template=inputs.template,
-                            paper=inputs.paper, patient=patient, notes=inputs.notes, pharmacy=settings.pharmacy,
-                            fillable=inputs.fillable, content_dirs=list(settings.content_dirs))
+        pdf = build_pdf(inputs.medicine, language=inputs.language, template=inputs.template,
+                        paper=inputs.paper, patient=patient, notes=inputs.notes, pharmacy=settings.pharmacy,
+                        fillable=inputs.fillable, content_dirs=list(settings.content_dirs))
         elapsed = (time.perf_counter() - start) * 1000
-    warning = next((str(w.message) for w in caught if issubclass(w.category, TranslationWarning)), None)
-    return Built(pdf, hashlib.sha256(pdf).hexdigest(), source.leaflet.revision.version,
-                 file_sha256(path), warning, elapsed)
+    notes = [str(w.message) for w in caught if issubclass(w.category, TranslationWarning)]
+    return Built(pdf, hashlib.sha256(pdf).hexdigest(), source.leaflet.language, source.leaflet.revision.version,
+                 file_sha256(path), "; ".join(dict.fromkeys(notes)) or None, elapsed)
 
 
 def file_sha256(path: Path) -> str:
