@@ -53,7 +53,7 @@ def test_health_and_a_leaflet_over_http(server):
         assert int(response.headers["content-length"]) == len(response.content)
         assert response.headers["server-timing"].startswith("build;dur=")
         problem = client.post("/v1/leaflets", json={"medicine": "nope"})
-        assert problem.status_code == 404 and problem.json()["available"] == ["diazepam"]
+        assert problem.status_code == 404 and "diazepam" in problem.json()["available"]
         assert client.get("/docs").status_code == 200
         assert "Patient information leaflet" in client.get("/", headers={"Accept-Language": "en"}).text
 
