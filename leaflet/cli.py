@@ -20,7 +20,7 @@ from .errors import LeafletError, NotFoundError, OutputError, display_path
 from .files import read_text_limited
 from .interrupt import Stopping
 from .output import write_atomic
-from .patient import check_notes
+from .patient import check_notes, load_pharmacy
 from .pipeline import build_html, build_pdf, check_body
 from .translations import TranslationWarning
 from .translations import findings as translation_findings
@@ -105,6 +105,20 @@ def _parser() -> argparse.ArgumentParser:
     n.add_argument("--content", type=Path, default=Path("content"), metavar="DIR",
                    help="content folder to write <medicine>/en.yaml into (default: content)")
 
+    sv = add("serve", "Run the counter web page and the JSON/FHIR API (needs the 'service' extra).")
+    sv.add_argument("--host", default="127.0.0.1",
+                    help="address to listen on (default: 127.0.0.1, this machine only)")
+    sv.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    sv.add_argument("--workers", type=int, default=1, metavar="N",
+                    help="worker processes (default: 1; use the number of cores for throughput)")
+    sv.add_argument("--content", type=Path, action="append", default=[], metavar="DIR",
+                    help="extra content folder (repeatable)")
+    sv.add_argument("--pharmacy", type=Path, metavar="FILE", help="pharmacy branding file for every leaflet")
+    sv.add_argument("--log", type=Path, default=Path("leaflet-issued.sqlite3"), metavar="FILE",
+                    help="the issued-leaflet log, SQLite (default: leaflet-issued.sqlite3)")
+    sv.add_argument("--store-patient-text", action="store_true",
+                    help="keep patient names, directions and notes in the log, so any leaflet can be reprinted")
+
     s = add("schema", "Write the JSON Schema of content files (for editors).")
     s.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     return parser
@@ -139,6 +153,8 @@ def main(argv: list[str] | None = None, stdout: IO[str] | None = None, stderr: I
             return _import(args, out, err)
         if args.command == "new":
             return _new(args, out)
+        if args.command == "serve":
+            return _serve(args, err)
     except LeafletError as exc:
         print(f"leaflet: error: {exc.format()}", file=err)
         return exc.exit_code
@@ -347,6 +363,38 @@ def _schema(args: argparse.Namespace, out: IO[str]) -> int:
         write_atomic(Path(args.output), text.encode("utf-8"))
     else:
         out.write(text)
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace, err: IO[str]) -> int:
+    """Start uvicorn with the app factory (FastAPI is imported only here)."""
+    try:
+        import uvicorn
+
+        from .service.settings import ENV, Settings
+    except ImportError as exc:
+        raise LeafletError(f"the service needs packages that are not installed ({exc.name})",
+                           hint="pip install 'leaflet[service]'") from None
+    for folder in args.content:
+        if not folder.is_dir():
+            raise NotFoundError(f"content folder {display_path(folder)} does not exist", hint="check the --content path")
+    if args.pharmacy and not args.pharmacy.is_file():
+        raise NotFoundError(f"pharmacy file {display_path(args.pharmacy)} does not exist", hint="check --pharmacy")
+    if args.pharmacy:
+        load_pharmacy(args.pharmacy)  # a mistake in it is reported now, not on the first leaflet
+    if args.workers < 1:
+        raise LeafletError("--workers must be at least 1")
+    loopback = args.host in ("127.0.0.1", "localhost")
+    settings = Settings(content_dirs=tuple(p.resolve() for p in args.content),
+                        pharmacy=args.pharmacy.resolve() if args.pharmacy else None, log_path=args.log.resolve(),
+                        store_patient_text=args.store_patient_text,
+                        **({} if loopback else {"allowed_hosts": ("*",)}))
+    os.environ[ENV] = settings.to_json()  # each worker process builds the app from these
+    if not loopback and args.host != "::1":
+        print(f"leaflet: warning: listening on {args.host}: anyone who can reach it can make leaflets and read "
+              "the issued-leaflet log; put it behind an authenticating proxy", file=err)
+    uvicorn.run("leaflet.service.app:create_app", factory=True, host=args.host, port=args.port,
+                workers=args.workers, log_level="info", server_header=False)
     return EXIT_OK
 
 
