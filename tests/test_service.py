@@ -427,3 +427,20 @@ def test_log_is_sqlite_with_the_documented_columns(client, settings):
         columns = {row[1] for row in db.execute("PRAGMA table_info(issued)")}
     assert {"issued_at", "medicine", "language", "template", "paper", "content_version", "sha256",
             "patient_json"} <= columns
+
+
+def test_json_numbers_are_read_exactly_and_keys_once(client):
+    """JSON's floats would print 1.00000000000000001 as 1 and let the second of two "dose" keys win."""
+    def post(body: str):
+        return client.post("/v1/leaflets", content=body.encode(), headers={"Content-Type": "application/json"})
+
+    too_fine = post('{"medicine": "diazepam", "patient": {"directions": {"dose": 1.00000000000000001, "unit": "mg"}}}')
+    assert too_fine.status_code == 422 and "dose" in too_fine.text
+    exponent = post('{"medicine": "diazepam", "patient": {"directions": {"dose": 1e1, "unit": "mg"}}}')
+    assert exponent.status_code == 422 and "exponent" in exponent.text
+    twice = post('{"medicine": "diazepam", "patient": {"directions": {"dose": 2, "dose": 10, "unit": "mg"}}}')
+    assert twice.status_code == 422 and "appears twice" in twice.text
+    exact = post('{"medicine": "diazepam", "patient": {"directions": {"dose": 0.0625, "unit": "mg"}}}')
+    assert exact.status_code == 200
+    as_text = post('{"medicine": "diazepam", "patient": {"directions": {"dose": "0.0625", "unit": "mg"}}}')
+    assert exact.content == as_text.content  # the JSON number and the same text give the same leaflet

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from .. import __version__, content, templating
 from ..errors import NotFoundError
 from . import builder, fhir, preview
+from .exactjson import ExactJSONRoute
 from .issued import IssuedLog
 from .models import Health, IssuedRecord, LeafletRequest, Medicine, Medicines, Problem, ReprintRequest
 from .page import language_name
@@ -23,7 +24,7 @@ PDF = {"content": {"application/pdf": {}, fhir.MEDIA_TYPE: {}}, "description": "
 
 
 def router(settings: Settings, log: IssuedLog, gate: builder.Gate) -> APIRouter:
-    api = APIRouter()
+    api = APIRouter(route_class=ExactJSONRoute)
 
     @api.get("/health", response_model=Health)
     def health() -> Health:

@@ -118,7 +118,8 @@ class IssuedLog:
                sha256: str, size: int, patient: dict | None, notes: str | None, subject: str | None,
                encounter: str | None, format: str, reprint_of: str | None = None) -> Record:
         has_text = bool(patient) or bool(notes)
-        stored = json.dumps({"patient": patient, "notes": notes}, ensure_ascii=False, sort_keys=True) \
+        stored = json.dumps({"patient": patient, "notes": notes}, ensure_ascii=False, sort_keys=True,
+                            default=str) \
             if has_text and self.store_patient_text else None
         row = Record(str(uuid.uuid4()), dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
                      medicine, language, template, paper, fillable, content_version, content_sha256,
