@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 DEMO ?= demo
 EX := examples
 
-.PHONY: demo test install references bench lint clean messages
+.PHONY: demo test install system references bench lint clean messages
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,15 @@ demo: install
 	$(BIN)/leaflet batch --medicine diazepam --template standard --paper a4 -o $(DEMO)/all-languages
 	@echo "demo leaflets are in $(DEMO)/"
 
-test: install
+# Programs from Debian that the tests use, installed when missing (as root, like CI): Chromium (the counter
+# page and the HTML leaflet in a real browser; Playwright never downloads one) and poppler-utils (pdfinfo).
+system:
+	@missing=""; command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v pdfinfo >/dev/null || missing="$$missing poppler-utils"; \
+	if [ -n "$$missing" ]; then echo "installing from Debian:$$missing"; apt-get update -q && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; fi
+
+test: install system
 	$(BIN)/ruff check leaflet tests benchmarks tools
 	$(BIN)/python -m pytest -q
 
