@@ -7,6 +7,7 @@ keeps noting them and stops at its next safe point; the other commands then stop
 
 import contextlib
 import os
+import signal
 import sys
 
 from . import interrupt
@@ -25,7 +26,9 @@ def main() -> int:
         interrupt.raise_on_signals()
         return cli_main()
     code = cli_main()
-    if interrupt.STOP.is_set():
+    # From here no signal runs a handler: one that came after the batch's last look is still pending.
+    signal.pthread_sigmask(signal.SIG_BLOCK, interrupt.SIGNALS)
+    if interrupt.STOP.is_set() or signal.sigpending() & set(interrupt.SIGNALS):
         code = EXIT_INTERRUPTED
     # Leave now: Python's own shutdown puts back the default handlers, and a SIGTERM arriving then
     # (the batch is done, its manifest written) would end the process as killed instead of with 130.

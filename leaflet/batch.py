@@ -500,31 +500,30 @@ def run(jobs: list[Job], outdir: Path, *, workers: int | None = None, force: boo
                     info = os.lstat(target)
                     before[job.output] = (info.st_ino, info.st_mtime_ns)
         context = {"pharmacy": pharmacy, "content_dirs": content_dirs or [], "versions": _versions()}
+        local = max(1, min(workers or os.cpu_count() or 1, len(todo)))
         pool: Workers | None = None
         try:
             if stop or not todo:
                 pass
-            elif cluster is None and max(1, min(workers or os.cpu_count() or 1, len(todo))) == 1:
+            elif cluster is None and local == 1:
                 for job, fp in todo:  # one worker: this process, no pool to start
                     if stop:
                         break
                     tally.add(_build_one(job, str(outdir), fp, context), job)
             else:
                 if cluster is None:
-                    count = max(1, min(workers or os.cpu_count() or 1, len(todo)))
-                    pool = LocalWorkers(count)
-                else:
+                    pool = LocalWorkers(local)
+                else:  # run() closes it when done
                     pool = cluster if isinstance(cluster, Workers) else ClusterWorkers(cluster)
-                    count = getattr(pool, "worker_count", workers or 1)
+                count = pool.worker_count if isinstance(pool, ClusterWorkers) else local
                 _run_tasks(pool, tasks(todo, count), outdir, context, tally, stop)
         finally:
             interrupted = bool(stop)
+            if not (interrupted and pool is not None and pool.remote):
+                # the workers are gone (or done): what is left half-written is from one killed mid-write
+                _clear_parts(outdir)
             if interrupted:
-                if pool is None or not pool.remote:
-                    _clear_parts(outdir)  # the workers are gone: what they were writing is half a file
                 _settle_unfinished(todo, tally, outdir, manifest, before, since)
-            elif not tally.remote_running:
-                _clear_parts(outdir)  # left by a worker killed mid-write (its task ran again elsewhere)
             write_manifest(outdir, manifest, [r for r in results if r.status == "failed"])
     return Summary(results, time.perf_counter() - start, interrupted)
 
@@ -579,7 +578,6 @@ def _run_tasks(pool: Workers, groups: list[list[tuple[Job, str]]], outdir: Path,
         if stop:
             unfinished = {f for f in submitted if not f.done()}
             pool.stop(unfinished)
-            tally.remote_running = pool.remote and bool(unfinished)
             for future in unfinished:  # finished while we were stopping: they are complete, list them
                 if future.done() and not future.cancelled() and future.exception() is None:
                     for result, (job, _fp) in zip(future.result(), submitted[future], strict=True):
@@ -603,7 +601,6 @@ class _Tally:
         self.results, self.manifest, self.outdir = results, manifest, outdir
         self.progress, self.total = progress, total
         self.done: set[str] = set()
-        self.remote_running = False  # cluster tasks that may still be writing after an interrupt
 
     def add(self, result: Result, job: Job | None, report: bool = True) -> None:
         self.results.append(result)
