@@ -587,6 +587,9 @@ def _run_tasks(pool: Workers, groups: list[list[tuple[Job, str]]], outdir: Path,
 
 
 def _outcome(future: Future, group: list[tuple[Job, str]]) -> list[Result]:
+    if future.cancelled():  # by the cluster (its scheduler went away), not by us
+        reason = "the cluster cancelled the task building it; run the batch again"
+        return [Result(job.output, "failed", message=reason) for job, _fp in group]
     error = future.exception()
     if error is None:
         return future.result()
