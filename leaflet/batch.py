@@ -16,7 +16,6 @@ import io
 import json
 import os
 import stat
-import threading
 import time
 import unicodedata
 import warnings
@@ -360,9 +359,6 @@ def _fonts_digest() -> str:
 
 # --- running -------------------------------------------------------------------------------------
 
-_BUILD_LOCK = threading.Lock()  # one build at a time per process (a Dask worker may run tasks in threads)
-
-
 def build_group(items: list[tuple[Job, str]], outdir: str, context: dict[str, Any]) -> list[Result]:
     """One task: build ``items`` (jobs of one medicine and language, with their fingerprints) in turn.
 
@@ -375,8 +371,7 @@ def build_group(items: list[tuple[Job, str]], outdir: str, context: dict[str, An
         differ = ", ".join(f"{k} {mine.get(k)} (batch: {v})" for k, v in theirs.items() if mine.get(k) != v)
         return [Result(job.output, "failed", message=f"the worker has other versions: {differ}; install the "
                        "batch's versions on every worker") for job, _fp in items]
-    with _BUILD_LOCK:
-        return [_build_one(job, outdir, fp, context) for job, fp in items]
+    return [_build_one(job, outdir, fp, context) for job, fp in items]
 
 
 def _build_one(job: Job, outdir: str, fp: str, context: dict[str, Any]) -> Result:
