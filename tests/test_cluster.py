@@ -73,7 +73,8 @@ def test_the_cluster_makes_the_same_files_as_the_local_batch(tmp_path, cluster):
            [r.message for r in remote.results if r.status == "failed"]
     assert seen == [(n, len(jobs)) for n in range(1, len(jobs) + 1)]  # the progress bar moves the same way
     workers = {r.worker for r in remote.results if r.status == "built"}
-    cluster_pids = set(distributed.Client(cluster.scheduler_address, set_as_default=False).run(os.getpid).values())
+    with distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
+        cluster_pids = set(client.run(os.getpid).values())
     assert workers <= cluster_pids and len(workers) == 2 and os.getpid() not in workers
     again = batch.run(jobs, tmp_path / "cluster", cluster=cluster.scheduler_address, content_dirs=content_dirs,
                       pharmacy=Path(__file__).parent.parent / "examples" / "pharmacy.yaml")
@@ -103,8 +104,14 @@ def test_the_command_line_on_a_cluster(tmp_path, content, cluster):
     assert hashes(tmp_path / "local") == hashes(tmp_path / "cluster")
 
 
-def test_a_worker_killed_mid_batch_loses_nothing(tmp_path, content, cluster):
-    client = distributed.Client(cluster.scheduler_address, set_as_default=False)
+@pytest.fixture()
+def client(cluster):
+    """A client of the test's own (closed after it: a live one keeps timers that use ``random``)."""
+    with distributed.Client(cluster.scheduler_address, set_as_default=False) as own:
+        yield own
+
+
+def test_a_worker_killed_mid_batch_loses_nothing(tmp_path, content, cluster, client):
     jobs = jobs_for(80)
     out = tmp_path / "out"
     killed = []
@@ -129,7 +136,6 @@ def test_a_worker_killed_mid_batch_loses_nothing(tmp_path, content, cluster):
         assert hashlib.sha256(data).hexdigest() == digest and len(PdfReader(io.BytesIO(data)).pages) >= 2
     assert not list(out.glob(".*.part"))  # a killed worker's half-written file is cleared
     client.wait_for_workers(2, timeout=60)  # the nanny started a new one
-    client.close()
 
 
 def test_a_worker_with_other_library_versions_refuses(tmp_path):
