@@ -10,7 +10,7 @@ EX := examples
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,service]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,service,cluster]'
 	touch $@
 
 install: $(BIN)/.installed

@@ -5,6 +5,9 @@ still importing ends cleanly (exit 130) instead of failing inside whatever it wa
 keeps noting them and stops at its next safe point; the other commands then stop where they are.
 """
 
+import contextlib
+import os
+import signal
 import sys
 
 from . import interrupt
@@ -21,7 +24,18 @@ def main() -> int:
     command = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None)
     if command != "batch":
         interrupt.raise_on_signals()
-    return cli_main()
+        return cli_main()
+    code = cli_main()
+    # From here no signal runs a handler: one that came after the batch's last look is still pending.
+    signal.pthread_sigmask(signal.SIG_BLOCK, interrupt.SIGNALS)
+    if interrupt.STOP.is_set() or signal.sigpending() & set(interrupt.SIGNALS):
+        code = EXIT_INTERRUPTED
+    # Leave now: Python's own shutdown puts back the default handlers, and a SIGTERM arriving then
+    # (the batch is done, its manifest written) would end the process as killed instead of with 130.
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            stream.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

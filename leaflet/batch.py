@@ -11,21 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import ctypes
 import hashlib
 import io
 import json
-import multiprocessing
 import os
-import signal
 import stat
-import sys
-import threading
 import time
 import unicodedata
 import warnings
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +28,7 @@ from typing import Any
 from . import __version__, caches, content, i18n, templating, typedtext
 from .directions import parse_flag
 from .errors import ContentError, LeafletError, Location, OutputError, display_path
+from .executors import ClusterWorkers, LocalWorkers, Workers
 from .files import read_text_limited
 from .fonts import SHIPPED
 from .images import logo_path
@@ -363,38 +359,22 @@ def _fonts_digest() -> str:
 
 # --- running -------------------------------------------------------------------------------------
 
-_WORKER_CONTEXT: dict[str, Any] = {}
-_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
+def build_group(items: list[tuple[Job, str]], outdir: str, context: dict[str, Any]) -> list[Result]:
+    """One task: build ``items`` (jobs of one medicine and language, with their fingerprints) in turn.
+
+    Runs in a worker process, local or on a cluster; returns what the batch records. A worker whose
+    libraries differ from the batch's would make other bytes than the fingerprint promises: it refuses.
+    """
+    mine = _versions()
+    if context.get("versions") not in (None, mine):
+        theirs = context["versions"]
+        differ = ", ".join(f"{k} {mine.get(k)} (batch: {v})" for k, v in theirs.items() if mine.get(k) != v)
+        return [Result(job.output, "failed", message=f"the worker has other versions: {differ}; install the "
+                       "batch's versions on every worker") for job, _fp in items]
+    return [_build_one(job, outdir, fp, context) for job, fp in items]
 
 
-def _init_worker(context: dict[str, Any]) -> None:
-    """Set up a worker process: the parent decides what an interrupt means; die with the parent."""
-    _WORKER_CONTEXT.update(context)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, inherited through fork
-    _die_with_parent(context["parent_pid"])
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # blocked by the parent while it forked us
-
-
-def _die_with_parent(parent: int) -> None:
-    """Exit when the batch's process goes, even after ``kill -9`` (which it cannot catch)."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:  # it went before the line above took effect
-        os._exit(1)
-    threading.Thread(target=_watch_parent, args=(parent,), name="leaflet-parent-watch", daemon=True).start()
-
-
-def _watch_parent(parent: int) -> None:  # the fallback where prctl is not available
-    while os.getppid() == parent:
-        time.sleep(0.5)
-    os._exit(1)
-
-
-def _build_one(job: Job, outdir: str, fp: str) -> Result:
+def _build_one(job: Job, outdir: str, fp: str, context: dict[str, Any]) -> Result:
     from .pipeline import build_pdf
 
     start = time.perf_counter()
@@ -402,8 +382,8 @@ def _build_one(job: Job, outdir: str, fp: str) -> Result:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", TranslationWarning)
             data = build_pdf(job.medicine, language=job.language, template=job.template, paper=job.paper,
-                             patient=job.patient or None, pharmacy=_WORKER_CONTEXT.get("pharmacy"),
-                             fillable=job.fillable, content_dirs=_WORKER_CONTEXT.get("content_dirs"))
+                             patient=job.patient or None, pharmacy=context.get("pharmacy"),
+                             fillable=job.fillable, content_dirs=context.get("content_dirs"))
         write_atomic(Path(outdir) / job.output, data)
     except LeafletError as exc:
         return Result(job.output, "failed", time.perf_counter() - start, message=exc.format())
@@ -413,6 +393,22 @@ def _build_one(job: Job, outdir: str, fp: str) -> Result:
     note = "; ".join(str(w.message) for w in caught)
     return Result(job.output, "built", time.perf_counter() - start, hashlib.sha256(data).hexdigest(),
                   len(data), fp, note, os.getpid())
+
+
+def tasks(todo: list[tuple[Job, str]], workers: int) -> list[list[tuple[Job, str]]]:
+    """Group jobs by medicine and language (a worker loads that content and its fonts once per task).
+
+    A large group (a mail-merge of one medicine) is cut into pieces, so every worker has work and the
+    progress bar moves: at most ``max(4, jobs / (4 x workers))`` jobs and never more than 64 a task.
+    """
+    groups: dict[tuple[str, str], list[tuple[Job, str]]] = {}
+    for job, fp in todo:
+        groups.setdefault((job.medicine, job.language), []).append((job, fp))
+    size = min(MAX_TASK, max(4, -(-len(todo) // (4 * max(1, workers)))))
+    return [group[i:i + size] for group in groups.values() for i in range(0, len(group), size)]
+
+
+MAX_TASK = 64
 
 
 def load_manifest(outdir: Path) -> dict[str, dict]:
@@ -452,13 +448,15 @@ def set_aside(outdir: Path, output: str, suffix: str) -> str:
 def run(jobs: list[Job], outdir: Path, *, workers: int | None = None, force: bool = False,
         content_dirs: list[Path] | None = None, pharmacy: Path | None = None,
         progress: Callable[[Result, int, int], None] | None = None,
-        rejected: list[Result] | None = None) -> Summary:
+        rejected: list[Result] | None = None, cluster: str | Workers | None = None) -> Summary:
     """Build ``jobs`` into ``outdir``; see the module docstring. Never raises for one job's failure.
 
+    ``cluster`` is a Dask scheduler's address (``tcp://HOST:8786``) or a :class:`Workers`: the same jobs
+    run there instead of in local worker processes, with the same results, manifest and files.
     ``rejected`` are jobs that failed before they could be planned (bad rows of a job file): they are
     reported with the rest, and their previous outputs are set aside like those of any failed job.
     """
-    start = time.perf_counter()
+    start, since = time.perf_counter(), time.time_ns() - 1_000_000_000  # (file times may lag a little)
     try:
         outdir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -496,24 +494,31 @@ def run(jobs: list[Job], outdir: Path, *, workers: int | None = None, force: boo
                 with contextlib.suppress(OSError):
                     info = os.lstat(target)
                     before[job.output] = (info.st_ino, info.st_mtime_ns)
-        context = {"pharmacy": pharmacy, "content_dirs": content_dirs or [], "parent_pid": os.getpid()}
-        workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
+        context = {"pharmacy": pharmacy, "content_dirs": content_dirs or [], "versions": _versions()}
+        local = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+        pool: Workers | None = None
         try:
-            if stop:
+            if stop or not todo:
                 pass
-            elif workers == 1:
-                _WORKER_CONTEXT.update(context)
-                for job, fp in todo:
+            elif cluster is None and local == 1:
+                for job, fp in todo:  # one worker: this process, no pool to start
                     if stop:
                         break
-                    tally.add(_build_one(job, str(outdir), fp), job)
+                    tally.add(_build_one(job, str(outdir), fp, context), job)
             else:
-                _run_pool(todo, outdir, workers, context, tally, stop)
+                if cluster is None:
+                    pool = LocalWorkers(local)
+                else:  # run() closes it when done
+                    pool = cluster if isinstance(cluster, Workers) else ClusterWorkers(cluster)
+                count = pool.worker_count if isinstance(pool, ClusterWorkers) else local
+                _run_tasks(pool, tasks(todo, count), outdir, context, tally, stop)
         finally:
             interrupted = bool(stop)
+            if not (interrupted and pool is not None and pool.remote):
+                # the workers are gone (or done): what is left half-written is from one killed mid-write
+                _clear_parts(outdir)
             if interrupted:
-                _clear_parts(outdir)  # the workers are gone: what they were writing is half a file
-                _set_aside_unfinished(todo, tally, outdir, manifest, before)
+                _settle_unfinished(todo, tally, outdir, manifest, before, since)
             write_manifest(outdir, manifest, [r for r in results if r.status == "failed"])
     return Summary(results, time.perf_counter() - start, interrupted)
 
@@ -524,68 +529,67 @@ def _clear_parts(outdir: Path) -> None:
             part.unlink(missing_ok=True)
 
 
-def _set_aside_unfinished(todo, tally, outdir: Path, manifest: dict[str, dict], before) -> None:
-    """An interrupted batch: an out-of-date output that was not rebuilt must not stay printable."""
-    for job, _fp in todo:
-        if job.output in tally.done or job.output not in before:
+def _settle_unfinished(todo, tally: _Tally, outdir: Path, manifest: dict[str, dict], before, since: int) -> None:
+    """An interrupted batch: list what was written but not yet reported; set aside what is out of date.
+
+    A task reports its jobs when it ends, so a stopped task may have written some of its files: each is
+    complete (written atomically) and was made in this run from these inputs, so it is hashed and listed.
+    An output still as it was before this run is out of date, and must not stay printable.
+    """
+    for job, fp in todo:
+        if job.output in tally.done:
             continue
-        with contextlib.suppress(OSError):
-            info = os.lstat(outdir / job.output)
-            if (info.st_ino, info.st_mtime_ns) != before[job.output]:
-                continue  # written in this run, complete (atomic), just not reported before we stopped
-        if set_aside(outdir, job.output, STALE_INTERRUPTED):
-            manifest.pop(job.output, None)
+        target = outdir / job.output
+        try:
+            info = os.lstat(target)
+        except OSError:
+            continue
+        if job.output in before and (info.st_ino, info.st_mtime_ns) == before[job.output]:
+            if set_aside(outdir, job.output, STALE_INTERRUPTED):
+                manifest.pop(job.output, None)
+        elif stat.S_ISREG(info.st_mode) and info.st_mtime_ns >= since:
+            data = target.read_bytes()
+            tally.add(Result(job.output, "built", sha256=hashlib.sha256(data).hexdigest(), bytes=len(data),
+                             fingerprint=fp), job, report=False)
 
 
-def _run_pool(todo, outdir: Path, workers: int, context: dict, tally: _Tally, stop: Stopping) -> None:
-    """Run the jobs on a process pool; on a stop signal, cancel what waits and end the workers."""
-    ctx = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
-    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)  # the workers start with them blocked
+def _run_tasks(pool: Workers, groups: list[list[tuple[Job, str]]], outdir: Path, context: dict,
+               tally: _Tally, stop: Stopping) -> None:
+    """Run the tasks on ``pool`` (local processes or a cluster); on a stop signal, stop it."""
+    submitted: dict[Future, list[tuple[Job, str]]] = {}
     try:
-        pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(context,))
-        submitted: dict[Future, Job] = {pool.submit(_build_one, job, str(outdir), fp): job for job, fp in todo}
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
-    pending: set[Future] = set(submitted)
-    try:
+        for group in groups:
+            if stop:
+                break
+            submitted[pool.submit(build_group, group, str(outdir), context)] = group
+        pending: set[Future] = set(submitted)
         while pending and not stop:
             done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             for future in done:
-                tally.add(_outcome(future, submitted[future]), submitted[future])
+                for result, (job, _fp) in zip(_outcome(future, submitted[future]), submitted[future],
+                                              strict=True):
+                    tally.add(result, job)
     finally:
-        if pending:
-            _stop_pool(pool)
-            for future in pending:  # finished while we were stopping: they are complete, list them
+        if stop:
+            unfinished = {f for f in submitted if not f.done()}
+            pool.stop(unfinished)
+            for future in unfinished:  # finished while we were stopping: they are complete, list them
                 if future.done() and not future.cancelled() and future.exception() is None:
-                    tally.add(future.result(), submitted[future], report=False)
+                    for result, (job, _fp) in zip(future.result(), submitted[future], strict=True):
+                        tally.add(result, job, report=False)
         else:
-            pool.shutdown(wait=True)
+            pool.close()
 
 
-def _outcome(future: Future, job: Job) -> Result:
+def _outcome(future: Future, group: list[tuple[Job, str]]) -> list[Result]:
+    if future.cancelled():  # by the cluster (its scheduler went away), not by us
+        reason = "the cluster cancelled the task building it; run the batch again"
+        return [Result(job.output, "failed", message=reason) for job, _fp in group]
     error = future.exception()
     if error is None:
         return future.result()
-    return Result(job.output, "failed", message=f"the worker building it stopped: {type(error).__name__}: {error}")
-
-
-def _stop_pool(pool: ProcessPoolExecutor) -> None:
-    """Cancel the jobs not started and end the worker processes (SIGTERM, then SIGKILL)."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        with contextlib.suppress(Exception):
-            process.terminate()
-    deadline = time.monotonic() + 2
-    for process in processes:
-        with contextlib.suppress(Exception):
-            process.join(max(0.0, deadline - time.monotonic()))
-            if process.is_alive():
-                process.kill()
-                process.join(1)
-    manager = getattr(pool, "_executor_manager_thread", None)
-    if manager is not None:
-        manager.join(5)
+    reason = f"the worker building it stopped ({type(error).__name__}: {error})"
+    return [Result(job.output, "failed", message=reason) for job, _fp in group]
 
 
 class _Tally:

@@ -85,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
     bt.add_argument("-j", "--workers", type=int, default=0, metavar="N",
                     help="worker processes (default: all cores)")
     bt.add_argument("--force", action="store_true", help="rebuild even what has not changed")
+    bt.add_argument("--cluster", metavar="ADDRESS",
+                    help="run on a Dask cluster, e.g. tcp://HOST:8786 (needs leaflet[cluster]; every path, "
+                         "the output folder too, must be the same on the workers)")
     bt.add_argument("--content", type=Path, action="append", default=[], metavar="DIR",
                     help="extra content folder (repeatable)")
 
@@ -252,7 +255,8 @@ def _run_batch(args: argparse.Namespace, out: IO[str], err: IO[str], stop: Stopp
             bar.update(task, completed=done)
 
         summary = batch.run(jobs, args.output, workers=args.workers or None, force=args.force,
-                            content_dirs=args.content, pharmacy=args.pharmacy, progress=step, rejected=rejected)
+                            content_dirs=args.content, pharmacy=args.pharmacy, progress=step, rejected=rejected,
+                            cluster=args.cluster)
     notes: dict[str, int] = {}
     for r in summary.results:
         if r.status == "failed":

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from leaflet import batch
 from leaflet.cli import main
@@ -166,3 +169,26 @@ def test_a_job_failing_while_it_is_built_moves_its_old_leaflet_aside(tmp_path, c
                         content_dirs=[content])
     assert summary.count("failed") == 1 and summary.results[0].stale == "x.pdf.stale-failed"
     assert not (out / "x.pdf").exists() and (out / "x.pdf.stale-failed").is_file()
+
+
+HEADER = ["output", "medicine", "name", "notes", "prescriber"]
+any_text = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=12)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(any_text, min_size=1, max_size=7), min_size=1, max_size=6))
+def test_every_csv_row_is_read_exactly_or_refused(tmp_path, rows):
+    """The rule for the CSV reader: a row's fields are what was written, or the row is an error."""
+    path = tmp_path / "fuzz.csv"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(HEADER)
+        writer.writerows(rows)
+    read = batch._read_csv(path)
+    expected = [row for row in rows if not (len(row) == 1 and not row[0].strip())]  # a blank line is skipped
+    assert len(read) == len(expected)
+    for row, (where, got) in zip(expected, read, strict=True):
+        if len(row) == len(HEADER):
+            assert got == {k: v.strip() for k, v in zip(HEADER, row, strict=True) if v.strip()}
+        else:
+            assert isinstance(got, batch._BadRow) and "fields" in got.error.message and where.line
