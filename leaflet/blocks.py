@@ -31,7 +31,7 @@ for _tag in ("left", "center", "right"):  # the parts of a header or footer
 register(Element("fill", frozenset({"slot"}), role="part"))  # per-patient content for a <slot>
 register(Element("li", frozenset({"level"}), role="part", text=True,  # inside <ul> or <ol>
                  check=lambda el, f: _check_li(el, f)))
-register(Element("field", frozenset({"label", "lines"}), role="part", text=True))  # inside <panel>
+register(Element("field", frozenset({"label", "lines", "half"}), role="part", text=True))  # inside <panel>
 
 
 # --- blocks -----------------------------------------------------------------------------------------
@@ -97,15 +97,29 @@ register(Element("h1", frozenset({"id", "outline", "style"}), text=True, build=_
 register(Element("h2", frozenset({"id", "outline", "style"}), text=True, build=_heading))
 register(Element("h3", frozenset({"style"}), text=True, build=_heading))
 register(Element("ul", frozenset({"style", "columns", "dir"}), build=_ul))
-register(Element("box", frozenset({"level", "label", "title"}), check=_check_box, build=lambda b, el: [b.box(el)]))
+register(Element("box", frozenset({"level", "label", "title", "continued", "split", "id", "outline"}), check=_check_box,
+                 build=lambda b, el: [b.box(el)]))
 register(Element("keep", build=_keep))
+
+
+def _contents(b, el: ET.Element) -> list:
+    from .flowables import ContentsList
+
+    style = el.get("style", "contents")
+    entries = [(b.text_para(entry, style), entry.get("ref", "")) for entry in el.findall("entry")]
+    return [ContentsList(entries, b.styles[style], int(number(el, "columns", 1, 1, 3, b.source)), rtl=b.rtl)]
+
+
+# the sections with the page each starts on (the <h1 id> an entry's ref names)
+register(Element("contents", frozenset({"columns", "style"}), build=_contents))
+register(Element("entry", frozenset({"ref"}), role="part", text=True))  # inside <contents>
 register(Element("spacer", frozenset({"height"}),
                  build=lambda b, el: [Spacer(1, number(el, "height", 6, 0, 200, b.source))]))
 register(Element("page-break", build=lambda b, el: [PageBreak()]))
 register(Element("rule", frozenset({"color", "width"}), build=_rule))
 register(Element("slot", frozenset({"name"}), build=lambda b, el: [el.get("name", "")]))  # filled per patient
 register(Element("panel", frozenset({"title"}), build=lambda b, el: [b.panel(el)]))
-register(Element("notes", frozenset({"title", "hint", "lines", "continued"}), text=True,
+register(Element("notes", frozenset({"title", "hint", "lines", "blank", "continued", "id", "outline"}), text=True,
                  build=lambda b, el: [b.notes(el)]))
 
 from . import richblocks as _richblocks  # noqa: E402,F401 - tables, figures, numbered steps

@@ -59,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="write an archival PDF/A-2b file, or PDF/A-3b with the content file embedded")
     b.add_argument("--untagged", action="store_true",
                    help="leave out the structure tree screen readers use (PDFs are tagged by default)")
+    b.add_argument("--form", metavar="FORM",
+                   help="the form dispensed (e.g. tablets): print only the content for it (default: all forms)")
     b.add_argument("-o", "--output", metavar="FILE",
                    help="output file, or - for standard output (default: MEDICINE-LANG.pdf or .html)")
     b.add_argument("--content", type=Path, action="append", default=[], metavar="DIR",
@@ -182,7 +184,8 @@ def _build(args: argparse.Namespace, err: IO[str], stdout_bytes: IO[bytes] | Non
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", TranslationWarning)
         common = {"language": args.lang, "template": args.template, "paper": args.paper, "patient": patient,
-                  "notes": notes, "pharmacy": args.pharmacy, "content_dirs": args.content}
+                  "notes": notes, "pharmacy": args.pharmacy, "content_dirs": args.content,
+                  "form": args.form}
         if args.format == "html":
             if args.pdfa or args.fillable:
                 raise LeafletError("--pdfa and --fillable are for PDF output",

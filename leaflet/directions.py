@@ -1,13 +1,17 @@
 """Structured directions for use, printed in the leaflet's language from a phrase catalogue.
 
 A prescription's directions are data (dose, unit, route, how often, for how long, as-needed reason,
-maximum a day); each part is one fixed phrase translated in the gettext catalogue, laid out as
-"label: value" lines so no language has to fit an English sentence order. Free-text directions are
-still possible but cannot be translated, and are flagged so.
+maximum a day); they print as a few "label: phrase" lines (dose, when, how long, maximum), each
+phrase a natural one in the language ("up to three times a day when needed for anxiety", "half a
+tablet"). Phrases are joined only through catalogue entries with placeholders ("{when} {as_needed}"),
+so each language chooses its own order. Numbers are printed exactly as entered; the only words that
+stand for numbers are the four tablet fractions (a quarter, half, three quarters, one and a half).
+Free-text directions are still possible but cannot be translated, and are flagged so.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from collections.abc import Callable
@@ -54,24 +58,44 @@ FREQUENCIES = {
     "once-only": N_("once only"),
 }
 EVERY_HOURS = NP_("every {count} hour", "every {count} hours")
-REASONS = {
-    "anxiety": N_("anxiety"),
-    "muscle-spasm": N_("muscle spasms"),
-    "seizure": N_("a seizure (fit)"),
-    "sleep": N_("trouble sleeping"),
-    "alcohol-withdrawal": N_("alcohol withdrawal symptoms"),
+#: With an as-needed reason, a counted frequency is the most a day ("up to three times a day") and
+#: every_hours the shortest gap between doses.
+UP_TO = {
+    "once-daily": N_("up to once a day"),
+    "twice-daily": N_("up to twice a day"),
+    "three-times-daily": N_("up to three times a day"),
+    "four-times-daily": N_("up to four times a day"),
+}
+GAP_HOURS = NP_("at least {count} hour apart", "at least {count} hours apart")
+#: The as-needed reasons as the phrase that follows "when" in the directions.
+WHEN_NEEDED = {
+    "anxiety": N_("when needed for anxiety"),
+    "muscle-spasm": N_("when needed for muscle spasms"),
+    "seizure": N_("when needed for a seizure (fit)"),
+    "sleep": N_("when needed for trouble sleeping"),
+    "alcohol-withdrawal": N_("when needed for alcohol withdrawal symptoms"),
     "before-procedure": N_("before your procedure"),
+}
+REASONS = WHEN_NEEDED  # the as_needed values
+#: Phrases joined into one: each language orders the parts its own way.
+JOIN_TWO = N_("{first}, {second}")
+WHEN_AS_NEEDED = N_("{when} {as_needed}")
+DOSE_ROUTE = N_("{dose}, {route}")
+UNTIL = N_("until {date}, then stop")
+#: Tablet fractions printed as words ("half a tablet", not "0.5 tablets"); every other dose as digits.
+TABLET_FRACTIONS = {
+    Decimal("0.25"): N_("a quarter of a tablet"),
+    Decimal("0.5"): N_("half a tablet"),
+    Decimal("0.75"): N_("three quarters of a tablet"),
+    Decimal("1.5"): N_("one and a half tablets"),
 }
 DAYS = NP_("for {count} day", "for {count} days")
 MAX_PER_DAY = NP_("no more than {count} dose in 24 hours", "no more than {count} doses in 24 hours")
 LABELS = {
     "dose": N_("Dose"),
-    "route": N_("How"),
     "when": N_("When"),
-    "as_needed": N_("Only when needed for"),
     "duration": N_("How long"),
     "maximum": N_("Maximum"),
-    "note": N_("Note"),
 }
 
 
@@ -279,26 +303,54 @@ def _plural_n(value: Decimal, language: str) -> int:
     return 1 if Locale.parse(language.replace("-", "_")).plural_form(value) == "one" else 2
 
 
-def lines(d: Directions, tr: Callable[[str], str], ntr: Callable[[str, str, int], str],
-          language: str = "en") -> list[tuple[str, str]]:
-    """The directions as (label, phrase) pairs, translated by ``tr`` (gettext) and ``ntr`` (ngettext)."""
-    out: list[tuple[str, str]] = []
+def dose_phrase(d: Directions, tr: Callable[[str], str], ntr: Callable[[str, str, int], str],
+                language: str = "en") -> str:
+    """The dose as an amount of the unit: "half a tablet", "2.5 mL", "1,000 mg" (exact digits)."""
+    if d.unit == "tablet" and d.dose in TABLET_FRACTIONS:
+        return tr(TABLET_FRACTIONS[d.dose])
     singular, plural = UNITS[d.unit]
-    dose = ntr(singular, plural, _plural_n(d.dose, language)).format(count=_number(d.dose, language))
-    out.append((tr(LABELS["dose"]), dose))
-    if d.route:
-        out.append((tr(LABELS["route"]), tr(ROUTES[d.route])))
-    when = []
+    return ntr(singular, plural, _plural_n(d.dose, language)).format(count=_number(d.dose, language))
+
+
+def when_phrase(d: Directions, tr: Callable[[str], str], ntr: Callable[[str, str, int], str],
+                language: str = "en") -> str | None:
+    """How often, regular or as needed, as one phrase: "up to three times a day when needed for anxiety"."""
+    parts = []
     if d.frequency:
-        when.append(tr(FREQUENCIES[d.frequency]))
+        parts.append(tr(UP_TO[d.frequency]) if d.as_needed and d.frequency in UP_TO else tr(FREQUENCIES[d.frequency]))
     if d.every_hours:
-        when.append(ntr(*EVERY_HOURS, d.every_hours).format(count=_number(Decimal(d.every_hours), language)))
-    if when:
-        out.append((tr(LABELS["when"]), ", ".join(when)))
+        phrase = GAP_HOURS if d.as_needed else EVERY_HOURS
+        parts.append(ntr(*phrase, d.every_hours).format(count=_number(Decimal(d.every_hours), language)))
+    when = tr(JOIN_TWO).format(first=parts[0], second=parts[1]) if len(parts) == 2 else next(iter(parts), None)
     if d.as_needed:
-        out.append((tr(LABELS["as_needed"]), tr(REASONS[d.as_needed])))
+        reason = tr(WHEN_NEEDED[d.as_needed])
+        when = tr(WHEN_AS_NEEDED).format(when=when, as_needed=reason) if when else reason
+    return when
+
+
+def until_phrase(until: dt.date, tr: Callable[[str], str], language: str = "en") -> str:
+    """"until 4 December 2026, then stop"."""
+    from .i18n import long_date
+
+    return tr(UNTIL).format(date=long_date(until, language))
+
+
+def lines(d: Directions, tr: Callable[[str], str], ntr: Callable[[str, str, int], str],
+          language: str = "en", until: dt.date | None = None) -> list[tuple[str, str]]:
+    """The directions as (label, phrase) pairs, translated by ``tr`` (gettext) and ``ntr`` (ngettext).
+
+    ``until`` is the patient's stop date (when the directions give no number of days)."""
+    dose = dose_phrase(d, tr, ntr, language)
+    if d.route:
+        dose = tr(DOSE_ROUTE).format(dose=dose, route=tr(ROUTES[d.route]))
+    out = [(tr(LABELS["dose"]), dose)]
+    when = when_phrase(d, tr, ntr, language)
+    if when:
+        out.append((tr(LABELS["when"]), when))
     if d.days:
         out.append((tr(LABELS["duration"]), ntr(*DAYS, d.days).format(count=_number(Decimal(d.days), language))))
+    elif until:
+        out.append((tr(LABELS["duration"]), until_phrase(until, tr, language)))
     if d.max_doses_per_day:
         out.append((tr(LABELS["maximum"]),
                     ntr(*MAX_PER_DAY, d.max_doses_per_day).format(

@@ -85,12 +85,19 @@ def _draw_stack(canv: Canvas, flowables: list[Flowable], x: float, top: float, w
 
 
 class WarningBox(Flowable):
-    """A bordered box with an icon, a label word, a title and content; split only if taller than a page."""
+    """A bordered box with an icon, a label word, a title and content; split only if taller than a page,
+    or, when ``breakable``, between its items (never inside one) so it need not leave a gap. A part
+    after the first shows ``title_continued`` ("... (continued)") when given."""
 
     def __init__(self, level: str, label: Paragraph, title: Paragraph | None, content: list[Flowable], *,
                  color: Color, tint: Color, icon_font: str, padding: float, icon_size: float, gap: float,
-                 frame_height: float, continued: bool = False, rtl: bool = False):
+                 frame_height: float, continued: bool = False, rtl: bool = False, breakable: bool | str = False,
+                 title_continued: Paragraph | None = None):
         super().__init__()
+        # breakable: False, "items" (between items) or "lines" (also inside the first item, 3 lines kept)
+        self.breakable, self.title_continued = breakable, title_continued
+        if continued and title_continued is not None:
+            title = title_continued
         self.rtl = rtl
         self.level = level
         self.look = LOOKS[level]
@@ -125,7 +132,8 @@ class WarningBox(Flowable):
 
     def split(self, aw: float, ah: float) -> list[Flowable]:
         self.wrap(aw, ah)
-        if self.height <= self.frame_height or not self.content:
+        tall = self.height > self.frame_height
+        if not (tall or self.breakable) or not self.content:
             return []  # fits on a page: move it whole to the next one
         inner_w = self._inner_width(aw)
         room = ah - 2 * (self._inset() + self.padding) - self._head_height(inner_w) - self.padding * 0.7
@@ -139,7 +147,9 @@ class WarningBox(Flowable):
                 taken.append(rest.pop(0))
                 room -= h + space + f.getSpaceAfter()
                 continue
-            parts = f.splitOn(self.canv, inner_w, room - space)
+            parts = f.splitOn(self.canv, inner_w, room - space) if tall or (not taken and self.breakable == "lines") else []
+            if parts and not tall and parts[0].wrapOn(self.canv, inner_w, room)[1] < 3 * f.style.leading - 0.01:
+                parts = []  # an item is broken only when nothing else fits, and keeps 3 lines together
             if parts:
                 taken.append(parts[0])
                 rest = list(parts[1:]) + rest[1:]
@@ -148,10 +158,11 @@ class WarningBox(Flowable):
             return []
         kw = dict(color=self.color, tint=self.tint, rtl=self.rtl,
                   icon_font=self.icon_font, padding=self.padding, icon_size=self.icon_size, gap=self.gap,
-                  frame_height=self.frame_height)
+                  frame_height=self.frame_height, breakable=self.breakable, title_continued=self.title_continued)
         first = WarningBox(self.level, self.label, self.title, taken, continued=self.continued, **kw)
         second = WarningBox(self.level, self.label, self.title, rest, continued=True, **kw)
         first.spaceAfter = 0
+        first.__dict__.update({k: v for k, v in self.__dict__.items() if k == "_leaflet_outline"})
         return [first, second]
 
     # drawing ----------------------------------------------------------------------------------
@@ -246,13 +257,16 @@ class RuledNotes(Flowable):
             at_top = rlbridge.at_frame_top(self)
             if fit_lines - text_lines < max(1, self.blank_lines) and not at_top:
                 return []  # too little room to write in: start on the next page instead
-            return [RuledNotes(self.title, self.text, blank_lines=fit_lines - text_lines, min_lines=0,
-                               fillable=self.fillable, continued=self.continued, **common)]
+            part = RuledNotes(self.title, self.text, blank_lines=fit_lines - text_lines, min_lines=0,
+                              fillable=self.fillable, continued=self.continued, **common)
+            part.__dict__.update({k: v for k, v in self.__dict__.items() if k == "_leaflet_outline"})
+            return [part]
         parts = self.text.split(inner_w, fit_lines * self.line_spacing)
         if len(parts) < 2:
             return []
         first = RuledNotes(self.title, parts[0], blank_lines=0, min_lines=0, fillable=False,
                            continued=self.continued, **common)
+        first.__dict__.update({k: v for k, v in self.__dict__.items() if k == "_leaflet_outline"})
         rest = RuledNotes(self.title, parts[1], blank_lines=self.blank_lines, min_lines=0,
                           fillable=self.fillable, continued=True, **common)
         return [first, rest]
@@ -271,10 +285,12 @@ class RuledNotes(Flowable):
         n = self._lines(inner_w)
         c.setStrokeColor(self.rule_color)
         c.setLineWidth(0.5)
-        for i in range(1, n + 1):
+        text_lines = self._text_lines(inner_w)
+        # under a form field no rules: a viewer sets typed text at its own line spacing, off the rules
+        ruled = text_lines if self.fillable and n > text_lines else n
+        for i in range(1, ruled + 1):
             y = lines_top - i * self.line_spacing + 0.25 * self.line_spacing
             c.line(self.padding, y, w - self.padding, y)
-        text_lines = self._text_lines(inner_w)
         if self.text is not None:
             _, th = self.text.wrap(inner_w, 1e6)
             # the paragraph's leading equals the line spacing, so each text line sits on a rule
@@ -430,3 +446,69 @@ class _RightBullet(Flowable):
 
     def getSpaceAfter(self) -> float:  # noqa: N802
         return self.part.getSpaceAfter()
+
+
+class ContentsList(Flowable):
+    """The list of sections, each with the page its heading is on, in one or more columns.
+
+    The page numbers are not known while page 1 is laid out; each number's place is kept (a fixed
+    width, so the layout never changes) and the number is written when the document is finished
+    (:meth:`leaflet.pdf._Canvas.save` replays the deferred drawing with every heading's page known).
+    """
+
+    def __init__(self, entries: list[tuple[Flowable, str]], number_style: ParagraphStyle, columns: int = 1,
+                 rtl: bool = False):
+        super().__init__()
+        # two lists, not pairs: each build lays out its own copies of the paragraphs (rlbridge.fresh)
+        self.paras: list[Flowable] = [para for para, _ in entries]
+        self.refs: list[str] = [ref for _, ref in entries]
+        self.number_style, self.columns, self.rtl = number_style, columns, rtl
+        self.number_w = number_style.fontSize * 1.6  # room for "12"
+        self.gap = number_style.fontSize * 1.2
+
+    def _layout(self, aw: float) -> tuple[list[list[tuple[Flowable, str]]], float, list[float]]:
+        entries = list(zip(self.paras, self.refs, strict=True))
+        rows = -(-len(entries) // self.columns)
+        cols = [entries[i * rows:(i + 1) * rows] for i in range(self.columns)]
+        col_w = (aw - self.gap * (self.columns - 1)) / self.columns
+        heights = []
+        for r in range(rows):
+            h = 0.0
+            for col in cols:
+                if r < len(col):
+                    h = max(h, col[r][0].wrapOn(self.canv, col_w - self.number_w, 1e6)[1])
+            heights.append(h)
+        return cols, col_w, heights
+
+    def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        _, _, heights = self._layout(aw)
+        self.width, self.height = aw, sum(heights)
+        return aw, self.height
+
+    def draw(self) -> None:
+        c = self.canv
+        cols, col_w, heights = self._layout(self.width)
+        style = self.number_style
+        for ci, col in enumerate(cols):
+            x = (self.width - (ci + 1) * col_w - ci * self.gap) if self.rtl else ci * (col_w + self.gap)
+            y = self.height
+            for r, (para, ref) in enumerate(col):
+                y -= heights[r]
+                para.wrapOn(c, col_w - self.number_w, 1e6)
+                para.drawOn(c, x + (self.number_w if self.rtl else 0), y + heights[r] - para.height)
+                num_x = x if self.rtl else x + col_w
+                ax, ay = c.absolutePosition(num_x, y + heights[r] - style.fontSize)
+                c.defer(_page_number_writer(ref, ax, ay, style, self.rtl))
+
+
+def _page_number_writer(ref: str, x: float, y: float, style: ParagraphStyle, rtl: bool):
+    def write(canv: Canvas) -> None:
+        page = getattr(canv, "heading_pages", {}).get(ref)
+        if page is None:
+            return
+        canv.saveState()
+        canv.setFont(style.fontName, style.fontSize)
+        canv.setFillColor(style.textColor)
+        (canv.drawString if rtl else canv.drawRightString)(x, y, str(page))
+        canv.restoreState()
+    return write

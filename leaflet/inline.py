@@ -25,7 +25,17 @@ def to_markup(text: str) -> str:
         out.append("<b>" + _italic(match.group(1)) + "</b>")
         pos = match.end()
     out.append(_italic(text[pos:]))
-    return "".join(out).replace(_STAR, "*")
+    return bind_numbers("".join(out).replace(_STAR, "*"))
+
+
+#: A space after a digit and before a word: where a line must not break ("5 mL", "24 hours").
+_NUMBER_SPACE = re.compile(r"(?<!\w)([0-9]+(?:[.,][0-9]+)*) (?=[^\W\d_]|%)")
+
+
+def bind_numbers(text: str) -> str:
+    """``text`` with the space between a number and the word after it made a no-break space, so a
+    number and its unit ("5 mL", "24 hours", "2 mg") never end up on two lines."""
+    return _NUMBER_SPACE.sub("\\1\u00a0", text)
 
 
 def _italic(segment: str) -> str:

@@ -15,6 +15,7 @@ from reportlab.lib.colors import white
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import (
+    CondPageBreak,
     Flowable,
     KeepTogether,
     Table,
@@ -268,18 +269,33 @@ class _Builder:
         label = self.plain_para(el.get("label", level.upper()), "box_label")
         title = self.plain_para(el.get("title"), "box_title") if el.get("title") else None
         content = [f for f in _flatten(self.blocks(el)) if not isinstance(f, str)]
+        continued = self.plain_para(el.get("continued"), "box_title") if el.get("continued") else None
         if level == "boxed":  # the band behind the label is dark: print the label light
             label = self.reversed(label)
             if title is not None:
                 title = self.reversed(title)
+            if continued is not None:
+                continued = self.reversed(continued)
         self.tagged(label, "P", el.get("label", level.upper()))
         if title is not None:
             self.tagged(title, "P", el.get("title"))
-        return self.tagged(WarningBox(
+        if continued is not None:
+            self.tagged(continued, "P", el.get("continued"))
+        box = self.tagged(WarningBox(
             level, label, title, content, color=theme.color(level), tint=theme.color(TINTS[level]),
             icon_font=self.t.body_font.bold, padding=theme.boxes.padding, icon_size=theme.boxes.icon_size,
-            gap=theme.boxes.gap, frame_height=self.options.frame_height, rtl=self.rtl),
+            gap=theme.boxes.gap, frame_height=self.options.frame_height, rtl=self.rtl,
+            breakable=el.get("split") if el.get("split") in ("items", "lines") else False,
+            title_continued=continued),
             "Sect", "", title=": ".join(filter(None, (el.get("label"), el.get("title")))))
+        return self.outlined(box, el)
+
+    def outlined(self, flowable: Flowable, el: ET.Element) -> Flowable:
+        """A box or the notes with an ``outline`` title: a bookmark (level 1) that points at it."""
+        if el.get("outline"):
+            self.headings += 1
+            flowable._leaflet_outline = (0, el.get("outline"), el.get("id") or f"h{self.headings}")
+        return flowable
 
     def reversed(self, p: Flowable) -> Flowable:
         """The same paragraph in white, for a dark band."""
@@ -289,27 +305,55 @@ class _Builder:
         return Paragraph(p.text, style, memo=self.memo)
 
     def panel(self, el: ET.Element) -> Flowable:
+        """The prescription panel: a row per field, label beside value; two fields marked
+        ``half="yes"`` one after the other share a row (four cells), so short facts take less room."""
         theme = self.theme
         label_style = self.styles["panel_label"]
-        rows: list[list[Flowable]] = []
-        blank_rows: list[int] = []
-        if el.get("title"):  # the title spans both columns
-            rows.append([self.tagged(self.plain_para(el.get("title"), "h3"), "Caption", el.get("title")), ""])
+        cells: list[tuple[Flowable, Flowable, bool, bool, ET.Element]] = []  # label, value, blank, half
         for field_el in el.findall("field"):
-            row = object()  # the label and value cells of one row
-            label = self.tagged(self.plain_para(field_el.get("label", ""), "panel_label"), "TH",
-                                field_el.get("label", ""), row=row)
+            label = self.plain_para(field_el.get("label", ""), "panel_label")
             value_text = "".join(field_el.itertext()).strip()
-            if value_text:
-                value: Flowable = self.tagged(self.text_para(field_el, "panel_value", keep_lines=True, auto=True),
-                                              "TD", field_el, row=row)
+            blank = not value_text
+            if not blank:
+                value: Flowable = self.text_para(field_el, "panel_value", keep_lines=True, auto=True)
             else:  # write-in lines, the first level with the label's baseline (ascent about 1.07 em)
                 lines = int(number(field_el, "lines", 1, 1, 10, self.source))
-                value = tag(WriteIn(lines, label_style.leading * 1.7, theme.color("muted"),
-                                    first=label_style.fontSize * 1.07 + 2), "TD", row=row, artifact_content=True)
+                value = WriteIn(lines, label_style.leading * 1.7, theme.color("muted"),
+                                first=label_style.fontSize * 1.07 + 2)
+            cells.append((label, value, blank, field_el.get("half") == "yes", field_el))
+        rows: list[list] = []
+        blank_rows: list[int] = []
+        spans: list[int] = []
+        if el.get("title"):  # the title spans the row
+            rows.append([self.tagged(self.plain_para(el.get("title"), "h3"), "Caption", el.get("title")), "", "", ""])
+            spans.append(0)
+
+        def tagged_cells(label: Flowable, value: Flowable, blank: bool, field_el: ET.Element, row: object):
+            self.tagged(label, "TH", field_el.get("label", ""), row=row)
+            if blank:
+                tag(value, "TD", row=row, artifact_content=True)
+            else:
+                self.tagged(value, "TD", field_el, row=row)
+
+        i = 0
+        while i < len(cells):
+            label, value, blank, half, field_el = cells[i]
+            row_token = object()  # the cells of one row
+            tagged_cells(label, value, blank, field_el, row_token)
+            if half and i + 1 < len(cells) and cells[i + 1][3]:
+                label2, value2, blank2, _, field2 = cells[i + 1]
+                tagged_cells(label2, value2, blank2, field2, row_token)
+                row = [value2, label2, value, label] if self.rtl else [label, value, label2, value2]
+                blank = blank or blank2
+                i += 2
+            else:  # the value spans the three cells beside its label (a span shows its first cell)
+                row = [value, "", "", label] if self.rtl else [label, value, "", ""]
+                spans.append(len(rows))
+                i += 1
+            if blank:
                 blank_rows.append(len(rows))
-            rows.append([value, label] if self.rtl else [label, value])
-        widths = ["30%", "70%"]
+            rows.append(row)
+        widths = ["23%", "27%", "23%", "27%"]
         table = Table(rows, colWidths=widths[::-1] if self.rtl else widths, hAlign="LEFT")
         commands = [
             ("BOX", (0, 0), (-1, -1), 1.2, theme.color("text")),
@@ -318,16 +362,28 @@ class _Builder:
             ("FONTNAME", (0, 0), (-1, -1), self.t.body_font.regular),  # never ReportLab's Helvetica
             ("LEFTPADDING", (0, 0), (-1, -1), 6), ("RIGHTPADDING", (0, 0), (-1, -1), 6),
             ("TOPPADDING", (0, 0), (-1, -1), 4), ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-            *[("TOPPADDING", (0, i), (-1, i), label_style.leading) for i in blank_rows],  # room to write
+            *[("TOPPADDING", (0, r), (-1, r), label_style.leading) for r in blank_rows],  # room to write
         ]
+        for r in spans:
+            if r == 0 and el.get("title"):
+                commands.append(("SPAN", (0, 0), (-1, 0)))
+            else:
+                commands.append(("SPAN", (0, r), (2, r)) if self.rtl else ("SPAN", (1, r), (3, r)))
         if el.get("title"):
-            commands += [("SPAN", (0, 0), (-1, 0)), ("BACKGROUND", (0, 0), (-1, 0), theme.color("panel")),
+            commands += [("BACKGROUND", (0, 0), (-1, 0), theme.color("panel")),
                          ("LINEBELOW", (0, 0), (-1, 0), 1.2, theme.color("text"))]
         table.setStyle(TableStyle(commands))
         tag(table, "Table")
         table.spaceBefore = 4
         table.spaceAfter = 10
-        return KeepTogether([table])
+        if el.get("title"):
+            table.repeatRows = 1  # a panel too tall for what is left of page 1 continues under its title
+        return table
+
+    def _blank_lines(self, el: ET.Element) -> int:
+        """Blank lines after the printed notes: the template's, and room to type in a fillable leaflet."""
+        blank = int(number(el, "blank", self.theme.notes.extra_lines, 0, 10, self.source))
+        return max(blank, self.theme.notes.extra_lines) if self.options.fillable else blank
 
     def notes(self, el: ET.Element) -> RuledNotes:
         theme = self.theme
@@ -364,11 +420,13 @@ class _Builder:
         lines = int(number(el, "lines", theme.notes.lines, 2, 40, self.source))
         continued = el.get("continued")
         title_continued = self.plain_para(continued, "h3") if continued else None
-        return tag(RuledNotes(title, text, title_continued=title_continued, line_spacing=spacing, blank_lines=theme.notes.extra_lines,
-                          min_lines=lines, rule_color=theme.color("rule"), border_color=theme.color("text"),
-                          padding=theme.boxes.padding, fillable=self.options.fillable,
-                          field_name="prescriber_notes", field_font_size=theme.styles["notes"].size),
-                   "Sect", group="notes")
+        return self.outlined(tag(RuledNotes(title, text, title_continued=title_continued, line_spacing=spacing,
+                                            blank_lines=self._blank_lines(el), min_lines=lines,
+                                            rule_color=theme.color("rule"), border_color=theme.color("text"),
+                                            padding=theme.boxes.padding, fillable=self.options.fillable,
+                                            field_name="prescriber_notes",
+                                            field_font_size=theme.styles["notes"].size),
+                                 "Sect", group="notes"), el)
 
 
 def _flatten(flowables: list[Flowable | str]) -> list[Flowable | str]:
@@ -428,6 +486,8 @@ def layout_body(tree: ET.Element, template: Template, options: Options, source: 
         flowables.extend(builder.block(el))
     meta_el = tree.find("meta")
     meta = dict(meta_el.attrib) if meta_el is not None else {}
+    room = builder.styles["h2"].leading * 2 + builder.styles["body"].leading * 8
+    flowables = _headings_before_breakable_boxes(flowables, room)
     return Body(tuple(_keep_headings_with_groups(flowables)), meta, _parts(tree.find("footer"), builder, "footer"),
                 _parts(tree.find("header"), builder, "header"))
 
@@ -450,6 +510,21 @@ def template_words(tree: ET.Element) -> frozenset[str]:
     """Every attribute text of per-patient markup rendered for a blank patient: the template's own
     words (labels, titles, hints), which are the same for every patient and may be kept."""
     return frozenset(value for el in tree.iter() for value in el.attrib.values())
+
+
+def _headings_before_breakable_boxes(flowables: list[Flowable | str], room: float) -> list[Flowable | str]:
+    """A heading followed by a box that may break between its items is not kept with the whole box
+    (which would move both to the next page and leave a gap); it starts a new page only when less
+    than ``room`` is left, enough for the heading, the box's title and its first item."""
+    out: list[Flowable | str] = []
+    for i, item in enumerate(flowables):
+        following = flowables[i + 1] if i + 1 < len(flowables) else None
+        if (getattr(item, "_leaflet_keep_with_next", 0) and isinstance(following, WarningBox)
+                and following.breakable):
+            item.keepWithNext = item._leaflet_keep_with_next = 0
+            out.append(CondPageBreak(room))
+        out.append(item)
+    return out
 
 
 def _keep_headings_with_groups(flowables: list[Flowable | str]) -> list[Flowable | str]:

@@ -29,6 +29,8 @@ Align = Literal["left", "right", "center"]
 #: a figure's image: a file name beside the content file, or a ``data:image/png|jpeg;base64,`` URI
 ImageSource = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=3_000_000)]
 MAX_TABLE_COLUMNS = 8
+#: The dosage forms (``medicine.forms[].id``) a part of the content applies to; see leaflet.forms.
+FormIds = Annotated[list[Id], Field(min_length=1)]
 
 #: Top-level sections every leaflet has, in this order, each with the subsections it must have.
 REQUIRED_SECTIONS: dict[str, tuple[str, ...]] = {
@@ -48,6 +50,7 @@ class Strict(BaseModel):
 class Form(Strict):
     """A dosage form, e.g. tablets by mouth in 2, 5 and 10 mg."""
 
+    id: Id | None = None  # e.g. tablets: what content marks with ``forms`` and ``--form`` chooses
     name: ShortText
     route: ShortText | None = None
     strengths: list[ShortText] = Field(default_factory=list)
@@ -82,11 +85,23 @@ class SubList(Strict):
     bullets: list[Text] = Field(min_length=1)
 
 
-class Bullets(Strict):
-    """A bullet list, optionally introduced by a line of text; an item may carry one level of bullets."""
+class Marked(Strict):
+    """A paragraph or list item that applies only to some dosage forms."""
 
-    bullets: list[Text | SubList] = Field(min_length=1)
+    text: Text
+    forms: FormIds
+
+
+Item = Text | Marked
+
+
+class Bullets(Strict):
+    """A bullet list, optionally introduced by a line of text; an item may carry one level of bullets,
+    or be marked with the dosage forms it applies to."""
+
+    bullets: list[Text | SubList | Marked] = Field(min_length=1)
     intro: Text | None = None
+    forms: FormIds | None = None
 
 
 class Steps(Strict):
@@ -151,6 +166,7 @@ class Heading(Strict):
     """A small heading inside a section."""
 
     heading: ShortText
+    forms: FormIds | None = None
 
 
 class WarningBody(Strict):
@@ -163,13 +179,16 @@ class WarningBlock(Strict):
     """A warning box; its level decides how strongly it is drawn."""
 
     warning: WarningBody
+    forms: FormIds | None = None
 
 
 class SideEffectGroup(Strict):
     label: ShortText
     detail: Text | None = None
     action: Text | None = None
-    items: list[Text] = Field(min_length=1)
+    items: list[Item] = Field(min_length=1)
+    forms: FormIds | None = None
+    level: Level | None = None  # printed as a warning box of this level (e.g. "get emergency help")
 
 
 class SideEffects(Strict):
@@ -181,9 +200,10 @@ class SideEffectsBlock(Strict):
     """Side effects grouped by how often or how serious they are."""
 
     side_effects: SideEffects
+    forms: FormIds | None = None
 
 
-_TAGS = ("bullets", "heading", "warning", "side_effects", "table", "figure", "steps")
+_TAGS = ("bullets", "heading", "warning", "side_effects", "table", "figure", "steps", "text")
 
 
 def _block_tag(value: Any) -> str | None:
@@ -201,20 +221,22 @@ def _block_tag(value: Any) -> str | None:
 _BLOCK_ERROR = dict(
     custom_error_type="block",
     custom_error_message="a block must be a paragraph (text) or have one of the keys "
-    "'bullets', 'heading', 'warning', 'side_effects', 'table', 'figure', 'steps'",
+    "'bullets', 'heading', 'warning', 'side_effects', 'table', 'figure', 'steps', 'text' (with 'forms')",
 )
 
 SimpleBlock = Annotated[
-    Annotated[Text, Tag("paragraph")] | Annotated[Bullets, Tag("bullets")] | Annotated[Steps, Tag("steps")],
+    Annotated[Text, Tag("paragraph")] | Annotated[Bullets, Tag("bullets")] | Annotated[Steps, Tag("steps")]
+    | Annotated[Marked, Tag("text")],
     Discriminator(_block_tag, custom_error_type="block",
                   custom_error_message="inside a warning, a block must be a paragraph (text) "
-                  "or have the key 'bullets' or 'steps'"),
+                  "or have the key 'bullets', 'steps' or 'text' (with 'forms')"),
 ]
 
 Block = Annotated[
     Annotated[Text, Tag("paragraph")] | Annotated[Bullets, Tag("bullets")] | Annotated[Heading, Tag("heading")]
     | Annotated[WarningBlock, Tag("warning")] | Annotated[SideEffectsBlock, Tag("side_effects")]
-    | Annotated[Table, Tag("table")] | Annotated[Figure, Tag("figure")] | Annotated[Steps, Tag("steps")],
+    | Annotated[Table, Tag("table")] | Annotated[Figure, Tag("figure")] | Annotated[Steps, Tag("steps")]
+    | Annotated[Marked, Tag("text")],
     Discriminator(_block_tag, **_BLOCK_ERROR),
 ]
 
@@ -225,6 +247,7 @@ class Subsection(Strict):
     id: Id
     title: ShortText
     blocks: list[Block] = Field(default_factory=list)
+    forms: FormIds | None = None
 
 
 class Section(Strict):
@@ -232,6 +255,7 @@ class Section(Strict):
     title: ShortText
     blocks: list[Block] = Field(default_factory=list)
     subsections: list[Subsection] = Field(default_factory=list)
+    forms: FormIds | None = None
 
 
 class ImportantBox(Strict):
@@ -340,7 +364,9 @@ def structure_problems(leaflet: Leaflet) -> list[tuple[tuple[str | int, ...], st
             problems.append((("sections", i, "subsections"),
                              f"subsections of '{section.id}' are out of order; expected "
                              + ", ".join(needed)))
-    return problems
+    from .forms import marker_problems
+
+    return problems + marker_problems(leaflet)
 
 
 def json_schema() -> dict[str, Any]:

@@ -8,15 +8,25 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, StringConstraints, Tag
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from . import typedtext
 from .content import validate
-from .directions import Directions
+from .directions import UNIT_RULES, UNITS, Count, Directions, Dose
 from .errors import ContentError, Location
 from .files import hide_linked_text
 from .images import read_logo
@@ -50,6 +60,8 @@ def _iso_date(value: object) -> object:
 
 
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+FormId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
+                                          max_length=60)]
 
 #: The page header has room for this many lines of address (the phone number is one more).
 MAX_ADDRESS_LINES = 4
@@ -80,6 +92,55 @@ class Patient(BaseModel):
     directions: Annotated[Annotated[Directions, Tag("structured")] | Annotated[FreeDirections, Tag("text")],
                           Discriminator(_directions_kind)] | None = None
     notes: Notes | None = None
+    # what was dispensed, how much, until when, for whom (printed in the panel; see leaflet.prescription)
+    form: FormId | None = None  # one of the medicine's forms (medicine.forms[].id): prints only its content
+    strength: Dose | None = None  # 2 (mg), 250 (mg in 5 mL): exact decimal text
+    strength_unit: Literal["mg", "microgram", "g"] | None = None
+    strength_volume_ml: Dose | None = None  # "in 5 mL" for a liquid
+    quantity: Dose | None = None  # how much was supplied, in quantity_unit (default: the form's unit)
+    quantity_unit: Literal[tuple(UNITS)] | None = None  # type: ignore[valid-type]
+    stop_date: IsoDate | None = None  # the last day (instead of the directions' days)
+    discard_date: IsoDate | None = None  # throw away an opened or mixed bottle on this day
+    age_years: Count | None = Field(default=None, ge=1, le=130)
+    age_months: Count | None = Field(default=None, ge=1, le=23)
+    weight_kg: Dose | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Patient:
+        def fail(message: str, hint: str) -> PydanticCustomError:
+            return PydanticCustomError("leaflet", "{message}", {"message": message, "hint": hint})
+
+        if self.strength is not None:
+            if self.strength_unit is None:
+                raise fail("strength has no strength_unit", "add strength_unit: mg (or microgram, g)")
+            if self.strength <= 0:
+                raise fail(f"strength {self.strength} must be more than 0", "check the strength")
+        elif self.strength_unit or self.strength_volume_ml is not None:
+            raise fail("strength_unit or strength_volume_ml without a strength", "add the strength, e.g. strength: 2")
+        if self.strength_volume_ml is not None and not Decimal("0.1") <= self.strength_volume_ml <= 1000:
+            raise fail(f"strength_volume_ml {self.strength_volume_ml} is outside 0.1-1000 mL", "check the volume")
+        if self.quantity is not None:
+            from .prescription import quantity_unit
+
+            unit = quantity_unit(self)
+            if unit is None:
+                raise fail("the quantity has no unit", "add quantity_unit (tablet, capsule, ml, ...)")
+            step = UNIT_RULES[unit].step
+            if self.quantity <= 0 or self.quantity % step or self.quantity > 100000:
+                raise fail(f"quantity {self.quantity} {unit} is not a possible amount supplied",
+                           f"a quantity in {unit} is above 0, at most 100000, in steps of {step}")
+        if self.weight_kg is not None and not Decimal("0.3") <= self.weight_kg <= 400:
+            raise fail(f"weight_kg {self.weight_kg} is outside 0.3-400 kg", "check the weight (in kilograms)")
+        if self.age_months and self.age_years and self.age_months > 11:
+            raise fail(f"age_months {self.age_months} with age_years", "with age_years, give 1-11 months")
+        if self.stop_date and isinstance(self.directions, Directions) and self.directions.days:
+            raise fail("both stop_date and the directions' days say how long",
+                       "give one of them")
+        for name in ("stop_date", "discard_date"):
+            day = getattr(self, name)
+            if day and self.date_dispensed and day < self.date_dispensed:
+                raise fail(f"{name} {day} is before date_dispensed {self.date_dispensed}", "check the dates")
+        return self
 
 
 class Pharmacy(BaseModel):

@@ -66,6 +66,8 @@ class _Doc(BaseDocTemplate):
         info = getattr(flowable, "_leaflet_outline", None)
         if info:
             level, title, key = info
+            # for the contents' page numbers, written when the document is finished
+            self.canv.__dict__.setdefault("heading_pages", {}).setdefault(key, self.page)
             key = f"{key}-{self.page}-{id(flowable)}" if key in self._keys else key
             self._keys.add(key)
             self.canv.bookmarkPage(key, fit="XYZ", top=None)
@@ -79,7 +81,6 @@ def render(flowables: list[Flowable], template: Template, geometry: Geometry, fu
     tagging.install()
     theme = template.theme
     pagesize = geometry.pagesize
-    frame = Frame(*geometry.frame, leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id="body")
     decorate = _Decorator(template, furniture, geometry)
 
     buffer = io.BytesIO()
@@ -92,12 +93,19 @@ def render(flowables: list[Flowable], template: Template, geometry: Geometry, fu
                lang=furniture.language, displayDocTitle=1, initialFontName=template.body_font.regular,
                initialFontSize=theme.styles["body"].size)
     doc._keys = set()
-    doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
+    doc.addPageTemplates([PageTemplate(id="first", frames=_frames(geometry, True), autoNextPageTemplate="later"),
+                          PageTemplate(id="later", frames=_frames(geometry, False))])
     canvas_class = type("LeafletCanvas", (rlbridge.DeferredCanvas,), {"decorate": staticmethod(decorate),
                                                                       "created": furniture.created,
                                                                       "_leaflet_tags": furniture.tags})
     doc.build(flowables, canvasmaker=canvas_class)
     return buffer.getvalue()
+
+
+def _frames(geometry: Geometry, first: bool) -> list[Frame]:
+    """Page 1's body frames (below the full header) or a later page's (below the running header)."""
+    return [Frame(*box, leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0,
+                  id=f"body-{'first' if first else 'later'}-{i}") for i, box in enumerate(geometry.frames(first))]
 
 
 @caches.memoize("pdf.furniture-styles", 16)
@@ -143,6 +151,7 @@ class _Decorator:
         self.usable = self.right - self.left
         self.top = height - geometry.top
         self.header_h = header_h = geometry.header_height
+        self.running_h = geometry.running_header_height
         self.footer_h = geometry.footer_height
         self.y_rule = geometry.bottom + self.footer_h - 3
         base, self.styles = _furniture_styles(template, furniture.language)
@@ -185,7 +194,10 @@ class _Decorator:
         canv.setLineWidth(0.6)
         canv.line(self.left, self.y_rule, self.right, self.y_rule)
         self._parts(canv, "footer", furniture.footer, page, pages)
-        if self.name is not None:
+        if self.name is not None and page > 1 and self.running_h:  # after page 1: the name, smaller band
+            self.name.drawOn(canv, self.left, self.top - self.name.height)
+            canv.line(self.left, self.top - self.running_h + 5, self.right, self.top - self.running_h + 5)
+        elif self.name is not None:
             if self.logo is not None:
                 w, h = self.logo_size
                 figure = tags.figure(canv, self.alt, 0) if tags and page == 1 else contextlib.nullcontext()

@@ -21,11 +21,13 @@ from . import (
     content,
     directions,
     figures,
+    forms,
     html,
     i18n,
     layout,
     markup,
     pdf,
+    prescription,
     rlbridge,
     tagging,
     templating,
@@ -35,6 +37,7 @@ from . import (
 from .errors import ContentError, GlyphError, LeafletError, Location, display_path
 from .fonts import require_glyphs
 from .geometry import page_geometry
+from .inline import bind_numbers
 from .output import write_atomic
 from .patient import Patient, check_notes, load_patient_source, load_pharmacy
 from .yamlsafe import MAX_BYTES, Loaded
@@ -60,28 +63,31 @@ class BuildRequest:
 def build_pdf(medicine: str, *, language: str = "en", template: str = "standard", paper: str = "a4",
               patient: Patient | dict | Path | None = None, notes: str | None = None,
               pharmacy: Path | None = None, fillable: bool = False,
-              content_dirs: list[Path] | None = None, pdfa: str | None = None, tagged: bool = True) -> bytes:
+              content_dirs: list[Path] | None = None, pdfa: str | None = None, tagged: bool = True,
+              form: str | None = None) -> bytes:
     """Build one leaflet and return the PDF bytes.
 
     ``patient`` is a :class:`~leaflet.patient.Patient`, a dict of its fields, or a patient file.
     ``notes`` (prescriber notes) replaces any notes in the patient data. ``pdfa`` ("2b" or "3b")
     makes an archival PDF/A file (3b embeds the content file it was made from). ``tagged=False``
-    leaves out the structure tree screen readers use (it is there by default). Raises
+    leaves out the structure tree screen readers use (it is there by default). ``form`` (a form id of
+    the medicine, e.g. ``tablets``) replaces the patient's form: only content for that form prints. Raises
     :class:`~leaflet.errors.LeafletError` for anything the caller can fix.
     """
     archival.check_level(pdfa)
-    req = _request(medicine, language, template, paper, patient, notes, pharmacy, content_dirs)
+    req = _request(medicine, language, template, paper, patient, notes, pharmacy, content_dirs, form)
     return render(replace(req, fillable=fillable, pdfa=pdfa, tagged=tagged))
 
 
 def build_html(medicine: str, *, language: str = "en", template: str = "standard", paper: str = "a4",
                patient: Patient | dict | Path | None = None, notes: str | None = None,
-               pharmacy: Path | None = None, content_dirs: list[Path] | None = None) -> str:
+               pharmacy: Path | None = None, content_dirs: list[Path] | None = None,
+               form: str | None = None) -> str:
     """Build one leaflet as a self-contained HTML page (the same content, words and order as the PDF).
 
     The arguments are :func:`build_pdf`'s; ``paper`` only sets the page size for printing.
     """
-    req = _request(medicine, language, template, paper, patient, notes, pharmacy, content_dirs)
+    req = _request(medicine, language, template, paper, patient, notes, pharmacy, content_dirs, form)
     source, tpl, body_tree = _markup(req)
     pharmacy_loaded = load_pharmacy(req.pharmacy_file) if req.pharmacy_file else None
     page_data: dict[str, Any] = {}
@@ -90,14 +96,15 @@ def build_html(medicine: str, *, language: str = "en", template: str = "standard
         info = (*shop.address_lines, *([shop.phone] if shop.phone else []))
         page_data = {"pharmacy_name": shop.name, "pharmacy_lines": info, "logo": logo}
     language = source.leaflet.language
-    patient_tree = _patient_markup(req, tpl, {"name": page_data.get("pharmacy_name")}, language)
+    patient_tree = _patient_markup(req, tpl, {"name": page_data.get("pharmacy_name")}, source)
     page = html.Page(language, bool(layout.script_layout(language).get("rtl")), tpl.theme, req.paper,
                      **page_data)
     return html.render(body_tree, patient_tree, page)                               # 4-5: HTML
 
 
 def _request(medicine: str, language: str, template: str, paper: str, patient: Patient | dict | Path | None,
-             notes: str | None, pharmacy: Path | None, content_dirs: list[Path] | None) -> BuildRequest:
+             notes: str | None, pharmacy: Path | None, content_dirs: list[Path] | None,
+             form: str | None = None) -> BuildRequest:
     source = None
     if isinstance(patient, Path):
         patient, source = load_patient_source(patient)
@@ -107,6 +114,8 @@ def _request(medicine: str, language: str, template: str, paper: str, patient: P
     patient = patient or Patient()
     if notes is not None:
         patient = patient.model_copy(update={"notes": check_notes(notes)})
+    if form is not None:
+        patient = patient.model_copy(update={"form": form})
     if paper not in pdf.PAPER:
         raise LeafletError(f"unknown paper size '{paper}'", hint="use one of: " + ", ".join(pdf.PAPER))
     return BuildRequest(medicine, language, template, paper, patient, pharmacy,
@@ -121,14 +130,16 @@ def _markup(req: BuildRequest) -> tuple[content.ContentFile, templating.Template
         note = translations.build_warning(source.path, source.leaflet)
         if note:
             warnings.warn(note, translations.TranslationWarning, stacklevel=4)
+    form = _form(source, req)
     tpl = templating.load_template(req.template)                                   # 3: template
-    return source, tpl, _body_markup(source, tpl)                                  # 3: markup (cached)
+    return source, tpl, _body_markup(source, tpl, form)                            # 3: markup (cached)
 
 
 def _patient_markup(req: BuildRequest, tpl: templating.Template, pharmacy_data: dict,
-                    language: str) -> ET.Element:
-    return markup.parse(tpl.render_patient(_patient_data(req.patient, pharmacy_data, tpl, language)),
-                        str(tpl.folders[0] / templating.PATIENT), "patient")
+                    source: content.ContentFile) -> ET.Element:
+    roots = content.content_roots(list(req.content_dirs))
+    data = _patient_data(req.patient, pharmacy_data, tpl, source.leaflet.language, source, roots)
+    return markup.parse(tpl.render_patient(data), str(tpl.folders[0] / templating.PATIENT), "patient")
 
 
 def render(req: BuildRequest) -> bytes:
@@ -171,13 +182,15 @@ def _render(req: BuildRequest) -> bytes:
     source, tpl, body_tree = _markup(req)                                          # 1-3
     pharmacy = load_pharmacy(req.pharmacy_file) if req.pharmacy_file else None
     geo = page_geometry(tpl, req.paper, _info_lines(pharmacy[0]) if pharmacy else      # once, for layout
-                        0 if layout.has_header_text(body_tree) else None)                  # and PDF alike
+                        0 if layout.has_header_text(body_tree) else None,                  # and PDF alike
+                        pharmacy=pharmacy is not None)
     options = layout.Options(req.fillable, geo.frame_height, source.leaflet.language)
     branding, pharmacy_data = _branding(pharmacy, req.pharmacy_file, tpl, options)
     body = _laid_out_body(body_tree, tpl, options)                                # 4: layout (cached)
-    patient_tree = _patient_markup(req, tpl, pharmacy_data, source.leaflet.language)
+    patient_tree = _patient_markup(req, tpl, pharmacy_data, source)
     fills = layout.layout_patient(patient_tree, tpl, options, str(tpl.folders[0] / templating.PATIENT),
                                   words=_template_words(tpl, source.leaflet.language))
+    fills = _fallback_slots(fills, body)
     meta = dict(body.meta)
     meta.setdefault("author", pharmacy_data.get("name") or "leaflet")
     tags = tagging.Collector(source.leaflet.language) if req.tagged else None
@@ -217,10 +230,20 @@ def _source_file(source: content.ContentFile) -> archival.Source:
     return embedded
 
 
+def _form(source: content.ContentFile, req: BuildRequest) -> str | None:
+    """The patient's form, checked against the medicine's forms."""
+    from_file = req.patient_source is not None and "form" in (req.patient_source.data or {})
+    try:
+        return forms.check(source.leaflet.medicine, req.patient.form)
+    except LeafletError as exc:
+        where = req.patient_source.locate(("form",)) if from_file else None
+        raise ContentError(exc.message, where=where, hint=exc.hint) from None
+
+
 @caches.memoize("pipeline.body-markup", 32)
-def _body_markup(source: content.ContentFile, tpl: templating.Template) -> ET.Element:
+def _body_markup(source: content.ContentFile, tpl: templating.Template, form: str | None = None) -> ET.Element:
     _check_glyphs(source, tpl)
-    data = source.leaflet.model_dump(mode="json", by_alias=True)
+    data = forms.select(source.leaflet.model_dump(mode="json", by_alias=True), form)
     data = figures.inline_files(data, source.path.parent, source.source)  # image files -> data: URIs
     script = layout.script_layout(source.leaflet.language)
     data["layout"] = {"list_columns": min(script.get("columns", 3), tpl.theme.list_columns), "template": tpl.name,
@@ -295,8 +318,9 @@ _PATIENT_FIELDS = {"name": "the patient's name", "prescriber": "the prescriber's
                    "notes": "the prescriber notes"}
 
 
-def _patient_data(patient: Patient, pharmacy: dict[str, str], tpl: templating.Template,
-                  language: str) -> dict[str, Any]:
+def _patient_data(patient: Patient, pharmacy: dict[str, str], tpl: templating.Template, language: str,
+                  source: content.ContentFile | None = None, roots: list[Path] = ()) -> dict[str, Any]:
+    """The per-patient template's data; ``source`` (the content) gives the panel's phrases."""
     data = patient.model_dump(mode="json")
     structured = isinstance(patient.directions, directions.Directions)
     if structured:
@@ -306,6 +330,9 @@ def _patient_data(patient: Patient, pharmacy: dict[str, str], tpl: templating.Te
             _require_direction(value, language, _PATIENT_FIELDS.get(key, key), Location(field=key))
             for chain in {tpl.body_chain, tpl.heading_chain}:
                 require_glyphs(value, chain, what=_PATIENT_FIELDS.get(key, key))
+    for key in ("directions", "notes"):  # a number and its unit stay on one line
+        if data.get(key):
+            data[key] = bind_numbers(data[key])
     words = i18n.functions(language)
     local, english = i18n.translations(language), i18n.translations("en")
     return {
@@ -313,13 +340,17 @@ def _patient_data(patient: Patient, pharmacy: dict[str, str], tpl: templating.Te
         "pharmacy": {"name": pharmacy.get("name")},
         "language": language,
         # structured directions as (label, phrase) pairs, in the leaflet's language and in English
-        "directions": directions.lines(patient.directions, local.gettext, local.ngettext, language)
-        if structured else [],
-        "directions_en": directions.lines(patient.directions, english.gettext, english.ngettext)
-        if structured and language != "en" else [],
+        "directions": _bound(directions.lines(patient.directions, local.gettext, local.ngettext, language,
+                                              until=patient.stop_date)) if structured else [],
+        "directions_en": _bound(directions.lines(patient.directions, english.gettext, english.ngettext,
+                                                 until=patient.stop_date)) if structured and language != "en"
+        else [],
         "free_text_untranslated": bool(patient.directions) and not structured and language != "en",
+        **(_prescription(patient, source, roots, local, english) if source is not None
+           else {"prescription": _NO_PRESCRIPTION, "prescription_en": ""}),
         **words,
     }
+
 
 
 def check_body(path: Path, template: str) -> None:
@@ -329,3 +360,57 @@ def check_body(path: Path, template: str) -> None:
     body = _body_markup(source, tpl)
     layout.layout_body(body, tpl, layout.Options(language=source.leaflet.language),
                        str(tpl.folders[0] / templating.BODY))
+
+
+#: The panel's phrases when there is no patient (for the template's own words).
+_NO_PRESCRIPTION = {"medicine": None, "directions": [], "duration": None, "quantity": None, "discard": None,
+                    "age_weight": None, "labels": {}}
+
+
+def _prescription(patient: Patient, source: content.ContentFile, roots: list[Path], local, english) -> dict:
+    """The panel's phrases (:mod:`leaflet.prescription`) in the leaflet's language and in English."""
+    leaflet = source.leaflet
+    language = leaflet.language
+    form_name = next((f.name for f in leaflet.medicine.forms if f.id and f.id == patient.form), None)
+    rows = prescription.rows(patient, leaflet.medicine.name, form_name,
+                             prescription.Words(local.gettext, local.ngettext, language))
+    english_summary = ""
+    if language != "en":
+        name, form_en = leaflet.medicine.name, form_name
+        try:  # the medicine's English name and form, from the English content when there is one
+            en = content.load(content.locate(leaflet.medicine.id, "en", roots)).leaflet
+            name = en.medicine.name
+            form_en = next((f.name for f in en.medicine.forms if f.id and f.id == patient.form), form_en)
+        except LeafletError:
+            pass
+        english_rows = prescription.rows(patient, name, form_en,
+                                         prescription.Words(english.gettext, english.ngettext, "en"))
+        english_summary = prescription.english_summary(english_rows)
+    rows = {key: _bound(value) for key, value in rows.items()}
+    return {"prescription": rows, "prescription_en": bind_numbers(english_summary)}
+
+
+def _bound(value: Any) -> Any:
+    """Phrases with each number tied to the word after it (see :func:`leaflet.inline.bind_numbers`)."""
+    if isinstance(value, str):
+        return bind_numbers(value)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_bound(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _bound(v) for k, v in value.items()}
+    return value
+
+
+#: A fill for a slot the body does not have goes to this one instead (a template from before the slot).
+_SLOT_FALLBACK = {"short-notes": "prescriber-notes"}
+
+
+def _fallback_slots(fills: dict[str, list], body: layout.Body) -> dict[str, list]:
+    """Short notes go on page 1 when the body has the ``short-notes`` slot; in a template without it,
+    with the other notes (never dropped)."""
+    slots = {item for item in body.flowables if isinstance(item, str)}
+    out: dict[str, list] = {}
+    for name, flowables in fills.items():
+        target = name if name in slots else _SLOT_FALLBACK.get(name, name)
+        out.setdefault(target, []).extend(flowables)
+    return out

@@ -26,6 +26,7 @@ import weakref
 from collections.abc import Callable
 
 import reportlab
+from reportlab.lib import textsplit as _rl_textsplit
 from reportlab.lib.abag import ABag
 from reportlab.lib.rl_accel import fp_str
 from reportlab.pdfbase import pdfdoc, pdfmetrics, ttfonts
@@ -52,7 +53,8 @@ def _changed(what: str) -> ReportLabChanged:
 
 #: ReportLab internals leaflet uses: (object, attribute).
 _REQUIRED = (
-    (_rl_paragraph, "shapeFragWord"), (_rl_paragraph, "ALL_CANNOT_START"), (ttfonts, "shapeFragWord"),
+    (_rl_paragraph, "shapeFragWord"), (_rl_paragraph, "ALL_CANNOT_START"), (_rl_textsplit, "ALL_CANNOT_START"),
+    (ttfonts, "shapeFragWord"),
     (ttfonts, "ShapedStr"), (Paragraph, "_setup"), (Paragraph, "breakLines"), (Paragraph, "breakLinesCJK"),
     (PDFTextObject, "_formatText"), (PDFTextObject, "setRise"), (Canvas, "_startPage"), (Canvas, "_escape"),
     (ttfonts.TTFont, "_TTFont__addPrivate"), (ttfonts.TTFont, "hbFace"), (ttfonts.TTFont, "hbFont"),
@@ -85,6 +87,8 @@ def install() -> None:
         _rl_paragraph.shapeFragWord = shape_frag_word  # the paragraph module shapes words through this name
         _rl_paragraph.ALL_CANNOT_START = _rl_paragraph.ALL_CANNOT_START + "".join(
             ch for ch in _NO_LINE_START if ch not in _rl_paragraph.ALL_CANNOT_START)
+        # a paragraph of one run breaks its lines in textsplit.wordSplit, which reads its own list
+        _rl_textsplit.ALL_CANNOT_START = _rl_paragraph.ALL_CANNOT_START
         _installed = True
 
 

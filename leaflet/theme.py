@@ -88,6 +88,8 @@ class Theme(ThemeModel):
     notes: Notes = Notes()
     bullet: str = "\u2022"
     list_columns: int = Field(default=1, ge=1, le=3)  # long lists of short items may use columns
+    columns: int = Field(default=1, ge=1, le=2)  # body text columns on every page (compact: 2)
+    column_gap_mm: float = Field(default=6, ge=3, le=30)
 
     def color(self, name: str) -> Color:
         """A colour by theme name or literal ``#rrggbb``, as a ReportLab colour."""

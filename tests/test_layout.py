@@ -1,4 +1,4 @@
-"""Layout rules: warning boxes move whole to the next page unless taller than a page."""
+"""Layout rules: warning boxes break only between their items, with "(continued)"."""
 
 from __future__ import annotations
 
@@ -17,17 +17,25 @@ def content_with(tmp_path: Path, replacement: str) -> Path:
     return tmp_path
 
 
-def test_a_box_that_fits_on_a_page_is_never_split(tmp_path):
+def test_a_box_that_fits_on_a_page_breaks_only_between_its_items(tmp_path):
+    """A box that would leave a gap breaks between its items, never inside one, keeps at least two
+    items on the first page, and says "(continued)" on the next (issue 10)."""
     filler = "\n".join(f"      - Filler paragraph number {i} to push the box towards the end of the page."
                        for i in range(44))
-    box = ("      - warning:\n          level: caution\n          title: Keep me whole\n          blocks:\n"
-           + "\n".join(f"            - Box line {i} of the box." for i in range(12)))
+    box = ("      - warning:\n          level: caution\n          title: Keep me readable\n          blocks:\n"
+           + "\n".join(f"            - Box line {i} of the box, a long one that wraps onto a second line of the "
+                        f"page so that it could be cut in the middle if the box broke inside an item." for i in range(12)))
     root = content_with(tmp_path, "    blocks:\n" + filler + "\n" + box)
-    pages = page_texts(leaflet.build_pdf("testamol", content_dirs=[root]))
+    pages = [" ".join(t.split()) for t in page_texts(leaflet.build_pdf("testamol", content_dirs=[root]))]
     holding = [i for i, text in enumerate(pages) if "Box line" in text]
-    assert len(holding) == 1, "the box was split although it fits on one page"
-    assert "Keep me whole" in pages[holding[0]] and "Box line 11" in pages[holding[0]]
-    assert "Filler paragraph number 43" in pages[holding[0] - 1]  # it moved; it was not just placed late
+    assert len(holding) == 2, "the box did not fill the gap at the end of its first page"
+    first, second = (pages[i] for i in holding)
+    assert "Keep me readable" in first and "Keep me readable (continued)" in second
+    for i in range(12):  # every item whole on one page
+        whole = f"Box line {i} of the box, a long one that wraps onto a second line"
+        item = f"Box line {i} of the box"
+        assert (whole in first and item not in second) or (whole in second and item not in first)
+    assert sum(f"Box line {i} " in first for i in range(12)) >= 2
 
 
 def test_a_box_taller_than_a_page_continues_on_the_next(tmp_path):

@@ -13,6 +13,10 @@ from leaflet.inline import plain
 HYPHENATOR = pyphen.Pyphen(lang="en_US")
 
 
+def text(item) -> str:
+    return item if isinstance(item, str) else item.text
+
+
 def leaflet_text(medicine: str = "diazepam") -> list[str]:
     """Every paragraph, bullet, heading and title the patient reads, emphasis markers removed."""
     leaf = content.load(content.locate(medicine, "en", content.content_roots())).leaflet
@@ -20,12 +24,12 @@ def leaflet_text(medicine: str = "diazepam") -> list[str]:
 
     def blocks(items):
         for b in items:
-            if isinstance(b, str):
-                out.append(b)
+            if isinstance(b, str) or hasattr(b, "text"):  # a paragraph, or one marked by form
+                out.append(text(b))
             elif hasattr(b, "bullets"):
                 out.extend([b.intro] if b.intro else [])
                 for item in b.bullets:
-                    out.extend([item] if isinstance(item, str) else [item.text, *item.bullets])
+                    out.extend([item] if isinstance(item, str) else [item.text, *getattr(item, "bullets", [])])
             elif hasattr(b, "steps"):
                 out.extend(([b.intro] if b.intro else []) + list(b.steps))
             elif hasattr(b, "table"):  # cells are not sentences: only the caption is read as one
@@ -39,7 +43,7 @@ def leaflet_text(medicine: str = "diazepam") -> list[str]:
                 blocks(b.warning.blocks)
             elif hasattr(b, "side_effects"):
                 for g in b.side_effects.groups:
-                    out.extend([g.label, *(x for x in (g.detail, g.action) if x), *g.items])
+                    out.extend([g.label, *(x for x in (g.detail, g.action) if x), *map(text, g.items)])
 
     blocks(leaf.important.blocks)
     for section in leaf.sections:

@@ -75,8 +75,9 @@ def test_a_typical_four_line_address_fits_the_header(tmp_path):
     pharmacy.write_text("name: Riverside Pharmacy\naddress: [12 Mill Lane, Riverside, Countyshire, RV1 2AB]\n"
                         "phone: Tel. 01234 567 890\n")
     data = leaflet.build_pdf("diazepam", pharmacy=pharmacy)
-    second = page_texts(data)[1]
-    assert "RV1 2AB" in second and "Tel. 01234 567 890" in second
+    first, second = page_texts(data)[:2]
+    assert "RV1 2AB" in first and "Tel. 01234 567 890" in first
+    assert "Riverside Pharmacy" in second and "RV1 2AB" not in second  # the running header: the name only
 
 
 def test_the_pharmacy_header_uses_the_leaflets_fonts_and_checks_them(tmp_path):

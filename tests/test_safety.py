@@ -30,7 +30,7 @@ def build_with(folder: Path, **options) -> bytes:
 
 
 def test_a_users_template_can_restyle_and_reorder(tmp_path):
-    body = STANDARD_BODY.replace('<slot name="prescriber-notes"/>', "").replace(
+    body = STANDARD_BODY.replace('<slot name="prescriber-notes"/>', "").replace('<slot name="short-notes"/>', "").replace(
         '<slot name="patient-panel"/>', '<slot name="prescriber-notes"/><slot name="patient-panel"/>')
     folder = make_template(tmp_path, body, "colors: {accent: '#006400'}\n")
     text = all_text(build_with(folder, notes="Seen today."))

@@ -31,6 +31,7 @@ CASES = {
     "standard-a4": (PATIENT, [0, 1, -1]),
     "standard-letter-blank": ({"paper": "letter"}, [0]),
     "large-print-a4": ({"template": "large-print", **PATIENT}, [0, 1]),
+    "compact-a4": ({"template": "compact", **PATIENT}, [0, 1]),
     # every script the pharmacies asked for that needs more than Latin letters, and one Latin translation
     "ar-a4": ({"language": "ar", **PATIENT}, [0, 2]),
     "zh-Hans-a4": ({"language": "zh-Hans", **PATIENT}, [0, 2]),

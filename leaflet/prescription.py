@@ -1,0 +1,154 @@
+"""The prescription panel's phrases: what was dispensed, how to take it, how much, until when, for whom.
+
+Everything that prevents a dosing error is printed in the leaflet's language from the phrase
+catalogue (and, in a translated leaflet, in English beside it): the strength and form dispensed
+("Diazepam 2 mg tablets"), the directions (:mod:`leaflet.directions`), the quantity supplied, the date
+to throw away an opened or mixed bottle, and the patient's age and weight (children's doses). Every
+number is printed exactly as entered, grouped and pointed the language's way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from . import directions
+from .directions import N_, NP_, UNITS, _number, _plural_n
+
+Tr = Callable[[str], str]
+NTr = Callable[[str, str, int], str]
+
+#: A medicine form's id -> how a strength of it reads ("2 mg tablets", "250 mg in 5 mL oral suspension").
+FORM_PHRASES = {
+    "tablets": N_("{strength} tablets"),
+    "capsules": N_("{strength} capsules"),
+    "oral-solution": N_("{strength} oral solution"),
+    "oral-suspension": N_("{strength} oral suspension"),
+    "injection": N_("{strength} injection"),
+    "rectal-gel": N_("{strength} rectal gel"),
+    "rectal-solution": N_("{strength} rectal solution"),
+    "nasal-spray": N_("{strength} nasal spray"),
+}
+#: Units a strength is given in.
+STRENGTH_UNITS = {
+    "mg": UNITS["mg"],
+    "microgram": NP_("{count} microgram", "{count} micrograms"),
+    "g": NP_("{count} g", "{count} g"),
+}
+PER_VOLUME = N_("{amount} in {volume}")
+#: A form the catalogue has no phrase for: the strength beside the content's own name of the form.
+OTHER_FORM = N_("{strength} ({form})")
+AGE_YEARS = NP_("{count} year", "{count} years")
+AGE_MONTHS = NP_("{count} month", "{count} months")
+WEIGHT_KG = N_("{count} kg")
+LABELS = {
+    "medicine": N_("Medicine"),
+    "quantity": N_("Quantity supplied"),
+    "discard": N_("Throw away an opened or mixed bottle on"),
+    "age_weight": N_("Age and weight"),
+    "duration": directions.LABELS["duration"],
+}
+
+
+@dataclass(frozen=True)
+class Words:
+    """The catalogue functions and number conventions of one language."""
+
+    tr: Tr
+    ntr: NTr
+    language: str
+
+    def count(self, phrase: tuple[str, str], value: Decimal | int) -> str:
+        value = Decimal(value)
+        return self.ntr(*phrase, _plural_n(value, self.language)).format(count=_number(value, self.language))
+
+
+def strength(patient: Any, w: Words) -> str | None:
+    """"2 mg", "250 mg in 5 mL", or None."""
+    if patient.strength is None:
+        return None
+    amount = w.count(STRENGTH_UNITS[patient.strength_unit], patient.strength)
+    if patient.strength_volume_ml is None:
+        return amount
+    return w.tr(PER_VOLUME).format(amount=amount, volume=w.count(UNITS["ml"], patient.strength_volume_ml))
+
+
+def medicine(patient: Any, medicine_name: str, form_name: str | None, w: Words) -> str | None:
+    """"Diazepam 2 mg tablets"; None when neither the strength nor the form is given."""
+    amount = strength(patient, w)
+    if amount is None and patient.form is None:
+        return None
+    if amount is None:
+        return f"{medicine_name} ({form_name})" if form_name else medicine_name
+    if patient.form is None:
+        return f"{medicine_name} {amount}"
+    phrase = FORM_PHRASES.get(patient.form)
+    product = (w.tr(phrase).format(strength=amount) if phrase
+               else w.tr(OTHER_FORM).format(strength=amount, form=form_name or patient.form))
+    return f"{medicine_name} {product}"
+
+
+def age_weight(patient: Any, w: Words) -> str | None:
+    """"7 years, 23.5 kg"; None when neither is given."""
+    age = [w.count(AGE_YEARS, patient.age_years)] if patient.age_years else []
+    if patient.age_months:
+        age.append(w.count(AGE_MONTHS, patient.age_months))
+    parts = [" ".join(age)] if age else []
+    if patient.weight_kg is not None:
+        parts.append(w.tr(WEIGHT_KG).format(count=_number(patient.weight_kg, w.language)))
+    if not parts:
+        return None
+    return w.tr(directions.JOIN_TWO).format(first=parts[0], second=parts[1]) if len(parts) == 2 else parts[0]
+
+
+def rows(patient: Any, medicine_name: str, form_name: str | None, w: Words) -> dict[str, Any]:
+    """The panel's phrases in one language: ``medicine``, ``directions`` ((label, phrase) pairs, empty
+    for free text), ``duration`` (a stop date beside free-text directions), ``quantity``, ``discard``,
+    ``age_weight`` and ``labels`` (every row's label); a value is None when not given."""
+    from .i18n import long_date
+
+    structured = isinstance(patient.directions, directions.Directions)
+    quantity = None
+    if patient.quantity is not None:
+        quantity = w.count(UNITS[quantity_unit(patient)], patient.quantity)
+    return {
+        "medicine": medicine(patient, medicine_name, form_name, w),
+        "directions": directions.lines(patient.directions, w.tr, w.ntr, w.language, until=patient.stop_date)
+        if structured else [],
+        "duration": directions.until_phrase(patient.stop_date, w.tr, w.language)
+        if patient.stop_date and not structured else None,
+        "quantity": quantity,
+        "discard": long_date(patient.discard_date, w.language) if patient.discard_date else None,
+        "age_weight": age_weight(patient, w),
+        "labels": {key: w.tr(msg) for key, msg in LABELS.items()},
+    }
+
+
+def english_summary(english: dict[str, Any]) -> str:
+    """The English rows as one line for a translated leaflet ("Medicine: ...; Dose: ...; ...")."""
+    labels = english["labels"]
+    parts = []
+    if english["medicine"]:
+        parts.append(f"{labels['medicine']}: {english['medicine']}")
+    parts += [f"{label}: {phrase}" for label, phrase in english["directions"]]
+    for key in ("duration", "quantity", "discard", "age_weight"):
+        if english[key]:
+            parts.append(f"{labels[key]}: {english[key]}")
+    return "; ".join(parts)
+
+
+#: A form's id -> the unit its quantity is counted in, when the patient file does not say.
+FORM_UNITS = {"tablets": "tablet", "capsules": "capsule", "oral-solution": "ml", "oral-suspension": "ml",
+              "rectal-solution": "rectal-tube", "nasal-spray": "spray"}
+
+
+def quantity_unit(patient: Any) -> str | None:
+    """The unit of the quantity supplied: given, or the form's, or the directions' countable unit."""
+    if patient.quantity_unit:
+        return patient.quantity_unit
+    if patient.form in FORM_UNITS:
+        return FORM_UNITS[patient.form]
+    unit = getattr(patient.directions, "unit", None)
+    return unit if unit and unit != "mg" else None

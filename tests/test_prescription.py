@@ -1,0 +1,286 @@
+"""The counter handout's prescription panel and the dispensed form (issue 10, part 1).
+
+What prevents a dosing error is printed, in every language, exactly: the strength and form dispensed,
+the dose (tablet fractions in words), when, how long, the quantity, the discard date, age and weight.
+Content marked for other dosage forms is left out when a form is chosen.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import warnings
+from decimal import Decimal
+
+import pytest
+from babel.numbers import get_decimal_symbol, get_group_symbol
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import leaflet
+from leaflet import batch, content, directions, forms, i18n, prescription
+from leaflet.cli import main
+from leaflet.errors import ContentError, LeafletError
+from leaflet.patient import Patient
+from leaflet.yamlsafe import Loaded
+
+from .conftest import ROOT, all_text, reader
+
+LANGS = sorted(p.stem for p in (ROOT / "content" / "diazepam").glob("*.yaml"))
+TABLETS = {"form": "tablets", "strength": "2", "strength_unit": "mg", "quantity": "42",
+           "directions": {"dose": "1", "unit": "tablet", "route": "by-mouth", "frequency": "three-times-daily",
+                          "as_needed": "anxiety", "max_doses_per_day": "3", "days": "14"}}
+
+
+def squeezed(text: str) -> str:
+    return "".join(text.split()).replace("\u00ad", "")
+
+
+def rows(patient: dict, language: str = "en", name: str = "Diazepam", form: str | None = "Tablets") -> dict:
+    t = i18n.translations(language)
+    return prescription.rows(Patient.model_validate(patient), name, form,
+                             prescription.Words(t.gettext, t.ngettext, language))
+
+
+# --- natural phrasing ----------------------------------------------------------------------------
+
+def test_the_panel_reads_naturally_in_english():
+    r = rows({**TABLETS, "age_years": "7", "weight_kg": "23.5", "discard_date": "2026-12-20"})
+    assert r["medicine"] == "Diazepam 2 mg tablets"
+    assert r["directions"] == [("Dose", "1 tablet, by mouth (swallow)"),
+                               ("When", "up to three times a day when needed for anxiety"),
+                               ("How long", "for 14 days"), ("Maximum", "no more than 3 doses in 24 hours")]
+    assert (r["quantity"], r["age_weight"], r["discard"]) == ("42 tablets", "7 years, 23.5 kg", "20 December 2026")
+
+
+@pytest.mark.parametrize("extra,when", [
+    ({"frequency": "twice-daily"}, "twice a day"),
+    ({"every_hours": "6"}, "every 6 hours"),
+    ({"as_needed": "sleep"}, "when needed for trouble sleeping"),
+    ({"every_hours": "4", "as_needed": "anxiety"}, "at least 4 hours apart when needed for anxiety"),
+    ({"frequency": "at-bedtime", "as_needed": "sleep"}, "at bedtime when needed for trouble sleeping"),
+    ({"frequency": "once-only", "as_needed": "before-procedure"}, "once only before your procedure"),
+])
+def test_when_is_one_phrase(extra, when):
+    d = directions.Directions(dose="1", unit="tablet", **extra)
+    assert directions.when_phrase(d, str, lambda s, p, n: s if n == 1 else p) == when
+
+
+def test_a_liquid_and_a_stop_date():
+    r = rows({"form": "oral-solution", "strength": "250", "strength_unit": "mg", "strength_volume_ml": "5",
+              "quantity": "100", "stop_date": "2026-12-04", "date_dispensed": "2026-11-20",
+              "directions": {"dose": "2.5", "unit": "ml", "frequency": "twice-daily"}}, form="Oral solution")
+    assert r["medicine"] == "Diazepam 250 mg in 5 mL oral solution"
+    assert r["quantity"] == "100 mL"
+    assert ("How long", "until 4 December 2026, then stop") in r["directions"]
+
+
+@pytest.mark.parametrize("dose,words", [("0.25", "a quarter of a tablet"), ("0.5", "half a tablet"),
+                                        ("0.75", "three quarters of a tablet"), ("1.5", "one and a half tablets"),
+                                        ("1.25", "1.25 tablets"), ("2", "2 tablets"), ("1", "1 tablet")])
+def test_tablet_fractions_in_words_other_doses_in_digits(dose, words):
+    d = directions.Directions(dose=dose, unit="tablet")
+    assert directions.dose_phrase(d, str, lambda s, p, n: s if n == 1 else p) == words
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_new_phrase_is_translated_and_the_fractions_are_distinct(lang):
+    if lang == "en":
+        return
+    t = i18n.translations(lang)
+    fractions = [t.gettext(m) for m in directions.TABLET_FRACTIONS.values()]
+    assert len(set(fractions)) == 4 and not set(fractions) & set(directions.TABLET_FRACTIONS.values())
+    names = [*directions.UP_TO.values(), *directions.WHEN_NEEDED.values(), *prescription.FORM_PHRASES.values(),
+             *prescription.LABELS.values(), directions.UNTIL]
+    untranslated = [m for m in names if t.gettext(m) == m]
+    assert not untranslated, f"{lang}: {untranslated}"
+    for msg in (*prescription.FORM_PHRASES.values(), directions.UNTIL, directions.WHEN_AS_NEEDED):
+        wanted = {p for p in ("{strength}", "{date}", "{when}", "{as_needed}") if p in msg}
+        assert all(p in t.gettext(msg) for p in wanted), (lang, msg)
+
+
+# --- every number printed exactly, in every language ---------------------------------------------
+
+def _plain(printed: str, language: str) -> str:
+    locale = language.replace("-", "_")
+    return printed.replace(get_group_symbol(locale, numbering_system="latn"), "").replace(
+        get_decimal_symbol(locale, numbering_system="latn"), ".")
+
+
+def _numbers(text: str, language: str) -> list[str]:
+    import re
+
+    locale = language.replace("-", "_")
+    group = re.escape(get_group_symbol(locale, numbering_system="latn"))
+    point = re.escape(get_decimal_symbol(locale, numbering_system="latn"))
+    found = re.findall(rf"[0-9](?:[0-9]|{group}(?=[0-9]{{3}}))*(?:{point}[0-9]+)?", text)
+    return [_plain(n, language) for n in found]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_panel_number_is_the_entered_value(lang):
+    patient = {**TABLETS, "strength": "2.5", "quantity": "1250", "weight_kg": "23.75", "age_years": "7",
+               "age_months": "6", "directions": {**TABLETS["directions"], "dose": "1.25", "days": "21"}}
+    r = rows(patient, lang)
+    assert _numbers(r["medicine"], lang) == ["2.5"]
+    assert _numbers(r["quantity"], lang) == ["1250"]
+    assert sorted(_numbers(r["age_weight"], lang)) == sorted(["7", "6", "23.75"])
+    printed = dict(enumerate(phrase for _label, phrase in r["directions"]))
+    assert _numbers(printed[0], lang) == ["1.25"]
+    assert "21" in _numbers(printed[2], lang) and "3" in _numbers(printed[3], lang)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(value=st.from_regex(r"\A(0|[1-9][0-9]{0,4})(\.[0-9]{1,3})?\Z"),
+       field=st.sampled_from(["strength", "quantity", "weight_kg", "strength_volume_ml"]),
+       language=st.sampled_from(LANGS))
+def test_fuzz_panel_numbers_print_as_entered_or_are_refused(value, field, language):
+    patient = {"form": "oral-solution", "strength": "5", "strength_unit": "mg", "quantity_unit": "ml",
+               "quantity": "100", field: value}
+    try:
+        r = rows(patient, language, form="Oral solution")
+    except ValueError:
+        return
+    expected = value.rstrip("0").rstrip(".") if "." in value else value
+    shown = {"strength": r["medicine"], "strength_volume_ml": r["medicine"], "quantity": r["quantity"],
+             "weight_kg": r["age_weight"]}[field]
+    assert expected in _numbers(shown, language)
+
+
+@pytest.mark.parametrize("bad,named", [
+    ({"quantity": "010"}, "quantity"), ({"quantity": "1e2"}, "quantity"), ({"weight_kg": "1,5"}, "weight_kg"),
+    ({"weight_kg": "900"}, "weight"), ({"strength": "2"}, "strength_unit"), ({"quantity": "0.3"}, "quantity"),
+    ({"age_years": "0"}, "age_years"), ({"age_years": "3", "age_months": "14"}, "age_months"),
+    ({"discard_date": "2026-11-01", "date_dispensed": "2026-11-20"}, "discard_date"),
+    ({"stop_date": "2026-12-01", "directions": {"dose": "1", "unit": "tablet", "days": "3"}}, "stop_date"),
+    ({"stop_date": "20/11/26"}, "YYYY-MM-DD"), ({"form": "Tablets!"}, "form"),
+    ({"strength": "2", "strength_unit": "mcg"}, "strength_unit"),
+])
+def test_bad_prescription_fields_are_refused_with_the_field_named(bad, named):
+    with pytest.raises(ContentError) as info:
+        content.validate(Patient, Loaded({"form": "tablets", **bad}, "p.yaml"))
+    assert named in info.value.format()
+
+
+# --- the panel in the PDF ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_panel_prints_in_every_language_with_english_beside(lang):
+    patient = {**TABLETS, "name": "Ann Example", "age_years": "7", "weight_kg": "23.5"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # draft translations warn
+        data = leaflet.build_pdf("diazepam", language=lang, patient=patient)
+    page1 = squeezed(reader(data).pages[0].extract_text())
+    name = content.load(ROOT / "content" / "diazepam" / f"{lang}.yaml").leaflet.medicine.name
+    local = rows(patient, lang, name=name)
+    if lang not in ("ar", "hi"):  # pypdf reads shaped and right-to-left text out of order
+        for phrase in (local["medicine"], local["quantity"], local["age_weight"], *dict(local["directions"]).values()):
+            assert squeezed(phrase) in page1, phrase
+    if lang != "en":
+        assert squeezed("Medicine: Diazepam 2 mg tablets; Dose: 1 tablet, by mouth (swallow)") in page1
+        assert squeezed("When: up to three times a day when needed for anxiety; How long: for 14 days") in page1
+        assert squeezed("Quantity supplied: 42 tablets; Age and weight: 7 years, 23.5 kg") in page1
+
+
+# --- only the dispensed form ---------------------------------------------------------------------
+
+INJECTION_ONLY = "only a doctor or nurse gives it"
+GEL_ONLY = "only a trained caregiver should give it"
+
+
+def test_a_form_leaves_out_the_others_and_no_form_prints_all():
+    everything = squeezed(all_text(leaflet.build_pdf("diazepam")))
+    tablets = squeezed(all_text(leaflet.build_pdf("diazepam", form="tablets")))
+    for words in (INJECTION_ONLY, GEL_ONLY, "pain or swelling where an injection was given"):
+        assert squeezed(words) in everything and squeezed(words) not in tablets
+    assert squeezed("swallow them with a glass of water") in tablets
+    assert squeezed("Do not give diazepam tablets or liquid to babies") in tablets
+    injection = squeezed(all_text(leaflet.build_pdf("diazepam", form="injection")))
+    assert squeezed(INJECTION_ONLY) in injection and squeezed("swallow them with a glass") not in injection
+    assert squeezed("Do not give diazepam tablets or liquid to babies") not in injection
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_language_marks_the_same_parts(lang):
+    leaf = content.load(ROOT / "content" / "diazepam" / f"{lang}.yaml").leaflet
+    en = content.load(ROOT / "content" / "diazepam" / "en.yaml").leaflet
+    dump = leaf.model_dump(mode="json", by_alias=True, exclude_none=True)
+    assert forms.ids(leaf.medicine) == forms.ids(en.medicine) == ["tablets", "oral-solution", "injection", "rectal-gel"]
+    assert [(p, v) for p, v in forms._markers(dump)] == [
+        (p, v) for p, v in forms._markers(en.model_dump(mode="json", by_alias=True, exclude_none=True))]
+
+
+def test_the_subtitle_lists_only_the_dispensed_form():
+    page1 = reader(leaflet.build_pdf("diazepam", form="tablets")).pages[0].extract_text()
+    assert "Tablets" in page1 and "Rectal gel" not in page1
+
+
+def test_an_unknown_form_is_a_user_error_listing_the_forms(tmp_path):
+    with pytest.raises(LeafletError) as info:
+        leaflet.build_pdf("diazepam", form="patches")
+    assert "patches" in info.value.message and "tablets, oral-solution, injection, rectal-gel" in info.value.format()
+    patient = tmp_path / "p.yaml"
+    patient.write_text("name: Ann\nform: patch\n", encoding="utf-8")
+    with pytest.raises(LeafletError) as info:
+        leaflet.build_pdf("diazepam", patient=patient)
+    assert info.value.where.line == 2 and "tablets" in info.value.format()
+
+
+def test_the_command_line_and_a_job_file_choose_the_form(tmp_path, capsys):
+    out = tmp_path / "t.pdf"
+    assert main(["build", "diazepam", "--form", "tablets", "-o", str(out)]) == 0
+    assert squeezed(INJECTION_ONLY) not in squeezed(all_text(out.read_bytes()))
+    assert main(["build", "diazepam", "--form", "gel", "-o", str(out)]) == 2
+    assert "rectal-gel" in capsys.readouterr().err
+    jobs = tmp_path / "jobs.csv"
+    with open(jobs, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["output", "medicine", "form", "strength", "strength_unit", "quantity"])
+        w.writerow(["a.pdf", "diazepam", "tablets", "2", "mg", "28"])
+    plan = batch.plan_jobs_file(jobs)
+    assert not plan.rejected
+    job = plan.jobs[0]
+    assert job.patient["form"] == "tablets" and job.patient["quantity"] == "28"
+
+
+@pytest.mark.parametrize("change,message", [
+    (("    - id: tablets\n", "    - id: tablets\n"), None),
+    (("            forms: [tablets, oral-solution]", "            forms: [tablets, syrup]"), "unknown form 'syrup'"),
+    (("    - id: injection\n", "    - id: tablets\n"), "used twice"),
+    (("    - id: injection\n      name", "    - name"), "has no 'id'"),
+    (("  - id: storage\n", "  - id: storage\n    forms: [tablets]\n"), "required section"),
+])
+def test_form_markers_are_checked(tmp_path, change, message):
+    text = (ROOT / "content" / "diazepam" / "en.yaml").read_text(encoding="utf-8")
+    assert change[0] in text
+    folder = tmp_path / "diazepam"
+    folder.mkdir()
+    (folder / "en.yaml").write_text(text.replace(change[0], change[1], 1), encoding="utf-8")
+    if message is None:
+        content.load(folder / "en.yaml")
+        return
+    with pytest.raises(ContentError) as info:
+        content.load(folder / "en.yaml")
+    assert message in info.value.format() and info.value.where.line
+
+
+def test_the_schema_knows_form_markers():
+    from leaflet.model import json_schema
+
+    schema = json.dumps(json_schema())
+    assert '"forms"' in schema and "Marked" in schema
+
+
+def test_marked_items_reach_a_template_as_plain_text():
+    leaf = content.load(ROOT / "content" / "diazepam" / "en.yaml").leaflet
+    data = forms.select(leaf.model_dump(mode="json", by_alias=True), None)
+    how = next(s for s in data["sections"] if s["id"] == "how-to-take")
+    bullets = next(s for s in how["subsections"] if s["id"] == "how-to-use")["blocks"][0]["bullets"]
+    assert all(isinstance(b, str) for b in bullets) and len(bullets) == 4
+    data = forms.select(leaf.model_dump(mode="json", by_alias=True), "tablets")
+    assert [f["id"] for f in data["medicine"]["forms"]] == ["tablets"]
+
+
+def test_examples_patient_names_the_tablet_form():
+    patient = leaflet.patient.load_patient(ROOT / "examples" / "patient.yaml")
+    assert patient.form == "tablets" and patient.strength == Decimal("2")
