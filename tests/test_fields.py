@@ -24,6 +24,8 @@ CASES = [("diazepam", "en", None), ("diazepam", "es", None), ("diazepam", "de", 
 def _texts(value, key: str = "") -> list[str]:
     if key in NOT_TEXT:
         return []
+    if key == "forms" and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return []  # a form marker (the dosage forms a part applies to), not text
     if isinstance(value, str):
         return [inline.plain(value)]
     if isinstance(value, (int, float)) and not isinstance(value, bool):
