@@ -506,9 +506,13 @@ def _page_number_writer(ref: str, x: float, y: float, style: ParagraphStyle, rtl
         page = getattr(canv, "heading_pages", {}).get(ref)
         if page is None:
             return
-        canv.saveState()
-        canv.setFont(style.fontName, style.fontSize)
-        canv.setFillColor(style.textColor)
-        (canv.drawString if rtl else canv.drawRightString)(x, y, str(page))
-        canv.restoreState()
+        import contextlib
+
+        tags = getattr(canv, "_leaflet_tags", None)  # a tagged build: the number is pagination, an artifact
+        with tags.artifact(canv) if tags else contextlib.nullcontext():
+            canv.saveState()
+            canv.setFont(style.fontName, style.fontSize)
+            canv.setFillColor(style.textColor)
+            (canv.drawString if rtl else canv.drawRightString)(x, y, str(page))
+            canv.restoreState()
     return write

@@ -77,6 +77,11 @@ def check(medicine: Any, form: str | None, where: str = "--form") -> str | None:
     if form is None:
         return None
     declared = ids(medicine)
+    if not declared:  # nothing is marked by form: a known kind of form only names what was dispensed
+        from .prescription import FORM_PHRASES
+
+        if form in FORM_PHRASES:
+            return form
     if form not in declared:
         raise LeafletError(f"{medicine.name} has no form '{form}' ({where})",
                            hint=("use one of: " + ", ".join(declared)) if declared else

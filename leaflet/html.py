@@ -153,6 +153,7 @@ class _Writer:
             "notes": self.notes, "rule": self.rule, "page-break": self.page_break,
             "spacer": self.skip, "meta": self.skip, "footer": self.skip, "header": self.skip,
             "field": self.field, "table": self.table, "figure": self.figure, "ol": self.ol,
+            "contents": self.contents,
         }
 
     def blocks(self, parent: ET.Element, container: ET.Element) -> None:
@@ -192,6 +193,11 @@ class _Writer:
         ul = ET.SubElement(parent, "ul", attrs)
         for item in element:
             _inline(ET.SubElement(ul, "li"), item)
+
+    def contents(self, parent: ET.Element, element: ET.Element) -> None:
+        """The list of sections, a line each (a web page has no page numbers)."""
+        for entry in element:
+            _inline(ET.SubElement(parent, "p", {"class": f"s-{element.get('style', 'contents')}"}), entry)
 
     def ol(self, parent: ET.Element, element: ET.Element) -> None:
         ol = ET.SubElement(parent, "ol", {"class": f"s-{element.get('style', 'step')}"})
