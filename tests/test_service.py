@@ -47,7 +47,7 @@ def client(settings) -> TestClient:
 
 
 def cli_build(tmp_path, medicine: str, *, language="en", template="standard", paper="a4", patient=None,
-              notes=None, fillable=False, pharmacy=EXAMPLES / "pharmacy.yaml", content=()) -> bytes:
+              notes=None, fillable=False, pharmacy=EXAMPLES / "pharmacy.yaml", content=(), form=None) -> bytes:
     """``leaflet build`` in-process, the patient written to a YAML file as a pharmacy would."""
     argv = ["build", medicine, "--lang", language, "--template", template, "--paper", paper, "-o", "-"]
     if patient is not None:
@@ -62,6 +62,8 @@ def cli_build(tmp_path, medicine: str, *, language="en", template="standard", pa
         argv += ["--pharmacy", str(pharmacy)]
     for folder in content:
         argv += ["--content", str(folder)]
+    if form:
+        argv += ["--form", form]
     out, err = io.BytesIO(), io.StringIO()
     assert cli.main(argv, stdout=io.StringIO(), stderr=err, stdout_bytes=out) == 0, err.getvalue()
     return out.getvalue()
@@ -73,7 +75,7 @@ def test_health_and_catalogue(client):
     assert "en" in health["medicines"]["diazepam"] and health["pharmacy"] == "pharmacy.yaml"
     listing = client.get("/v1/medicines").json()
     diazepam = next(m for m in listing["medicines"] if m["id"] == "diazepam")
-    assert "ar" in diazepam["languages"] and "Tablets" in diazepam["forms"]
+    assert "ar" in diazepam["languages"] and "tablets" in diazepam["forms"]
     assert set(listing["templates"]) >= {"standard", "large-print"}
     assert listing["languages"]["ar"] == "العربية" and listing["languages"]["es"] == "Español"
     assert client.get("/openapi.json").json()["paths"]["/v1/leaflets"]["post"]
@@ -139,7 +141,7 @@ def test_fhir_without_references_has_no_subject(client):
     ({"medicine": "diazepan"}, 404, "medicine", "unknown medicine"),
     ({"medicine": "diazepam", "language": "xx"}, 404, "language", "no 'xx' leaflet"),
     ({"medicine": "diazepam", "template": "../../etc"}, 404, "template", "unknown template"),
-    ({"medicine": "diazepam", "form": "tablet"}, 422, "form", "unknown field 'form'"),
+    ({"medicine": "diazepam", "form": "tablet"}, 422, None, "tablets, oral-solution"),
     ({"medicine": "diazepam", "paper": "a5"}, 422, "paper", "a4"),
     ({"medicine": "diazepam", "fillable": "yes"}, 422, "fillable", "boolean"),
     ({"language": "en"}, 422, "medicine", "missing"),
@@ -444,3 +446,13 @@ def test_json_numbers_are_read_exactly_and_keys_once(client):
     assert exact.status_code == 200
     as_text = post('{"medicine": "diazepam", "patient": {"directions": {"dose": "0.0625", "unit": "mg"}}}')
     assert exact.content == as_text.content  # the JSON number and the same text give the same leaflet
+
+
+def test_the_dispensed_form_is_chosen_as_on_the_command_line(client, tmp_path):
+    """``form`` leaves out the other forms' content, byte for byte as ``leaflet build --form`` does."""
+    reply = client.post("/v1/leaflets", json={"medicine": "diazepam", "form": "tablets", "notes": "Hi."})
+    assert reply.status_code == 200
+    assert reply.content == cli_build(tmp_path, "diazepam", notes="Hi.", form="tablets")
+    assert reply.content != client.post("/v1/leaflets", json={"medicine": "diazepam", "notes": "Hi."}).content
+    issued = client.get(f"/v1/issued/{reply.headers['Leaflet-Issued-Id']}").json()
+    assert issued["form"] == "tablets"

@@ -46,7 +46,7 @@ def router(settings: Settings, log: IssuedLog, gate: builder.Gate) -> APIRouter:
         with gate.admit():
             built = builder.build(req.inputs(), settings)
         record = log.record(medicine=req.medicine, language=built.language, template=req.template, paper=req.paper,
-                            fillable=req.fillable, content_version=built.content_version,
+                            fillable=req.fillable, form=req.form, content_version=built.content_version,
                             content_sha256=built.content_sha256, leaflet_version=__version__,
                             pharmacy_sha256=pharmacy_sha256(settings), sha256=built.sha256, size=len(built.pdf),
                             patient=req.patient, notes=req.notes, subject=req.subject, encounter=req.encounter,
@@ -111,7 +111,7 @@ def router(settings: Settings, log: IssuedLog, gate: builder.Gate) -> APIRouter:
                            f"was issued (version {record.content_version} -> {now[0] if now else 'removed'})",
                            hint="issue a new leaflet from the current content with POST /v1/leaflets")
         inputs = builder.Inputs(record.medicine, record.language, record.template, record.paper, patient, notes,
-                                record.fillable)
+                                record.fillable, record.form)
         with gate.admit():
             built = builder.build(inputs, settings)
         if built.sha256 != record.sha256:
@@ -120,7 +120,8 @@ def router(settings: Settings, log: IssuedLog, gate: builder.Gate) -> APIRouter:
                            + "pharmacy branding or leaflet version), so it is not served",
                            hint="issue a new leaflet with POST /v1/leaflets")
         new = log.record(medicine=record.medicine, language=record.language, template=record.template,
-                         paper=record.paper, fillable=record.fillable, content_version=built.content_version,
+                         paper=record.paper, fillable=record.fillable, form=record.form,
+                         content_version=built.content_version,
                          content_sha256=built.content_sha256, leaflet_version=__version__,
                          pharmacy_sha256=pharmacy_sha256(settings), sha256=built.sha256, size=len(built.pdf),
                          patient=patient, notes=notes, subject=record.subject, encounter=record.encounter,
@@ -170,7 +171,7 @@ def catalogue(settings: Settings) -> dict:
     for medicine, languages in found.items():
         source = content.load(content.locate(medicine, "en" if "en" in languages else languages[0],
                                              builder.roots(settings))).leaflet
-        medicines.append(Medicine(id=medicine, languages=languages, forms=[f.name for f in source.medicine.forms]))
+        medicines.append(Medicine(id=medicine, languages=languages, forms=[f.id or f.name for f in source.medicine.forms]))
         names.update({code: language_name(code) for code in languages})
     return {"medicines": medicines, "templates": templating.shipped_templates(), "paper": ["a4", "letter"],
             "languages": names}

@@ -81,6 +81,7 @@ class Inputs:
     patient: dict[str, Any] | None = None  # the patient file's fields, as sent
     notes: str | None = None
     fillable: bool = False
+    form: str | None = None  # the dispensed form's id: content for other forms is left out
 
     def validated_patient(self) -> Patient | None:
         """The patient through the same model (and messages) as a patient file, so JSON, YAML and CSV
@@ -141,7 +142,7 @@ def build(inputs: Inputs, settings: Settings) -> Built:
         start = time.perf_counter()
         pdf = build_pdf(inputs.medicine, language=inputs.language, template=inputs.template,
                         paper=inputs.paper, patient=patient, notes=inputs.notes, pharmacy=settings.pharmacy,
-                        fillable=inputs.fillable, content_dirs=list(settings.content_dirs))
+                        fillable=inputs.fillable, content_dirs=list(settings.content_dirs), form=inputs.form)
         elapsed = (time.perf_counter() - start) * 1000
     notes = [str(w.message) for w in caught if issubclass(w.category, TranslationWarning)]
     return Built(pdf, hashlib.sha256(pdf).hexdigest(), source.leaflet.language, source.leaflet.revision.version,

@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS issued (
     template TEXT NOT NULL,
     paper TEXT NOT NULL,
     fillable INTEGER NOT NULL,
+    form TEXT,
     content_version TEXT NOT NULL,
     content_sha256 TEXT NOT NULL,
     leaflet_version TEXT NOT NULL,
@@ -60,6 +61,7 @@ class Record:
     template: str
     paper: str
     fillable: bool
+    form: str | None
     content_version: str
     content_sha256: str
     leaflet_version: str
@@ -113,7 +115,7 @@ class IssuedLog:
         with db:
             yield db
 
-    def record(self, *, medicine: str, language: str, template: str, paper: str, fillable: bool,
+    def record(self, *, medicine: str, language: str, template: str, paper: str, fillable: bool, form: str | None,
                content_version: str, content_sha256: str, leaflet_version: str, pharmacy_sha256: str | None,
                sha256: str, size: int, patient: dict | None, notes: str | None, subject: str | None,
                encounter: str | None, format: str, reprint_of: str | None = None) -> Record:
@@ -122,7 +124,7 @@ class IssuedLog:
                             default=str) \
             if has_text and self.store_patient_text else None
         row = Record(str(uuid.uuid4()), dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-                     medicine, language, template, paper, fillable, content_version, content_sha256,
+                     medicine, language, template, paper, fillable, form, content_version, content_sha256,
                      leaflet_version, pharmacy_sha256, sha256, size, has_text, stored, subject, encounter, format,
                      reprint_of)
         values = asdict(row)

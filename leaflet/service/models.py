@@ -36,8 +36,8 @@ Reference = Annotated[str, Field(pattern=r"^[A-Za-z]{1,64}/[A-Za-z0-9\-.]{1,64}$
 
 
 class LeafletRequest(BaseModel):
-    """One leaflet. Unknown fields are refused (there is no ``form`` yet: choosing the dispensed form is
-    not built)."""
+    """One leaflet. Unknown fields are refused. ``form`` (a form id from ``/v1/medicines``, e.g. tablets)
+    leaves out content for the other forms, as ``leaflet build --form`` does."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
         "medicine": "diazepam", "language": "en", "patient": {
@@ -51,12 +51,13 @@ class LeafletRequest(BaseModel):
     patient: PatientData = None
     notes: Annotated[str, Field(max_length=20000)] | None = None  # the leaflet's own limit is checked later
     fillable: StrictBool = False
+    form: Name | None = None
     subject: Reference | None = Field(None, description="FHIR reference to the patient, e.g. Patient/123")
     encounter: Reference | None = Field(None, description="FHIR reference to the visit, e.g. Encounter/9")
 
     def inputs(self) -> Inputs:
         return Inputs(self.medicine, self.language, self.template, self.paper, self.patient, self.notes,
-                      self.fillable)
+                      self.fillable, self.form)
 
 
 class ReprintRequest(BaseModel):
@@ -91,7 +92,7 @@ class Health(BaseModel):
 class Medicine(BaseModel):
     id: str
     languages: list[str]
-    forms: list[str]  # as the source language names them
+    forms: list[str]  # form ids (what ``form`` chooses), or names where the content gives no ids
 
 
 class Medicines(BaseModel):
@@ -109,6 +110,7 @@ class IssuedRecord(BaseModel):
     template: str
     paper: str
     fillable: bool
+    form: str | None
     content_version: str
     content_sha256: str
     leaflet_version: str

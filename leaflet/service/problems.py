@@ -70,8 +70,7 @@ def install(app: FastAPI, retry_after: int) -> None:
             return problem(422, "the request body must be a JSON object",
                            hint="send JSON with the header Content-Type: application/json")
         if first["type"] == "extra_forbidden":
-            hint = "choosing the dispensed form is not supported yet" if loc[-1:] == ["form"] else \
-                "remove the field or fix its spelling; /docs lists every field"
+            hint = "remove the field or fix its spelling; /docs lists every field"
             return problem(422, f"unknown field '{loc[-1]}'", field=field, hint=hint)
         if first["type"] == "missing":
             return problem(422, f"missing required field '{loc[-1]}'", field=field)
