@@ -456,3 +456,13 @@ def test_the_dispensed_form_is_chosen_as_on_the_command_line(client, tmp_path):
     assert reply.content != client.post("/v1/leaflets", json={"medicine": "diazepam", "notes": "Hi."}).content
     issued = client.get(f"/v1/issued/{reply.headers['Leaflet-Issued-Id']}").json()
     assert issued["form"] == "tablets"
+
+
+def test_the_api_docs_need_no_internet(client):
+    """/docs is Swagger UI from files the service serves itself (FastAPI's default loads it from a CDN)."""
+    page = client.get("/docs")
+    assert page.status_code == 200 and "swagger" in page.text.lower()
+    assert "http://" not in page.text and "https://" not in page.text  # nothing from elsewhere
+    for asset in ("/static/docs/swagger-ui-bundle.js", "/static/docs/swagger-ui.css", "/openapi.json"):
+        assert asset in page.text or asset == "/openapi.json"
+        assert client.get(asset).status_code == 200

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
@@ -24,9 +26,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     Returns the FastAPI app wrapped in the request-body limit (an ASGI app; ``.app`` is the FastAPI app).
     """
     settings = settings or Settings.from_env()
-    app = FastAPI(title="leaflet", version=__version__,
+    app = FastAPI(title="leaflet", version=__version__, docs_url=None, redoc_url=None,  # /docs below: no CDN
                   description="Printable patient information leaflets: the counter page at /, and a JSON API "
                               "that returns PDFs or FHIR DocumentReferences.")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """The API documentation (Swagger UI), from files the app serves itself."""
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="leaflet API",
+                                   swagger_js_url="/static/docs/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/docs/swagger-ui.css",
+                                   swagger_favicon_url="/static/docs/favicon-32x32.png")
+
     problems.install(app, settings.retry_after_seconds)
     log = IssuedLog(settings.log_path, settings.store_patient_text)
     gate = Gate(settings.max_in_flight)
