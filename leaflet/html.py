@@ -253,6 +253,8 @@ class _Writer:
         row = ET.SubElement(parent, "tr")
         ET.SubElement(row, "th", scope="row").text = element.get("label", "")
         cell = ET.SubElement(row, "td", dir="auto")  # people's text takes its own direction
+        if element.get("lang"):  # a value in another language (the English directions)
+            cell.set("lang", element.get("lang"))
         if "".join(element.itertext()).strip():
             _inline(cell, element)
         else:  # a blank to write in on paper

@@ -333,7 +333,7 @@ class _Builder:
             if blank:
                 tag(value, "TD", row=row, artifact_content=True)
             else:
-                self.tagged(value, "TD", field_el, row=row)
+                self.tagged(value, "TD", field_el, row=row, lang=field_el.get("lang"))
 
         i = 0
         while i < len(cells):

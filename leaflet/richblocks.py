@@ -218,8 +218,10 @@ def table(builder, el: ET.Element) -> list[Flowable]:
         # (Han text breaks between any two characters anyway, and ReportLab's CJK breaking drops spaces
         # next to no-break ones)
         cjk = builder.styles[style].wordWrap == "CJK"
-        cells = [_aligned(builder, builder.text_para(td, style, auto=True) if builder.rtl
-                          else builder.text_para(td if cjk else _with_units(td), style), aligns[c])
+        row = object()  # the cells of one row (a TR in a tagged PDF)
+        cells = [_cell(builder, _aligned(builder, builder.text_para(td, style, auto=True) if builder.rtl
+                                         else builder.text_para(td if cjk else _with_units(td), style), aligns[c]),
+                       td, r < head_rows, row, c)
                  for c, td in enumerate(tr.findall("td"))]
         texts.append(["".join(td.itertext()) for td in tr.findall("td")])
         rows.append(cells[::-1] if builder.rtl else cells)
@@ -244,8 +246,15 @@ def table(builder, el: ET.Element) -> list[Flowable]:
         cap = builder.text_para(caption, _style(builder, "caption", "small"))
         cap.keepWithNext = cap._leaflet_keep_with_next = 1
         out.append(cap)
-    out.append(FitTable(rows, shares, commands, head_rows, _fraction(texts), builder.rtl))
+    out.append(tag(FitTable(rows, shares, commands, head_rows, _fraction(texts), builder.rtl), "Table"))
     return out
+
+
+def _cell(builder, para: Flowable, td: ET.Element, head: bool, row: object, column: int) -> Flowable:
+    """A cell's paragraph tagged as what it is: a header cell (``TH``, for its column) or a data cell."""
+    if not "".join(td.itertext()).strip():  # an empty cell: an element with no content
+        return tag(para, "TH" if head else "TD", row=row, column=column, scope="Column", artifact_content=True)
+    return builder.tagged(para, "TH" if head else "TD", td, row=row, column=column, scope="Column")
 
 
 class FigureImage(Flowable):

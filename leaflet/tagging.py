@@ -60,6 +60,8 @@ class Tag:
     lang: str | None = None  # /Lang of a passage in another language
     alt: str | None = None  # /Alt of a figure
     artifact_content: bool = False  # an element with no content of its own (a blank table cell)
+    scope: str = "Row"  # a header cell's /Scope: Row (the prescription panel's labels) or Column
+    column: int | None = None  # a content table's cell: its column, for the row's reading order
 
 
 def tag(flowable: Flowable, role: str, **info) -> Flowable:
@@ -354,7 +356,10 @@ def _group(node: Node) -> None:
                     out.append(Node(Tag("TR", row=kid.tag.row), node))
                 kid.parent = out[-1]
                 out[-1].kids.append(kid)
-                out[-1].kids.sort(key=lambda cell: cell.tag.role != "TH")
+                # a content table's cells in column order (a right-to-left row draws them backwards);
+                # the panel's: its labels first
+                out[-1].kids.sort(key=lambda cell: cell.tag.role != "TH" if cell.tag.column is None
+                                  else cell.tag.column)
                 continue
         out.append(kid)
     node.kids = out
@@ -406,7 +411,7 @@ def apply(data: bytes, collector: Collector, *, title: str | None = None,
                 if value:
                     entries.append(f"/{key}{_text(value)}")
             if role == "TH":
-                entries.append("/A<</O/Table/Scope/Row>>")
+                entries.append(f"/A<</O/Table/Scope/{t.scope}>>")
             content = [kid for kid in node.kids if not isinstance(kid, Node) and kid[0] != "annot"]
             if len(content) == len(node.kids) == 1:  # the usual leaf: one MCID on one page
                 page, mcid = content[0]

@@ -178,3 +178,38 @@ def test_tables_figures_and_steps_are_semantic():
     assert figures and all(attrs.get("alt") for attrs in figures)
     tags = [tag for tag, _ in found.tags]
     assert "figure" in tags and "ol" in tags and tags.count("th") > 2
+
+
+class _Langs(HTMLParser):
+    """The text inside each element with its own ``lang`` (below ``<html>``)."""
+
+    def __init__(self):
+        super().__init__()
+        self.stack: list[str | None] = []
+        self.found: list[tuple[str, str, list[str]]] = []
+
+    def handle_starttag(self, tag, attrs):
+        lang = dict(attrs).get("lang") if tag != "html" else None
+        if lang:
+            self.found.append((tag, lang, []))
+        self.stack.append(lang and len(self.found) - 1)
+
+    def handle_endtag(self, tag):
+        self.stack.pop()
+
+    def handle_data(self, data):
+        for index in self.stack:
+            if index is not None and index != "":
+                self.found[index][2].append(data)
+
+
+def test_the_english_directions_in_a_translated_leaflet_say_they_are_english():
+    patient = {"name": "Ana Ruiz", "directions": {"dose": 1, "unit": "tablet", "route": "by-mouth",
+                                                  "frequency": "at-bedtime", "days": 7}}
+    page = build("es", patient=patient)
+    assert re.search(r'<html[^>]* lang="es"', page)
+    parser = _Langs()
+    parser.feed(page)
+    found = [(tag, lang, " ".join("".join(text).split())) for tag, lang, text in parser.found]
+    assert len(found) == 1 and found[0][:2] == ("td", "en")
+    assert found[0][2].startswith("Dose: 1 tablet") and "at bedtime" in found[0][2] and "Dosis" not in found[0][2]

@@ -290,3 +290,146 @@ def test_a_content_figure_is_a_figure_with_its_alt_text():
     figures = [e for _, role, e in tree(data) if role == "Figure"]
     assert figures and all(e.get("/Alt") for e in figures)
     assert unmarked_content(data) == []
+
+
+def marked_text(data: bytes, page: int, mcid: int) -> str:
+    """The text inside the marked content ``mcid`` of page ``page`` (0-based), as pypdf reads it."""
+    from pypdf import PdfReader
+
+    depth = 0  # > 0 inside that marked content (counting nested sequences)
+    parts: list[str] = []
+
+    def before(op, args, *_):
+        nonlocal depth
+        if op in (b"BDC", b"BMC"):
+            props = args[1] if op == b"BDC" and len(args) > 1 else None
+            if depth:
+                depth += 1
+            elif hasattr(props, "get") and props.get("/MCID") == mcid:
+                depth = 1
+        elif op == b"EMC" and depth:
+            depth -= 1
+
+    def text(value, *_):
+        if depth:
+            parts.append(value)
+
+    PdfReader(io.BytesIO(data)).pages[page].extract_text(visitor_operand_before=before, visitor_text=text)
+    return "".join(parts)
+
+
+def element_text(data: bytes, elem) -> str:
+    """The text of a structure element's marked content (its MCIDs, in order)."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        index = {page.objgen: n for n, page in enumerate(pdf.pages)}
+        refs = []
+
+        def walk(el, page):
+            page = el.get("/Pg", page)
+            kids = el.get("/K")
+            for kid in (kids if isinstance(kids, pikepdf.Array) else [kids]):
+                if isinstance(kid, int):
+                    refs.append((index[page.objgen], kid))
+                elif isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/MCR":
+                    refs.append((index[kid.get("/Pg", page).objgen], int(kid.MCID)))
+                elif isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+                    walk(kid, page)
+        walk(elem, None)
+    return " ".join(marked_text(data, page, mcid) for page, mcid in refs)
+
+
+def lang_elements(data: bytes) -> list[tuple[str, str, str]]:
+    """(role, /Lang, text) of each structure element with its own /Lang."""
+    found = []
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        def walk(el):
+            if "/Lang" in el:
+                found.append((str(el.S)[1:], str(el.Lang), el))
+            kids = el.get("/K")
+            for kid in (kids if isinstance(kids, pikepdf.Array) else [kids]):
+                if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+                    walk(kid)
+        walk(pdf.Root.StructTreeRoot)
+        elements = [(role, lang, el.objgen) for role, lang, el in found]
+    out = []
+    for role, lang, objgen in elements:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            elem = pdf.get_object(objgen)
+            out.append((role, lang, element_text(data, elem)))
+    return out
+
+
+STRUCTURED = {"name": "Ana Ruiz", "directions": {"dose": 1, "unit": "tablet", "route": "by-mouth",
+                                                 "frequency": "at-bedtime", "days": 7}}
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_the_english_directions_in_a_translated_leaflet_are_marked_as_english(lang):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = leaflet.build_pdf("diazepam", language=lang, patient=STRUCTURED)
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        assert str(pdf.Root.Lang) == lang
+    marked = lang_elements(data)
+    if lang == "en":  # nothing in another language
+        assert marked == []
+        return
+    assert [(role, code) for role, code, _ in marked] == [("TD", "en")]
+    text = " ".join(marked[0][2].split())
+    # the English summary as the panel prints it, the whole of it and nothing else
+    assert text == "Dose: 1 tablet, by mouth (swallow); When: at bedtime; How long: for 7 days"
+
+
+def test_a_content_table_is_a_table_of_header_and_data_cells_in_row_order():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = leaflet.build_pdf("warfarin", language="en")
+    blocks = [block["table"] for block in _blocks(content.load(ROOT / "content" / "warfarin" / "en.yaml"))
+              if isinstance(block.get("table"), dict)]
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        tables = []
+
+        def walk(el):
+            if str(el.get("/S")) == "/Table":
+                tables.append(el.objgen)
+            kids = el.get("/K")
+            for kid in (kids if isinstance(kids, pikepdf.Array) else [kids]):
+                if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+                    walk(kid)
+        walk(pdf.Root.StructTreeRoot)
+        found = []
+        for objgen in tables:
+            table = pdf.get_object(objgen)
+            kids = table.K if isinstance(table.K, pikepdf.Array) else [table.K]
+            assert {str(tr.S) for tr in kids} <= {"/TR", "/Caption"}
+            found.append([[(str(cell.S)[1:], str(cell.A.Scope) if "/A" in cell else None, cell.objgen)
+                           for cell in (tr.K if isinstance(tr.K, pikepdf.Array) else [tr.K])]
+                          for tr in kids if str(tr.S) == "/TR"])
+    content_tables = [t for t in found if t[0][0][1] != "/Row"]  # not the prescription panel
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        tables = [[[(role, scope, " ".join(element_text(data, pdf.get_object(objgen)).split()))
+                    for role, scope, objgen in row] for row in table] for table in content_tables]
+    assert blocks and len(content_tables) >= len(blocks)  # the template adds one (the forms)
+    for block in blocks:
+        head = block.get("header") or []
+        expected = ([[("TH", "/Column", cell) for cell in head]] if head else []) + \
+            [[("TD", None, cell) for cell in row] for row in block["rows"]]
+        expected = [[(role, scope, " ".join(str(text).split())) for role, scope, text in row] for row in expected]
+        # the one table whose first row is the block's, then row by row, cell by cell
+        assert [table for table in tables if table[:1] == expected[:1]] == [expected]
+
+def _blocks(source):
+    """Every content block of a leaflet, in order (as plain data)."""
+    data = source.leaflet.model_dump(mode="json")
+    out = []
+
+    def walk(value):
+        if isinstance(value, dict):
+            out.append(value)
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+    walk(data)
+    return out
