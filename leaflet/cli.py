@@ -144,22 +144,14 @@ def main(argv: list[str] | None = None, stdout: IO[str] | None = None, stderr: I
         parser.print_help(out)
         return EXIT_PROBLEMS
     try:
-        if args.command == "build":
-            return _build(args, err, stdout_bytes)
-        if args.command == "batch":
-            return _batch(args, out, err)
-        if args.command == "check":
-            return _check(args, out)
-        if args.command == "list":
-            return _list(args, out)
-        if args.command == "schema":
-            return _schema(args, out)
-        if args.command == "import":
-            return _import(args, out, err)
-        if args.command == "new":
-            return _new(args, out)
-        if args.command == "serve":
-            return _serve(args, err)
+        commands = {  # one handler a command
+            "build": lambda: _build(args, err, stdout_bytes), "batch": lambda: _batch(args, out, err),
+            "check": lambda: _check(args, out), "list": lambda: _list(args, out),
+            "schema": lambda: _schema(args, out), "import": lambda: _import(args, out, err),
+            "new": lambda: _new(args, out), "serve": lambda: _serve(args, err),
+        }
+        if args.command in commands:
+            return commands[args.command]()
     except LeafletError as exc:
         print(f"leaflet: error: {exc.format()}", file=err)
         return exc.exit_code
