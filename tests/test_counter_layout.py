@@ -268,3 +268,26 @@ def test_no_ruled_lines_under_the_fillable_field():
             assert crop.getextrema()[0] > 200, "rules are drawn under the form field"
             return
     pytest.fail("no notes field")
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_printed_text_runs_off_the_frame(lang, template):
+    """Every piece of text lies inside the page's margins: a word too long for its line (a long web
+    address in the sources) is broken, never drawn past the edge where it would not print. (Breaking
+    addresses at their slashes with ReportLab's ``uriWasteReduce`` drew the rest of a long address
+    120 pt past the right margin of the large-print sources: this test is why it is not used.)"""
+    theme = templating.load_template(template).theme
+    for paper in ("a4", "letter"):
+        for number, page in enumerate(pdfium.PdfDocument(build(lang, template, paper)), start=1):
+            width, _ = page.get_size()
+            # 6 pt of slack: a glyph's side bearing, and Chinese closing punctuation that hangs into
+            # the margin (still far inside what prints)
+            left, right = theme.margins_mm.left * mm - 6, width - theme.margins_mm.right * mm + 6
+            text = page.get_textpage()
+            for i in range(text.count_rects()):
+                x0, _, x1, _ = text.get_rect(i)
+                assert left <= x0 and x1 <= right, (
+                    f"{lang} {template} {paper} page {number}: "
+                    f"{text.get_text_bounded(*text.get_rect(i))[:60]!r} runs from {x0:.0f} to {x1:.0f} pt, "
+                    f"outside the margins {left:.0f}-{right:.0f} pt")
