@@ -259,17 +259,20 @@ def install() -> None:
 
 
 def _wrap() -> None:
-    draw_on, split_on = Flowable.drawOn, Flowable.splitOn
     from reportlab.platypus import paragraph
+    from reportlab.platypus.frames import Frame
+
+    draw_on, split_on, frame_split = Flowable.drawOn, Flowable.splitOn, Frame.split
 
     if draw_on.__code__.co_varnames[:5] != ("self", "canvas", "x", "y", "_sW") or \
             split_on.__code__.co_varnames[:4] != ("self", "canv", "aW", "aH") or \
+            frame_split.__code__.co_varnames[:3] != ("self", "flowable", "canv") or \
             getattr(paragraph, "_drawBullet", None) is None:
         import reportlab
 
         raise RuntimeError(f"leaflet's tagging does not fit ReportLab {reportlab.Version}: "
-                           "Flowable.drawOn, Flowable.splitOn or paragraph._drawBullet changed")
-    _ORIGINAL.update(drawOn=draw_on, splitOn=split_on)
+                           "Flowable.drawOn, Flowable.splitOn, Frame.split or paragraph._drawBullet changed")
+    _ORIGINAL.update(drawOn=draw_on, splitOn=split_on, split=frame_split)
 
     def tagged_draw_on(self, canvas, x, y, _sW=0):  # noqa: N803 - ReportLab's names
         collector = getattr(canvas, "_leaflet_tags", None)
@@ -281,17 +284,28 @@ def _wrap() -> None:
         finally:
             collector.end(canvas, mode)
 
-    def tagged_split_on(self, canv, aW, aH):  # noqa: N803
-        parts = split_on(self, canv, aW, aH)
-        tag_ = self.__dict__.get("_leaflet_tag")
+    def pass_tag(flowable, parts):
+        tag_ = flowable.__dict__.get("_leaflet_tag")
         if tag_ is not None:
+            # a group (KeepTogether) "splits" into the flowables it holds: they are not parts of it,
+            # and may be shared by builds, so they are never given its tag
+            held = {id(f) for f in getattr(flowable, "_content", ())}
             for part in parts:
-                if isinstance(part, Flowable) and "_leaflet_tag" not in part.__dict__:
+                if isinstance(part, Flowable) and "_leaflet_tag" not in part.__dict__ and id(part) not in held:
                     part._leaflet_tag = tag_
         return parts
 
+    def tagged_split_on(self, canv, aW, aH):  # noqa: N803
+        return pass_tag(self, split_on(self, canv, aW, aH))
+
+    # a frame splits what reaches the bottom of a page by calling the flowable's split() itself, not
+    # splitOn: without this, a warning box or list item split by a page lost its element
+    def tagged_frame_split(self, flowable, canv):
+        return pass_tag(flowable, frame_split(self, flowable, canv))
+
     Flowable.drawOn = tagged_draw_on
     Flowable.splitOn = tagged_split_on
+    Frame.split = tagged_frame_split
 
     from reportlab.platypus import paragraph
 
