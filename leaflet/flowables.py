@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from reportlab.lib.colors import Color, toColor, white
 from reportlab.lib.enums import TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph
 
@@ -94,7 +95,8 @@ class WarningBox(Flowable):
                  frame_height: float, continued: bool = False, rtl: bool = False, breakable: bool | str = False,
                  title_continued: Paragraph | None = None):
         super().__init__()
-        # breakable: False, "items" (between items) or "lines" (also inside the first item, 3 lines kept)
+        # breakable: False, "items" (between items) or "lines" (also inside the first item, with at least
+        # 2 lines on each side of the break: no orphan, no widow)
         self.breakable, self.title_continued = breakable, title_continued
         if continued and title_continued is not None:
             title = title_continued
@@ -148,8 +150,9 @@ class WarningBox(Flowable):
                 room -= h + space + f.getSpaceAfter()
                 continue
             parts = f.splitOn(self.canv, inner_w, room - space) if tall or (not taken and self.breakable == "lines") else []
-            if parts and not tall and parts[0].wrapOn(self.canv, inner_w, room)[1] < 3 * f.style.leading - 0.01:
-                parts = []  # an item is broken only when nothing else fits, and keeps 3 lines together
+            if parts and not tall and (parts[0].wrapOn(self.canv, inner_w, room)[1] < 2 * f.style.leading - 0.01
+                                       or parts[1].wrapOn(self.canv, inner_w, 1e6)[1] < 2 * f.style.leading - 0.01):
+                parts = []  # an item is broken only when nothing else fits: 2 lines before and after
             if parts:
                 taken.append(parts[0])
                 rest = list(parts[1:]) + rest[1:]
@@ -235,6 +238,16 @@ class RuledNotes(Flowable):
         text_lines = self._text_lines(inner_w)
         return max(self.min_lines, text_lines + self.blank_lines)
 
+    def _rule_drop(self) -> float:
+        """How far below the top of its line a rule is drawn: a quarter of the spacing above the next
+        line, but never above the text's baseline (tight lines: page 1's printed notes)."""
+        drop = 0.75 * self.line_spacing
+        if self.text is not None:
+            style = self.text.style
+            ascent = pdfmetrics.getAscentDescent(style.fontName, style.fontSize)[0]
+            drop = max(drop, ascent + 0.15 * style.fontSize)
+        return drop
+
     def wrap(self, aw: float, ah: float) -> tuple[float, float]:
         self.width = aw
         inner_w = aw - 2 * self.padding
@@ -289,7 +302,7 @@ class RuledNotes(Flowable):
         # under a form field no rules: a viewer sets typed text at its own line spacing, off the rules
         ruled = text_lines if self.fillable and n > text_lines else n
         for i in range(1, ruled + 1):
-            y = lines_top - i * self.line_spacing + 0.25 * self.line_spacing
+            y = lines_top - (i - 1) * self.line_spacing - self._rule_drop()
             c.line(self.padding, y, w - self.padding, y)
         if self.text is not None:
             _, th = self.text.wrap(inner_w, 1e6)

@@ -362,7 +362,8 @@ class _Builder:
             ("FONTNAME", (0, 0), (-1, -1), self.t.body_font.regular),  # never ReportLab's Helvetica
             ("LEFTPADDING", (0, 0), (-1, -1), 6), ("RIGHTPADDING", (0, 0), (-1, -1), 6),
             ("TOPPADDING", (0, 0), (-1, -1), 4), ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-            *[("TOPPADDING", (0, r), (-1, r), label_style.leading) for r in blank_rows],  # room to write
+            # room to write by hand above a blank's line (with the label's own line, about 9 mm)
+            *[("TOPPADDING", (0, r), (-1, r), label_style.leading * 0.5) for r in blank_rows],
         ]
         for r in spans:
             if r == 0 and el.get("title"):
@@ -375,7 +376,7 @@ class _Builder:
         table.setStyle(TableStyle(commands))
         tag(table, "Table")
         table.spaceBefore = 4
-        table.spaceAfter = 10
+        table.spaceAfter = 6
         if el.get("title"):
             table.repeatRows = 1  # a panel too tall for what is left of page 1 continues under its title
         return table
@@ -388,6 +389,10 @@ class _Builder:
     def notes(self, el: ET.Element) -> RuledNotes:
         theme = self.theme
         spacing = theme.notes.line_spacing
+        if self._blank_lines(el) == 0 and "".join(el.itertext()).strip():
+            # printed notes with no room to write in (page 1's short notes): the rules follow the text's
+            # own leading, not the spacing for handwriting
+            spacing = min(spacing, theme.styles["notes"].leading + 3)
         if self.rtl or self.shaped:  # one style for title and hint: shaped words keep one font
             title = self.plain_para(" ".join(filter(None, (el.get("title", "Notes"), el.get("hint")))), "h3",
                                     memo=self.is_words(el.get("title", "Notes"), el.get("hint")))
@@ -486,7 +491,7 @@ def layout_body(tree: ET.Element, template: Template, options: Options, source: 
         flowables.extend(builder.block(el))
     meta_el = tree.find("meta")
     meta = dict(meta_el.attrib) if meta_el is not None else {}
-    room = builder.styles["h2"].leading * 2 + builder.styles["body"].leading * 8
+    room = builder.styles["h2"].leading * 2 + builder.styles["body"].leading * 6
     flowables = _headings_before_breakable_boxes(flowables, room)
     return Body(tuple(_keep_headings_with_groups(flowables)), meta, _parts(tree.find("footer"), builder, "footer"),
                 _parts(tree.find("header"), builder, "header"))

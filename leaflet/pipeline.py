@@ -139,6 +139,7 @@ def _patient_markup(req: BuildRequest, tpl: templating.Template, pharmacy_data: 
                     source: content.ContentFile) -> ET.Element:
     roots = content.content_roots(list(req.content_dirs))
     data = _patient_data(req.patient, pharmacy_data, tpl, source.leaflet.language, source, roots)
+    data["notes_in_panel"] = tpl.theme.notes.page_one == "panel" and not req.fillable
     return markup.parse(tpl.render_patient(data), str(tpl.folders[0] / templating.PATIENT), "patient")
 
 
@@ -247,7 +248,7 @@ def _body_markup(source: content.ContentFile, tpl: templating.Template, form: st
     data = figures.inline_files(data, source.path.parent, source.source)  # image files -> data: URIs
     script = layout.script_layout(source.leaflet.language)
     data["layout"] = {"list_columns": min(script.get("columns", 3), tpl.theme.list_columns), "template": tpl.name,
-                      "direction": "rtl" if script.get("rtl") else "ltr"}
+                      "direction": "rtl" if script.get("rtl") else "ltr", "draft_notice": tpl.theme.draft_notice}
     data.update(i18n.functions(source.leaflet.language))
     text = tpl.render_body(data)
     return markup.parse(text, str(tpl.folders[0] / templating.BODY), "leaflet")
@@ -346,6 +347,7 @@ def _patient_data(patient: Patient, pharmacy: dict[str, str], tpl: templating.Te
                                                  until=patient.stop_date)) if structured and language != "en"
         else [],
         "free_text_untranslated": bool(patient.directions) and not structured and language != "en",
+        "notes_in_panel": False,  # short notes as a panel row (the theme's notes.page_one; set per build)
         **(_prescription(patient, source, roots, local, english) if source is not None
            else {"prescription": _NO_PRESCRIPTION, "prescription_en": ""}),
         **words,

@@ -66,6 +66,9 @@ class Notes(ThemeModel):
     line_spacing: float = Field(default=22, ge=14, le=48)  # distance between ruled lines
     lines: int = Field(default=8, ge=2, le=40)  # ruled lines when no notes are given
     extra_lines: int = Field(default=3, ge=0, le=20)  # blank lines kept after printed notes
+    # short notes on page 1: their own ruled box, or a row of the prescription panel (less room;
+    # a leaflet with a form field to type notes in keeps the box)
+    page_one: Literal["box", "panel"] = "box"
 
 
 class Theme(ThemeModel):
@@ -88,6 +91,9 @@ class Theme(ThemeModel):
     notes: Notes = Notes()
     bullet: str = "\u2022"
     list_columns: int = Field(default=1, ge=1, le=3)  # long lists of short items may use columns
+    # where a draft translation's notice goes: above the prescription panel, or after the most
+    # important box's start (large print: page 1's room goes to the patient's panel and the box)
+    draft_notice: Literal["before-panel", "after-important"] = "before-panel"
     columns: int = Field(default=1, ge=1, le=2)  # body text columns on every page (compact: 2)
     column_gap_mm: float = Field(default=6, ge=3, le=30)
 

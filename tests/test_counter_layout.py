@@ -75,20 +75,22 @@ def fills(data: bytes, template: str, paper: str) -> list[float]:
 @pytest.mark.parametrize("template", TEMPLATES)
 @pytest.mark.parametrize("paper", ["a4", "letter"])
 @pytest.mark.parametrize("lang", LANGS)
-def test_page_one_holds_the_patient_the_directions_the_notes_and_the_important_box(lang, paper, template):
-    if template == "large-print" and lang != "en":
-        # Not done yet: a translated large-print page 1 also carries the draft notice, the "In English"
-        # row and the untranslated-directions flag, and the notes or the box's start go to page 2.
-        pytest.xfail("translated large print: page 1 too full (issue 10, not done)")
-    data = build(lang, template, paper)
+@pytest.mark.parametrize("header", ["", "pharmacy"])
+def test_page_one_holds_the_patient_the_directions_the_notes_and_the_important_box(lang, paper, template, header):
+    if header and template == "large-print" and paper == "letter" and lang in ("de", "fr", "ar", "hi"):
+        # not done: with the pharmacy's header, Letter large print lacks 4-12 (de, fr), 29 (ar) and 46 (hi) pt
+        # for the box's title and first two lines; the box starts on page 2
+        pytest.xfail("large print, Letter, pharmacy header: the box starts on page 2 (issue 10)")
+    data = build(lang, template, paper, **({"pharmacy": EXAMPLES / "pharmacy.yaml"} if header else {}))
     page1 = squeezed(reader(data).pages[0].extract_text())
     for words in ("Ann Example", "Take one 2 mg tablet up to three times a day when needed for anxiety.",
                   "Do not take more than three tablets in 24 hours.",
                   "This is a short course: 2 weeks.", "If you feel very sleepy in the day, call the surgery."):
-        assert squeezed(words) in page1, f"{lang} {template} {paper}: {words!r} is not on page 1"
+        assert squeezed(words) in page1, f"{lang} {template} {paper} {header}: {words!r} is not on page 1"
     marks = outline_pages(data)
     important = leaflet.content.load(ROOT / "content" / "diazepam" / f"{lang}.yaml").leaflet.important.title
-    assert marks[important] == 1, f"{lang} {template} {paper}: the most important box starts on page {marks[important]}"
+    assert marks[important] == 1, (f"{lang} {template} {paper} {header}: "
+                                   f"the most important box starts on page {marks[important]}")
 
 
 def test_page_one_is_in_the_right_order():

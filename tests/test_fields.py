@@ -56,7 +56,9 @@ def _without_repeated_box_heads(text: str, source: dict, language: str) -> str:
     words = i18n.translations(language).gettext
     labels = "|".join(re.escape(_squash(words(w))) for w in ("WARNING", "IMPORTANT", "CAUTION", "GOOD TO KNOW"))
     for title in set(_box_titles(source)):
-        head = re.compile(f"[!i]?(?:{labels}){re.escape(_squash(inline.plain(title)))}")
+        plain = inline.plain(title)
+        continued = _squash(words("{title} (continued)").format(title=plain))
+        head = re.compile(f"[!i]?(?:{labels})(?:{re.escape(continued)}|{re.escape(_squash(plain))})")
         first = head.search(text)
         if first:
             text = text[:first.end()] + head.sub("", text[first.end():])

@@ -20,15 +20,21 @@ def content_with(tmp_path: Path, replacement: str) -> Path:
 def test_a_box_that_fits_on_a_page_breaks_only_between_its_items(tmp_path):
     """A box that would leave a gap breaks between its items, never inside one, keeps at least two
     items on the first page, and says "(continued)" on the next (issue 10)."""
-    filler = "\n".join(f"      - Filler paragraph number {i} to push the box towards the end of the page."
-                       for i in range(44))
     box = ("      - warning:\n          level: caution\n          title: Keep me readable\n          blocks:\n"
            + "\n".join(f"            - Box line {i} of the box, a long one that wraps onto a second line of the "
                         f"page so that it could be cut in the middle if the box broke inside an item." for i in range(12)))
-    root = content_with(tmp_path, "    blocks:\n" + filler + "\n" + box)
-    pages = [" ".join(t.split()) for t in page_texts(leaflet.build_pdf("testamol", content_dirs=[root]))]
-    holding = [i for i, text in enumerate(pages) if "Box line" in text]
-    assert len(holding) == 2, "the box did not fill the gap at the end of its first page"
+    # more and more filler before the box, until the box reaches the end of a page with room for at
+    # least two of its items left there: it must then break, not move whole
+    for count in range(36, 60):
+        filler = "\n".join(f"      - Filler paragraph number {i} to push the box towards the end of the page."
+                           for i in range(count))
+        (tmp_path / str(count)).mkdir()
+        root = content_with(tmp_path / str(count), "    blocks:\n" + filler + "\n" + box)
+        pages = [" ".join(t.split()) for t in page_texts(leaflet.build_pdf("testamol", content_dirs=[root]))]
+        holding = [i for i, text in enumerate(pages) if "Box line" in text]
+        if len(holding) == 2:
+            break
+    assert len(holding) == 2, "the box never filled the gap at the end of its first page"
     first, second = (pages[i] for i in holding)
     assert "Keep me readable" in first and "Keep me readable (continued)" in second
     for i in range(12):  # every item whole on one page
