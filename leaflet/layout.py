@@ -58,6 +58,7 @@ class Options:
     fillable: bool = False
     frame_height: float = 700.0  # the body frame's height, so boxes know when they must split
     language: str = "en"
+    column_width: float = 0.0  # page 1's text column, so the panel's labels get the room they need (0: unknown)
 
 
 #: How text in a language is broken into lines, shaped and set. Han text breaks between any two
@@ -335,12 +336,13 @@ class _Builder:
             else:
                 self.tagged(value, "TD", field_el, row=row, lang=field_el.get("lang"))
 
+        widths, pairs = self._panel_widths(cells)
         i = 0
         while i < len(cells):
             label, value, blank, half, field_el = cells[i]
             row_token = object()  # the cells of one row
             tagged_cells(label, value, blank, field_el, row_token)
-            if half and i + 1 < len(cells) and cells[i + 1][3]:
+            if pairs and half and i + 1 < len(cells) and cells[i + 1][3]:
                 label2, value2, blank2, _, field2 = cells[i + 1]
                 tagged_cells(label2, value2, blank2, field2, row_token)
                 row = [value2, label2, value, label] if self.rtl else [label, value, label2, value2]
@@ -353,7 +355,6 @@ class _Builder:
             if blank:
                 blank_rows.append(len(rows))
             rows.append(row)
-        widths = ["23%", "27%", "23%", "27%"]
         table = Table(rows, colWidths=widths[::-1] if self.rtl else widths, hAlign="LEFT")
         commands = [
             ("BOX", (0, 0), (-1, -1), 1.2, theme.color("text")),
@@ -380,6 +381,24 @@ class _Builder:
         if el.get("title"):
             table.repeatRows = 1  # a panel too tall for what is left of page 1 continues under its title
         return table
+
+    def _panel_widths(self, cells: list) -> tuple[list, bool]:
+        """The columns (label, value, label, value) and whether two short fields may share a row.
+
+        The label columns are as wide as the labels' longest word needs (no word is broken in a narrow
+        column: compact), at least 23 % and at most 40 % of the column; two fields share a row only
+        where each value's longest word fits its cell, else each field has a row of its own."""
+        width = self.options.column_width
+        if not width:
+            return ["23%", "27%", "23%", "27%"], True
+        padding = 12 + 0.5  # the cells' left and right padding, and rounding
+
+        def widest(flowables) -> float:
+            return max((f.minWidth() for f in flowables if hasattr(f, "minWidth")), default=0) + padding
+
+        label = min(max(0.23 * width, widest(c[0] for c in cells)), 0.4 * width)
+        pairs = widest(c[1] for c in cells if c[3] and not c[2]) <= width / 2 - label
+        return [label, width / 2 - label, label, width / 2 - label], pairs
 
     def _blank_lines(self, el: ET.Element) -> int:
         """Blank lines after the printed notes: the template's, and room to type in a fillable leaflet."""

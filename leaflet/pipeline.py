@@ -185,7 +185,8 @@ def _render(req: BuildRequest) -> bytes:
     geo = page_geometry(tpl, req.paper, _info_lines(pharmacy[0]) if pharmacy else      # once, for layout
                         0 if layout.has_header_text(body_tree) else None,                  # and PDF alike
                         pharmacy=pharmacy is not None)
-    options = layout.Options(req.fillable, geo.frame_height, source.leaflet.language)
+    options = layout.Options(req.fillable, geo.frame_height, source.leaflet.language,
+                             column_width=geo.frames(first=True)[0][2])
     branding, pharmacy_data = _branding(pharmacy, req.pharmacy_file, tpl, options)
     body = _laid_out_body(body_tree, tpl, options)                                # 4: layout (cached)
     patient_tree = _patient_markup(req, tpl, pharmacy_data, source)

@@ -15,7 +15,7 @@ import pytest
 from reportlab.lib.units import mm
 
 import leaflet
-from leaflet import pdf, templating
+from leaflet import i18n, pdf, templating
 from leaflet.translations import TranslationWarning
 
 from .conftest import DATA, EXAMPLES, ROOT, reader
@@ -293,3 +293,22 @@ def test_no_printed_text_runs_off_the_frame(lang, template):
                     f"{lang} {template} {paper} page {number}: "
                     f"{text.get_text_bounded(*text.get_rect(i))[:60]!r} runs from {x0:.0f} to {x1:.0f} pt, "
                     f"outside the margins {left:.0f}-{right:.0f} pt")
+
+
+PANEL_LABELS = ("Patient", "Medicine", "Directions for use", "Quantity supplied", "Date dispensed", "In English",
+                "Prescriber")
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+@pytest.mark.parametrize("lang", [lang for lang in LANGS if not lang.startswith("zh")])  # Han breaks anywhere
+def test_no_word_of_a_panel_label_is_broken(lang, template):
+    """The panel's label column is as wide as its longest word needs (up to 40 %): in the compact
+    template's narrow column Russian labels were cut mid-word ("Лекарств / о")."""
+    words = i18n.translations(lang).gettext
+    wanted = {w for label in PANEL_LABELS for w in words(label).split() if len(w) > 2}
+    if lang == "en":
+        wanted.discard("English")  # "In English" is printed in translated leaflets only
+    for paper in ("a4", "letter"):
+        tokens = set(pdfium.PdfDocument(build(lang, template, paper))[0].get_textpage().get_text_range().split())
+        broken = sorted(w for w in wanted if w not in tokens)
+        assert not broken, f"{lang} {template} {paper}: {broken} not printed whole on page 1"
