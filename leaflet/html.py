@@ -191,8 +191,16 @@ class _Writer:
         if element.get("dir") == "auto":
             attrs["dir"] = "auto"
         ul = ET.SubElement(parent, "ul", attrs)
+        last = None
         for item in element:
-            _inline(ET.SubElement(ul, "li"), item)
+            if item.get("level") == "2" and last is not None:  # a list inside its parent item, as in the PDF
+                inner = last.find("ul")
+                if inner is None:
+                    inner = ET.SubElement(last, "ul", {"class": "s-bullet2"})
+                _inline(ET.SubElement(inner, "li"), item)
+                continue
+            last = ET.SubElement(ul, "li")
+            _inline(last, item)
 
     def contents(self, parent: ET.Element, element: ET.Element) -> None:
         """The list of sections, a line each (a web page has no page numbers)."""

@@ -62,6 +62,7 @@ class Tag:
     artifact_content: bool = False  # an element with no content of its own (a blank table cell)
     scope: str = "Row"  # a header cell's /Scope: Row (the prescription panel's labels) or Column
     column: int | None = None  # a content table's cell: its column, for the row's reading order
+    depth: int = 1  # a list item's level: a second-level item is in a list inside its parent's LBody
 
 
 def tag(flowable: Flowable, role: str, **info) -> Flowable:
@@ -358,11 +359,19 @@ def _group(node: Node) -> None:
             if role == "LBody":
                 if not (out and isinstance(out[-1], Node) and out[-1].tag.role == "L"):
                     out.append(Node(Tag("L"), node))
-                item = Node(Tag("LI"), out[-1], [kid])
+                lst = out[-1]
+                if kid.tag.depth > 1 and lst.kids:
+                    # a second-level item: in a list at the end of its parent item's body (L > LI >
+                    # LBody > L > LI), as an HTML <li> holds its <ul>
+                    body = lst.kids[-1].kids[-1]
+                    if not (body.kids and isinstance(body.kids[-1], Node) and body.kids[-1].tag.role == "L"):
+                        body.kids.append(Node(Tag("L"), body))
+                    lst = body.kids[-1]
+                item = Node(Tag("LI"), lst, [kid])
                 if kid.label:
                     item.kids.insert(0, Node(Tag("Lbl"), item, list(kid.label)))
                 kid.parent = item
-                out[-1].kids.append(item)
+                lst.kids.append(item)
                 continue
             if role in ("TH", "TD"):
                 last = out[-1] if out else None

@@ -215,3 +215,42 @@ def test_the_english_directions_in_a_translated_leaflet_say_they_are_english():
     found = [(tag, lang, " ".join("".join(text).split())) for tag, lang, text in parser.found]
     assert len(found) == 1 and found[0][:2] == ("td", "en")
     assert found[0][2].startswith("Dose: 1 tablet") and "at bedtime" in found[0][2] and "Dosis" not in found[0][2]
+
+
+
+class _Lists(HTMLParser):
+    """Each <li> that holds a <ul>: the texts of that list's items."""
+
+    def __init__(self):
+        super().__init__()
+        self.stack: list[list] = []  # open li and ul elements: [tag, texts]
+        self.nested: list[list[str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "ul" and self.stack and self.stack[-1][0] == "li":
+            self.nested.append([])
+            self.stack.append(["ul", self.nested[-1]])
+        elif tag in ("ul", "li"):
+            self.stack.append([tag, None if tag == "ul" else []])
+
+    def handle_endtag(self, tag):
+        if tag in ("ul", "li") and self.stack:
+            kind, texts = self.stack.pop()
+            if kind == "li" and self.stack and self.stack[-1][0] == "ul" and self.stack[-1][1] is not None:
+                self.stack[-1][1].append(" ".join("".join(texts).split()))
+
+    def handle_data(self, data):
+        for kind, texts in reversed(self.stack):
+            if kind == "li":
+                texts.append(data)
+                break
+
+
+def test_a_second_level_list_is_inside_its_parent_item():
+    """An item with its own bullets holds them as a list of its own (<li>text<ul><li>...), as in the PDF."""
+    lists = _Lists()
+    lists.feed(leaflet.build_html("warfarin"))
+    leaf = content.load(ROOT / "content" / "warfarin" / "en.yaml").leaflet
+    parents = [b for s in leaf.sections for blocks in [s.blocks, *[x.blocks for x in s.subsections]]
+               for block in blocks if getattr(block, "bullets", None) for b in block.bullets if not isinstance(b, str)]
+    assert parents and lists.nested == [[" ".join(t.split()) for t in p.bullets] for p in parents]

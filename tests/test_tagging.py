@@ -440,3 +440,24 @@ def _blocks(source):
                 walk(item)
     walk(data)
     return out
+
+
+def test_a_second_level_list_is_a_list_inside_its_parent_items_body():
+    """PDF/UA's nesting: L > LI > LBody > L > LI > Lbl + LBody, for every item with its own bullets."""
+    leaf = content.load(ROOT / "content" / "warfarin" / "en.yaml").leaflet
+    parents = [b.text for s in leaf.sections for blocks in [s.blocks, *[x.blocks for x in s.subsections]]
+               for block in blocks if getattr(block, "bullets", None)
+               for b in block.bullets if not isinstance(b, str)]
+    assert parents, "warfarin has no nested list to check"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        elements = tree(leaflet.build_pdf("warfarin"))
+    nested = [i for i, (depth, role, _) in enumerate(elements)
+              if role == "L" and i and elements[i - 1][1] == "LBody" and elements[i - 1][0] == depth - 1]
+    assert len(nested) == len(parents)
+    for i in nested:
+        depth = elements[i][0]
+        kids = [role for d, role, _ in elements[i + 1:] if d == depth + 1][:1]
+        assert kids == ["LI"]
+        # the nested list's items are themselves Lbl + LBody, one level further in
+        assert [(d - depth, r) for d, r, _ in elements[i + 1:i + 4]] == [(1, "LI"), (2, "Lbl"), (2, "LBody")]
