@@ -104,7 +104,8 @@ def plan_matrix(medicines: list[str], languages: list[str], templates: list[str]
 
 
 JOB_FIELDS = {"output", "medicine", "language", "template", "paper", "fillable"}
-PATIENT_FIELDS = {"name", "prescriber", "pharmacy", "date_dispensed", "directions", "notes", "form", "strength",
+PATIENT_FIELDS = {"name", "prescriber", "pharmacy", "date_dispensed", "directions", "notes", "notes_language",
+                  "form", "strength",
                   "strength_unit", "strength_volume_ml", "quantity", "quantity_unit", "stop_date",
                   "discard_date", "age_years", "age_months", "weight_kg"}
 DIRECTION_FIELDS = {"dose", "unit", "route", "frequency", "every_hours", "as_needed", "days",

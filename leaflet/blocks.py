@@ -40,7 +40,7 @@ register(Element("field", frozenset({"label", "lines", "half", "lang"}), role="p
 def _p(b, el: ET.Element) -> list:
     title = el.get("style") == "title"  # the leaflet's title is its first heading (tagged PDF, HTML)
     return [b.tagged(b.text_para(el, el.get("style", "body"), auto=el.get("dir") == "auto"),
-                     "H" if title else "P", el, heading="title" if title else None)]
+                     "H" if title else "P", el, heading="title" if title else None, lang=el.get("lang"))]
 
 
 def _heading(b, el: ET.Element) -> list:
@@ -94,7 +94,7 @@ def _rule(b, el: ET.Element) -> list:
                        color=b.theme.color(el.get("color", "muted")), spaceBefore=4, spaceAfter=4)]
 
 
-register(Element("p", frozenset({"style", "dir"}), text=True, build=_p))
+register(Element("p", frozenset({"style", "dir", "lang"}), text=True, build=_p))  # lang: where not the leaflet's
 register(Element("h1", frozenset({"id", "outline", "style"}), text=True, build=_heading))
 register(Element("h2", frozenset({"id", "outline", "style"}), text=True, build=_heading))
 register(Element("h3", frozenset({"style"}), text=True, build=_heading))
@@ -121,7 +121,7 @@ register(Element("page-break", build=lambda b, el: [PageBreak()]))
 register(Element("rule", frozenset({"color", "width"}), build=_rule))
 register(Element("slot", frozenset({"name"}), build=lambda b, el: [el.get("name", "")]))  # filled per patient
 register(Element("panel", frozenset({"title"}), build=lambda b, el: [b.panel(el)]))
-register(Element("notes", frozenset({"title", "hint", "lines", "blank", "continued", "id", "outline"}), text=True,
+register(Element("notes", frozenset({"title", "hint", "lines", "blank", "continued", "id", "outline", "lang"}), text=True,
                  build=lambda b, el: [b.notes(el)]))
 
 from . import richblocks as _richblocks  # noqa: E402,F401 - tables, figures, numbered steps

@@ -193,6 +193,9 @@ def _explain(error: dict[str, Any], path: tuple[str | int, ...], names: set[str]
         return "must not be empty"
     if kind == "string_pattern_mismatch" and key == "id":
         return "an id uses lowercase letters, digits and single hyphens only (e.g. 'side-effects')"
+    if kind == "string_pattern_mismatch" and str(key) in ("language", "source_language", "notes_language"):
+        return (f"should be a language tag such as en, de, pt-BR or zh-Hans "
+                f"(found {_short(error.get('input'))})")
     if kind == "string_type" and isinstance(error.get("input"), bool):
         return (f"YAML reads a bare yes, no, on or off as {str(error['input']).lower()}, not as text; put the "
                 "text in quotes: \"no\"")

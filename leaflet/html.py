@@ -173,6 +173,8 @@ class _Writer:
         attrs = {"class": f"s-{style}"}
         if element.get("dir") == "auto":
             attrs["dir"] = "auto"
+        if element.get("lang"):  # a passage in another language (an English source)
+            attrs["lang"] = element.get("lang")
         _inline(ET.SubElement(parent, tag, attrs), element)
 
     def heading(self, parent: ET.Element, element: ET.Element) -> None:
@@ -276,7 +278,8 @@ class _Writer:
         if element.get("hint"):
             ET.SubElement(section, "p", {"class": "hint"}).text = element.get("hint")
         if "".join(element.itertext()).strip():
-            _inline(ET.SubElement(section, "p", {"class": "s-notes", "dir": "auto"}), element)
+            attrs = {"class": "s-notes", "dir": "auto", **({"lang": element.get("lang")} if element.get("lang") else {})}
+            _inline(ET.SubElement(section, "p", attrs), element)
         else:
             ET.SubElement(section, "div", {"class": "ruled", "aria-hidden": "true"}).text = " "
 

@@ -440,7 +440,7 @@ class _Builder:
                 text = Paragraph(self.shaped_markup(self.styled_runs(el, "notes", keep_lines=True)).strip(), style)
             else:
                 text = Paragraph(self.inline(el, "notes", keep_lines=True).strip(), style)
-            self.tagged(text, "P", el)
+            self.tagged(text, "P", el, lang=el.get("lang"))
         lines = int(number(el, "lines", theme.notes.lines, 2, 40, self.source))
         continued = el.get("continued")
         title_continued = self.plain_para(continued, "h3") if continued else None

@@ -76,6 +76,9 @@ class Source(Strict):
     year: int | None = Field(default=None, ge=1900, le=2100)
     url: ShortText | None = None
     note: Text | None = None
+    # the language the entry is written in, where it is not the leaflet's (an English article cited in
+    # a translated leaflet): a screen reader reads it in that language (/Lang, HTML lang)
+    language: LanguageTag | None = None
 
 
 class SubList(Strict):

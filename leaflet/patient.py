@@ -30,6 +30,7 @@ from .directions import UNIT_RULES, UNITS, Count, Directions, Dose
 from .errors import ContentError, Location
 from .files import hide_linked_text
 from .images import read_logo
+from .model import LanguageTag
 from .typedtext import Lines, OneLine
 from .yamlsafe import Loaded, load_yaml_file
 
@@ -92,6 +93,7 @@ class Patient(BaseModel):
     directions: Annotated[Annotated[Directions, Tag("structured")] | Annotated[FreeDirections, Tag("text")],
                           Discriminator(_directions_kind)] | None = None
     notes: Notes | None = None
+    notes_language: LanguageTag | None = None  # the notes' language, where it is not the leaflet's ("en")
     # what was dispensed, how much, until when, for whom (printed in the panel; see leaflet.prescription)
     form: FormId | None = None  # one of the medicine's forms (medicine.forms[].id): prints only its content
     strength: Dose | None = None  # 2 (mg), 250 (mg in 5 mL): exact decimal text

@@ -212,8 +212,10 @@ def test_the_english_directions_in_a_translated_leaflet_say_they_are_english():
     assert re.search(r'<html[^>]* lang="es"', page)
     parser = _Langs()
     parser.feed(page)
-    found = [(tag, lang, " ".join("".join(text).split())) for tag, lang, text in parser.found]
+    found = [(tag, lang, " ".join("".join(text).split())) for tag, lang, text in parser.found if tag == "td"]
     assert len(found) == 1 and found[0][:2] == ("td", "en")
+    # the only other passages in English: the sources (English articles)
+    assert {(tag, lang) for tag, lang, _ in parser.found if tag != "td"} == {("p", "en")}
     assert found[0][2].startswith("Dose: 1 tablet") and "at bedtime" in found[0][2] and "Dosis" not in found[0][2]
 
 

@@ -381,8 +381,11 @@ def test_the_english_directions_in_a_translated_leaflet_are_marked_as_english(la
     if lang == "en":  # nothing in another language
         assert marked == []
         return
-    assert [(role, code) for role, code, _ in marked] == [("TD", "en")]
-    text = " ".join(marked[0][2].split())
+    # the panel's one English cell (the sources, English articles, are P elements with /Lang (en))
+    cells = [m for m in marked if m[0] == "TD"]
+    assert [(role, code) for role, code, _ in cells] == [("TD", "en")]
+    assert {(role, code) for role, code, _ in marked} == {("TD", "en"), ("P", "en")}
+    text = " ".join(cells[0][2].split())
     # the English summary as the panel prints it, the whole of it and nothing else
     assert text == "Dose: 1 tablet, by mouth (swallow); When: at bedtime; How long: for 7 days"
 
@@ -461,3 +464,43 @@ def test_a_second_level_list_is_a_list_inside_its_parent_items_body():
         assert kids == ["LI"]
         # the nested list's items are themselves Lbl + LBody, one level further in
         assert [(d - depth, r) for d, r, _ in elements[i + 1:i + 4]] == [(1, "LI"), (2, "Lbl"), (2, "LBody")]
+
+
+def _lang_elements(data: bytes) -> list[tuple[str, str, str]]:
+    """(role, /Lang, the element's text as extracted by pdfinfo's order) of each element with a /Lang."""
+    return [(role, e["/Lang"], e.get("/ActualText", "")) for _, role, e in tree(data) if "/Lang" in e]
+
+
+def test_english_sources_in_a_translated_leaflet_say_they_are_english():
+    sources = source("de").sources
+    assert sources and all(s.language == "en" for s in sources)
+    marked = [role for role, lang, _ in _lang_elements(build("de")) if lang == "en"]
+    assert marked.count("P") == len(sources)
+    assert not _lang_elements(build())  # in the English leaflet they are in the leaflet's language
+
+
+@pytest.mark.parametrize("template", ["standard", "large-print"])
+def test_notes_typed_in_another_language_say_which(template):
+    from leaflet.patient import Patient
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = leaflet.build_pdf("diazepam", language="de", template=template,
+                                 patient=Patient(name="Ann", notes="Take it with food.", notes_language="en"))
+        plain = leaflet.build_pdf("diazepam", language="de", template=template,
+                                  patient=Patient(name="Ann", notes="Take it with food."))
+    # the notes: a P of their own (standard) or the panel's TD (large print puts short notes there)
+    role = "TD" if template == "large-print" else "P"
+    marked = [r for r, lang, _ in _lang_elements(data) if lang == "en"]
+    assert marked.count(role) == [r for r, lang, _ in _lang_elements(plain) if lang == "en"].count(role) + 1
+
+
+def test_a_notes_language_that_is_not_a_language_tag_is_refused(tmp_path):
+    from leaflet.errors import LeafletError
+
+    file = tmp_path / "patient.yaml"
+    file.write_text("name: Ann\nnotes: Take it with food.\nnotes_language: English\n")
+    with pytest.raises(LeafletError) as caught:
+        leaflet.build_pdf("diazepam", language="de", patient=file)
+    message = str(caught.value)
+    assert "notes_language" in message and "patient.yaml:3" in message and "language tag such as en" in message
