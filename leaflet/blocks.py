@@ -60,9 +60,11 @@ def _ul(b, el: ET.Element) -> list:
 
     style = el.get("style", "bullet")
     auto = el.get("dir") == "auto"
-    # each item's text is its LBody in a tagged PDF (a second-level item too: the tree's list is flat)
+    # each item's text is its LBody in a tagged PDF; a second-level item's goes in a list nested in
+    # the item before it (tagging._group)
     items = [b.tagged(nested_item(b, li, style, auto) if li.get("level") == "2"  # one level deeper (richblocks.py)
-                      else b.text_para(li, style, bulletText=b.theme.bullet, auto=auto), "LBody", li) for li in el]
+                      else b.text_para(li, style, bulletText=b.theme.bullet, auto=auto), "LBody", li,
+                      level=2 if li.get("level") == "2" else 1) for li in el]
     columns = int(number(el, "columns", 1, 1, 3, b.source))
     if columns > 1 and len(items) >= 2 * columns and not el.findall("li[@level='2']"):
         return [BalancedColumns(items, nCols=columns, leftPadding=0, rightPadding=8,

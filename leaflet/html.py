@@ -191,7 +191,14 @@ class _Writer:
         if element.get("dir") == "auto":
             attrs["dir"] = "auto"
         ul = ET.SubElement(parent, "ul", attrs)
+        nested = None  # a level-2 item's list, inside the level-1 item before it (as in the PDF's tree)
         for item in element:
+            if item.get("level") == "2" and len(ul):
+                if nested is None:
+                    nested = ET.SubElement(ul[-1], "ul", {"class": "s-bullet2"})
+                _inline(ET.SubElement(nested, "li"), item)
+                continue
+            nested = None
             _inline(ET.SubElement(ul, "li"), item)
 
     def contents(self, parent: ET.Element, element: ET.Element) -> None:

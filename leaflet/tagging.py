@@ -62,6 +62,7 @@ class Tag:
     artifact_content: bool = False  # an element with no content of its own (a blank table cell)
     scope: str = "Row"  # a header cell's /Scope: Row (the prescription panel's labels) or Column
     column: int | None = None  # a content table's cell: its column, for the row's reading order
+    level: int = 1  # a list item's nesting: 2 = an item of the list nested in the item before it
 
 
 def tag(flowable: Flowable, role: str, **info) -> Flowable:
@@ -344,11 +345,17 @@ def _group(node: Node) -> None:
             if role == "LBody":
                 if not (out and isinstance(out[-1], Node) and out[-1].tag.role == "L"):
                     out.append(Node(Tag("L"), node))
-                item = Node(Tag("LI"), out[-1], [kid])
+                into = out[-1]
+                if kid.tag.level == 2 and into.kids:  # L > LI > LBody > L > LI: nested in the item before
+                    body = into.kids[-1].kids[-1]
+                    if not (body.kids and isinstance(body.kids[-1], Node) and body.kids[-1].tag.role == "L"):
+                        body.kids.append(Node(Tag("L"), body))
+                    into = body.kids[-1]
+                item = Node(Tag("LI"), into, [kid])
                 if kid.label:
                     item.kids.insert(0, Node(Tag("Lbl"), item, list(kid.label)))
                 kid.parent = item
-                out[-1].kids.append(item)
+                into.kids.append(item)
                 continue
             if role in ("TH", "TD"):
                 last = out[-1] if out else None

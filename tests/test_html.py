@@ -180,6 +180,12 @@ def test_tables_figures_and_steps_are_semantic():
     assert "figure" in tags and "ol" in tags and tags.count("th") > 2
 
 
+def test_nested_list_items_are_a_list_inside_the_parent_item():
+    page = leaflet.build_html("warfarin")
+    nested = re.findall(r"<li>(?:(?!</li>).)*?<ul class=\"s-bullet2\">((?:(?!</ul>).)*)</ul></li>", page, re.S)
+    assert nested and all(re.findall(r"<li>", items) for items in nested)
+
+
 class _Langs(HTMLParser):
     """The text inside each element with its own ``lang`` (below ``<html>``)."""
 

@@ -433,3 +433,33 @@ def _blocks(source):
                 walk(item)
     walk(data)
     return out
+
+
+def test_nested_list_items_are_a_list_in_the_parent_items_body():
+    """PDF/UA: a second-level item is in an ``L`` inside its parent item's ``LBody``
+    (L > LI > LBody > L > LI > Lbl + LBody), not flat in the parent's list."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = leaflet.build_pdf("warfarin", language="en")
+    nested = []
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        def kids(elem):
+            k = elem.get("/K")
+            return [kid for kid in (k if isinstance(k, pikepdf.Array) else [k])
+                    if isinstance(kid, pikepdf.Dictionary) and "/S" in kid]
+
+        def walk(elem, path):
+            role = str(elem.S)[1:]
+            if role == "L" and path[-3:] == ["L", "LI", "LBody"]:
+                nested.append(elem)
+                for item in kids(elem):
+                    assert str(item.S) == "/LI" and [str(k.S) for k in kids(item)][:2] == ["/Lbl", "/LBody"]
+            for kid in kids(elem):
+                walk(kid, path + [role])
+        top = pdf.Root.StructTreeRoot.K
+        walk(top[0] if isinstance(top, pikepdf.Array) else top, [])
+        texts = [[element_text(data, kids(item)[1]) for item in kids(elem)] for elem in nested]
+    assert nested, "no nested list in the warfarin leaflet"
+    yaml_text = " ".join((ROOT / "content" / "warfarin" / "en.yaml").read_text(encoding="utf-8").split())
+    for items in texts:  # each nested item's body is the words of one content item
+        assert items and all(text.strip() and " ".join(text.split()) in yaml_text for text in items), items
