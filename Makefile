@@ -49,8 +49,10 @@ references: install
 	LEAFLET_UPDATE_REFERENCES=1 $(BIN)/python -m pytest -q tests/test_visual.py
 
 bench: install
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[bench]'
 	$(BIN)/python benchmarks/bench.py
 	$(BIN)/python benchmarks/import_bench.py
+	$(BIN)/python benchmarks/peer.py
 
 lint: install
 	$(BIN)/ruff check leaflet tests benchmarks tools
