@@ -198,6 +198,13 @@ def test_a_form_leaves_out_the_others_and_no_form_prints_all():
     injection = squeezed(all_text(leaflet.build_pdf("diazepam", form="injection")))
     assert squeezed(INJECTION_ONLY) in injection and squeezed("swallow them with a glass") not in injection
     assert squeezed("Do not give diazepam tablets or liquid to babies") not in injection
+    # the ingredients: the tablets' sugar for tablets, the liquids' alcohol for the others, the pack leaflet for all
+    lactose, alcohol = squeezed("Many tablets contain lactose"), squeezed("Some liquids, injections and gels")
+    assert lactose in everything and alcohol in everything
+    assert lactose in tablets and alcohol not in tablets
+    assert alcohol in injection and lactose not in injection
+    assert squeezed("Your pack leaflet lists all the ingredients.") in tablets and squeezed(
+        "Your pack leaflet lists all the ingredients.") in injection
 
 
 @pytest.mark.parametrize("lang", LANGS)
