@@ -301,8 +301,9 @@ class RuledNotes(Flowable):
         text_lines = self._text_lines(inner_w)
         # under a form field no rules: a viewer sets typed text at its own line spacing, off the rules
         ruled = text_lines if self.fillable and n > text_lines else n
+        drop = self._rule_drop()
         for i in range(1, ruled + 1):
-            y = lines_top - (i - 1) * self.line_spacing - self._rule_drop()
+            y = lines_top - (i - 1) * self.line_spacing - drop
             c.line(self.padding, y, w - self.padding, y)
         if self.text is not None:
             _, th = self.text.wrap(inner_w, 1e6)

@@ -408,7 +408,8 @@ class _Builder:
     def notes(self, el: ET.Element) -> RuledNotes:
         theme = self.theme
         spacing = theme.notes.line_spacing
-        if self._blank_lines(el) == 0 and "".join(el.itertext()).strip():
+        text_plain = "".join(el.itertext()).strip()
+        if self._blank_lines(el) == 0 and text_plain:
             # printed notes with no room to write in (page 1's short notes): the rules follow the text's
             # own leading, not the spacing for handwriting
             spacing = min(spacing, theme.styles["notes"].leading + 3)
@@ -423,7 +424,6 @@ class _Builder:
             title = self.para(title_markup, "h3", plain=el.get("title", "") + el.get("hint", ""),
                               memo=self.is_words(el.get("title", "Notes"), el.get("hint")))
         self.tagged(title, "H", " ".join(filter(None, (el.get("title", "Notes"), el.get("hint")))), heading="h3")
-        text_plain = "".join(el.itertext()).strip()
         text = None
         if text_plain:
             style = ParagraphStyle("notes_ruled", parent=self.styles["notes"], leading=spacing,
