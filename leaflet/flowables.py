@@ -66,6 +66,15 @@ def draw_icon(canv: Canvas, kind: str, x: float, y: float, size: float, color: C
     canv.restoreState()
 
 
+#: Styles that introduce what follows them (headings, a list's intro): never the last thing before a break.
+LEAD_IN_STYLES = frozenset({"h1", "h2", "h3", "lead", "action"})
+
+
+def _leads_in(flowable: Flowable) -> bool:
+    return bool(getattr(flowable, "_leaflet_keep_with_next", 0) or getattr(flowable, "keepWithNext", 0)
+                or getattr(getattr(flowable, "style", None), "name", "") in LEAD_IN_STYLES)
+
+
 def _stack_height(canv: Canvas, flowables: list[Flowable], width: float) -> float:
     total = 0.0
     for i, f in enumerate(flowables):
@@ -157,6 +166,8 @@ class WarningBox(Flowable):
                 taken.append(parts[0])
                 rest = list(parts[1:]) + rest[1:]
             break
+        while taken and rest and _leads_in(taken[-1]):
+            rest.insert(0, taken.pop())  # a heading or a list's intro goes on with what it introduces
         if not taken or not rest:
             return []
         kw = dict(color=self.color, tint=self.tint, rtl=self.rtl,

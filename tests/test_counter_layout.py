@@ -150,13 +150,18 @@ def _page_ends(monkeypatch, **options) -> list[object]:
 
 ENDS = [dict(medicine="diazepam", language=lang, template=template, patient=PATIENT)
         for lang in ("en", "de", "zh-Hans", "ar") for template in TEMPLATES]
+ENDS += [dict(medicine="diazepam", language=lang, template=template, patient=PATIENT,
+              pharmacy=EXAMPLES / "pharmacy.yaml") for lang in ("en", "fr") for template in TEMPLATES]
 ENDS.append(dict(medicine="testamol", template="large-print", content_dirs=[DATA / "content"]))
 
 
-@pytest.mark.parametrize("options", ENDS, ids=[f"{o['medicine']}-{o.get('language', 'en')}-{o['template']}"
-                                                  for o in ENDS])
+@pytest.mark.parametrize("options", ENDS, ids=[
+    f"{o['medicine']}-{o.get('language', 'en')}-{o['template']}{'-pharmacy' if 'pharmacy' in o else ''}"
+    for o in ENDS])
 def test_no_page_ends_with_a_heading_or_a_list_intro(monkeypatch, options):
     for flowable in _page_ends(monkeypatch, **options):
+        while getattr(flowable, "content", None):  # a box that breaks: what ends its part on this page
+            flowable = flowable.content[-1]
         style = getattr(getattr(flowable, "style", None), "name", "")
         assert style not in ("h1", "h2", "h3", "lead", "action", "sources_title"), (
             f"a page ends with a {style}: {getattr(flowable, 'text', flowable)!r:.80}")
