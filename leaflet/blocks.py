@@ -39,7 +39,7 @@ register(Element("field", frozenset({"label", "lines", "half", "lang"}), role="p
 
 def _p(b, el: ET.Element) -> list:
     title = el.get("style") == "title"  # the leaflet's title is its first heading (tagged PDF, HTML)
-    return [b.tagged(b.text_para(el, el.get("style", "body"), auto=el.get("dir") == "auto"),
+    return [b.tagged(b.text_para(el, el.get("style", "body"), auto=el.get("dir") == "auto", lang=el.get("lang")),
                      "H" if title else "P", el, heading="title" if title else None, lang=el.get("lang"))]
 
 

@@ -112,6 +112,7 @@ class _Builder:
         self.t = template
         self.theme = template.theme
         self.styles = paragraph_styles(template, options.language)
+        self._styles_in: dict[tuple[str, str], ParagraphStyle] = {}
         self.options = options
         self.source = source
         self.headings = 0  # numbers the outline keys of headings without an id
@@ -211,18 +212,30 @@ class _Builder:
         return RTLParagraph(tuple(rtl.one_font_per_word(runs)), self.styles[style], bullet=bulletText, auto=auto,
                             memo=self.memo if memo is None else memo)
 
-    def para(self, markup: str, style: str, plain: str, memo: bool | None = None, **kw) -> Paragraph:
+    def para(self, markup: str, style: str, plain: str, memo: bool | None = None, lang: str | None = None,
+             **kw) -> Paragraph:
         if style not in self.styles:
             raise TemplateError(f"style '{style}' is not defined in the theme", hint="add it under styles:")
         self.check(plain, style)
-        return Paragraph(markup, self.styles[style], memo=self.memo if memo is None else memo, **kw)
+        return Paragraph(markup, self.style_in(style, lang), memo=self.memo if memo is None else memo, **kw)
+
+    def style_in(self, style: str, lang: str | None) -> ParagraphStyle:
+        """The style for text in ``lang`` (None: the leaflet's language). English in a Chinese leaflet
+        (a source's title and address) breaks between words, as English does, not between letters."""
+        st = self.styles[style]
+        if lang and st.wordWrap == "CJK" and script_layout(lang).get("wordWrap") != "CJK":
+            key = (style, "words")
+            if key not in self._styles_in:
+                self._styles_in[key] = ParagraphStyle(f"{style}-words", parent=st, wordWrap=None)
+            return self._styles_in[key]
+        return st
 
     def is_words(self, *texts: str | None) -> bool:
         """Whether these texts (an attribute's, a label's) may be kept: template words, never people's."""
         return self.memo or all(t is None or t in self.words for t in texts)
 
     def text_para(self, el: ET.Element, style: str, keep_lines: bool = False, auto: bool = False,
-                  **kw) -> Flowable:
+                  lang: str | None = None, **kw) -> Flowable:
         """A paragraph from a text element. ``auto``: its direction comes from its own text (typed
         by people, e.g. English notes in an Arabic leaflet), not from the leaflet's language."""
         plain = "".join(el.itertext())
@@ -230,7 +243,7 @@ class _Builder:
             return self.rtl_para(self.styled_runs(el, style, keep_lines), style, plain, auto=auto, **kw)
         if self.shaped:
             return self.para(self.shaped_markup(self.styled_runs(el, style, keep_lines)), style, plain, **kw)
-        return self.para(self.inline(el, style, keep_lines), style, plain=plain, **kw)
+        return self.para(self.inline(el, style, keep_lines), style, plain=plain, lang=lang, **kw)
 
     def plain_para(self, text: str, style: str, **kw) -> Flowable:
         """A paragraph of plain text (an attribute value, a label)."""

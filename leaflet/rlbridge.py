@@ -59,7 +59,8 @@ _REQUIRED = (
     (PDFTextObject, "_formatText"), (PDFTextObject, "setRise"), (Canvas, "_startPage"), (Canvas, "_escape"),
     (ttfonts.TTFont, "_TTFont__addPrivate"), (ttfonts.TTFont, "hbFace"), (ttfonts.TTFont, "hbFont"),
     (ttfonts.TTFontFace, "makeSubset"), (ttfonts.TTFontFace, "addSubsetObjects"), (pdfdoc, "PDFZCompress"),
-    (pdfdoc.PDFDocument, "__init__"),
+    (pdfdoc.PDFDocument, "__init__"), (_rl_paragraph, "_splitWord"), (_rl_paragraph, "_splitFragWord"),
+    (_rl_paragraph, "_fragWordIter"),
 )
 
 _installed = False
@@ -74,6 +75,8 @@ def install() -> None:
       glyph stands for, for /ActualText).
     - Chinese full-width punctuation may not start a line (kinsoku), as Japanese punctuation already
       may not.
+    - A word too long for a line (a web address) breaks after a slash, else after other punctuation
+      of an address, and only then between letters (:func:`word_breaks`).
     """
     global _installed
     if _installed:
@@ -89,7 +92,113 @@ def install() -> None:
             ch for ch in _NO_LINE_START if ch not in _rl_paragraph.ALL_CANNOT_START)
         # a paragraph of one run breaks its lines in textsplit.wordSplit, which reads its own list
         _rl_textsplit.ALL_CANNOT_START = _rl_paragraph.ALL_CANNOT_START
+        _rl_paragraph._splitWord = _split_word(_rl_paragraph._splitWord)
+        _rl_paragraph._splitFragWord = _split_frag_word(_rl_paragraph._splitFragWord)
         _installed = True
+
+
+# --- where a word too long for its line breaks -------------------------------------------------------
+
+_AFTER_SLASH = 0  # break classes, best first
+_AFTER_PUNCTUATION = 1
+_URL_PUNCTUATION = frozenset("-._~?&=#+")
+
+
+def _break_class(chars: list[str], j: int) -> int | None:
+    """How good a place it is to break before ``chars[j]``: after a slash (not inside ``//``), after
+    an address's other punctuation, or None (between letters)."""
+    before, after = chars[j - 1], chars[j]
+    if before == "/" and after != "/":
+        return _AFTER_SLASH
+    if before in _URL_PUNCTUATION and after not in _URL_PUNCTUATION and after != "/":
+        return _AFTER_PUNCTUATION
+    return None
+
+
+def word_breaks(chars: list[str], widths: list[float], first: float, nexts: Callable[[int], float],
+                may_move: bool) -> list[int]:
+    """Where a word too long for one line starts each new line: the indices of ``chars``.
+
+    ``first`` is the room left on the word's first line, ``nexts(k)`` the width of the k-th line
+    after it. Each line ends at the furthest place that fits, preferring (in this order) after a
+    slash, after other punctuation, and between letters only when neither fits. When the word does
+    not start its line (``may_move``) and no slash or punctuation fits, it starts on the next line.
+    """
+    breaks: list[int] = []
+    start, room, line, n = 0, first, 0, len(chars)
+    while True:
+        width, fit, best = 0.0, start, {}
+        for j in range(start, n):
+            if width + widths[j] > room and j > start:
+                break
+            width += widths[j]
+            fit = j + 1
+            if fit < n:
+                kind = _break_class(chars, fit)
+                if kind is not None:
+                    best[kind] = fit
+        if fit >= n:
+            return breaks
+        if _AFTER_SLASH in best:
+            cut = best[_AFTER_SLASH]
+        elif _AFTER_PUNCTUATION in best:
+            cut = best[_AFTER_PUNCTUATION]
+        elif line == 0 and may_move and start == 0:
+            cut = 0  # nothing good fits after the words before it: the word starts the next line
+        else:
+            cut = fit
+        breaks.append(cut)
+        start, line = cut, line + 1
+        room = nexts(line)
+
+
+def _widths_for(breaks: list[int], widths: list[float], start_width: float) -> list[float]:
+    """Line widths that make ReportLab's own letter-by-letter splitter break exactly at ``breaks``."""
+    edges = [0, *breaks, len(widths)]
+    out = []
+    for k in range(len(edges) - 1):
+        out.append((start_width if k == 0 else 0.0) + sum(widths[edges[k]:edges[k + 1]]) + 1e-6)
+    return out
+
+
+def _with_lines(max_widths: list[float], lineno: int, lines: list[float]) -> list[float]:
+    """``max_widths`` (whose last entry stands for every line after it) with ``lines`` from line
+    ``lineno`` on."""
+    last = len(max_widths) - 1
+    return [*(max_widths[min(last, k)] for k in range(lineno)), *lines]
+
+
+def _split_word(original: Callable) -> Callable:
+    """ReportLab's splitter of a long word in a paragraph of one run, breaking at :func:`word_breaks`."""
+    def split(w, lineWidth, maxWidths, lineno, fontName, fontSize, encoding="utf8"):  # noqa: N803
+        if not isinstance(w, str) or not any(c in w for c in "/-."):  # bytes: as ReportLab does
+            return original(w, lineWidth, maxWidths, lineno, fontName, fontSize, encoding)
+        last = len(maxWidths) - 1
+        chars = list(w)
+        widths = [pdfmetrics.stringWidth(c, fontName, fontSize, encoding) for c in chars]
+        first = maxWidths[min(last, lineno)] - lineWidth
+        breaks = word_breaks(chars, widths, first, lambda k: maxWidths[min(last, lineno + k)], lineWidth > 1e-6)
+        lines = _widths_for(breaks, widths, lineWidth)
+        return original(w, lineWidth, _with_lines(maxWidths, lineno, lines), lineno, fontName, fontSize, encoding)
+    return split
+
+
+def _split_frag_word(original: Callable) -> Callable:
+    """ReportLab's splitter of a long word made of runs, breaking at :func:`word_breaks`."""
+    def split(w, maxWidth, maxWidths, lineno):  # noqa: N803
+        if any(hasattr(f, "cbDefn") or not isinstance(t, str) for f, t in w[1:]) \
+                or not any(c in t for _, t in w[1:] for c in "/-."):
+            return original(w, maxWidth, maxWidths, lineno)  # an image, bytes: as ReportLab does
+        pieces = list(_rl_paragraph._fragWordIter(w))
+        last = len(maxWidths) - 1
+        chars = [c for _, _, c in pieces]
+        widths = [cw for _, cw, _ in pieces]
+        full = maxWidths[min(last, lineno)]
+        breaks = word_breaks(chars, widths, maxWidth, lambda k: maxWidths[min(last, lineno + k)],
+                             maxWidth < full - 1e-6)
+        lines = _widths_for(breaks, widths, 0.0)
+        return original(w, lines[0], _with_lines(maxWidths, lineno + 1, lines[1:]), lineno)
+    return split
 
 
 def check() -> None:

@@ -96,7 +96,8 @@ def body_text(data: bytes, template: str = "standard") -> str:
         parts = []
         for page in doc:
             textpage = page.get_textpage()
-            text = textpage.get_text_range()  # one character per character index
+            # one character per character index; pdfium reads a hyphen that ends a line as U+FFFE
+            text = textpage.get_text_range().replace("\ufffe", "-")
             parts += [text[i] for i in range(min(len(text), textpage.count_chars()))
                       if textpage.get_charbox(i)[3] > footer or text[i].isspace()]
         return squash_all("".join(parts))

@@ -190,6 +190,47 @@ def test_no_line_ends_with_a_number_whose_word_starts_the_next(lang, template):
                     pytest.fail(f"{lang} {template}: {line.strip()[-30:]!r} / {after.strip()[:20]!r}")
 
 
+_URL_BREAK_AFTER = "/-._~?&=#+"  # where an address may end a line: after a slash, else its punctuation
+
+
+def url_breaks(lines: list[str], url: str) -> list[str]:
+    """Where ``url`` breaks across ``lines`` (the leaflet's text): what each broken-off line ends
+    with. Running footers and headers between two pages' lines are passed over."""
+    out = []
+    for i, line in enumerate(lines):
+        got = line.rstrip().rsplit(" ", 1)[-1]
+        if "://" not in got or got == url or not url.startswith(got):
+            continue
+        skipped = 0
+        for after in lines[i + 1:]:
+            seg = after.strip().split(" ", 1)[0]
+            if not seg or not url[len(got):].startswith(seg):
+                skipped += 1
+                assert skipped <= 4, f"{url} goes on as {after.strip()[:30]!r}"
+                continue
+            out.append(got)
+            got, skipped = got + seg, 0
+            if got == url:
+                break
+    return out
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+@pytest.mark.parametrize("lang", LANGS)
+def test_web_addresses_break_after_a_slash_not_between_letters(lang, template):
+    urls = set(re.findall(r"url: (https?://\S+)", (ROOT / "content" / "diazepam" / f"{lang}.yaml").read_text("utf-8")))
+    long_url = max(urls, key=len)
+    # pdfium joins a line that ends with a hyphen to the next, marking the join with U+FFFE
+    text = "\n".join(page.get_textpage().get_text_range() for page in pdfium.PdfDocument(build(lang, template)))
+    lines = text.replace("\r", "").replace("\ufffe", "-\n").split("\n")
+    breaks = [(url, b) for url in urls for b in url_breaks(lines, url)]
+    assert any(url == long_url for url, _ in breaks), "the long address fits a line: nothing was checked"
+    for url, before in breaks:
+        assert before[-1] in _URL_BREAK_AFTER, f"{lang} {template}: {url} breaks after {before[-12:]!r}"
+        rest = url[len(before):]
+        assert rest[:1] != "/", f"{lang} {template}: a line starts with a slash ({rest[:12]!r})"
+
+
 def test_the_unseen_medicine_fills_its_pages_too():
     data = leaflet.build_pdf("testamol", template="compact", content_dirs=[DATA / "content"])
     assert all(f >= 0.70 for f in fills(data, "compact", "a4")[:-1])

@@ -7,6 +7,8 @@ import sys
 
 import pytest
 import reportlab
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from reportlab.pdfbase import ttfonts
 from reportlab.platypus import Spacer
 
@@ -45,3 +47,47 @@ def test_the_installed_reportlab_is_a_tested_version():
     assert (major, minor) in rlbridge.TESTED
     pin = next(line for line in (ROOT / "pyproject.toml").read_text().splitlines() if '"reportlab' in line)
     assert pin.strip().startswith(f'"reportlab>={major}.{minor},<{major}.{minor + 1}"'), pin
+
+
+# --- where a word too long for its line breaks (URLs break at slashes, issue 10) -------------------
+
+_ADDRESS = st.text(alphabet="abcdefgh/-._?=", min_size=1, max_size=120).map(lambda s: "https://" + s)
+
+
+def _lines(word: str, breaks: list[int]) -> list[str]:
+    edges = [0, *breaks, len(word)]
+    return [word[a:b] for a, b in zip(edges, edges[1:], strict=False)]
+
+
+@given(word=_ADDRESS, first=st.integers(0, 40), width=st.integers(4, 40), moves=st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_a_long_address_breaks_at_the_best_place_that_fits(word, first, width, moves):
+    """Each line is as full as it can be at the best kind of place that fits: after a slash, else
+    after other punctuation, else between letters; every letter is kept, in order."""
+    chars = list(word)
+    breaks = rlbridge.word_breaks(chars, [1.0] * len(chars), float(first), lambda k: float(width), moves)
+    assert breaks == sorted(set(breaks)) and all(0 <= b < len(chars) for b in breaks)
+    lines = _lines(word, breaks)
+    assert "".join(lines) == word
+    rooms = [first] + [width] * len(breaks)
+    for k, (line, room) in enumerate(zip(lines, rooms, strict=False)):
+        if not line:  # only the first line, when the word moves to the next
+            assert k == 0 and moves
+            continue
+        assert len(line) <= max(room, 1)
+        if k == len(lines) - 1:
+            continue
+        start = len("".join(lines[:k]))
+        # a break after a slash (not inside "//") that would have fitted on this line
+        slash_fits = [j for j in range(start + 1, start + room + 1)
+                      if j < len(word) and word[j - 1] == "/" and word[j] != "/"]
+        if slash_fits:
+            assert start + len(line) == max(slash_fits)  # the last slash that fits
+        elif line[-1] not in "/-._~?&=#+":
+            assert not any(word[j - 1] in "-._~?&=#+" and word[j] not in "-._~?&=#+/"
+                           for j in range(start + 1, start + room + 1) if j < len(word))
+
+
+def test_a_short_address_is_not_broken():
+    chars = list("https://a.b/")
+    assert rlbridge.word_breaks(chars, [1.0] * len(chars), 40.0, lambda k: 40.0, True) == []
