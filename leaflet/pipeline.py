@@ -7,6 +7,7 @@ leaflets for many patients repeats only the per-patient work and the page layout
 
 from __future__ import annotations
 
+import os
 import warnings
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field, replace
@@ -106,11 +107,18 @@ def _request(medicine: str, language: str, template: str, paper: str, patient: P
              notes: str | None, pharmacy: Path | None, content_dirs: list[Path] | None,
              form: str | None = None) -> BuildRequest:
     source = None
-    if isinstance(patient, Path):
-        patient, source = load_patient_source(patient)
+    if isinstance(patient, (str, os.PathLike)):  # a patient file, named as a string or a path
+        patient, source = load_patient_source(Path(patient))
     elif isinstance(patient, dict):
         source = Loaded(patient, "patient data")
         patient = content.validate(Patient, source)
+    elif patient is not None and not isinstance(patient, Patient):
+        raise LeafletError(f"patient is a {type(patient).__name__}",
+                           hint="pass a Patient, a dict of its fields or the path of a patient file")
+    if pharmacy is not None and not isinstance(pharmacy, Path):
+        if not isinstance(pharmacy, (str, os.PathLike)):
+            raise LeafletError(f"pharmacy is a {type(pharmacy).__name__}", hint="pass the path of a pharmacy file")
+        pharmacy = Path(pharmacy)
     patient = patient or Patient()
     if notes is not None:
         patient = patient.model_copy(update={"notes": check_notes(notes)})

@@ -318,3 +318,12 @@ def test_reused_layout_gives_the_same_bytes_as_a_fresh_process(tmp_path):
         leaflet.build_pdf("diazepam", **kwargs)
         leaflet.build_pdf("diazepam", notes="x " * 2000, **kwargs)
     assert leaflet.build_pdf("diazepam", **kwargs) == out.read_bytes()
+
+
+def test_a_patient_file_may_be_named_by_a_string_and_anything_else_is_refused():
+    by_path = leaflet.build_pdf("diazepam", patient=EXAMPLES / "patient.yaml", pharmacy=EXAMPLES / "pharmacy.yaml")
+    by_str = leaflet.build_pdf("diazepam", patient=str(EXAMPLES / "patient.yaml"), pharmacy=str(EXAMPLES / "pharmacy.yaml"))
+    assert by_str == by_path
+    for wrong in ({"patient": 42}, {"patient": ["Jane"]}, {"pharmacy": 3}):
+        with pytest.raises(leaflet.LeafletError, match="is a (int|list)"):
+            leaflet.build_pdf("diazepam", **wrong)
