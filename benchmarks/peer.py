@@ -103,12 +103,20 @@ def median_ms(fn, runs: int) -> float:
     return statistics.median(times)
 
 
-def process_ms(argv: list[str], runs: int, cwd: Path) -> float:
+def process_ms(argv: list[str], runs: int, cwd: Path, env: dict | None = None) -> float:
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(argv, check=True, capture_output=True, cwd=cwd)
+        subprocess.run(argv, check=True, capture_output=True, cwd=cwd, env=env)
         times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def import_ms(python: str, module: str, runs: int) -> float:
+    """The median time ``import module`` takes in a new process, timed inside it."""
+    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    times = [float(subprocess.run([python, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT)
+                   .stdout) * 1000 for _ in range(runs)]
     return statistics.median(times)
 
 
@@ -155,6 +163,7 @@ def main() -> None:
         sys.exit("benchmarks/peer.py needs Typst: pip install -e '.[bench]'")
     warnings.simplefilter("ignore")  # draft translations warn
     python = sys.executable
+    cache_setting = os.environ.get("LEAFLET_CACHE_DIR")
     source, _ = typst_source()
     rows: list[tuple[str, float, str, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -169,18 +178,22 @@ def main() -> None:
         peer_pages, peer_words = pages_and_words(typst.compile(str(typ), font_paths=fonts, ignore_system_fonts=True))
         our_pages, our_words = pages_and_words(leaflet.build_pdf("diazepam"))
 
-        # whole processes
-        bare = process_ms([python, "-c", "pass"], args.cold_runs, ROOT)
-        cold_leaflet = process_ms([python, "-m", "leaflet", "build", "diazepam", "-o", str(Path(tmp) / "c.pdf")],
-                                  args.cold_runs, ROOT)
+        # whole processes; the first leaves the on-disk cache (compiled templates) every later one finds
+        build_command = [python, "-m", "leaflet", "build", "diazepam", "-o", str(Path(tmp) / "c.pdf")]
+        subprocess.run(build_command, check=True, capture_output=True, cwd=ROOT)
+        cold_leaflet = process_ms(build_command, args.cold_runs, ROOT)
+        no_cache = dict(os.environ, LEAFLET_CACHE_DIR="off")
+        cold_uncached = process_ms(build_command, args.cold_runs, ROOT, env=no_cache)
         cold_typst = process_ms([python, "-c", "import sys, typst; open(sys.argv[2], 'wb').write(typst.compile("
                                  "sys.argv[1], font_paths=[sys.argv[3]], ignore_system_fonts=True))",
                                  str(typ), str(Path(tmp) / "t.pdf"), str(FONTS)], args.cold_runs, ROOT)
         rows.append(("cold `leaflet build diazepam`, whole process", cold_leaflet,
                      "Python process running typst.compile", cold_typst))
-        import_leaflet = process_ms([python, "-c", "import leaflet.cli"], args.cold_runs, ROOT) - bare
-        import_typst = process_ms([python, "-c", "import typst"], args.cold_runs, ROOT) - bare
-        rows.append(("`import leaflet.cli` (process minus a bare one)", import_leaflet, "`import typst`",
+        rows.append(("the same, no on-disk cache (LEAFLET_CACHE_DIR=off)", cold_uncached,
+                     "Python process running typst.compile", cold_typst))
+        import_leaflet = import_ms(python, "leaflet.cli", args.cold_runs)
+        import_typst = import_ms(python, "typst", args.cold_runs)
+        rows.append(("`import leaflet.cli` (timed in a new process)", import_leaflet, "`import typst`",
                      import_typst))
 
         # in one process
@@ -202,10 +215,19 @@ def main() -> None:
             leaflet.clear_caches()
             leaflet.build_pdf("diazepam", patient=Patient(name=f"Patient {i}", notes=NOTES))
         fresh_leaflet = median_ms(fresh, max(5, args.runs // 2))
+        os.environ["LEAFLET_CACHE_DIR"] = "off"  # read when a template is loaded: after clear_caches
+        try:
+            fresh_uncached = median_ms(fresh, max(5, args.runs // 2))
+        finally:
+            if cache_setting is None:
+                del os.environ["LEAFLET_CACHE_DIR"]
+            else:
+                os.environ["LEAFLET_CACHE_DIR"] = cache_setting
         fresh_typst = median_ms(lambda i: typst.compile(str(typ), font_paths=fonts, ignore_system_fonts=True,
                                                         sys_inputs={"name": f"Patient {i}"}), max(5, args.runs // 2))
         rows.append(("fresh (caches cleared), new patient", fresh_leaflet, "typst.compile (new compiler)",
                      fresh_typst))
+        rows.append(("the same, no on-disk cache", fresh_uncached, "typst.compile (new compiler)", fresh_typst))
         leaflet.build_pdf("diazepam", language="ar", patient=Patient(name="Warm Up", notes="ملاحظة"))
         arabic = median_ms(lambda i: leaflet.build_pdf(
             "diazepam", language="ar", patient=Patient(name=f"مريض {i}", notes="تناوله قبل النوم.")), args.runs)

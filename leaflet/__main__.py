@@ -5,7 +5,6 @@ still importing ends cleanly (exit 130) instead of failing inside whatever it wa
 keeps noting them and stops at its next safe point; the other commands then stop where they are.
 """
 
-import contextlib
 import os
 import signal
 import sys
@@ -24,17 +23,29 @@ def main() -> int:
     command = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None)
     if command != "batch":
         interrupt.raise_on_signals()
-        return cli_main()
+        return _leave(cli_main())
     code = cli_main()
     # From here no signal runs a handler: one that came after the batch's last look is still pending.
     signal.pthread_sigmask(signal.SIG_BLOCK, interrupt.SIGNALS)
     if interrupt.STOP.is_set() or signal.sigpending() & set(interrupt.SIGNALS):
         code = EXIT_INTERRUPTED
-    # Leave now: Python's own shutdown puts back the default handlers, and a SIGTERM arriving then
-    # (the batch is done, its manifest written) would end the process as killed instead of with 130.
+    # Python's own shutdown puts back the default handlers, and a SIGTERM arriving then (the batch is
+    # done, its manifest written) would end the process as killed instead of with 130.
+    return _leave(code)
+
+
+def _leave(code: int) -> int:
+    """End the process once what it printed is out: every file it wrote is complete and renamed into
+    place already (leaflet.output), so Python's slow teardown of every module (a tenth of a cold
+    build) has nothing left to do. Output that cannot be flushed (a closed pipe) fails the command."""
+    if "logging" in sys.modules:
+        sys.modules["logging"].shutdown()
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError, AttributeError):
+        try:
             stream.flush()
+        except (OSError, ValueError, AttributeError):
+            if stream is sys.stdout and code == 0:
+                code = 1
     os._exit(code)
 
 

@@ -20,7 +20,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
-from . import caches, i18n, inline
+from . import caches, diskcache, i18n, inline
 from .content import validate
 from .errors import Location, NotFoundError, TemplateError, display_path
 from .fonts import Family, FontChain, family
@@ -179,14 +179,8 @@ def _load(folder: Path, _stamp: tuple) -> Template:
     fams = {role: _family(theme, name, folders) for role, name in theme.fonts.items()}
     if "body" not in fams:
         raise TemplateError("theme names no body font", where=Location(top.file, field="fonts.body"))
-    env = ImmutableSandboxedEnvironment(
-        loader=_FolderLoader([str(f) for f in folders]),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        auto_reload=False,
-    )
+    env = ImmutableSandboxedEnvironment(loader=_FolderLoader([str(f) for f in folders]), **_ENV_SETTINGS,
+                                        bytecode_cache=_bytecode_cache())
     # Template words go through _("...") / gettext("..."). They return plain text, so autoescaping
     # applies to translations too; "{name}" placeholders are filled from keyword arguments. Each render
     # passes the functions for its language; these English ones are the fallback.
@@ -197,6 +191,17 @@ def _load(folder: Path, _stamp: tuple) -> Template:
     fallbacks = tuple((name, partial(_family, theme, name, tuple(folders))) for name in theme.fallback_fonts)
     return Template(folder.name, tuple(folders), theme, env, fams["body"], fams.get("heading", fams["body"]),
                     fallbacks)
+
+
+#: How every template's Jinja2 environment is made (with its own folders as the loader).
+_ENV_SETTINGS: dict[str, Any] = {"autoescape": True, "undefined": jinja2.StrictUndefined, "trim_blocks": True,
+                                 "lstrip_blocks": True, "auto_reload": False}
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept on disk for the next process (:mod:`leaflet.diskcache`); None: off."""
+    return diskcache.jinja_bytecode_cache(
+        (ImmutableSandboxedEnvironment.__qualname__, sorted((k, repr(v)) for k, v in _ENV_SETTINGS.items())))
 
 
 @caches.memoize("templating.font-chains", 64)

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import atexit
 import io
+import os
 import re
+import shutil
+import tempfile
 import warnings
 from collections import Counter
 from pathlib import Path
 
-import pytest
-from pypdf import PdfReader
-from pypdf.generic import ContentStream
+# The tests (and the commands they start) keep their on-disk cache in a folder of their own, never the
+# user's (~/.cache/leaflet); tests/test_diskcache.py checks the cache itself.
+os.environ["LEAFLET_CACHE_DIR"] = tempfile.mkdtemp(prefix="leaflet-test-cache-")
+atexit.register(shutil.rmtree, os.environ["LEAFLET_CACHE_DIR"], True)
 
-import leaflet
-from leaflet.translations import TranslationWarning
+import pytest  # noqa: E402
+from pypdf import PdfReader  # noqa: E402
+from pypdf.generic import ContentStream  # noqa: E402
+
+import leaflet  # noqa: E402
+from leaflet.translations import TranslationWarning  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
