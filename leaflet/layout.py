@@ -184,18 +184,20 @@ class _Builder:
         return "".join(f'<font face="{r.font}">{escape(r.text).replace(chr(10), "<br/>")}</font>'
                        for r in rtl.one_font_per_word(runs))
 
-    def furniture(self, el: ET.Element | None, style: str, text: str | None = None) -> str | rtl.Line:
+    def furniture(self, el: ET.Element | None, style: str, text: str | None = None,
+                  bold: bool = False) -> str | rtl.Line:
         """Header or footer text: markup, or for right-to-left text a line laid out when it is drawn
-        (after "{page}" is filled in)."""
+        (after "{page}" is filled in). ``bold``: all of it in the bold faces (the pharmacy's name)."""
         plain = "".join(el.itertext()) if el is not None else text or ""
         self.check(plain, style)
         if self.rtl:
             st = self.styles[style]
-            runs = rtl.one_font_per_word(self.styled_runs(el, style, keep_lines=el is None, text=text))
+            runs = rtl.one_font_per_word(self.styled_runs(el, style, keep_lines=el is None, bold=bold, text=text))
             return rtl.Line(tuple(runs), st.fontSize, st.fontName)
         if self.shaped:
-            return self.shaped_markup(self.styled_runs(el, style, keep_lines=el is None, text=text))
-        return self.inline(el, style) if el is not None else self.runs(text, style, keep_lines=True)
+            return self.shaped_markup(self.styled_runs(el, style, keep_lines=el is None, bold=bold, text=text))
+        markup = self.inline(el, style) if el is not None else self.runs(text, style, keep_lines=True)
+        return f"<b>{markup}</b>" if bold else markup
 
     def check(self, plain: str, style: str) -> None:
         chain = self.chain_of(style)
@@ -507,9 +509,10 @@ def _parts(el: ET.Element | None, builder: _Builder, style: str) -> dict[str, st
             for child in el if child.tag in _PARTS}
 
 
-def furniture_text(text: str, template: Template, options: Options, style: str = "header") -> str | rtl.Line:
+def furniture_text(text: str, template: Template, options: Options, style: str = "header",
+                   bold: bool = False) -> str | rtl.Line:
     """Text for the page header (the pharmacy's details) in the leaflet's fonts and direction."""
-    return _Builder(template, options, "pharmacy file", memo=False).furniture(None, style, text=text)
+    return _Builder(template, options, "pharmacy file", memo=False).furniture(None, style, text=text, bold=bold)
 
 
 def layout_body(tree: ET.Element, template: Template, options: Options, source: str) -> Body:

@@ -171,7 +171,7 @@ class _Decorator:
             self.name_x = x
             bold = ParagraphStyle("header-name", parent=base["header"], fontName=template.body_font.bold)
             # the pharmacy's own words: no page-number placeholders are filled in them
-            self.name = Paragraph(f"<b>{_fill(branding.name, None, None)}</b>", bold)
+            self.name = Paragraph(_fill(branding.name, None, None), bold)  # its faces are bold already
             self.name.wrap(self.right - x - self.usable * 0.5, header_h)
             if branding.lines:
                 self.info = Paragraph("<br/>".join(_fill(line, None, None) for line in branding.lines),

@@ -302,7 +302,7 @@ def _branding(loaded, path: Path | None, tpl: templating.Template,
     for text in (pharmacy.name, info):
         _require_direction(text, options.language, "the pharmacy's details", Location(display_path(path)))
     try:
-        name = layout.furniture_text(pharmacy.name, tpl, options)
+        name = layout.furniture_text(pharmacy.name, tpl, options, bold=True)
         lines = [layout.furniture_text(info, tpl, options)] if info else []
     except GlyphError as exc:
         raise GlyphError(exc.message, where=Location(display_path(path)), hint=exc.hint) from None

@@ -16,6 +16,7 @@ from reportlab.lib.units import mm
 
 import leaflet
 from leaflet import i18n, pdf, templating
+from leaflet.patient import load_pharmacy
 from leaflet.translations import TranslationWarning
 
 from .conftest import DATA, EXAMPLES, ROOT, reader
@@ -229,6 +230,23 @@ def test_web_addresses_break_after_a_slash_not_between_letters(lang, template):
         assert before[-1] in _URL_BREAK_AFTER, f"{lang} {template}: {url} breaks after {before[-12:]!r}"
         rest = url[len(before):]
         assert rest[:1] != "/", f"{lang} {template}: a line starts with a slash ({rest[:12]!r})"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_pharmacy_name_is_bold_on_every_page_in_every_language(lang):
+    """The header's pharmacy name is set in a bold face (Hindi and Arabic, whose text is shaped, set it
+    in the regular one), the address in the regular one."""
+    data = build(lang, "standard", pharmacy=EXAMPLES / "pharmacy.yaml")
+    name = load_pharmacy(EXAMPLES / "pharmacy.yaml")[0].name
+    doc = reader(data)
+    for number, page in enumerate(doc.pages[:2], 1):
+        fonts: list[str] = []
+
+        def visit(text, cm, tm, font, size, fonts=fonts):
+            if name in text:
+                fonts.append(str(font.get("/BaseFont")) if font else "")
+        page.extract_text(visitor_text=visit)
+        assert fonts and all("-Bold" in f for f in fonts), f"{lang} page {number}: {name!r} is set in {fonts}"
 
 
 def test_the_unseen_medicine_fills_its_pages_too():
