@@ -399,7 +399,8 @@ def _build_one(job: Job, outdir: str, fp: str, context: dict[str, Any]) -> Resul
 
 
 def tasks(todo: list[tuple[Job, str]], workers: int) -> list[list[tuple[Job, str]]]:
-    """Group jobs by medicine and language (a worker loads that content and its fonts once per task).
+    """Group jobs by medicine and language (a worker loads that content and its fonts once per task),
+    the costliest tasks first (:func:`script_cost`).
 
     A large group (a mail-merge of one medicine) is cut into pieces, so every worker has work and the
     progress bar moves: at most ``max(4, jobs / (4 x workers))`` jobs and never more than 64 a task.
@@ -408,10 +409,23 @@ def tasks(todo: list[tuple[Job, str]], workers: int) -> list[list[tuple[Job, str
     for job, fp in todo:
         groups.setdefault((job.medicine, job.language), []).append((job, fp))
     size = min(MAX_TASK, max(4, -(-len(todo) // (4 * max(1, workers)))))
-    return [group[i:i + size] for group in groups.values() for i in range(0, len(group), size)]
+    pieces = [group[i:i + size] for group in groups.values() for i in range(0, len(group), size)]
+    # the costliest first: a worker that takes the last task then finishes with the others, not after
+    return sorted(pieces, key=lambda task: -len(task) * script_cost(task[0][0].language))
 
 
 MAX_TASK = 64
+
+
+def script_cost(language: str) -> float:
+    """About how long a leaflet in ``language`` takes against an English one (benchmarks/bench.py:
+    shaped Devanagari and Arabic 1.6-1.8x, Han and Hangul, with their large font, 1.5x)."""
+    from .layout import script_layout
+
+    base = language.split("-")[0].lower()
+    if script_layout(base).get("shaping"):
+        return 1.8
+    return 1.5 if base in ("zh", "ja", "ko") else 1.0
 
 
 def load_manifest(outdir: Path) -> dict[str, dict]:

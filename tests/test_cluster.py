@@ -81,12 +81,14 @@ def test_the_cluster_makes_the_same_files_as_the_local_batch(tmp_path, cluster):
     assert again.count("unchanged") == len(jobs) - 1 and again.count("built") == 0  # incremental, as locally
 
 
-def test_one_task_per_medicine_and_language():
-    todo = [(job, "fp") for job in jobs_for(3, "a", "en") + jobs_for(2, "a", "fr") + jobs_for(3, "b", "en")]
+def test_one_task_per_medicine_and_language_the_costliest_first():
+    todo = [(job, "fp") for job in jobs_for(3, "a", "en") + jobs_for(2, "a", "fr") + jobs_for(3, "b", "en")
+            + jobs_for(2, "a", "hi") + jobs_for(1, "a", "zh-Hans")]
     groups = batch.tasks(todo, workers=2)
     assert [[job.output for job, _ in group] for group in groups] == [
-        [j.output for j in jobs_for(3, "a", "en")], [j.output for j in jobs_for(2, "a", "fr")],
-        [j.output for j in jobs_for(3, "b", "en")]]
+        [j.output for j in jobs_for(2, "a", "hi")],  # 2 shaped leaflets: 3.6 English ones
+        [j.output for j in jobs_for(3, "a", "en")], [j.output for j in jobs_for(3, "b", "en")],
+        [j.output for j in jobs_for(2, "a", "fr")], [j.output for j in jobs_for(1, "a", "zh-Hans")]]
     big = batch.tasks([(job, "fp") for job in jobs_for(1000)], workers=2)
     assert len(big) == 16 and max(map(len, big)) == batch.MAX_TASK  # a mail-merge is cut into pieces
 
