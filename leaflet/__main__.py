@@ -14,13 +14,20 @@ from . import interrupt
 
 def main() -> int:
     interrupt.note_signals()
+    command = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None)
+    if command == "build":  # unchanged content: the leaflet built last time, without importing the rest
+        from . import buildcache
+
+        code = buildcache.replay(sys.argv[1:], sys.stderr)
+        if code is not None:
+            return _leave(code)
+        buildcache.start(sys.argv[1:])
     from .cli import EXIT_INTERRUPTED
     from .cli import main as cli_main
 
     if interrupt.STOP.is_set():
         sys.stderr.write("leaflet: interrupted\n")
         return EXIT_INTERRUPTED
-    command = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None)
     if command != "batch":
         interrupt.raise_on_signals()
         return _leave(cli_main())

@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 from typing import IO
 
-from . import __version__, authoring, content, pdf, templating
+from . import __version__, authoring, buildcache, content, pdf, templating
 from .errors import LeafletError, NotFoundError, OutputError, display_path
 from .files import read_text_limited
 from .interrupt import Stopping
@@ -186,8 +186,9 @@ def _build(args: argparse.Namespace, err: IO[str], stdout_bytes: IO[bytes] | Non
         else:
             data = build_pdf(args.medicine, fillable=args.fillable, pdfa=args.pdfa, tagged=not args.untagged,
                              **common)
-    for warning in caught:
-        print(f"leaflet: warning: {warning.message}", file=err)
+    said = [f"leaflet: warning: {warning.message}" for warning in caught]
+    for line in said:
+        print(line, file=err)
     if args.output == "-":
         _write_stdout(data, stdout_bytes)
         return EXIT_OK
@@ -195,7 +196,9 @@ def _build(args: argparse.Namespace, err: IO[str], stdout_bytes: IO[bytes] | Non
         raise OutputError("the output file name is empty", hint="give a file name, or - for standard output")
     output = Path(args.output or f"{args.medicine}-{args.lang}.{args.format}")
     write_atomic(output, data)
-    print(f"wrote {display_path(output)} ({len(data) // 1024} KiB)", file=err)
+    said.append(f"wrote {display_path(output)} ({len(data) // 1024} KiB)")
+    print(said[-1], file=err)
+    buildcache.finish(args, data, os.path.abspath(output), said)  # kept only when `python -m leaflet` recorded
     return EXIT_OK
 
 

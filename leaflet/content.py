@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from . import caches, i18n, model
+from . import buildcache, caches, i18n, model
 from .errors import ContentError, Location, NotFoundError, display_path
 from .resources import shipped_dir
 from .yamlsafe import Loaded, dotted, load_yaml_file
@@ -71,6 +71,7 @@ def locate(medicine: str, language: str, roots: list[Path]) -> Path:
                             hint="codes look like 'en', 'zh-Hans' or 'pt-BR'; see `leaflet list`")
     for root in roots:
         candidate = root / medicine / f"{language}.yaml"
+        buildcache.consulted(candidate)  # a file added later to an earlier folder would take its place
         if candidate.is_file():
             return candidate
     known = available(roots)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import content, i18n
+from . import buildcache, content, i18n
 from .errors import LeafletError
 from .model import Leaflet
 
@@ -53,6 +53,7 @@ def findings(path: Path, leaflet: Leaflet) -> list[Finding]:
         result.append(Finding("unreviewed", f"translation is a {tr.status}, not yet reviewed"
                                             + (f" ({tr.note})" if tr.note else "")))
     source_path = path.parent / f"{tr.source_language}.yaml"
+    buildcache.consulted(source_path)
     if not source_path.is_file():
         result.append(Finding("no-source", f"source file {source_path.name} not found"))
         return result
