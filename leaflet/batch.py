@@ -374,7 +374,24 @@ def build_group(items: list[tuple[Job, str]], outdir: str, context: dict[str, An
         differ = ", ".join(f"{k} {mine.get(k)} (batch: {v})" for k, v in theirs.items() if mine.get(k) != v)
         return [Result(job.output, "failed", message=f"the worker has other versions: {differ}; install the "
                        "batch's versions on every worker") for job, _fp in items]
+    if items:
+        _start_group((items[0][0].medicine, items[0][0].language))
     return [_build_one(job, outdir, fp, context) for job, fp in items]
+
+
+_last_group: tuple[str, str] | None = None
+
+
+def _start_group(group: tuple[str, str]) -> None:
+    """A worker that moves on to another medicine or language forgets what it laid out for the last
+    one (nothing of it is reused), keeping only the parsed fonts: the largest worker of the diazepam set
+    peaked at 298 MiB keeping everything, 151 MiB this way, no slower (see CHANGELOG)."""
+    global _last_group
+    if _last_group is not None and _last_group != group:
+        for cache in caches.registered():
+            if not cache.name.startswith("fonts."):
+                cache.clear()
+    _last_group = group
 
 
 def _build_one(job: Job, outdir: str, fp: str, context: dict[str, Any]) -> Result:
@@ -518,9 +535,11 @@ def run(jobs: list[Job], outdir: Path, *, workers: int | None = None, force: boo
             if stop or not todo:
                 pass
             elif cluster is None and local == 1:
-                for job, fp in todo:  # one worker: this process, no pool to start
+                # one worker: this process, no pool to start; a medicine and language at a time, as a worker
+                for job, fp in (item for task in tasks(todo, 1) for item in task):
                     if stop:
                         break
+                    _start_group((job.medicine, job.language))
                     tally.add(_build_one(job, str(outdir), fp, context), job)
             else:
                 if cluster is None:

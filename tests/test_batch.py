@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+import leaflet
 from leaflet import batch
 from leaflet.cli import main
+from leaflet.translations import TranslationWarning
 
 from .conftest import DATA, ROOT, all_text
 
@@ -182,3 +184,24 @@ def test_sigterm_is_handled_like_ctrl_c(tmp_path):
     os.kill(proc.pid, signal.SIGTERM)
     stdout, _ = proc.communicate(timeout=60)
     assert proc.returncode == 130 and (out / "manifest.json").is_file(), stdout
+
+
+def test_a_worker_forgets_the_last_languages_layouts_when_it_moves_on_and_keeps_its_fonts(tmp_path, monkeypatch):
+    from leaflet import caches
+
+    monkeypatch.setattr(batch, "_last_group", None)
+    sizes = lambda: {c.name: c.size() for c in caches.registered()}  # noqa: E731
+    jobs = {lang: (batch.Job(f"d-{lang}.pdf", "diazepam", lang), "fp") for lang in ("en", "de")}
+    [first] = batch.build_group([jobs["en"]], str(tmp_path), {})
+    after_en = sizes()
+    assert first.status == "built" and after_en["pipeline.body-layout"] >= 1 and after_en["fonts.families"] >= 1
+    batch.build_group([jobs["en"]], str(tmp_path), {})  # the same group: everything kept for it
+    assert sizes()["pipeline.body-layout"] == after_en["pipeline.body-layout"]
+    [second] = batch.build_group([jobs["de"]], str(tmp_path), {})
+    after_de = sizes()
+    assert after_de["pipeline.body-layout"] == 1  # only German's
+    assert after_de["fonts.families"] >= after_en["fonts.families"]
+    assert second.status == "built"
+    assert (tmp_path / "d-en.pdf").read_bytes() == leaflet.build_pdf("diazepam", language="en")
+    with pytest.warns(TranslationWarning):  # a draft
+        assert (tmp_path / "d-de.pdf").read_bytes() == leaflet.build_pdf("diazepam", language="de")
