@@ -18,10 +18,13 @@ def main() -> int:
     if command == "build":  # unchanged content: the leaflet built last time, without importing the rest
         from . import buildcache
 
-        code = buildcache.replay(sys.argv[1:], sys.stderr)
-        if code is not None:
-            return _leave(code)
-        buildcache.start(sys.argv[1:])
+        try:
+            code = buildcache.replay(sys.argv[1:], sys.stderr)
+            if code is not None:
+                return _leave(code)
+            buildcache.start(sys.argv[1:])
+        except Exception:  # noqa: BLE001 - the cache is only ever a shortcut: build as usual
+            buildcache._recording = None
     from .cli import EXIT_INTERRUPTED
     from .cli import main as cli_main
 

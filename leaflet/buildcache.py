@@ -40,7 +40,6 @@ MAX_INPUT = 64 * 1024 * 1024  # bytes: a build that read a larger file is not ke
 _FORMAT = 1  # bump when the entry layout changes
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _PERSONAL = ("patient", "notes", "notes_file")
-_NOT_READ = (".pdf", ".html", ".part")
 
 
 # --- what decides a build, besides the files it reads ----------------------------------------------------
@@ -53,12 +52,16 @@ def _code_stamp() -> list:
         for name in sorted(names):
             if name.endswith(".pyc"):
                 continue
-            info = os.stat(os.path.join(folder, name))
-            files.append((os.path.relpath(os.path.join(folder, name), _PACKAGE_DIR), info.st_size,
-                          info.st_mtime_ns))
+            path = os.path.join(folder, name)
+            try:
+                info = os.stat(path)
+            except OSError:  # a dangling link (an editor's lock file): its being there counts
+                files.append((os.path.relpath(path, _PACKAGE_DIR), -1, -1))
+                continue
+            files.append((os.path.relpath(path, _PACKAGE_DIR), info.st_size, info.st_mtime_ns))
     packages = []
     for entry in sys.path:
-        if entry and os.path.isdir(entry) and entry.endswith("site-packages"):
+        if entry and os.path.isdir(entry) and entry.endswith(("site-packages", "dist-packages")):
             packages.append((entry, sorted(n for n in os.listdir(entry) if n.endswith((".dist-info", ".pth")))))
     return [_PACKAGE_DIR, sys.path, files, packages]
 
@@ -67,7 +70,7 @@ def _key(argv: list[str]) -> str:
     from . import __version__
 
     settings = sorted((k, v) for k, v in os.environ.items()
-                      if k.startswith(("LEAFLET_", "LC_")) or k in ("LANG", "LANGUAGE"))
+                      if k.startswith(("LEAFLET_", "LC_", "RL_")) or k in ("LANG", "LANGUAGE"))
     text = json.dumps([_FORMAT, __version__, sys.version, sys.executable, os.getcwd(), list(argv), settings,
                        _code_stamp()], separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
@@ -77,27 +80,38 @@ def _folder():
     return diskcache.private_dir("builds")
 
 
+def _code_folders() -> tuple[str, ...]:
+    """Python's standard library and installed packages, leaflet's own package (its shipped data
+    apart), and the cache itself: read, but stamped as code (:func:`_code_stamp`), not recorded."""
+    folders = {os.path.dirname(os.__file__), _PACKAGE_DIR}
+    folders.update(p for p in sys.path if p and p.endswith(("site-packages", "dist-packages")))
+    cache = diskcache.root()
+    if cache is not None:
+        folders.add(str(cache))
+    forms = {os.path.abspath(f) for f in folders} | {os.path.realpath(f) for f in folders}
+    return tuple(os.path.join(f, "") for f in forms)
+
+
+#: Read as files but not files: what they give cannot be checked later (``/proc/self/status``, which
+#: leaflet.output reads for the umask, is the exception).
+_SPECIAL = tuple(os.path.join(p, "") for p in ("/dev", "/proc", "/sys"))
+_DATA_DIR = os.path.join(_PACKAGE_DIR, "_data", "")  # shipped content in a wheel: hashed like any other
+
+
 # --- recording the first build ------------------------------------------------------------------------
 
 class _Recorder:
-    """Every file opened for reading and every folder listed, each with its state when first seen."""
+    """Every file opened for reading and every folder listed, by the path the build used (links not
+    followed: a link switched to another release counts), each with its state when first seen."""
 
     def __init__(self, argv: list[str]):
         self.argv = list(argv)
         self.key = _key(argv)  # leaflet's code as it was when the build started
         self.files: dict[str, str | None] = {}
-        self.folders: dict[str, str | None] = {}
+        self.folders: dict[str, tuple | None] = {}
         self.busy = False
         self.unrecordable = False
-        prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, _PACKAGE_DIR, "/proc", "/dev", "/sys"}
-        cache = diskcache.root()
-        if cache is not None:
-            prefixes.add(str(cache))
-        forms = {os.path.abspath(p) for p in prefixes if p} | {os.path.realpath(p) for p in prefixes if p}
-        self.skip = tuple(os.path.join(p, "") for p in forms)
-        # Python lists the folders on its path to find modules and installed packages: those are the
-        # code, stamped apart (_code_stamp), not inputs
-        self.path_entries = {os.path.abspath(p or ".") for p in sys.path}
+        self.skip = _code_folders()
 
     def note(self, event: str, args: tuple) -> None:
         if self.busy:  # our own look at a file below
@@ -110,33 +124,36 @@ class _Recorder:
                 return
             if mode is None and isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR):
                 return
-            self._add(self.files, path, "file")
+            self._add(path, "file")
         else:  # os.listdir, os.scandir
             path = args[0]
             if isinstance(path, int):
                 self.unrecordable = True  # a listing by file descriptor: which folder is unknown
                 return
-            self._add(self.folders, "." if path is None else path, "folder")
+            self._add("." if path is None else path, "folder")
 
-    def _add(self, into: dict, path, kind: str) -> None:
+    def _add(self, path, kind: str) -> None:
         try:
             text = os.path.abspath(os.fsdecode(path))
         except (TypeError, ValueError):
             self.unrecordable = True
             return
-        if (text + os.sep).startswith(self.skip):  # Python's, leaflet's own, or the cache (stamped apart)
+        if (text + os.sep).startswith(_SPECIAL):
+            if text != "/proc/self/status":
+                self.unrecordable = True
             return
-        if kind == "folder" and text in self.path_entries:
+        if (text + os.sep).startswith(self.skip) and not text.startswith(_DATA_DIR):
+            return
+        into = self.files if kind == "file" else self.folders
+        if text in into:
             return
         self.busy = True
         try:
-            full = os.path.realpath(text)
-            if full not in into and not (full + os.sep).startswith(self.skip):
-                into[full] = _state(full, kind)
-                if kind == "file" and into[full] != "missing":  # a file added beside it may take its place
-                    parent = os.path.dirname(full)
-                    if parent not in self.folders:
-                        self.folders[parent] = _state(parent, "folder")
+            into[text] = _state(text, kind)
+            if kind == "file" and into[text] != "missing":  # a file added beside it may take its place
+                parent = os.path.dirname(text)
+                if parent not in self.folders:
+                    self.folders[parent] = _state(parent, "folder")
         finally:
             self.busy = False
 
@@ -159,10 +176,11 @@ def start(argv: list[str]) -> None:
     global _recording, _hooked
     if _personal(argv) or _folder() is None:
         return
+    recorder = _Recorder(argv)
     if not _hooked:
         sys.addaudithook(_hook)  # a hook cannot be removed; it does nothing while nothing is recorded
         _hooked = True
-    _recording = _Recorder(argv)
+    _recording = recorder
 
 
 def _personal(argv: list[str]) -> bool:
@@ -176,15 +194,15 @@ def consulted(path) -> None:
     """Note a path the build looked for without opening it (``is_file``): its being there or not counts."""
     recorder = _recording
     if recorder is not None:
-        recorder._add(recorder.files, path, "file")
+        recorder._add(path, "file")
 
 
-def _state(path: str, kind: str) -> str | None:
-    """A file's SHA-256, a folder's sorted listing's SHA-256; "missing" when it is not there; None: unreadable."""
+def _state(path: str, kind: str):
+    """A file's SHA-256 ("missing" when it is not there; None: not a regular file, too large, unreadable);
+    a folder's sorted names (a tuple; "missing"; None)."""
     try:
-        if kind == "folder":  # leaflets (and their temporary files) come and go: a build never reads one
-            names = sorted(n for n in os.listdir(path) if not n.endswith(_NOT_READ))
-            return "listing:" + hashlib.sha256("\0".join(names).encode("utf-8", "surrogateescape")).hexdigest()
+        if kind == "folder":
+            return tuple(sorted(os.listdir(path)))
         # never open a FIFO or a device, never read a huge file: such a build is not kept
         if not stat.S_ISREG(os.stat(path).st_mode):
             return None
@@ -200,6 +218,19 @@ def _state(path: str, kind: str) -> str | None:
         return None
 
 
+def _listing(path: str, names, target: str) -> str | None:
+    """A folder's state as kept: its names' SHA-256, leaving out the leaflet this build writes and its
+    temporary files (they come and go with every build; nothing else is left out)."""
+    if names is None:
+        return None
+    if names == "missing":
+        return "missing"
+    if os.path.dirname(target) == path:
+        mine = os.path.basename(target)
+        names = [n for n in names if n != mine and not (n.startswith(f".{mine}.") and n.endswith(".part"))]
+    return "listing:" + hashlib.sha256("\0".join(names).encode("utf-8", "surrogateescape")).hexdigest()
+
+
 def finish(args, data: bytes, target: str, said: list[str]) -> None:
     """Keep the leaflet this build wrote to ``target`` (an absolute path), with what it printed."""
     global _recording
@@ -213,14 +244,18 @@ def finish(args, data: bytes, target: str, said: list[str]) -> None:
         return
     recorder.busy = True  # the checks below open files too
     inputs = []
-    for kind, seen in (("file", recorder.files), ("folder", recorder.folders)):
-        for path, state in sorted(seen.items()):
-            if state is None or _state(path, kind) != state:
-                return  # unreadable, or changed while the build ran: nothing reliable to keep
-            inputs.append([kind, path, state])
+    for path, state in sorted(recorder.files.items()):
+        if state is None or _state(path, "file") != state:
+            return  # unreadable, or changed while the build ran: nothing reliable to keep
+        inputs.append(["file", path, state])
+    for path, names in sorted(recorder.folders.items()):
+        then = _listing(path, names, target)
+        if then is None or _listing(path, _state(path, "folder"), target) != then:
+            return
+        inputs.append(["folder", path, then])
     try:
         key = recorder.key
-        entry = {"format": _FORMAT, "argv": recorder.argv, "target": target, "said": said, "inputs": inputs,
+        entry = {"format": _FORMAT, "target": target, "said": said, "inputs": inputs,
                  "output": hashlib.sha256(data).hexdigest(), "size": len(data)}
         _put(folder, f"{key}.out", data)
         _put(folder, f"{key}.json", json.dumps(entry, ensure_ascii=False).encode("utf-8"))
@@ -271,10 +306,12 @@ def replay(argv: list[str], err) -> int | None:
                 entry = json.loads(fh.read(4 * 1024 * 1024))
         except FileNotFoundError:
             return None
-        if entry.get("format") != _FORMAT or entry.get("argv") != list(argv):
+        if entry.get("format") != _FORMAT:
             return None
+        target = entry["target"]
         for kind, path, state in entry["inputs"]:
-            if _state(path, kind) != state:
+            now = _state(path, kind) if kind == "file" else _listing(path, _state(path, "folder"), target)
+            if now != state:
                 return None
         with open(os.path.join(folder, f"{key}.out"), "rb") as fh:
             data = fh.read(MAX_OUTPUT + 1)
@@ -284,10 +321,13 @@ def replay(argv: list[str], err) -> int | None:
 
         from .output import write_atomic
 
-        write_atomic(Path(entry["target"]), data)
-        os.utime(manifest)  # most recently used: kept longest
+        write_atomic(Path(target), data)
     except Exception:  # noqa: BLE001 - any trouble here (a damaged entry, an unwritable target): build as usual
         return None
+    try:
+        os.utime(manifest)  # most recently used: kept longest
+    except OSError:
+        pass
     for line in entry["said"]:
         print(line, file=err)
     return 0

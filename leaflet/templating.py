@@ -20,7 +20,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
-from . import caches, diskcache, i18n, inline
+from . import buildcache, caches, diskcache, i18n, inline
 from .content import validate
 from .errors import Location, NotFoundError, TemplateError, display_path
 from .fonts import Family, FontChain, family
@@ -36,6 +36,8 @@ class _FolderLoader(jinja2.FileSystemLoader):
     """A FileSystemLoader that refuses links leading out of the template folders."""
 
     def get_source(self, environment, template):
+        for folder in self.searchpath:  # a template added to an earlier folder would take this one's place
+            buildcache.consulted(os.path.join(folder, *template.split("/")))
         source, filename, uptodate = super().get_source(environment, template)
         real = os.path.realpath(filename)
         if not any(real.startswith(os.path.realpath(root) + os.sep) for root in self.searchpath):

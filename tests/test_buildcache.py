@@ -51,8 +51,8 @@ def _poison(tmp: Path) -> None:
 
 
 def _fresh(tmp: Path, *args: str) -> bytes:
-    """The same build with the cache off."""
-    out = tmp / "fresh.pdf"
+    """The same build with the cache off (written outside the folder: `python -m` lists it)."""
+    out = tmp.parent / f"{tmp.name}-fresh.pdf"
     result = _run(tmp, *args, "-o", str(out), cache="off")
     assert result.returncode == 0, result.stderr
     return out.read_bytes()
@@ -225,11 +225,10 @@ def test_the_recorder_sees_reads_and_listings_but_not_writes(tmp_path, monkeypat
         files, folders = dict(recorder.files), dict(recorder.folders)
     finally:
         buildcache._recording = None
-    real = os.path.realpath
-    assert files[real(tmp_path / "a.txt")].startswith("sha256:")
-    assert files[real(tmp_path / "nothing-here.yaml")] == "missing"
-    assert real(tmp_path / "b.txt") not in files
-    assert real(tmp_path / "dir") in folders and real(tmp_path) in folders  # listed; beside a file read
+    assert files[str(tmp_path / "a.txt")].startswith("sha256:")
+    assert files[str(tmp_path / "nothing-here.yaml")] == "missing"
+    assert str(tmp_path / "b.txt") not in files
+    assert str(tmp_path / "dir") in folders and str(tmp_path) in folders  # listed; beside a file read
 
 
 def test_a_fifo_among_the_inputs_is_neither_waited_for_nor_kept(tmp_path):
@@ -248,3 +247,61 @@ def test_a_file_too_large_or_not_regular_has_no_state_so_its_build_is_not_kept(t
     assert buildcache._state(str(tmp_path / "gone"), "file") == "missing"
     monkeypatch.setattr(buildcache, "MAX_INPUT", 100)
     assert buildcache._state(str(tmp_path / "big"), "file") == "sha256:" + hashlib.sha256(b"x" * 100).hexdigest()
+
+
+def _switch_a_link(tmp):
+    for release in ("rel-a", "rel-b"):
+        (tmp / release / "diazepam").mkdir(parents=True)
+        shutil.copy(ROOT / "content" / "diazepam" / "en.yaml", tmp / release / "diazepam" / "en.yaml")
+    _retitle(tmp / "rel-b" / "diazepam" / "en.yaml")
+    (tmp / "current").symlink_to("rel-a")
+
+    def change():
+        (tmp / "current").unlink()
+        (tmp / "current").symlink_to("rel-b")
+    return ["--content", "current"], change
+
+
+def _include_beside(tmp):
+    """A child template whose parent includes "note.html": a note.html added to the child wins."""
+    shutil.copytree(ROOT / "templates" / "standard", tmp / "base")
+    body = tmp / "base" / "body.xml.j2"
+    text = body.read_text(encoding="utf-8")
+    assert "<footer>" in text
+    body.write_text(text.replace("<footer>", '{% include "note.html" %}\n<footer>', 1), encoding="utf-8")
+    (tmp / "base" / "note.html").write_text("")
+    (tmp / "child").mkdir()
+    (tmp / "child" / "theme.yaml").write_text("extends: ../base\n")
+    return ["--template", "./child"], lambda: (tmp / "child" / "note.html").write_text("<p>Take 2 mg.</p>")
+
+
+def _new_medicine_folder_in_the_working_folder(tmp):
+    (tmp / "content").mkdir()
+    return ["--content", ".", "--lang", "zh-CN"], lambda: (
+        (tmp / "diazepam").mkdir(), shutil.copy(ROOT / "content" / "diazepam" / "zh-Hans.yaml", tmp / "diazepam" / "zh.yaml"))
+
+
+@pytest.mark.parametrize("setup", [_switch_a_link, _include_beside, _new_medicine_folder_in_the_working_folder],
+                         ids=["a link switched to another release", "a template added beside a child theme",
+                              "a medicine folder added to a content folder that is the working folder"])
+def test_what_a_review_found_builds_again(tmp_path, setup):
+    test_a_change_to_anything_the_build_read_builds_it_again(tmp_path, setup)
+
+
+def test_content_in_dev_is_never_kept(tmp_path):
+    if not os.path.isdir("/dev/shm") or not os.access("/dev/shm", os.W_OK):
+        pytest.skip("no /dev/shm")
+    import tempfile
+
+    with tempfile.TemporaryDirectory(dir="/dev/shm") as shm:
+        shutil.copytree(ROOT / "content" / "diazepam", Path(shm) / "diazepam")
+        assert _run(tmp_path, "diazepam", "--content", shm, "-o", "d.pdf").returncode == 0
+    assert _entries(tmp_path) == []
+
+
+def test_a_dangling_link_in_leaflets_folder_breaks_nothing(tmp_path, monkeypatch):
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / ".#cli.py").symlink_to("nowhere")
+    monkeypatch.setattr(buildcache, "_PACKAGE_DIR", str(package))
+    assert buildcache._key(["build", "diazepam"])  # no FileNotFoundError
