@@ -92,7 +92,9 @@ def check(medicine: Any, form: str | None, where: str = "--form") -> str | None:
 def select(data: dict[str, Any], form: str | None) -> dict[str, Any]:
     """Content data (``model_dump``) for one form, or for all when ``form`` is None, without markers."""
     out = _keep(data, form, top=True)
-    if form is not None:
+    # a medicine whose forms have no ids (nothing marked by form) keeps them all: which one is `form`
+    # is not known, and a forms table without rows would hide the strengths
+    if form is not None and any(f.get("id") == form for f in out["medicine"]["forms"]):
         out["medicine"]["forms"] = [f for f in out["medicine"]["forms"] if f.get("id") == form]
     return out
 

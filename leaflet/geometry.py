@@ -28,6 +28,7 @@ class Geometry:
     running_header_height: float = 0.0  # after page 1 (the pharmacy's name only); 0: as on page 1
     columns: int = 1
     column_gap: float = 0.0
+    right_to_left: bool = False  # columns are read from the right
 
     def frames(self, first: bool = True) -> list[tuple[float, float, float, float]]:
         """The body frames (x, y, width, height) of page 1 or of a later page: one, or the theme's
@@ -36,7 +37,8 @@ class Geometry:
         if not first and self.running_header_height:
             height += self.header_height - self.running_header_height
         column = (width - self.column_gap * (self.columns - 1)) / self.columns
-        return [(x + i * (column + self.column_gap), y, column, height) for i in range(self.columns)]
+        frames = [(x + i * (column + self.column_gap), y, column, height) for i in range(self.columns)]
+        return frames[::-1] if self.right_to_left else frames  # in the order the text flows into them
 
     @property
     def frame(self) -> tuple[float, float, float, float]:
@@ -51,11 +53,12 @@ class Geometry:
         return self.pagesize[1] - self.top - self.bottom - self.header_height - self.footer_height
 
 
-def page_geometry(template: Template, paper: str, header_lines: int | None, pharmacy: bool = False) -> Geometry:
+def page_geometry(template: Template, paper: str, header_lines: int | None, pharmacy: bool = False,
+                  right_to_left: bool = False) -> Geometry:
     """The geometry for ``paper``. ``header_lines``: None when the page has no header (no pharmacy and
     no header text in the template), else the lines of pharmacy details it must have room for (0 for
     a template's header text). ``pharmacy``: the header is a pharmacy's, which after page 1 shrinks to
-    its name."""
+    its name. ``right_to_left``: the leaflet's script is read from the right, and so are its columns."""
     theme = template.theme
     m = theme.margins_mm
     if header_lines is None:
@@ -64,4 +67,4 @@ def page_geometry(template: Template, paper: str, header_lines: int | None, phar
         header = max(theme.header_height_mm * mm, header_lines * theme.styles["header"].line_height + 10)
     running = theme.styles["header"].line_height + 10 if pharmacy and header_lines is not None else 0.0
     return Geometry(PAPER[paper], m.left * mm, m.right * mm, m.top * mm, m.bottom * mm, header,
-                    theme.footer_height_mm * mm, running, theme.columns, theme.column_gap_mm * mm)
+                    theme.footer_height_mm * mm, running, theme.columns, theme.column_gap_mm * mm, right_to_left)

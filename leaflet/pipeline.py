@@ -192,7 +192,8 @@ def _render(req: BuildRequest) -> bytes:
     pharmacy = load_pharmacy(req.pharmacy_file) if req.pharmacy_file else None
     geo = page_geometry(tpl, req.paper, _info_lines(pharmacy[0]) if pharmacy else      # once, for layout
                         0 if layout.has_header_text(body_tree) else None,                  # and PDF alike
-                        pharmacy=pharmacy is not None)
+                        pharmacy=pharmacy is not None,
+                        right_to_left=bool(layout.script_layout(source.leaflet.language).get("rtl")))
     options = layout.Options(req.fillable, geo.frame_height, source.leaflet.language,
                              column_width=geo.frames(first=True)[0][2])
     branding, pharmacy_data = _branding(pharmacy, req.pharmacy_file, tpl, options)

@@ -353,8 +353,10 @@ def _glued_numbers(pieces: list[tuple[str, str, bool]]) -> list[tuple[str, str, 
                 continue
             # a right-to-left piece is in logical order: its start is its right end on the line
             touching = neighbour[0][:1] if side == 0 else neighbour[0][-1:]
+            near = re.split(r" +", neighbour[0])[0 if side == 0 else -1]
             token = tokens[side]
-            if token and not touching.isspace() and not any(_uba.bidirectional(ch) == "L" for ch in token):
+            if token and not touching.isspace() and any(_uba.bidirectional(ch) in ("R", "AL") for ch in near) \
+                    and not any(_uba.bidirectional(ch) == "L" for ch in token):
                 tokens[side] = token[::-1]
         out[n] = ("".join(tokens), font, rtl)
     return out

@@ -100,3 +100,26 @@ def test_laid_out_lines_follow_the_algorithm(text, base):
     expected = "".join(MIRRORED.get(text[i], text[i]) if lv[i] % 2 else text[i]
                        for i in rtl.visual_order(lv, base))
     assert _as_printed(line) == expected
+
+
+@pytest.mark.parametrize("language, first_column", [("ar", "right"), ("en", "left")])
+def test_two_columns_are_read_from_the_side_the_script_starts(language, first_column):
+    """Compact's columns: Arabic text flows into the right column first, English into the left."""
+    import warnings
+
+    import pypdfium2 as pdfium
+
+    import leaflet
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = leaflet.build_pdf("diazepam", language=language, template="compact")
+    page = pdfium.PdfDocument(data)[0]
+    width = page.get_width()
+    text = page.get_textpage()
+    chars = text.get_text_range()
+    # the page's first body character (the title block: the first column), after the pharmacy header
+    boxes = [text.get_charbox(i) for i in range(text.count_chars()) if not chars[i].isspace()]
+    body = [b for b in boxes if 80 < b[1] < page.get_height() - 90]
+    assert any(b[2] < width / 2 for b in body) and any(b[0] > width / 2 for b in body)  # two columns
+    assert (body[0][0] > width / 2) == (first_column == "right")

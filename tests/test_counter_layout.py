@@ -376,3 +376,28 @@ def test_no_word_of_a_panel_label_is_broken(lang, template):
         tokens = set(pdfium.PdfDocument(build(lang, template, paper))[0].get_textpage().get_text_range().split())
         broken = sorted(w for w in wanted if w not in tokens)
         assert not broken, f"{lang} {template} {paper}: {broken} not printed whole on page 1"
+
+
+def _overdose(lang: str) -> tuple[str, str]:
+    """The overdose box's title and the start of its "call for help" sentence, from the content file."""
+    from leaflet import content
+
+    data = content.load(ROOT / "content" / "diazepam" / f"{lang}.yaml").leaflet.model_dump(mode="json")
+    section = next(s for s in data["sections"] for s in [s, *s.get("subsections", [])] if s.get("id") == "too-much")
+    warning = next(b["warning"] for b in section["blocks"] if isinstance(b, dict) and b.get("warning"))
+    action = next(b for b in warning["blocks"] if isinstance(b, str))
+    return warning["title"], re.sub(r"\*\*", "", action)[:25]
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+@pytest.mark.parametrize("lang", [lang for lang in LANGS if lang not in ("ar", "hi")])  # shaped: no clean text
+def test_the_overdose_box_says_call_for_help_on_the_page_of_its_title(lang, template):
+    title, action = _overdose(lang)
+    pages = [squeezed(t) for t in pdfium_pages(build(lang, template, pharmacy=EXAMPLES / "pharmacy.yaml"))]
+    where = next(n for n, text in enumerate(pages) if squeezed(title) in text)  # later: "... (continued)"
+    assert squeezed(action) in pages[where], f"'{action}' is not on page {where + 1}, with '{title}'"
+
+
+def pdfium_pages(data: bytes) -> list[str]:
+    document = pdfium.PdfDocument(data)
+    return [page.get_textpage().get_text_range().replace("\ufffe", "-").replace("\r", "") for page in document]

@@ -217,6 +217,15 @@ def test_every_language_marks_the_same_parts(lang):
         (p, v) for p, v in forms._markers(en.model_dump(mode="json", by_alias=True, exclude_none=True))]
 
 
+def test_a_medicine_whose_forms_have_no_ids_keeps_its_forms_table_for_a_known_form():
+    # warfarin names no form ids; --form tablets (a known kind) must not empty its "forms and strengths"
+    for template in ("standard", "compact"):
+        text = squeezed(all_text(leaflet.build_pdf("warfarin", form="tablets", template=template)))
+        assert squeezed("0.5 mg, 1 mg, 3 mg, 5 mg") in text or all(
+            squeezed(s) in text for s in ("0.5 mg", "3 mg", "5 mg")), template
+        assert squeezed("Each strength has its own colour") in text or squeezed("has its own colour") in text
+
+
 def test_the_subtitle_lists_only_the_dispensed_form():
     page1 = reader(leaflet.build_pdf("diazepam", form="tablets")).pages[0].extract_text()
     assert "Tablets" in page1 and "Rectal gel" not in page1

@@ -32,6 +32,11 @@ def _digit_positions(text: str) -> list[tuple[str, float]]:
     ("20ملغ مرة", "20"),
     ("و2.5 mg", "25"),
     ("في 20 يوم", "20"),
+    # a number between a space and a bracket: HarfBuzz sets "1.0)." left to right (no Arabic letter in it)
+    ("رُوجعت هذه النشرة آخر مرة في 22 نوفمبر 2026 (الإصدار 1.0).", "10202622"),
+    ("(الإصدار 2.5)", "25"),
+    ("الجرعة 10) مرة", "10"),
+    ("و(20) مرة", "20"),
 ])
 def test_numbers_glued_to_arabic_words_keep_their_digit_order(text, number):
     digits = "".join(d for d, _ in _digit_positions(text))
