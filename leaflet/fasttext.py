@@ -56,6 +56,9 @@ def shape_frag_word(word, *args, **kwargs):
     for f, _ in word[1:]:
         if not hasattr(f, "cbDefn"):
             prepare_font(f.fontName)  # private-use numbers for its glyphs first: cheap once done
+    runs = _font_runs(word)
+    if len(runs) > 1:
+        return _shape_runs(word, runs, *args, **kwargs)
     shaped = _reportlab_shape(word, *args, **kwargs)
     if shaped is word:
         return shaped
@@ -71,6 +74,42 @@ def shape_frag_word(word, *args, **kwargs):
             d.source = "" if d.cluster in done else text[d.cluster:ends[d.cluster]]
             done.add(d.cluster)
     return shaped
+
+
+def _font_runs(word) -> list[list]:
+    """A word's fragments in runs of one font (a callback fragment joins the run it is in)."""
+    runs: list[list] = []
+    font = None
+    for item in word[1:]:
+        f = item[0]
+        name = None if hasattr(f, "cbDefn") else f.fontName
+        if not runs or (name is not None and font is not None and name != font):
+            runs.append([])
+        runs[-1].append(item)
+        font = name or font
+    return runs
+
+
+def _shape_runs(word, runs: list[list], *args, **kwargs):
+    """A word set in more than one font ("12،" in Noto Sans against an Arabic word): each font's run
+    shaped on its own. ReportLab shapes a whole word with its first fragment's font and then looks each
+    glyph number up in the fragment's own font, which printed other glyphs than the text's (a number
+    became letters). Drawing needs nothing across runs: each fragment carries its own glyph data."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    items: list = []
+    width = 0.0
+    changed = False
+    for run in runs:
+        run_width = sum(stringWidth(s, f.fontName, f.fontSize) for f, s in run if not hasattr(f, "cbDefn"))
+        sub = word.__class__([run_width, *run])
+        shaped = shape_frag_word(sub, *args, **kwargs)
+        changed = changed or shaped is not sub
+        width += shaped[0]
+        items.extend(shaped[1:])
+    if not changed:
+        return word
+    return ttfonts.makeShapedFragWord(word)([width, *items])
 
 
 def actual_text(text) -> str | None:

@@ -13,10 +13,12 @@ with rule N0 (paired brackets), which python-bidi does not implement, added here
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
+import uharfbuzz
 from bidi import algorithm as _uba
 from bidi.mirror import MIRRORED
 from reportlab.pdfbase import pdfmetrics
@@ -348,6 +350,7 @@ def _glued_numbers(pieces: list[tuple[str, str, bool]]) -> list[tuple[str, str, 
         if rtl or not piece.strip():
             continue
         tokens = re.split(r"( +)", piece)
+        glued = set()  # which of this piece's end tokens are shaped with an Arabic word (0: left, -1: right)
         for side, neighbour in ((0, pieces[n - 1] if n else None), (-1, pieces[n + 1] if n + 1 < len(pieces) else None)):
             if neighbour is None or not neighbour[2] or neighbour[1] != font:
                 continue
@@ -357,7 +360,9 @@ def _glued_numbers(pieces: list[tuple[str, str, bool]]) -> list[tuple[str, str, 
             token = tokens[side]
             if token and not touching.isspace() and any(_uba.bidirectional(ch) in ("R", "AL") for ch in near) \
                     and not any(_uba.bidirectional(ch) == "L" for ch in token):
-                tokens[side] = token[::-1]
+                glued.add(len(tokens) - 1 if side == -1 else 0)
+        for index in glued:  # once, though glued on both sides ("الجرعة2.5ملغ": one run, set right to left once)
+            tokens[index] = tokens[index][::-1]
         out[n] = ("".join(tokens), font, rtl)
     return out
 
@@ -373,13 +378,23 @@ def _markup(piece: str, font: str, rtl: bool) -> str:
     if rtl:
         tokens = [t if t.strip() == "" else _rtl_word(t) for t in reversed(tokens)]
     else:  # Arabic-Indic digits: HarfBuzz takes them for Arabic script and would set them right to left
-        tokens = [t[::-1] if _ARABIC_SCRIPT.search(t) else t for t in tokens]
+        tokens = [t[::-1] if _ARABIC_SCRIPT.search(t) and _set_right_to_left(t) else t for t in tokens]
     # one font element for the whole piece: fewer fragments for ReportLab to set and write
     return f'<font face="{font}">{escape("".join(tokens))}</font>' if piece.strip() else escape(piece)
 
 
 #: Characters HarfBuzz assigns to the Arabic script (in a left-to-right piece: digits and separators).
 _ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+
+
+@functools.lru_cache(maxsize=4096)
+def _set_right_to_left(word: str) -> bool:
+    """Whether HarfBuzz sets ``word`` right to left, as ReportLab shapes it (its script guessed from its
+    first letter of a script: the Arabic comma "،" has none, so "،1.0" is set left to right)."""
+    buffer = uharfbuzz.Buffer()
+    buffer.add_str(word)
+    buffer.guess_segment_properties()
+    return buffer.direction == "rtl"
 
 
 def _rtl_word(word: str) -> str:

@@ -8,7 +8,7 @@ import pypdfium2 as pdfium
 import pytest
 from reportlab.platypus import SimpleDocTemplate
 
-from leaflet import rtl, templating
+from leaflet import rlbridge, rtl, templating
 from leaflet.flowables import RTLParagraph
 from leaflet.layout import paragraph_styles
 
@@ -16,7 +16,8 @@ from leaflet.layout import paragraph_styles
 def _digit_positions(text: str) -> list[tuple[str, float]]:
     """The printed digits of ``text`` set as an Arabic paragraph, left to right on the page."""
     tpl = templating.load_template("standard")
-    runs = tuple(rtl.Run(r, f.regular) for f, r in tpl.body_chain.runs(text))
+    rlbridge.install()  # as every build does: words shaped through leaflet.fasttext
+    runs = tuple(rtl.one_font_per_word([rtl.Run(r, f.regular) for f, r in tpl.body_chain.runs(text)]))
     out = io.BytesIO()
     SimpleDocTemplate(out).build([RTLParagraph(runs, paragraph_styles(tpl, "ar")["body"])])
     page = pdfium.PdfDocument(out.getvalue())[0]
@@ -37,7 +38,49 @@ def _digit_positions(text: str) -> list[tuple[str, float]]:
     ("(الإصدار 2.5)", "25"),
     ("الجرعة 10) مرة", "10"),
     ("و(20) مرة", "20"),
+    ("الجرعة2.5ملغ", "25"),  # glued on both sides: one word, one run
+    ("لمدة14يوما.", "14"),
 ])
 def test_numbers_glued_to_arabic_words_keep_their_digit_order(text, number):
     digits = "".join(d for d, _ in _digit_positions(text))
     assert digits == number
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_WORDS = ["الجرعة", "مرة", "في", "و", "ملغ", "يوم", "الإصدار", "mg", "mL"]
+_MARKS = ["", " ", "(", ")", ".", "،", "[", "]", ":", " (", ") ", "-", "«", "»"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(before=st.lists(st.sampled_from(_WORDS), min_size=0, max_size=3), left=st.sampled_from(_MARKS),
+       number=st.from_regex(r"[1-9][0-9]{0,3}(\.[0-9]{1,2})?", fullmatch=True), right=st.sampled_from(_MARKS),
+       after=st.lists(st.sampled_from(_WORDS), min_size=0, max_size=3), glued=st.booleans())
+def test_any_number_in_arabic_text_prints_its_digits_in_order(before, left, number, right, after, glued):
+    """Wherever a number sits in Arabic text (glued to a word, beside brackets and stops), its digits
+    print left to right as written: a number is never reversed."""
+    text = " ".join(before) + ("" if glued and before and not left else " ") + left + number + right + " ".join(after)
+    digits = "".join(d for d, _ in _digit_positions(text.strip() or number))
+    assert digits == number.replace(".", ""), text
+
+
+@pytest.mark.parametrize("language, notes, numbers", [
+    ("ar", "خذ قرصين كل37 ساعة. الجرعة2.5ملغ فقط، لمدة14يوما.", ["37", "2.5", "14"]),
+    ("ar", "الجرعة 2.5mg مرة(واحدة) 10،مساء", ["2.5", "10"]),
+    ("hi", "हर37 घंटे में 2.5mg लें", ["37", "2.5"]),
+])
+def test_numbers_typed_against_words_print_in_a_whole_leaflet(language, notes, numbers):
+    """A prescriber's note typed without spaces around its numbers: each number prints as typed (a
+    word in two fonts was shaped with the first font's glyphs, which printed other letters)."""
+    import warnings
+
+    import leaflet
+    from leaflet.patient import Patient
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = leaflet.build_pdf("diazepam", language=language, patient=Patient(name="Test", notes=notes))
+    text = pdfium.PdfDocument(data)[0].get_textpage().get_text_range()
+    for number in numbers:
+        assert number in text, (number, notes)
