@@ -77,13 +77,19 @@ def shape_frag_word(word, *args, **kwargs):
 
 
 def _font_runs(word) -> list[list]:
-    """A word's fragments in runs of one font (a callback fragment joins the run it is in)."""
+    """A word's fragments in runs to shape on their own: runs of one font (a callback fragment joins the
+    run it is in), and in right-to-left text every fragment alone. A right-to-left line reaches
+    ReportLab in visual order, a fragment for each direction (leaflet.rtl): shaped together, HarfBuzz
+    would set a number and the Arabic letters glued to it right to left as one run, reversing the
+    number ("2.5" printed "5.2") and swapping the words on either side of it."""
+    texts = [s for f, s in word[1:] if not hasattr(f, "cbDefn")]
+    alone = any(_RIGHT_TO_LEFT.search(s) for s in texts)
     runs: list[list] = []
     font = None
     for item in word[1:]:
         f = item[0]
         name = None if hasattr(f, "cbDefn") else f.fontName
-        if not runs or (name is not None and font is not None and name != font):
+        if not runs or (name is not None and font is not None and (alone or name != font)):
             runs.append([])
         runs[-1].append(item)
         font = name or font

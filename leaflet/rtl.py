@@ -337,34 +337,8 @@ def _visual_line(text: str, fonts: list[str], paragraph_levels: tuple[int, ...],
             k += 1
         logical = sorted(group)
         pieces.append(("".join(line_text[g] for g in logical), font or fonts[words[0][0]], rtl))
-    return "".join(_markup(piece, font, rtl) for piece, font, rtl in _glued_numbers(pieces))
-
-
-def _glued_numbers(pieces: list[tuple[str, str, bool]]) -> list[tuple[str, str, bool]]:
-    """Digits written onto an Arabic word ("و20", "and 20") are shaped with it, in one HarfBuzz run
-    that takes them for Arabic script and sets them right to left: "20" would print "02". The digits
-    touching a right-to-left piece of the same font are put in reverse here, so the run restores them
-    (issue 9 printed such a note for the first time)."""
-    out = list(pieces)
-    for n, (piece, font, rtl) in enumerate(pieces):
-        if rtl or not piece.strip():
-            continue
-        tokens = re.split(r"( +)", piece)
-        glued = set()  # which of this piece's end tokens are shaped with an Arabic word (0: left, -1: right)
-        for side, neighbour in ((0, pieces[n - 1] if n else None), (-1, pieces[n + 1] if n + 1 < len(pieces) else None)):
-            if neighbour is None or not neighbour[2] or neighbour[1] != font:
-                continue
-            # a right-to-left piece is in logical order: its start is its right end on the line
-            touching = neighbour[0][:1] if side == 0 else neighbour[0][-1:]
-            near = re.split(r" +", neighbour[0])[0 if side == 0 else -1]
-            token = tokens[side]
-            if token and not touching.isspace() and any(_uba.bidirectional(ch) in ("R", "AL") for ch in near) \
-                    and not any(_uba.bidirectional(ch) == "L" for ch in token):
-                glued.add(len(tokens) - 1 if side == -1 else 0)
-        for index in glued:  # once, though glued on both sides ("الجرعة2.5ملغ": one run, set right to left once)
-            tokens[index] = tokens[index][::-1]
-        out[n] = ("".join(tokens), font, rtl)
-    return out
+    # each piece is shaped on its own (leaflet.fasttext): a number glued to an Arabic word is its own run
+    return "".join(_markup(piece, font, rtl) for piece, font, rtl in pieces)
 
 
 def _markup(piece: str, font: str, rtl: bool) -> str:

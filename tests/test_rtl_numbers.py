@@ -40,6 +40,13 @@ def _digit_positions(text: str) -> list[tuple[str, float]]:
     ("و(20) مرة", "20"),
     ("الجرعة2.5ملغ", "25"),  # glued on both sides: one word, one run
     ("لمدة14يوما.", "14"),
+    ("من10إلى20", "2010"),  # right to left: 10 right of 20, the words between them in place
+    ("خذ 10–12ملغ يوميا", "1210"),  # a range reads right to left: 12–10 on the page
+    ("خذ 12.5(5)ملغ", "5125"),
+    ("و٢٠ مرة", "٢٠"),  # Arabic-Indic digits
+    ("الجرعة٢٫٥ملغ", "٢٥"),
+    ("الساعة١٠:٣٠صباحا", "١٠٣٠"),
+    ("خذ٥٠٪ من", "٥٠"),
 ])
 def test_numbers_glued_to_arabic_words_keep_their_digit_order(text, number):
     digits = "".join(d for d, _ in _digit_positions(text))
@@ -50,19 +57,20 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 _WORDS = ["الجرعة", "مرة", "في", "و", "ملغ", "يوم", "الإصدار", "mg", "mL"]
-_MARKS = ["", " ", "(", ")", ".", "،", "[", "]", ":", " (", ") ", "-", "«", "»"]
+_MARKS = ["", " ", "(", ")", ".", "،", "[", "]", ":", " (", ") ", "-", "«", "»", "–", "%", "٪", "/"]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(before=st.lists(st.sampled_from(_WORDS), min_size=0, max_size=3), left=st.sampled_from(_MARKS),
-       number=st.from_regex(r"[1-9][0-9]{0,3}(\.[0-9]{1,2})?", fullmatch=True), right=st.sampled_from(_MARKS),
+       number=st.from_regex(r"[1-9][0-9]{0,3}(\.[0-9]{1,2})?|[١-٩][٠-٩]{0,3}(٫[٠-٩]{1,2})?", fullmatch=True),
+       right=st.sampled_from(_MARKS),
        after=st.lists(st.sampled_from(_WORDS), min_size=0, max_size=3), glued=st.booleans())
 def test_any_number_in_arabic_text_prints_its_digits_in_order(before, left, number, right, after, glued):
     """Wherever a number sits in Arabic text (glued to a word, beside brackets and stops), its digits
     print left to right as written: a number is never reversed."""
     text = " ".join(before) + ("" if glued and before and not left else " ") + left + number + right + " ".join(after)
     digits = "".join(d for d, _ in _digit_positions(text.strip() or number))
-    assert digits == number.replace(".", ""), text
+    assert digits == number.replace(".", "").replace("٫", ""), text
 
 
 @pytest.mark.parametrize("language, notes, numbers", [
@@ -84,3 +92,14 @@ def test_numbers_typed_against_words_print_in_a_whole_leaflet(language, notes, n
     text = pdfium.PdfDocument(data)[0].get_textpage().get_text_range()
     for number in numbers:
         assert number in text, (number, notes)
+
+
+@pytest.mark.parametrize("text", ["خذ 10%(2)ملغ", "قرص(5)mg/12.5", "8:30–9:30صباحا", "خذ 1.5–2قرص", "و-20 درجة",
+                                  "في١٠/٠٥/٢٠٢٦", "مرة،١٢ يوم", "و۱۲ ساعة", "من10إلى20 مرة", "الجرعة٢٫٥ملغ أو 3mg"])
+def test_several_numbers_print_in_the_order_the_bidi_algorithm_gives(text):
+    """The digits on the page, left to right, are those of the Unicode bidirectional algorithm's visual
+    order (python-bidi's, for text without paired brackets that change it)."""
+    from bidi.algorithm import get_display
+
+    expected = "".join(c for c in get_display(text, base_dir="R") if c.isdigit())
+    assert "".join(d for d, _ in _digit_positions(text)) == expected
