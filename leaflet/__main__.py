@@ -19,10 +19,11 @@ def main() -> int:
         from . import buildcache
 
         try:
-            code = buildcache.replay(sys.argv[1:], sys.stderr)
+            key = buildcache.key(sys.argv[1:])  # worked out once, for the look-up and for the recording
+            code = buildcache.replay(sys.argv[1:], sys.stderr, key)
             if code is not None:
                 return _leave(code)
-            buildcache.start(sys.argv[1:])
+            buildcache.start(sys.argv[1:], key)
         except Exception:  # noqa: BLE001 - the cache is only ever a shortcut: build as usual
             buildcache._recording = None
     from .cli import EXIT_INTERRUPTED

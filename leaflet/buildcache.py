@@ -13,7 +13,8 @@ printed, and stop, without importing ReportLab, pydantic or Jinja2. Anything els
 What is never kept:
 - a build that carries a person's data (``--patient``, ``--notes``, ``--notes-file``): no patient's
   prescription is left in a cache folder, and a new patient's leaflet is new anyway;
-- a build to standard output (``-o -``), a failed build, or one whose inputs could not all be recorded.
+- a build to standard output (``-o -``), a failed build, or one whose inputs could not all be recorded
+  (a read from ``/dev``, ``/proc`` or ``/sys``, a file that is not a regular file or is over 64 MiB).
 
 leaflet's own code and data (its package folder, with the shipped fonts and catalogues) are checked by
 each file's size and modification time, as Python checks its compiled modules; installed packages by the
@@ -66,7 +67,8 @@ def _code_stamp() -> list:
     return [_PACKAGE_DIR, sys.path, files, packages]
 
 
-def _key(argv: list[str]) -> str:
+def key(argv: list[str]) -> str:
+    """The key of a command line here: its words, folder, settings, leaflet's code and packages."""
     from . import __version__
 
     settings = sorted((k, v) for k, v in os.environ.items()
@@ -104,9 +106,8 @@ class _Recorder:
     """Every file opened for reading and every folder listed, by the path the build used (links not
     followed: a link switched to another release counts), each with its state when first seen."""
 
-    def __init__(self, argv: list[str]):
-        self.argv = list(argv)
-        self.key = _key(argv)  # leaflet's code as it was when the build started
+    def __init__(self, key: str):
+        self.key = key  # of leaflet's code as it was when the build started
         self.files: dict[str, str | None] = {}
         self.folders: dict[str, tuple | None] = {}
         self.busy = False
@@ -171,12 +172,13 @@ def _hook(event: str, args: tuple) -> None:
 _EVENTS = frozenset({"open", "os.listdir", "os.scandir"})
 
 
-def start(argv: list[str]) -> None:
-    """Record what this process reads from now on, for :func:`finish` (only ``python -m leaflet``)."""
+def start(argv: list[str], key_: str | None = None) -> None:
+    """Record what this process reads from now on, for :func:`finish` (only ``python -m leaflet``);
+    ``key_``: the command line's :func:`key`, when :func:`replay` has just worked it out."""
     global _recording, _hooked
     if _personal(argv) or _folder() is None:
         return
-    recorder = _Recorder(argv)
+    recorder = _Recorder(key_ or key(argv))
     if not _hooked:
         sys.addaudithook(_hook)  # a hook cannot be removed; it does nothing while nothing is recorded
         _hooked = True
@@ -254,11 +256,11 @@ def finish(args, data: bytes, target: str, said: list[str]) -> None:
             return
         inputs.append(["folder", path, then])
     try:
-        key = recorder.key
+        name = recorder.key
         entry = {"format": _FORMAT, "target": target, "said": said, "inputs": inputs,
                  "output": hashlib.sha256(data).hexdigest(), "size": len(data)}
-        _put(folder, f"{key}.out", data)
-        _put(folder, f"{key}.json", json.dumps(entry, ensure_ascii=False).encode("utf-8"))
+        _put(folder, f"{name}.out", data)
+        _put(folder, f"{name}.json", json.dumps(entry, ensure_ascii=False).encode("utf-8"))
         _prune(folder)
     except (OSError, ValueError):
         return  # a cache that cannot be written is only a slower next build
@@ -283,24 +285,24 @@ def _prune(folder) -> None:
     for item in os.scandir(folder):
         if item.name.endswith(".json"):
             entries.append((item.stat().st_mtime_ns, item.name[:-5]))
-    for _, key in sorted(entries, reverse=True)[MAX_ENTRIES:]:
+    for _, stem in sorted(entries, reverse=True)[MAX_ENTRIES:]:
         for suffix in (".json", ".out"):
             try:
-                os.unlink(os.path.join(folder, key + suffix))
+                os.unlink(os.path.join(folder, stem + suffix))
             except OSError:
                 pass
 
 
 # --- a later build of the same --------------------------------------------------------------------------
 
-def replay(argv: list[str], err) -> int | None:
+def replay(argv: list[str], err, key_: str | None = None) -> int | None:
     """Write the stored leaflet if nothing it was built from has changed; the exit code, or None: build it."""
     folder = _folder()
     if folder is None:
         return None
     try:
-        key = _key(argv)
-        manifest = os.path.join(folder, f"{key}.json")
+        name = key_ or key(argv)
+        manifest = os.path.join(folder, f"{name}.json")
         try:
             with open(manifest, "rb") as fh:
                 entry = json.loads(fh.read(4 * 1024 * 1024))
@@ -313,7 +315,7 @@ def replay(argv: list[str], err) -> int | None:
             now = _state(path, kind) if kind == "file" else _listing(path, _state(path, "folder"), target)
             if now != state:
                 return None
-        with open(os.path.join(folder, f"{key}.out"), "rb") as fh:
+        with open(os.path.join(folder, f"{name}.out"), "rb") as fh:
             data = fh.read(MAX_OUTPUT + 1)
         if len(data) != entry["size"] or hashlib.sha256(data).hexdigest() != entry["output"]:
             return None

@@ -157,11 +157,11 @@ def test_leaflets_code_is_part_of_the_key(tmp_path, monkeypatch):
     module = package / "sub" / "mod.py"
     module.write_text("x = 1\n")
     monkeypatch.setattr(buildcache, "_PACKAGE_DIR", str(package))
-    before = buildcache._key(["build", "diazepam"])
-    assert buildcache._key(["build", "diazepam"]) == before
+    before = buildcache.key(["build", "diazepam"])
+    assert buildcache.key(["build", "diazepam"]) == before
     module.write_text("x = 22\n")
-    assert buildcache._key(["build", "diazepam"]) != before
-    assert buildcache._key(["build", "diazepam", "--paper", "letter"]) != buildcache._key(["build", "diazepam"])
+    assert buildcache.key(["build", "diazepam"]) != before
+    assert buildcache.key(["build", "diazepam", "--paper", "letter"]) != buildcache.key(["build", "diazepam"])
 
 
 @pytest.mark.parametrize("args", [["--patient", str(EXAMPLES / "patient.yaml")], ["--notes", "Take one at night."],
@@ -304,4 +304,4 @@ def test_a_dangling_link_in_leaflets_folder_breaks_nothing(tmp_path, monkeypatch
     package.mkdir()
     (package / ".#cli.py").symlink_to("nowhere")
     monkeypatch.setattr(buildcache, "_PACKAGE_DIR", str(package))
-    assert buildcache._key(["build", "diazepam"])  # no FileNotFoundError
+    assert buildcache.key(["build", "diazepam"])  # no FileNotFoundError
