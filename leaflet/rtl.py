@@ -13,7 +13,6 @@ with rule N0 (paired brackets), which python-bidi does not implement, added here
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
@@ -165,8 +164,8 @@ class Run:
 def one_font_per_word(runs: list[Run]) -> list[Run]:
     """Give every character of a word the font of the word's first letter, where that font has it.
 
-    ReportLab shapes a word (text between spaces) with the font of its first piece, so a word must
-    not change fonts when it is shaped: "**word**." would otherwise lose its full stop.
+    A word's fonts are shaped apart (leaflet.fasttext), so a word that changes fonts does not join
+    across the change: "**word**." keeps its full stop in the word's own font.
     """
     text = "".join(r.text for r in runs)
     fonts = [r.font for r in runs for _ in r.text]
@@ -351,20 +350,29 @@ def _markup(piece: str, font: str, rtl: bool) -> str:
     tokens = re.split(r"( +)", piece)
     if rtl:
         tokens = [t if t.strip() == "" else _rtl_word(t) for t in reversed(tokens)]
-    else:  # Arabic-Indic digits: HarfBuzz takes them for Arabic script and would set them right to left
-        tokens = [t[::-1] if _ARABIC_SCRIPT.search(t) and _set_right_to_left(t) else t for t in tokens]
+    elif _ARABIC_SCRIPT.search(piece):
+        # Arabic-Indic digits (and other Arabic-block characters) in a left-to-right piece: HarfBuzz takes
+        # them for Arabic script and sets them right to left. Each run of them is its own fragment (so
+        # its own HarfBuzz run, leaflet.fasttext), put in reverse here when HarfBuzz will reverse it;
+        # the rest of the word ("mg" in "١٠mg") is set as written.
+        chunks = [c for c in _ARABIC_RUNS.split(piece) if c]
+        return "".join(f'<font face="{font}">{escape(c[::-1] if _set_right_to_left(c) else c)}</font>'
+                       if c.strip() else escape(c) for c in chunks)
     # one font element for the whole piece: fewer fragments for ReportLab to set and write
     return f'<font face="{font}">{escape("".join(tokens))}</font>' if piece.strip() else escape(piece)
 
 
 #: Characters HarfBuzz assigns to the Arabic script (in a left-to-right piece: digits and separators).
 _ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+#: A left-to-right piece cut into runs of those characters, runs of others, and spaces.
+_ARABIC_RUNS = re.compile("( +|[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]+)")
 
 
-@functools.lru_cache(maxsize=4096)
 def _set_right_to_left(word: str) -> bool:
     """Whether HarfBuzz sets ``word`` right to left, as ReportLab shapes it (its script guessed from its
-    first letter of a script: the Arabic comma "،" has none, so "،1.0" is set left to right)."""
+    first letter of a script: the Arabic comma "،" has none, so "،1.0" is set left to right). Not
+    cached: the word may be a patient's (caches hold no one's text), and it is asked only of the rare
+    left-to-right word with an Arabic-block character (Arabic-Indic digits, an Arabic comma)."""
     buffer = uharfbuzz.Buffer()
     buffer.add_str(word)
     buffer.guess_segment_properties()
