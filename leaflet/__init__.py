@@ -13,8 +13,11 @@ __version__ = "0.1.0"
 
 from typing import TYPE_CHECKING  # noqa: E402
 
+from . import lazyre  # noqa: E402
 from .caches import clear_caches  # noqa: E402
 from .errors import LeafletError  # noqa: E402
+
+lazyre.install()  # before ReportLab is imported: what it compiles at import and seldom uses, on first use
 
 __all__ = ["LeafletError", "Patient", "__version__", "build_file", "build_html", "build_pdf", "clear_caches"]
 

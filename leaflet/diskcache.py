@@ -3,7 +3,10 @@
 Only what is checked against its source on every use is kept here: Jinja2's compiled templates, each
 stored with a checksum of its template's source and used only while the source is unchanged (Jinja2's
 own :class:`jinja2.FileSystemBytecodeCache`, which writes to a temporary file and renames it, so a
-reader never sees half a file). The bytes of a leaflet never depend on whether the cache was used.
+reader never sees half a file); and what ReportLab finds when it parses a font file (each character's
+glyph and width), kept under the file's SHA-256 and the ReportLab version
+(:func:`leaflet.rlbridge.load_ttfont`). The bytes of a leaflet never depend on whether the cache was
+used.
 
 Where: ``$LEAFLET_CACHE_DIR``, else ``$XDG_CACHE_HOME/leaflet``, else ``~/.cache/leaflet``. Set
 ``LEAFLET_CACHE_DIR=off`` to use none. Compiled templates are code, so the folder must be the user's

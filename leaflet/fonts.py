@@ -17,10 +17,11 @@ from pathlib import Path
 
 from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFError, TTFont
+from reportlab.pdfbase.ttfonts import TTFError
 
-from . import caches, rlbridge
+from . import caches, diskcache, rlbridge
 from .errors import GlyphError, Location, TemplateError
+from .files import read_limited
 from .resources import FONTS_DIR
 
 FACES = ("regular", "bold", "italic", "bold_italic")
@@ -115,7 +116,8 @@ def _register(name: str, files: tuple[tuple[str, str], ...]) -> Family:
             try:
                 # shapable: HarfBuzz may shape it; whether a paragraph is shaped is decided per
                 # language (layout.SCRIPT_LAYOUT), so Latin-script leaflets are never shaped
-                font = TTFont(font_name, str(path), shapable=True)
+                data = read_limited(path, FONT_FILE_LIMIT, what="font file", error=TemplateError)
+                font = rlbridge.load_ttfont(font_name, str(path), data, _metrics_folder())
                 rlbridge.reuse_subsets(font.face, _SUBSETS, _COMPRESSED)
                 pdfmetrics.registerFont(font)
             except (TTFError, OSError) as exc:
@@ -133,6 +135,17 @@ def _register(name: str, files: tuple[tuple[str, str], ...]) -> Family:
     addMapping(faces["bold"], 0, 1, faces["bold_italic"])
     addMapping(faces["bold"], 1, 1, faces["bold_italic"])
     return Family(name, faces, charset or frozenset())
+
+
+#: The largest font file read (the shipped CJK faces are 3 MiB).
+FONT_FILE_LIMIT = 64 << 20
+
+
+def _metrics_folder():
+    """Where fonts' parsed metrics are kept for the next process (:func:`leaflet.rlbridge.load_ttfont`)."""
+    import reportlab
+
+    return diskcache.private_dir("fonts", f"{reportlab.Version}-{diskcache.fingerprint()}")
 
 
 #: Font subsets made, and compressed, before: (font file, characters) -> bytes. A leaflet built again

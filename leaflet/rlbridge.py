@@ -19,13 +19,19 @@ the stored lines when it is wrapped and drawn, and takes its own copy before Rep
 from __future__ import annotations
 
 import calendar
+import contextlib
 import copy
+import fnmatch
+import hashlib
+import marshal
+import os
 import threading
 import time
 import weakref
 from collections.abc import Callable
 
 import reportlab
+from reportlab import rl_config
 from reportlab.lib import textsplit as _rl_textsplit
 from reportlab.lib.abag import ABag
 from reportlab.lib.rl_accel import fp_str
@@ -286,6 +292,110 @@ class _CachedFlate:
 
         out = self.store.get(data)
         return out if out is not None else self.store.put(data, zlib.compress(data))
+
+
+# --- font files parsed once, their metrics kept on disk ---------------------------------------------
+
+#: What a ReportLab TrueType font object holds (ReportLab 5.1), all of it set by :func:`load_ttfont`.
+_TTFONT_ATTRS = frozenset({"fontName", "face", "encoding", "state", "_asciiReadable", "_shapable"})
+#: What is not kept: the file itself (read again), its name, and a function (made again).
+_FACE_NOT_KEPT = frozenset({"_ttf_data", "filename", "_pdfScale"})
+
+
+def load_ttfont(name: str, path: str, data: bytes, folder) -> ttfonts.TTFont:
+    """``ttfonts.TTFont(name, path, shapable=True)`` for the font file ``path`` whose bytes are ``data``.
+
+    Parsing a font's tables (every character's glyph and width) is a tenth of a cold build; what it
+    finds depends only on the file's bytes and ReportLab's version, so it is kept in ``folder`` (a
+    private :mod:`leaflet.diskcache` folder; None: not kept), one file per font file's SHA-256, and the
+    next process reads it back instead. The font object is the same as ReportLab makes, attribute for
+    attribute: a kept file is written only after one made from it has been compared with the font
+    ReportLab parsed, so a ReportLab that makes its fonts another way is simply not helped.
+    """
+    digest = hashlib.sha256(data).hexdigest()
+    if folder is not None:
+        try:
+            font = _restore_ttfont(name, path, data, digest, marshal.loads((folder / f"{digest}.metrics").read_bytes()))
+        except (OSError, EOFError, ValueError, TypeError, KeyError, AttributeError):
+            font = None
+        if font is not None:
+            return font
+    font = ttfonts.TTFont(name, path, shapable=True)
+    if folder is not None and font.face._ttf_data == data:  # the file did not change while ReportLab read it
+        kept = _font_metrics(font, digest)
+        if kept is not None:
+            _keep(folder, f"{digest}.metrics", kept)
+    return font
+
+
+def _font_metrics(font: ttfonts.TTFont, digest: str) -> bytes | None:
+    """What :func:`_restore_ttfont` needs to make ``font`` again, or None if it would not be the same."""
+    if set(vars(font)) != _TTFONT_ATTRS or type(font.face) is not ttfonts.TTFontFace:
+        return None
+    attrs, names = {}, {}
+    for key, value in vars(font.face).items():
+        if key in _FACE_NOT_KEPT:
+            continue
+        if isinstance(value, ttfonts.TTFNameBytes):
+            names[key] = (bytes(value), value.ustr)
+        else:
+            attrs[key] = value
+    try:
+        kept = marshal.dumps({"key": [digest, reportlab.Version], "attrs": attrs, "names": names})
+        again = _restore_ttfont(font.fontName, font.face.filename, font.face._ttf_data, digest, marshal.loads(kept))
+    except (ValueError, TypeError):  # something marshal cannot keep
+        return None
+    return kept if again is not None and _same_font(again, font) else None
+
+
+def _same_font(a: ttfonts.TTFont, b: ttfonts.TTFont) -> bool:
+    def plain(font):
+        own = {k: v for k, v in vars(font).items() if k not in ("face", "encoding", "state")}
+        face = {k: v for k, v in vars(font.face).items() if k != "_pdfScale"}
+        kinds = [type(font.encoding), type(font.state), len(font.state), type(font.face)]
+        return own, face, kinds, [font.face._pdfScale(v) for v in (1, 7, 1234, -38.5)]
+
+    return plain(a) == plain(b)
+
+
+def _restore_ttfont(name: str, path: str, data: bytes, digest: str, kept: dict) -> ttfonts.TTFont | None:
+    if kept["key"] != [digest, reportlab.Version]:
+        return None
+    face = ttfonts.TTFontFace.__new__(ttfonts.TTFontFace)
+    attrs = dict(kept["attrs"])
+    for key, (raw, text) in kept["names"].items():
+        attrs[key] = ttfonts.TTFNameBytes(raw)
+        if attrs[key].ustr != text:
+            return None
+    face.__dict__.update(attrs)
+    face.filename, face._ttf_data = path, data
+    scale = 1000 / face.unitsPerEm
+    face._pdfScale = (lambda x: x) if face.unitsPerEm == 1000 else (lambda x: x * scale)  # as ReportLab's
+    font = ttfonts.TTFont.__new__(ttfonts.TTFont)  # what TTFont.__init__ sets, but the parsed face
+    font.fontName, font.face, font.encoding = name, face, ttfonts.TTEncoding()
+    font.state = weakref.WeakKeyDictionary()
+    font._asciiReadable = rl_config.ttfAsciiReadable
+    font.shapable = not any(fnmatch.fnmatch(name, glob) for glob in ttfonts.unShapedFontGlob)
+    return font
+
+
+#: Kept font metrics: at most this many files (a theme's own fonts add to the shipped ones).
+_KEPT_FONTS = 64
+
+
+def _keep(folder, name: str, data: bytes) -> None:
+    """Write ``folder/name`` whole or not at all (a temporary file renamed), keeping the newest files."""
+    tmp = folder / f".{name}.{os.getpid()}.{threading.get_ident()}.part"
+    try:
+        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+            out.write(data)
+        os.replace(tmp, folder / name)
+        kept = sorted(folder.glob("*.metrics"), key=lambda p: p.stat().st_mtime_ns)
+        for old in kept[:-_KEPT_FONTS]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
 
 
 # --- paragraphs whose parsing and line breaks are reused ------------------------------------------

@@ -31,8 +31,10 @@ def test_a_process_that_finds_the_cache_makes_the_same_bytes(tmp_path):
     cache = tmp_path / "cache"
     first = _build_in_a_new_process(str(cache))
     files = _cached_files(cache)
-    assert len(files) >= 2  # the body's and the patient parts' compiled templates
-    assert all(f.suffix == ".cache" for f in files)
+    # the body's and the patient parts' compiled templates, and the four Noto Sans faces' metrics
+    assert len([f for f in files if f.suffix == ".cache"]) >= 2
+    assert len([f for f in files if f.suffix == ".metrics"]) == 4
+    assert all(f.suffix in (".cache", ".metrics") for f in files)
     stamps = [f.stat().st_mtime_ns for f in files]
     second = _build_in_a_new_process(str(cache))
     assert [f.stat().st_mtime_ns for f in _cached_files(cache)] == stamps  # read, not made again
@@ -46,6 +48,10 @@ def test_the_cache_is_private(tmp_path):
     _build_in_a_new_process(str(cache))
     for folder in [p for p in cache.rglob("*") if p.is_dir()]:
         assert folder.stat().st_mode & 0o022 == 0, folder
+    metrics = list(cache.rglob("*.metrics"))
+    assert metrics
+    for file in metrics:
+        assert file.stat().st_mode & 0o077 == 0, file
 
 
 @pytest.mark.parametrize("where", ["root", "inner"])
