@@ -512,6 +512,26 @@ class LeafletParagraph(Paragraph):
         self._wrapped_at = (availWidth, result, self.__dict__.get("blPara"))
         return result
 
+    def deepcopy(self):
+        """The copy ReportLab's boxes and columns split instead of the paragraph (``cdeepcopy``): its
+        own fragments and lines (:func:`private_copy`), sharing its style, its tag and the glyph data,
+        which nothing changes. ``copy.deepcopy`` copied every font name and shaped glyph of it again
+        (a fifth of a Korean build), and gave the parts a tag of their own."""
+        kind = type(self)
+        new = kind.__new__(kind)
+        state = new.__dict__
+        state.update(self.__dict__)
+        for name in ("frags", "blPara"):
+            if name in state:
+                state[name] = private_copy(state[name])
+        if "_wrapWidths" in state:
+            state["_wrapWidths"] = list(state["_wrapWidths"])
+        wrapped = state.get("_wrapped_at")
+        if wrapped is not None:  # still the lines it was wrapped to: the copy's own are those lines
+            state["_wrapped_at"] = (wrapped[0], wrapped[1], state.get("blPara")) \
+                if wrapped[2] is self.__dict__.get("blPara") else None
+        return new
+
     def split(self, availWidth, availHeight):  # noqa: N803
         """ReportLab's split, on this paragraph's own copy of shared lines; when nothing fits, the
         broken lines are kept (ReportLab drops them) for the next wrap at the same width."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import warnings
 
 import pytest
 import reportlab
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from reportlab.pdfbase import ttfonts
 from reportlab.platypus import Spacer
 
+import leaflet
 from leaflet import rlbridge
 
 from .conftest import ROOT
@@ -91,3 +93,28 @@ def test_a_long_address_breaks_at_the_best_place_that_fits(word, first, width, m
 def test_a_short_address_is_not_broken():
     chars = list("https://a.b/")
     assert rlbridge.word_breaks(chars, [1.0] * len(chars), 40.0, lambda k: 40.0, True) == []
+
+
+@pytest.mark.parametrize("language, template", [("ko", "standard"), ("ko", "compact"), ("zh-Hans", "standard")])
+def test_the_copy_a_box_or_column_splits_makes_the_same_leaflet_as_a_deep_copy(language, template, monkeypatch):
+    """ReportLab splits a copy of a paragraph that does not fit a box or column (flowables.cdeepcopy):
+    LeafletParagraph.deepcopy copies only what splitting changes, and the leaflet is the same as with
+    copy.deepcopy; the lines kept for the next build are untouched (a second build is the same)."""
+    from leaflet.rlbridge import LeafletParagraph
+
+    def build() -> bytes:
+        return leaflet.build_pdf("diazepam", language=language, template=template,
+                                 patient=ROOT / "examples" / "patient.yaml", notes="Take with food. " * 20)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # draft translations
+        calls = []
+        own = LeafletParagraph.deepcopy
+        monkeypatch.setattr(LeafletParagraph, "deepcopy", lambda self: calls.append(1) or own(self))
+        ours = build()
+        assert build() == ours
+        if (language, template) == ("ko", "standard"):
+            assert calls  # this leaflet splits paragraphs in balanced columns
+        monkeypatch.delattr(LeafletParagraph, "deepcopy")  # ReportLab's copy.deepcopy
+        leaflet.clear_caches()
+        assert build() == ours
