@@ -521,6 +521,8 @@ class LeafletParagraph(Paragraph):
         new = kind.__new__(kind)
         state = new.__dict__
         state.update(self.__dict__)
+        if self._memo_key is not None and "_private" not in state:
+            return new  # its lines are the shared ones: split() takes its own copy before ReportLab's
         for name in ("frags", "blPara"):
             if name in state:
                 state[name] = private_copy(state[name])
