@@ -421,6 +421,13 @@ class RTLParagraph(Flowable):
                            memo=self.memo)
         return "<br/>".join(line or "\u00a0" for line in lines) or " "  # a blank line stays a line
 
+    def minWidth(self) -> float:  # noqa: N802 - ReportLab's name
+        """The widest word's width (with the indents): narrower, a word would not fit its line."""
+        from . import rtl
+
+        return (rtl.longest_word(self.runs, self.style.fontSize, memo=self.memo)
+                + self.inner_style.leftIndent + self.inner_style.rightIndent)
+
     def wrap(self, aw: float, ah: float) -> tuple[float, float]:
         self.width, self.height = self._inner(aw).wrap(aw, ah)
         return self.width, self.height

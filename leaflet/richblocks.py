@@ -140,7 +140,8 @@ class FitTable(Flowable):
     """A ReportLab table whose column widths are shares of the width it is given.
 
     Cells are paragraphs, so widths must be known before they can wrap; the shares come from how
-    much text each column holds. The header row repeats when the table breaks across pages.
+    much text each column holds, and no column is narrower than its longest word (ReportLab would
+    split the word: "Tablet / s"). The header row repeats when the table breaks across pages.
     """
 
     def __init__(self, rows: list[list[Flowable]], shares: list[float], commands: list, repeat: int,
@@ -150,15 +151,24 @@ class FitTable(Flowable):
         self.fraction, self.rtl = fraction, rtl
         self._table: Table | None = None
         self._width: float | None = None
+        self._mins: list[float] | None = None
         self.spaceBefore, self.spaceAfter = 4, 8
 
     def table(self, aw: float) -> Table:
         if self._table is None or self._width != aw:
-            t = Table(self.rows, colWidths=[aw * self.fraction * s for s in self.shares], repeatRows=self.repeat,
+            t = Table(self.rows, colWidths=fit_widths(aw, self.fraction, self.shares, self.min_widths()),
+                      repeatRows=self.repeat,
                       hAlign="RIGHT" if self.rtl else "LEFT", splitByRow=1)
             t.setStyle(TableStyle(self.commands))
             self._table, self._width = t, aw
         return self._table
+
+    def min_widths(self) -> list[float]:
+        """Each column's longest word with the cells' padding (measured once)."""
+        if self._mins is None:
+            self._mins = [max((_min_width(cell) for cell in column), default=0.0) + _CELL_PADDING
+                          for column in zip(*self.rows, strict=True)]
+        return self._mins
 
     def wrap(self, aw: float, ah: float) -> tuple[float, float]:
         self.width, self.height = self.table(aw).wrap(aw, ah)
@@ -169,6 +179,36 @@ class FitTable(Flowable):
 
     def draw(self) -> None:
         self._table.drawOn(self.canv, 0, 0)
+
+
+#: a cell's left and right padding (the table's style below), and rounding
+_CELL_PADDING = 4 + 4 + 0.5
+
+
+def _min_width(cell: Flowable) -> float:
+    """The width of a cell's longest word (0 where its text breaks between any two characters)."""
+    style = getattr(cell, "style", None)
+    if (style is not None and style.wordWrap == "CJK") or not hasattr(cell, "minWidth"):
+        return 0.0
+    return cell.minWidth()
+
+
+def fit_widths(aw: float, fraction: float, shares: list[float], mins: list[float]) -> list[float]:
+    """Column widths: the table's share of ``aw`` divided by ``shares``, each column widened to its
+    minimum where it falls short, the room taken from the columns that have some to spare. A short
+    table whose words need more than its share takes more of ``aw``, up to all of it; words that
+    cannot fit even then are left to ReportLab (a column of one huge word)."""
+    total = aw * fraction
+    if sum(mins) > total:
+        total = min(aw, sum(mins))
+    widths = [total * s for s in shares]
+    short = sum(max(0.0, m - w) for w, m in zip(widths, mins, strict=True))
+    if short <= 0:
+        return widths
+    spare = sum(max(0.0, w - m) for w, m in zip(widths, mins, strict=True))
+    if spare < short:  # no room anywhere: widths in proportion to what each column needs
+        return [total * m / sum(mins) for m in mins]
+    return [m if w <= m else w - (w - m) * short / spare for w, m in zip(widths, mins, strict=True)]
 
 
 def _visual_len(text: str) -> int:

@@ -259,6 +259,15 @@ def layout(runs: tuple[Run, ...], width: float, size: float, space_font: str, ba
     return out
 
 
+def longest_word(runs: tuple[Run, ...], size: float, memo: bool = False) -> float:
+    """The width of the widest word :func:`layout` would set (a line is never narrower)."""
+    widths = _WORD_WIDTHS if memo else {}
+    text = "".join(r.text for r in runs)
+    fonts = [r.font for r in runs for _ in r.text]
+    return max((sum(word_width(text[s:e], fonts[s], size, widths) for s, e in _font_spans(fonts, *m.span()))
+                for m in re.finditer(r"\S+", text)), default=0.0)
+
+
 def _hard_lines(text: str) -> list[tuple[int, int]]:
     spans, start = [], 0
     for i, ch in enumerate(text):

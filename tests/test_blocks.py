@@ -7,6 +7,7 @@ import io
 import re
 import shutil
 import struct
+import warnings
 import zlib
 from pathlib import Path
 
@@ -20,8 +21,9 @@ from leaflet import markup
 from leaflet.cli import main
 from leaflet.errors import ContentError, TemplateError
 from leaflet.richblocks import keep_units
+from leaflet.translations import TranslationWarning
 
-from .conftest import DATA, all_text, page_texts, reader
+from .conftest import DATA, EXAMPLES, ROOT, all_text, page_texts, reader
 
 BLOCKS = DATA / "blocks"
 TEMPLATES = ["standard", "large-print"]
@@ -220,3 +222,64 @@ def test_a_reused_body_with_a_split_table_builds_the_same_bytes(tmp_path):
     other = leaflet.build_pdf("blockdemo", content_dirs=[content], patient=longer)  # a taller panel
     assert page_texts(other)[1].split("kg")[0] != page_texts(first)[1].split("kg")[0]  # the table split elsewhere
     assert leaflet.build_pdf("blockdemo", content_dirs=[content]) == first
+
+
+# --- words in table cells are never split (issue 10's compact "Tablet / s") ------------------------
+
+def _forms_table_words(lang: str) -> set[str]:
+    """The words of diazepam's "Forms and strengths" table in ``lang`` (every form): header, form names,
+    routes."""
+    from leaflet import i18n
+
+    medicine = leaflet.content.load(ROOT / "content" / "diazepam" / f"{lang}.yaml").leaflet.medicine
+    _ = i18n.functions(lang)["_"]
+    cells = [_("Form"), _("How it is given"), _("Strengths"), *(f.name for f in medicine.forms),
+             *(f.route or "" for f in medicine.forms)]
+    return {w.strip(",.()") for cell in cells for w in cell.split()} - {""}
+
+
+@pytest.mark.parametrize("template", ["standard", "compact", "large-print"])
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+@pytest.mark.parametrize("lang", ["en", "de", "es", "fr", "pl", "ru", "vi"])
+def test_the_forms_table_never_breaks_a_word(lang, paper, template):
+    import pypdfium2 as pdfium
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TranslationWarning)
+        data = leaflet.build_pdf("diazepam", language=lang, template=template, paper=paper)  # every form
+    printed = set()
+    for page in pdfium.PdfDocument(data):
+        for line in page.get_textpage().get_text_range().replace("\r", "").split("\n"):
+            printed |= {w.strip(",.()") for w in line.split()}
+    broken = sorted(_forms_table_words(lang) - printed)
+    assert not broken, f"{lang} {template} {paper}: split across lines: {broken}"
+
+
+@pytest.mark.parametrize("lang", ["ar", "hi", "en"])
+@pytest.mark.parametrize("template", ["compact", "standard"])
+def test_every_table_column_is_as_wide_as_its_longest_word(monkeypatch, lang, template):
+    """Right-to-left and shaped cells too ("أقراص" ran over its cell's edge in compact Arabic)."""
+    from leaflet import richblocks, rtl
+    from leaflet.flowables import RTLParagraph
+
+    def longest_word(cell) -> float:  # measured as the line breaker measures, not by the code under test
+        if isinstance(cell, RTLParagraph):
+            return rtl.longest_word(cell.runs, cell.style.fontSize)
+        return cell.minWidth()  # ReportLab's own
+
+    tables = []
+    original = richblocks.FitTable.table
+
+    def record(self, aw):
+        t = original(self, aw)
+        tables.append((self, t))
+        return t
+
+    monkeypatch.setattr(richblocks.FitTable, "table", record)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TranslationWarning)
+        leaflet.build_pdf("diazepam", language=lang, template=template, patient=EXAMPLES / "patient.yaml")
+    assert tables
+    for fit, t in tables:
+        for column, width in zip(zip(*fit.rows, strict=True), t._colWidths, strict=True):
+            assert max(longest_word(cell) for cell in column) + 8 <= width + 0.01, (lang, template)
