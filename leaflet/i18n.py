@@ -107,15 +107,21 @@ def babel_locale(language: str) -> str:
     return language.replace("-", "_")
 
 
-def long_date(value: dt.date | str, language: str = "en") -> str:
-    """A date written out for the language, e.g. "1 November 2026", "1 de noviembre de 2026"."""
+def long_date(value: dt.date | str, language: str = "en", one_line: bool = False) -> str:
+    """A date written out for the language, e.g. "1 November 2026", "1 de noviembre de 2026".
+
+    ``one_line``: its words joined by no-break spaces, so a line never breaks inside it (the
+    prescription panel's dates; "20 / November / 2026" in a narrow cell). Babel's narrow no-break
+    space ("2026 г.") becomes one too: ReportLab breaks lines at a narrow one."""
     if isinstance(value, str):
         value = dt.date.fromisoformat(value)
     if language == "en":  # the common case, without loading Babel's locale data
-        return f"{value.day} {value:%B} {value.year}"
-    from babel.dates import format_date
+        text = f"{value.day} {value:%B} {value.year}"
+    else:
+        from babel.dates import format_date
 
-    return format_date(value, format="long", locale=babel_locale(language))
+        text = format_date(value, format="long", locale=babel_locale(language))
+    return text.replace(" ", "\u00a0").replace("\u202f", "\u00a0") if one_line else text
 
 
 def functions(language: str) -> dict:

@@ -8,6 +8,7 @@ a caller lay the body out once and reuse it for every patient.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
@@ -351,16 +352,26 @@ class _Builder:
             else:
                 self.tagged(value, "TD", field_el, row=row, lang=field_el.get("lang"))
 
-        widths, pairs = self._panel_widths(cells)
+        widths, place = self._panel_widths(cells)
+        stacks: list[tuple[int, int]] = []  # (row, first column) of a label set above its value
         i = 0
         while i < len(cells):
             label, value, blank, half, field_el = cells[i]
             row_token = object()  # the cells of one row
             tagged_cells(label, value, blank, field_el, row_token)
-            if pairs and half and i + 1 < len(cells) and cells[i + 1][3]:
+            stacked = place(cells[i], cells[i + 1]) if half and i + 1 < len(cells) and cells[i + 1][3] else None
+            if stacked is not None:
                 label2, value2, blank2, _, field2 = cells[i + 1]
                 tagged_cells(label2, value2, blank2, field2, row_token)
-                row = [value2, label2, value, label] if self.rtl else [label, value, label2, value2]
+                # a value too wide for its cell (a date) goes under its label, across both cells
+                halves = []
+                for (lab, val), stack in (((label, value), stacked[0]), ((label2, value2), stacked[1])):
+                    # (a span shows its first cell; right to left, the value is left of its label)
+                    halves.append([[lab, val], ""] if stack else [val, lab] if self.rtl else [lab, val])
+                row = halves[1] + halves[0] if self.rtl else halves[0] + halves[1]
+                for n, stack in enumerate(stacked):
+                    if stack:
+                        stacks.append((len(rows), 2 * (1 - n) if self.rtl else 2 * n))
                 blank = blank or blank2
                 i += 2
             else:  # the value spans the three cells beside its label (a span shows its first cell)
@@ -381,6 +392,7 @@ class _Builder:
             # room to write by hand above a blank's line (with the label's own line, about 9 mm)
             *[("TOPPADDING", (0, r), (-1, r), label_style.leading * 0.5) for r in blank_rows],
         ]
+        commands += [("SPAN", (c, r), (c + 1, r)) for r, c in stacks]
         for r in spans:
             if r == 0 and el.get("title"):
                 commands.append(("SPAN", (0, 0), (-1, 0)))
@@ -397,23 +409,68 @@ class _Builder:
             table.repeatRows = 1  # a panel too tall for what is left of page 1 continues under its title
         return table
 
-    def _panel_widths(self, cells: list) -> tuple[list, bool]:
-        """The columns (label, value, label, value) and whether two short fields may share a row.
+    def _panel_widths(self, cells: list) -> tuple[list, Callable[[tuple, tuple], tuple[bool, bool] | None]]:
+        """The columns (label, value, label, value) and how two short fields share a row.
 
         The label columns are as wide as the labels' longest word needs (no word is broken in a narrow
-        column: compact), at least 23 % and at most 40 % of the column; two fields share a row only
-        where each value's longest word fits its cell, else each field has a row of its own."""
+        column: compact), at least 23 % and at most 40 % of the column. The value columns are equal
+        where every short value's longest word (a date, which never breaks, is one word) fits so; else
+        the second (the date's) takes the room the first can spare, the first keeping what sets its
+        values on one line where it can. ``place(a, b)`` says, for two fields sharing a row, whether
+        each is set under its label (across its label's cell too: a value still too wide beside it),
+        or None when they cannot share one (each then has a row of its own)."""
         width = self.options.column_width
         if not width:
-            return ["23%", "27%", "23%", "27%"], True
+            return ["23%", "27%", "23%", "27%"], lambda first, second: (False, False)
         padding = 12 + 0.5  # the cells' left and right padding, and rounding
 
         def widest(flowables) -> float:
             return max((f.minWidth() for f in flowables if hasattr(f, "minWidth")), default=0) + padding
 
+        def need(cell) -> float:
+            return 0.0 if cell[2] else widest([cell[1]])  # a blank write-in line takes any width
+
+        def one_line(cell) -> float:  # the width that sets the value on one line
+            if cell[2]:
+                return 0.0
+            value = cell[1]
+            value.wrap(1e6, 1e6)
+            inner = value._inner(1e6) if isinstance(value, RTLParagraph) else value
+            return max(inner.getActualLineWidths0() or [0.0]) + padding
+
+        firsts, seconds, i = [], [], 0  # the fields that would share rows, as the panel pairs them
+        while i < len(cells):
+            if cells[i][3] and i + 1 < len(cells) and cells[i + 1][3]:
+                firsts.append(cells[i])
+                seconds.append(cells[i + 1])
+                i += 2
+            else:
+                i += 1
+        first, second = max(map(need, firsts), default=0.0), max(map(need, seconds), default=0.0)
         label = min(max(0.23 * width, widest(c[0] for c in cells)), 0.4 * width)
-        pairs = widest(c[1] for c in cells if c[3] and not c[2]) <= width / 2 - label
-        return [label, width / 2 - label, label, width / 2 - label], pairs
+        values = width - 2 * label
+        if first <= values / 2 and second <= values / 2:
+            one = values / 2
+        elif first + second <= values:
+            one = max(first, min(values - second, max(map(one_line, firsts), default=0.0)))
+        else:
+            one = values / 2
+        two = values - one
+
+        def place(a: tuple, b: tuple) -> tuple[bool, bool] | None:
+            """Whether each of two fields sharing a row is set under its label; None: they cannot share."""
+            stacked = []
+            for cell, room in ((a, one), (b, two)):
+                if need(cell) <= room:
+                    stacked.append(False)
+                elif need(cell) <= room + label and widest([cell[0]]) <= room + label:
+                    stacked.append(True)
+                else:
+                    return None
+            return stacked[0], stacked[1]
+
+        return [label, one, label, two], place
+
 
     def _blank_lines(self, el: ET.Element) -> int:
         """Blank lines after the printed notes: the template's, and room to type in a fillable leaflet."""

@@ -346,19 +346,20 @@ def _patient_data(patient: Patient, pharmacy: dict[str, str], tpl: templating.Te
             data[key] = bind_numbers(data[key])
     words = i18n.functions(language)
     local, english = i18n.translations(language), i18n.translations("en")
+    dates = _panel_dates(patient, language)
     return {
         "patient": data,
         "pharmacy": {"name": pharmacy.get("name")},
         "language": language,
         # structured directions as (label, phrase) pairs, in the leaflet's language and in English
         "directions": _bound(directions.lines(patient.directions, local.gettext, local.ngettext, language,
-                                              until=patient.stop_date)) if structured else [],
+                                              until=patient.stop_date), dates) if structured else [],
         "directions_en": _bound(directions.lines(patient.directions, english.gettext, english.ngettext,
-                                                 until=patient.stop_date)) if structured and language != "en"
+                                                 until=patient.stop_date), dates) if structured and language != "en"
         else [],
         "free_text_untranslated": bool(patient.directions) and not structured and language != "en",
         "notes_in_panel": False,  # short notes as a panel row (the theme's notes.page_one; set per build)
-        **(_prescription(patient, source, roots, local, english) if source is not None
+        **(_prescription(patient, source, roots, local, english, dates) if source is not None
            else {"prescription": _NO_PRESCRIPTION, "prescription_en": ""}),
         **words,
     }
@@ -379,7 +380,8 @@ _NO_PRESCRIPTION = {"medicine": None, "directions": [], "duration": None, "quant
                     "age_weight": None, "labels": {}}
 
 
-def _prescription(patient: Patient, source: content.ContentFile, roots: list[Path], local, english) -> dict:
+def _prescription(patient: Patient, source: content.ContentFile, roots: list[Path], local, english,
+                  dates: tuple[tuple[str, str], ...] = ()) -> dict:
     """The panel's phrases (:mod:`leaflet.prescription`) in the leaflet's language and in English."""
     leaflet = source.leaflet
     language = leaflet.language
@@ -398,18 +400,29 @@ def _prescription(patient: Patient, source: content.ContentFile, roots: list[Pat
         english_rows = prescription.rows(patient, name, form_en,
                                          prescription.Words(english.gettext, english.ngettext, "en"))
         english_summary = prescription.english_summary(english_rows)
-    rows = {key: _bound(value) for key, value in rows.items()}
-    return {"prescription": rows, "prescription_en": bind_numbers(english_summary)}
+    rows = {key: _bound(value, dates) for key, value in rows.items()}
+    return {"prescription": rows, "prescription_en": _bound(english_summary, dates)}
 
 
-def _bound(value: Any) -> Any:
-    """Phrases with each number tied to the word after it (see :func:`leaflet.inline.bind_numbers`)."""
+def _panel_dates(patient: Patient, language: str) -> tuple[tuple[str, str], ...]:
+    """The stop and discard dates as the panel's phrases write them (in the leaflet's language and
+    in English), each with its one-line form (:func:`leaflet.i18n.long_date`)."""
+    return tuple((i18n.long_date(day, lang), i18n.long_date(day, lang, one_line=True))
+                 for day in (patient.stop_date, patient.discard_date) if day
+                 for lang in dict.fromkeys((language, "en")))
+
+
+def _bound(value: Any, dates: tuple[tuple[str, str], ...] = ()) -> Any:
+    """Phrases with each number tied to the word after it (see :func:`leaflet.inline.bind_numbers`)
+    and each of ``dates`` kept on one line."""
     if isinstance(value, str):
+        for written, one_line in dates:
+            value = value.replace(written, one_line)
         return bind_numbers(value)
     if isinstance(value, (list, tuple)):
-        return type(value)(_bound(v) for v in value)
+        return type(value)(_bound(v, dates) for v in value)
     if isinstance(value, dict):
-        return {k: _bound(v) for k, v in value.items()}
+        return {k: _bound(v, dates) for k, v in value.items()}
     return value
 
 

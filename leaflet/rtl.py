@@ -259,13 +259,18 @@ def layout(runs: tuple[Run, ...], width: float, size: float, space_font: str, ba
     return out
 
 
+#: What a line never breaks inside: a run of characters that are not spaces, or no-break spaces ("5 mL",
+#: a date in the prescription panel: leaflet.inline.bind_numbers, leaflet.i18n.long_date).
+_WORD = re.compile(r"(?:[^\s]|\u00a0)+")
+
+
 def longest_word(runs: tuple[Run, ...], size: float, memo: bool = False) -> float:
     """The width of the widest word :func:`layout` would set (a line is never narrower)."""
     widths = _WORD_WIDTHS if memo else {}
     text = "".join(r.text for r in runs)
     fonts = [r.font for r in runs for _ in r.text]
     return max((sum(word_width(text[s:e], fonts[s], size, widths) for s, e in _font_spans(fonts, *m.span()))
-                for m in re.finditer(r"\S+", text)), default=0.0)
+                for m in _WORD.finditer(text)), default=0.0)
 
 
 def _hard_lines(text: str) -> list[tuple[int, int]]:
@@ -282,7 +287,7 @@ def _layout_lines(text: str, fonts: list[str], start: int, end: int, width: floa
                   space_font: str, base: int, widths) -> list[str]:
     own = levels(text[start:end], base)  # a hard line break ends a bidi paragraph (rule P1)
     paragraph_levels = (0,) * start + own + (0,) * (len(text) - end)
-    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text[start:end])]
+    words = [(m.start(), m.end()) for m in _WORD.finditer(text[start:end])]
     words = [(a + start, b + start) for a, b in words]
     space = pdfmetrics.stringWidth(" ", space_font, size)
     lines: list[list[tuple[int, int]]] = [[]]

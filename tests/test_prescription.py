@@ -300,3 +300,30 @@ def test_marked_items_reach_a_template_as_plain_text():
 def test_examples_patient_names_the_tablet_form():
     patient = leaflet.patient.load_patient(ROOT / "examples" / "patient.yaml")
     assert patient.form == "tablets" and patient.strength == Decimal("2")
+
+
+# --- a date never breaks across lines (issue 10: compact printed "20 / November / 2026") ------------
+
+_DATED = {"name": "Ann Example", "date_dispensed": "2026-11-20", "stop_date": "2026-12-04",
+          "discard_date": "2026-12-20", "quantity": "42", "form": "tablets", "strength": "2", "strength_unit": "mg",
+          "prescriber": "Dr Sam Rivera", "directions": "Take one 2 mg tablet up to three times a day when needed."}
+
+
+@pytest.mark.parametrize("template", ["standard", "compact", "large-print"])
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_panels_dates_each_print_on_one_line(lang, paper, template):
+    import pypdfium2 as pdfium
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = leaflet.build_pdf("diazepam", language=lang, template=template, paper=paper, patient=_DATED)
+    text = pdfium.PdfDocument(data)[0].get_textpage().get_text_range()
+    lines = [" ".join(line.split()) for line in text.replace("\r", "").split("\n")]  # no-break spaces too
+    def words(text: str) -> set[str]:  # (right to left, a comma after the date is extracted before it)
+        return {w.strip("،,.") for w in text.split()}
+
+    for day in ("2026-11-20", "2026-12-04", "2026-12-20"):
+        date = " ".join(i18n.long_date(day, lang).split())
+        assert any(date in line or (lang == "ar" and words(date) <= words(line)) for line in lines), (
+            f"{lang} {template} {paper}: {date!r} is not on one line")
