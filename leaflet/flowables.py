@@ -371,15 +371,18 @@ class RTLParagraph(Flowable):
     """A right-to-left paragraph: lines broken and put in visual order by :mod:`leaflet.rtl`.
 
     The lines become an ordinary right-aligned ReportLab paragraph (one line each), re-made when
-    the width changes. A bullet, if any, is drawn at the right.
+    the width changes. A bullet, if any, is drawn at the right. ``align`` (a ReportLab alignment)
+    sets the lines so whatever their direction (a table cell's column: left-to-right numbers in a
+    right-to-left leaflet's cell still start at the right); without it, right-to-left lines are
+    right-aligned and left-to-right ones left-aligned.
     """
 
     def __init__(self, runs: tuple, style: ParagraphStyle, bullet: str | None = None, auto: bool = False,
-                 memo: bool = False):
+                 memo: bool = False, align: int | None = None):
         super().__init__()
         from . import rtl
 
-        self.runs, self.style, self.bullet, self.auto = runs, style, bullet, auto
+        self.runs, self.style, self.bullet, self.auto, self.align = runs, style, bullet, auto, align
         # memo: content and template words, whose lines may be kept (never what people type)
         self.memo = memo
         # "auto": the text's own first strong letter decides (for what people type, e.g. English notes)
@@ -392,6 +395,9 @@ class RTLParagraph(Flowable):
         else:
             self.inner_style = ParagraphStyle(f"{style.name}-ltr", parent=style, wordWrap=None,
                                               alignment=TA_LEFT if style.alignment == TA_RIGHT else style.alignment)
+        if align is not None and align != self.inner_style.alignment:
+            self.inner_style = ParagraphStyle(f"{self.inner_style.name}-{align}", parent=self.inner_style,
+                                              alignment=align)
         self._para: LeafletParagraph | None = None
         self._for_width: float | None = None
         if self.memo:  # what decides the lines, but the width (made once: builds copy this paragraph)

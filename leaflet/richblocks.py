@@ -128,8 +128,16 @@ def _with_units(el: ET.Element) -> ET.Element:
     return out
 
 
+#: A column's alignment in a right-to-left leaflet: mirrored, so the default (left, the start side of a
+#: left-to-right table) is the right, whatever each cell's own direction ("2 mg, 5 mg" too).
+_MIRRORED_ALIGNS = {"left": TA_RIGHT, "right": TA_LEFT, "center": TA_CENTER}
+
+
 def _aligned(builder, para: Flowable, align: str) -> Flowable:
-    """The cell paragraph aligned as its column says (right-to-left text keeps its own alignment)."""
+    """The cell paragraph aligned as its column says (mirrored in a right-to-left leaflet)."""
+    if isinstance(para, RTLParagraph):
+        return RTLParagraph(para.runs, para.style, bullet=para.bullet, auto=para.auto, memo=para.memo,
+                            align=_MIRRORED_ALIGNS[align])
     if align == "left" or builder.rtl or not hasattr(para, "text"):
         return para
     style = ParagraphStyle(f"{para.style.name}-{align}", parent=para.style, alignment=ALIGNS[align])
@@ -369,7 +377,8 @@ def steps(builder, el: ET.Element) -> list[Flowable]:
 def _restyle(para: Flowable, style: ParagraphStyle, builder) -> Flowable:
     """The same paragraph in another style (its text, bullet, direction and caching kept)."""
     if isinstance(para, RTLParagraph):
-        return RTLParagraph(para.runs, style, bullet=para.bullet, auto=para.auto, memo=para.memo)
+        return RTLParagraph(para.runs, style, bullet=para.bullet, auto=para.auto, memo=para.memo,
+                            align=para.align)
     return type(para)(para.text, style, bulletText=para.bulletText, memo=para._memo_key is not None)
 
 

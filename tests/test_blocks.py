@@ -283,3 +283,35 @@ def test_every_table_column_is_as_wide_as_its_longest_word(monkeypatch, lang, te
     for fit, t in tables:
         for column, width in zip(zip(*fit.rows, strict=True), t._colWidths, strict=True):
             assert max(longest_word(cell) for cell in column) + 8 <= width + 0.01, (lang, template)
+
+
+def _extents(data: bytes, strings: list[str]) -> dict[str, tuple[float, float]]:
+    """The left and right edges of each string where pdfium finds it (in its own, visual, order)."""
+    import pypdfium2 as pdfium
+
+    out = {}
+    for page in pdfium.PdfDocument(data):
+        tp = page.get_textpage()
+        text = tp.get_text_range()
+        for s in strings:
+            i = text.find(s)
+            if i >= 0 and s not in out:
+                boxes = [tp.get_charbox(k) for k in range(i, i + len(s)) if text[k].strip()]
+                out[s] = (min(b[0] for b in boxes), max(b[2] for b in boxes))
+    return out
+
+
+@pytest.mark.parametrize("template", ["standard", "large-print"])
+def test_right_to_left_table_cells_start_at_the_right(template):
+    """Left-to-right text in an Arabic table cell ("2 mg, 5 mg, 10 mg") is set from the column's right
+    edge, as the Arabic cells are; the columns read from the right ("Form" first)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TranslationWarning)
+        data = leaflet.build_pdf("diazepam", language="ar", template=template)
+    # pdfium gives a right-to-left line's text in visual order: "mg 10 ,mg 5 ,mg 2" is "2 mg, 5 mg, 10 mg"
+    tablets, gel = "mg 10 ,mg 5 ,mg 2", "mg 20 ,mg 10 ,mg 2.5"
+    found = _extents(data, [tablets, gel, "أقراص"])
+    assert set(found) == {tablets, gel, "أقراص"}, found
+    assert abs(found[tablets][1] - found[gel][1]) < 1.0, found  # the same right edge
+    assert abs(found[tablets][0] - found[gel][0]) > 5.0, found  # and so not the same left edge
+    assert found["أقراص"][0] > found[tablets][1]  # the form's column is right of the strengths'
