@@ -37,9 +37,16 @@ register(Element("field", frozenset({"label", "lines", "half", "lang"}), role="p
 
 # --- blocks -----------------------------------------------------------------------------------------
 
+#: Paragraph styles a theme may leave out, and the style used then.
+_P_FALLBACK = {"revision": "small"}
+
+
 def _p(b, el: ET.Element) -> list:
     title = el.get("style") == "title"  # the leaflet's title is its first heading (tagged PDF, HTML)
-    return [b.tagged(b.text_para(el, el.get("style", "body"), auto=el.get("dir") == "auto", lang=el.get("lang")),
+    style = el.get("style", "body")
+    if style not in b.styles and style in _P_FALLBACK:
+        style = _P_FALLBACK[style]
+    return [b.tagged(b.text_para(el, style, auto=el.get("dir") == "auto", lang=el.get("lang")),
                      "H" if title else "P", el, heading="title" if title else None, lang=el.get("lang"))]
 
 

@@ -282,16 +282,41 @@ def test_the_running_header_after_page_one_is_the_pharmacys_name():
     assert "12 Mill Lane" in first and "Riverside Community Pharmacy" in second and "12 Mill Lane" not in second
 
 
+@pytest.mark.parametrize("paper", ["a4", "letter"])
 @pytest.mark.parametrize("lang", LANGS)
-def test_large_print_footer_is_one_line(lang):
-    data = build(lang, "large-print", "letter")
+def test_large_print_footer_is_one_line(lang, paper):
+    data = build(lang, "large-print", paper)
     theme = templating.load_template("large-print").theme
-    page = pdfium.PdfDocument(data)[0]
-    text = page.get_textpage()
-    band = (theme.margins_mm.bottom + theme.footer_height_mm) * mm
-    bottoms = sorted(text.get_rect(i)[1] for i in range(text.count_rects()) if text.get_rect(i)[3] < band)
-    lines = 1 + sum(b - a > theme.styles["footer"].size * 0.8 for a, b in zip(bottoms, bottoms[1:], strict=False))
-    assert bottoms and lines == 1, f"{lang}: the footer is {lines} lines"
+    doc = pdfium.PdfDocument(data)
+    for page in (doc[0], doc[len(doc) - 1]):  # "Page 1 of 12" and "Page 12 of 12"
+        text = page.get_textpage()
+        band = (theme.margins_mm.bottom + theme.footer_height_mm) * mm
+        bottoms = sorted(text.get_rect(i)[1] for i in range(text.count_rects()) if text.get_rect(i)[3] < band)
+        lines = 1 + sum(b - a > theme.styles["footer"].size * 0.8 for a, b in zip(bottoms, bottoms[1:], strict=False))
+        assert bottoms and lines == 1, f"{lang} {paper}: the footer is {lines} lines"
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+@pytest.mark.parametrize("lang", ["en", "de", "ar"])
+def test_large_print_has_no_small_type_in_the_forms_table_the_revision_line_or_the_footer(lang, paper):
+    """The forms table, the "last revised" line and the page footer are set at the body's 16 pt
+    (they were 14, 14 and 12)."""
+    theme = templating.load_template("large-print").theme
+    _ = i18n.functions(lang)["_"]
+    wanted = {_("How it is given"): "table", _("Page {page} of {pages}").split("{")[0].strip(): "footer"}
+    if lang != "ar":  # (pdfium gives an Arabic line's text in visual order; its cells are checked above)
+        wanted[_("This leaflet was last revised on {date} (version {version}).").split("{")[0].strip()] = "revision"
+    found: dict[str, float] = {}
+    for page in pdfium.PdfDocument(build(lang, "large-print", paper)):
+        text = page.get_textpage()
+        whole = text.get_text_range()
+        for words in wanted:
+            at = whole.find(words)
+            if at >= 0 and words not in found:
+                found[words] = pdfium.raw.FPDFText_GetFontSize(text.raw, at + len(words) // 2)
+    assert set(found) == set(wanted), f"{lang} {paper}: not found: {set(wanted) - set(found)}"
+    for words, size in found.items():
+        assert size >= theme.styles["body"].size - 0.01, f"{lang} {paper}: {words!r} is set at {size:.1f} pt"
 
 
 def test_contents_list_the_page_of_each_section():
