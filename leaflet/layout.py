@@ -427,8 +427,12 @@ class _Builder:
         def widest(flowables) -> float:
             return max((f.minWidth() for f in flowables if hasattr(f, "minWidth")), default=0) + padding
 
+        needs: dict[int, float] = {}  # measured once a field (a patient's words are shaped to measure)
+
         def need(cell) -> float:
-            return 0.0 if cell[2] else widest([cell[1]])  # a blank write-in line takes any width
+            if id(cell) not in needs:
+                needs[id(cell)] = 0.0 if cell[2] else widest([cell[1]])  # a blank write-in takes any width
+            return needs[id(cell)]
 
         def one_line(cell) -> float:  # the width that sets the value on one line
             if cell[2]:
