@@ -51,6 +51,7 @@ class PageFurniture:
     language: str
     created: dt.date
     tags: tagging.Collector | None = None  # this build's marked content and structure (a tagged PDF)
+    pages: dict[str, int] = field(default_factory=dict)  # filled in: the page each outline entry starts on
 
     @property
     def header_lines(self) -> int | None:
@@ -68,6 +69,7 @@ class _Doc(BaseDocTemplate):
             level, title, key = info
             # for the contents' page numbers, written when the document is finished
             self.canv.__dict__.setdefault("heading_pages", {}).setdefault(key, self.page)
+            self._pages.setdefault(key, self.page)
             key = f"{key}-{self.page}-{id(flowable)}" if key in self._keys else key
             self._keys.add(key)
             self.canv.bookmarkPage(key, fit="XYZ", top=None)
@@ -93,6 +95,7 @@ def render(flowables: list[Flowable], template: Template, geometry: Geometry, fu
                lang=furniture.language, displayDocTitle=1, initialFontName=template.body_font.regular,
                initialFontSize=theme.styles["body"].size)
     doc._keys = set()
+    doc._pages = furniture.pages
     doc.addPageTemplates([PageTemplate(id="first", frames=_frames(geometry, True), autoNextPageTemplate="later"),
                           PageTemplate(id="later", frames=_frames(geometry, False))])
     canvas_class = type("LeafletCanvas", (rlbridge.DeferredCanvas,), {"decorate": staticmethod(decorate),

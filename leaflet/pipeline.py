@@ -144,10 +144,11 @@ def _markup(req: BuildRequest) -> tuple[content.ContentFile, templating.Template
 
 
 def _patient_markup(req: BuildRequest, tpl: templating.Template, pharmacy_data: dict,
-                    source: content.ContentFile) -> ET.Element:
+                    source: content.ContentFile, notes_on_page_one: bool = True) -> ET.Element:
     roots = content.content_roots(list(req.content_dirs))
     data = _patient_data(req.patient, pharmacy_data, tpl, source.leaflet.language, source, roots)
     data["notes_in_panel"] = tpl.theme.notes.page_one == "panel" and not req.fillable
+    data["notes_on_page_one"] = notes_on_page_one
     return markup.parse(tpl.render_patient(data), str(tpl.folders[0] / templating.PATIENT), "patient")
 
 
@@ -188,6 +189,20 @@ def _too_tall(req: BuildRequest) -> LeafletError | None:
 
 
 def _render(req: BuildRequest) -> bytes:
+    """The leaflet, its short notes on page 1 with the most important box starting below them; when
+    the box does not start on page 1 that way (large print on Letter paper under a pharmacy's header),
+    the notes go to the end, where page 1 says they are, if that brings the box's start onto page 1:
+    its warnings are what page 1 must never be without."""
+    data, pages, post = _laid_out(req, notes_on_page_one=True)
+    if pages.get("important", 1) > 1 and req.patient.notes:
+        moved, moved_pages, moved_post = _laid_out(req, notes_on_page_one=False)
+        if moved_pages.get("important") == 1:
+            data, post = moved, moved_post
+    return post(data)
+
+
+def _laid_out(req: BuildRequest, notes_on_page_one: bool):
+    """Stages 1-5: the PDF bytes, the page each outline entry starts on, and stage 5a-b to finish it."""
     source, tpl, body_tree = _markup(req)                                          # 1-3
     pharmacy = load_pharmacy(req.pharmacy_file) if req.pharmacy_file else None
     geo = page_geometry(tpl, req.paper, _info_lines(pharmacy[0]) if pharmacy else      # once, for layout
@@ -198,7 +213,7 @@ def _render(req: BuildRequest) -> bytes:
                              column_width=geo.frames(first=True)[0][2])
     branding, pharmacy_data = _branding(pharmacy, req.pharmacy_file, tpl, options)
     body = _laid_out_body(body_tree, tpl, options)                                # 4: layout (cached)
-    patient_tree = _patient_markup(req, tpl, pharmacy_data, source)
+    patient_tree = _patient_markup(req, tpl, pharmacy_data, source, notes_on_page_one)
     fills = layout.layout_patient(patient_tree, tpl, options, str(tpl.folders[0] / templating.PATIENT),
                                   words=_template_words(tpl, source.leaflet.language))
     fills = _fallback_slots(fills, body)
@@ -208,12 +223,16 @@ def _render(req: BuildRequest) -> bytes:
     furniture = pdf.PageFurniture(body.footer, body.header, branding, meta, source.leaflet.language,
                                   source.leaflet.revision.date, tags)
     data = pdf.render(layout.assemble(body, fills), tpl, geo, furniture)           # 5: PDF bytes
-    if tags is not None:                                                           # 5a: tagged PDF
-        data = tagging.apply(data, tags, title=meta.get("title"), author=meta.get("author"))
-    if req.pdfa:                                                                   # 5b: PDF/A
-        data = archival.to_pdfa(data, req.pdfa, created=source.leaflet.revision.date,
-                                source=_source_file(source) if req.pdfa == "3b" else None)
-    return data
+
+    def finish(data: bytes) -> bytes:
+        if tags is not None:                                                       # 5a: tagged PDF
+            data = tagging.apply(data, tags, title=meta.get("title"), author=meta.get("author"))
+        if req.pdfa:                                                               # 5b: PDF/A
+            data = archival.to_pdfa(data, req.pdfa, created=source.leaflet.revision.date,
+                                    source=_source_file(source) if req.pdfa == "3b" else None)
+        return data
+
+    return data, furniture.pages, finish
 
 
 @caches.memoize("pipeline.patient-template-words", 64)
@@ -359,6 +378,7 @@ def _patient_data(patient: Patient, pharmacy: dict[str, str], tpl: templating.Te
         else [],
         "free_text_untranslated": bool(patient.directions) and not structured and language != "en",
         "notes_in_panel": False,  # short notes as a panel row (the theme's notes.page_one; set per build)
+        "notes_on_page_one": True,  # short notes may go on page 1 (False: at the end; set per build)
         **(_prescription(patient, source, roots, local, english, dates) if source is not None
            else {"prescription": _NO_PRESCRIPTION, "prescription_en": ""}),
         **words,
