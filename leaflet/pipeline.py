@@ -193,17 +193,18 @@ def _render(req: BuildRequest) -> bytes:
     the box does not start on page 1 that way (large print on Letter paper under a pharmacy's header),
     the notes go to the end, where page 1 says they are, if that brings the box's start onto page 1:
     its warnings are what page 1 must never be without."""
-    data, pages, post = _laid_out(req, notes_on_page_one=True)
+    marked = _markup(req)                                                          # 1-3 (once: its warnings)
+    data, pages, post = _laid_out(req, marked, notes_on_page_one=True)
     if pages.get("important", 1) > 1 and req.patient.notes:
-        moved, moved_pages, moved_post = _laid_out(req, notes_on_page_one=False)
+        moved, moved_pages, moved_post = _laid_out(req, marked, notes_on_page_one=False)
         if moved_pages.get("important") == 1:
             data, post = moved, moved_post
     return post(data)
 
 
-def _laid_out(req: BuildRequest, notes_on_page_one: bool):
-    """Stages 1-5: the PDF bytes, the page each outline entry starts on, and stage 5a-b to finish it."""
-    source, tpl, body_tree = _markup(req)                                          # 1-3
+def _laid_out(req: BuildRequest, marked: tuple, notes_on_page_one: bool):
+    """Stages 4-5: the PDF bytes, the page each outline entry starts on, and stage 5a-b to finish it."""
+    source, tpl, body_tree = marked
     pharmacy = load_pharmacy(req.pharmacy_file) if req.pharmacy_file else None
     geo = page_geometry(tpl, req.paper, _info_lines(pharmacy[0]) if pharmacy else      # once, for layout
                         0 if layout.has_header_text(body_tree) else None,                  # and PDF alike

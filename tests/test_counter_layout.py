@@ -446,3 +446,12 @@ def test_the_overdose_box_says_call_for_help_on_the_page_of_its_title(lang, temp
 def pdfium_pages(data: bytes) -> list[str]:
     document = pdfium.PdfDocument(data)
     return [page.get_textpage().get_text_range().replace("\ufffe", "-").replace("\r", "") for page in document]
+
+
+def test_a_leaflet_laid_out_again_for_the_box_warns_once():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        leaflet.build_pdf("diazepam", language="de", template="large-print", paper="letter", patient=PATIENT,
+                          pharmacy=EXAMPLES / "pharmacy.yaml")
+    drafts = [w for w in caught if issubclass(w.category, TranslationWarning)]
+    assert len(drafts) == 1, [str(w.message) for w in drafts]
