@@ -196,7 +196,10 @@ def _render(req: BuildRequest) -> bytes:
     marked = _markup(req)                                                          # 1-3 (once: its warnings)
     data, pages, post = _laid_out(req, marked, notes_on_page_one=True)
     if pages.get("important", 1) > 1 and req.patient.notes:
-        moved, moved_pages, moved_post = _laid_out(req, marked, notes_on_page_one=False)
+        try:
+            moved, moved_pages, moved_post = _laid_out(req, marked, notes_on_page_one=False)
+        except LayoutError:  # (the panel's extra row did not fit: keep the notes where they were)
+            moved_pages = {}
         if moved_pages.get("important") == 1:
             data, post = moved, moved_post
     return post(data)

@@ -25,6 +25,7 @@ import fnmatch
 import hashlib
 import marshal
 import os
+import stat
 import threading
 import time
 import weakref
@@ -306,43 +307,82 @@ def load_ttfont(name: str, path: str, data: bytes, folder) -> ttfonts.TTFont:
     """``ttfonts.TTFont(name, path, shapable=True)`` for the font file ``path`` whose bytes are ``data``.
 
     Parsing a font's tables (every character's glyph and width) is a tenth of a cold build; what it
-    finds depends only on the file's bytes and ReportLab's version, so it is kept in ``folder`` (a
-    private :mod:`leaflet.diskcache` folder; None: not kept), one file per font file's SHA-256, and the
-    next process reads it back instead. The font object is the same as ReportLab makes, attribute for
-    attribute: a kept file is written only after one made from it has been compared with the font
-    ReportLab parsed, so a ReportLab that makes its fonts another way is simply not helped.
+    finds depends only on the file's bytes, its name and ReportLab's version and settings, so it is kept
+    in ``folder`` (a private :mod:`leaflet.diskcache` folder; None: not kept), one file per font file's
+    SHA-256, and the next process reads it back instead. The font object is the same as ReportLab makes,
+    attribute for attribute: a kept file is written only after one made from it has been compared with
+    the font ReportLab parsed, so a ReportLab that makes its fonts another way is simply not helped. A
+    kept file carries the SHA-256 of what it holds and is used only if that matches and what it holds
+    has the shape of a font's tables; anything else (damage, a file of another version) is parsed again.
     """
     digest = hashlib.sha256(data).hexdigest()
+    key = _metrics_key(digest, path)
     if folder is not None:
-        try:
-            font = _restore_ttfont(name, path, data, digest, marshal.loads((folder / f"{digest}.metrics").read_bytes()))
-        except (OSError, EOFError, ValueError, TypeError, KeyError, AttributeError):
-            font = None
+        font = _read_kept(folder / f"{digest}.metrics", name, path, data, key)
         if font is not None:
             return font
     font = ttfonts.TTFont(name, path, shapable=True)
     if folder is not None and font.face._ttf_data == data:  # the file did not change while ReportLab read it
-        kept = _font_metrics(font, digest)
+        kept = _font_metrics(font, key)
         if kept is not None:
-            _keep(folder, f"{digest}.metrics", kept)
+            _keep(folder, f"{digest}.metrics", _METRICS_MAGIC + hashlib.sha256(kept).digest() + kept)
     return font
 
 
-def _font_metrics(font: ttfonts.TTFont, digest: str) -> bytes | None:
+#: Kept metrics files start with this, then the SHA-256 of the rest (the marshalled tables).
+_METRICS_MAGIC = b"leaflet-font-metrics-1\n"
+_METRICS_LIMIT = 64 << 20
+
+
+def _metrics_key(digest: str, path: str) -> list:
+    """What a font's parsed tables depend on: the file's bytes and name (ReportLab decides from the name
+    whether a font may be subset, and may name an unnamed font after it), ReportLab and its settings."""
+    return [digest, os.path.basename(path), reportlab.Version,
+            repr(getattr(rl_config, "allowTTFSubsetting", None)),
+            repr(getattr(rl_config, "autoGenerateTTFMissingTTFName", None))]
+
+
+def _read_kept(file, name: str, path: str, data: bytes, key: list) -> ttfonts.TTFont | None:
+    """The font made from a kept metrics file, or None (missing, damaged, another version's)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(file, flags)
+    except OSError:
+        return None
+    try:
+        with open(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_size > _METRICS_LIMIT:
+                return None
+            blob = handle.read(_METRICS_LIMIT + 1)
+        header = len(_METRICS_MAGIC) + 32
+        if not blob.startswith(_METRICS_MAGIC) or hashlib.sha256(blob[header:]).digest() != \
+                blob[len(_METRICS_MAGIC):header]:
+            return None
+        font = _restore_ttfont(name, path, data, key, marshal.loads(blob[header:]))
+    except Exception:  # noqa: BLE001 - a kept file is only a shortcut: anything wrong with it, parse
+        return None
+    if font is not None:
+        with contextlib.suppress(OSError):
+            os.utime(file)  # used: kept longest (the oldest go first)
+    return font
+
+
+def _font_metrics(font: ttfonts.TTFont, key: list) -> bytes | None:
     """What :func:`_restore_ttfont` needs to make ``font`` again, or None if it would not be the same."""
     if set(vars(font)) != _TTFONT_ATTRS or type(font.face) is not ttfonts.TTFontFace:
         return None
     attrs, names = {}, {}
-    for key, value in vars(font.face).items():
-        if key in _FACE_NOT_KEPT:
+    for name, value in vars(font.face).items():
+        if name in _FACE_NOT_KEPT:
             continue
         if isinstance(value, ttfonts.TTFNameBytes):
-            names[key] = (bytes(value), value.ustr)
+            names[name] = (bytes(value), value.ustr)
         else:
-            attrs[key] = value
+            attrs[name] = value
     try:
-        kept = marshal.dumps({"key": [digest, reportlab.Version], "attrs": attrs, "names": names})
-        again = _restore_ttfont(font.fontName, font.face.filename, font.face._ttf_data, digest, marshal.loads(kept))
+        kept = marshal.dumps({"key": key, "attrs": attrs, "names": names})
+        again = _restore_ttfont(font.fontName, font.face.filename, font.face._ttf_data, key, marshal.loads(kept))
     except (ValueError, TypeError):  # something marshal cannot keep
         return None
     return kept if again is not None and _same_font(again, font) else None
@@ -358,15 +398,25 @@ def _same_font(a: ttfonts.TTFont, b: ttfonts.TTFont) -> bool:
     return plain(a) == plain(b)
 
 
-def _restore_ttfont(name: str, path: str, data: bytes, digest: str, kept: dict) -> ttfonts.TTFont | None:
-    if kept["key"] != [digest, reportlab.Version]:
+#: The tables a face must have, and their types, for a kept file to be used.
+_FACE_TABLES = {"charToGlyph": dict, "glyphToChar": dict, "charWidths": dict, "hmetrics": list,
+                "glyphPos": list, "unitsPerEm": int, "numGlyphs": int, "ascent": int, "descent": int,
+                "defaultWidth": (int, float), "flags": int, "bbox": list, "italicAngle": (int, float)}
+
+
+def _restore_ttfont(name: str, path: str, data: bytes, key: list, kept: dict) -> ttfonts.TTFont | None:
+    if type(kept) is not dict or kept.get("key") != key or type(kept.get("attrs")) is not dict \
+            or type(kept.get("names")) is not dict:
         return None
-    face = ttfonts.TTFontFace.__new__(ttfonts.TTFontFace)
     attrs = dict(kept["attrs"])
-    for key, (raw, text) in kept["names"].items():
-        attrs[key] = ttfonts.TTFNameBytes(raw)
-        if attrs[key].ustr != text:
+    if any(not isinstance(attrs.get(table), kinds) for table, kinds in _FACE_TABLES.items()) \
+            or attrs["unitsPerEm"] <= 0 or len(attrs["glyphPos"]) != attrs["numGlyphs"] + 1:
+        return None
+    for attr, (raw, text) in kept["names"].items():
+        attrs[attr] = ttfonts.TTFNameBytes(raw)
+        if attrs[attr].ustr != text:
             return None
+    face = ttfonts.TTFontFace.__new__(ttfonts.TTFontFace)
     face.__dict__.update(attrs)
     face.filename, face._ttf_data = path, data
     scale = 1000 / face.unitsPerEm
@@ -381,10 +431,11 @@ def _restore_ttfont(name: str, path: str, data: bytes, digest: str, kept: dict) 
 
 #: Kept font metrics: at most this many files (a theme's own fonts add to the shipped ones).
 _KEPT_FONTS = 64
+_PART_AGE = 3600  # seconds: a temporary file older than this was left by a process that died
 
 
 def _keep(folder, name: str, data: bytes) -> None:
-    """Write ``folder/name`` whole or not at all (a temporary file renamed), keeping the newest files."""
+    """Write ``folder/name`` whole or not at all (a temporary file renamed), keeping the files used last."""
     tmp = folder / f".{name}.{os.getpid()}.{threading.get_ident()}.part"
     try:
         with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
@@ -393,6 +444,9 @@ def _keep(folder, name: str, data: bytes) -> None:
         kept = sorted(folder.glob("*.metrics"), key=lambda p: p.stat().st_mtime_ns)
         for old in kept[:-_KEPT_FONTS]:
             old.unlink(missing_ok=True)
+        for part in folder.glob(".*.part"):
+            if time.time() - part.stat().st_mtime > _PART_AGE:
+                part.unlink(missing_ok=True)
     except OSError:
         with contextlib.suppress(OSError):
             tmp.unlink()
