@@ -28,6 +28,7 @@ import os
 import stat
 import threading
 import time
+import unicodedata
 import weakref
 from collections.abc import Callable
 
@@ -60,7 +61,7 @@ def _changed(what: str) -> ReportLabChanged:
 
 #: ReportLab internals leaflet uses: (object, attribute).
 _REQUIRED = (
-    (_rl_paragraph, "shapeFragWord"), (_rl_paragraph, "ALL_CANNOT_START"), (_rl_textsplit, "ALL_CANNOT_START"),
+    (_rl_paragraph, "shapeFragWord"), (_rl_paragraph, "ALL_CANNOT_START"), (_rl_paragraph, "category"), (_rl_textsplit, "ALL_CANNOT_START"),
     (ttfonts, "shapeFragWord"),
     (ttfonts, "ShapedStr"), (Paragraph, "_setup"), (Paragraph, "breakLines"), (Paragraph, "breakLinesCJK"),
     (PDFTextObject, "_formatText"), (PDFTextObject, "setRise"), (Canvas, "_startPage"), (Canvas, "_escape"),
@@ -84,6 +85,7 @@ def install() -> None:
       may not.
     - A word too long for a line (a web address) breaks after a slash, else after other punctuation
       of an address, and only then between letters (:func:`word_breaks`).
+    - Han line breaking never breaks Latin text at a no-break space ("24 hours" stays together).
     """
     global _installed
     if _installed:
@@ -99,9 +101,20 @@ def install() -> None:
             ch for ch in _NO_LINE_START if ch not in _rl_paragraph.ALL_CANNOT_START)
         # a paragraph of one run breaks its lines in textsplit.wordSplit, which reads its own list
         _rl_textsplit.ALL_CANNOT_START = _rl_paragraph.ALL_CANNOT_START
+        # Han line breaking looks back for a space ("Zs") to break Latin words at: never a no-break one
+        _rl_paragraph.category = _category
         _rl_paragraph._splitWord = _split_word(_rl_paragraph._splitWord)
         _rl_paragraph._splitFragWord = _split_frag_word(_rl_paragraph._splitFragWord)
         _installed = True
+
+
+#: Spaces that join (a number and its unit, a date): not where a line may break.
+_NO_BREAK_SPACES = frozenset("\u00a0\u2007\u202f")
+
+
+def _category(ch: str) -> str:
+    """``unicodedata.category``, but a no-break space is not a space to break at ("Zs")."""
+    return "Cf" if ch in _NO_BREAK_SPACES else unicodedata.category(ch)
 
 
 # --- where a word too long for its line breaks -------------------------------------------------------

@@ -197,12 +197,15 @@ dawek часа часов час дня дней недель таблетка �
 _NUMBER_AT_END = re.compile(r"(?<![\w.,])[0-9]+(?:[.,][0-9]+)?$")
 
 
+@pytest.mark.parametrize("paper", ["a4", "letter"])
 @pytest.mark.parametrize("template", TEMPLATES)
-@pytest.mark.parametrize("lang", ["en", "es", "fr", "de", "pl", "ru", "vi"])
-def test_no_line_ends_with_a_number_whose_word_starts_the_next(lang, template):
+@pytest.mark.parametrize("lang", ["en", "es", "fr", "de", "pl", "ru", "vi", "zh-Hans", "ko"])
+def test_no_line_ends_with_a_number_whose_word_starts_the_next(lang, template, paper):
+    # (Chinese and Korean leaflets: the English directions in the panel, set by Han line breaking)
     structured = {"directions": {"dose": "2.5", "unit": "ml", "every_hours": "24", "days": "14",
                                  "max_doses_per_day": "1"}}
-    for data in (build(lang, template), *([build(lang, template, patient=structured)] if template == "standard" else [])):
+    for data in (build(lang, template, paper),
+                 *([build(lang, template, paper, patient=structured)] if template == "standard" else [])):
         for page in pdfium.PdfDocument(data):
             lines = page.get_textpage().get_text_range().replace("\r", "").split("\n")
             for line, after in zip(lines, lines[1:], strict=False):
@@ -455,3 +458,19 @@ def test_a_leaflet_laid_out_again_for_the_box_warns_once():
                           pharmacy=EXAMPLES / "pharmacy.yaml")
     drafts = [w for w in caught if issubclass(w.category, TranslationWarning)]
     assert len(drafts) == 1, [str(w.message) for w in drafts]
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+@pytest.mark.parametrize("template", TEMPLATES)
+# (not Arabic and Hindi: shaped text is not read back; not Chinese: a Han date has no spaces, and PDFium
+# reads a Han line of a compact column back as pieces)
+@pytest.mark.parametrize("lang", [lang for lang in LANGS if lang not in ("ar", "hi", "zh-Hans")])
+def test_the_revision_date_is_never_broken_across_lines(lang, template, paper):
+    """The "last revised on ..." line keeps its date whole ("am 22. / November 2026" broke before):
+    the date is printed whole in every page's footer and once more in that line."""
+    leaflet_data = leaflet.content.load(ROOT / "content" / "diazepam" / f"{lang}.yaml").leaflet
+    date = " ".join(i18n.long_date(leaflet_data.revision.date, lang).split())
+    pages = pdfium.PdfDocument(build(lang, template, paper))
+    whole = sum(" ".join(line.split()).count(date) for page in pages
+                for line in page.get_textpage().get_text_range().replace("\r", "").split("\n"))
+    assert whole == len(pages) + 1, f"{lang} {template} {paper}: {date!r} whole {whole} times, {len(pages)} pages"
