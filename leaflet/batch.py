@@ -27,7 +27,7 @@ from typing import Any
 
 from . import __version__, caches, content, i18n, templating, typedtext
 from .directions import parse_flag
-from .errors import ContentError, LeafletError, Location, OutputError, display_path
+from .errors import ContentError, LeafletError, LeafletWarning, Location, OutputError, display_path
 from .executors import ClusterWorkers, LocalWorkers, Workers
 from .files import read_text_limited
 from .fonts import SHIPPED
@@ -36,7 +36,6 @@ from .interrupt import Stopping
 from .output import write_atomic
 from .patient import Patient, load_pharmacy
 from .resources import FONTS_DIR
-from .translations import TranslationWarning
 from .yamlsafe import Loaded, load_yaml_file
 
 MANIFEST = "manifest.json"
@@ -400,7 +399,7 @@ def _build_one(job: Job, outdir: str, fp: str, context: dict[str, Any]) -> Resul
     start = time.perf_counter()
     try:
         with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", TranslationWarning)
+            warnings.simplefilter("always", LeafletWarning)
             data = build_pdf(job.medicine, language=job.language, template=job.template, paper=job.paper,
                              patient=job.patient or None, pharmacy=context.get("pharmacy"),
                              fillable=job.fillable, content_dirs=context.get("content_dirs"))

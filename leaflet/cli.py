@@ -16,13 +16,12 @@ from pathlib import Path
 from typing import IO
 
 from . import __version__, authoring, buildcache, content, pdf, templating
-from .errors import LeafletError, NotFoundError, OutputError, display_path
+from .errors import LeafletError, LeafletWarning, NotFoundError, OutputError, display_path
 from .files import read_text_limited
 from .interrupt import Stopping
 from .output import write_atomic
 from .patient import check_notes, load_pharmacy
 from .pipeline import build_html, build_pdf, check_body
-from .translations import TranslationWarning
 from .translations import findings as translation_findings
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 70, 130
@@ -174,7 +173,7 @@ def _build(args: argparse.Namespace, err: IO[str], stdout_bytes: IO[bytes] | Non
     if args.notes_file:
         notes = check_notes(read_text_limited(args.notes_file, MAX_NOTES_FILE, what="notes file"))
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", TranslationWarning)
+        warnings.simplefilter("always", LeafletWarning)
         common = {"language": args.lang, "template": args.template, "paper": args.paper, "patient": patient,
                   "notes": notes, "pharmacy": args.pharmacy, "content_dirs": args.content,
                   "form": args.form}

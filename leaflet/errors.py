@@ -35,6 +35,10 @@ class Location:
         return ", ".join(parts)
 
 
+class LeafletWarning(UserWarning):
+    """Something about a leaflet that was built that the person who asked for it should know."""
+
+
 class LeafletError(Exception):
     """A problem the user can fix. Printed as one message, never with a traceback."""
 

@@ -194,6 +194,11 @@ def _render(req: BuildRequest) -> bytes:
     the notes go to the end, where page 1 says they are, if that brings the box's start onto page 1:
     its warnings are what page 1 must never be without."""
     marked = _markup(req)                                                          # 1-3 (once: its warnings)
+    unlisted = prescription.unlisted_strength(req.patient, marked[0].leaflet.medicine)
+    if unlisted:
+        where = req.patient_source.locate(("strength",)) if req.patient_source and \
+            "strength" in (req.patient_source.data or {}) else Location(field="strength")
+        warnings.warn(f"{where}: {unlisted}", prescription.StrengthWarning, stacklevel=3)
     data, pages, post = _laid_out(req, marked, notes_on_page_one=True)
     if pages.get("important", 1) > 1 and req.patient.notes:
         try:

@@ -9,6 +9,7 @@ number is printed exactly as entered, grouped and pointed the language's way.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,6 +17,7 @@ from typing import Any
 
 from . import directions
 from .directions import N_, NP_, UNITS, _number, _plural_n
+from .errors import LeafletWarning
 
 Tr = Callable[[str], str]
 NTr = Callable[[str, str, int], str]
@@ -152,3 +154,37 @@ def quantity_unit(patient: Any) -> str | None:
         return FORM_UNITS[patient.form]
     unit = getattr(patient.directions, "unit", None)
     return unit if unit and unit != "mg" else None
+
+
+class StrengthWarning(LeafletWarning):
+    """The strength dispensed is none of the strengths the medicine's content lists for its form."""
+
+
+#: A listed strength that is a plain amount ("2 mg", "0.5 mg", "500 microgram"); others are not checked.
+_PLAIN_STRENGTH = re.compile(r"\s*(\d+(?:[.,]\d+)?)\s*(mg|g|micrograms?|mcg|\u00b5g|\u03bcg)\s*", re.IGNORECASE)
+_UNIT_NAMES = {"mg": "mg", "g": "g", "microgram": "microgram", "micrograms": "microgram", "mcg": "microgram",
+               "\u00b5g": "microgram", "\u03bcg": "microgram"}
+
+
+def unlisted_strength(patient: Any, medicine: Any) -> str | None:
+    """What to tell the pharmacist when the patient's strength is none of those the content lists for
+    the form (or for any form, when the patient names none): "2 mg" of a medicine made in 0.5, 1, 3 and
+    5 mg is a patient file meant for another medicine, or a typing slip. None when it is listed, or when
+    any listed strength is not a plain amount (a liquid's "2 mg/5 mL": not checked)."""
+    if patient.strength is None or patient.strength_unit is None or patient.strength_volume_ml is not None:
+        return None
+    forms = [f for f in medicine.forms if patient.form and f.id == patient.form] or list(medicine.forms)
+    listed = [text for form in forms for text in form.strengths]
+    if not listed:
+        return None
+    amounts = []
+    for text in listed:
+        match = _PLAIN_STRENGTH.fullmatch(text)
+        if match is None:
+            return None
+        amounts.append((Decimal(match.group(1).replace(",", ".")), _UNIT_NAMES[match.group(2).lower()]))
+    if (Decimal(patient.strength), patient.strength_unit) in amounts:
+        return None
+    form = next((f.name for f in forms if patient.form and f.id == patient.form), None)
+    return (f"{medicine.name}{' ' + form if form else ''} is listed in {', '.join(listed)}, not "
+            f"{patient.strength} {patient.strength_unit}: check the strength dispensed (or the medicine)")

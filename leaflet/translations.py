@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import buildcache, content, i18n
-from .errors import LeafletError
+from .errors import LeafletError, LeafletWarning
 from .model import Leaflet
 
 
-class TranslationWarning(UserWarning):
+class TranslationWarning(LeafletWarning):
     """A leaflet is built from a translation that has not been reviewed or is out of date."""
 
 

@@ -8,6 +8,7 @@ Content marked for other dosage forms is left out when a form is chosen.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import warnings
 from decimal import Decimal
@@ -20,11 +21,11 @@ from hypothesis import strategies as st
 import leaflet
 from leaflet import batch, content, directions, forms, i18n, prescription
 from leaflet.cli import main
-from leaflet.errors import ContentError, LeafletError
+from leaflet.errors import ContentError, LeafletError, display_path
 from leaflet.patient import Patient
 from leaflet.yamlsafe import Loaded
 
-from .conftest import ROOT, all_text, reader
+from .conftest import EXAMPLES, ROOT, all_text, reader
 
 LANGS = sorted(p.stem for p in (ROOT / "content" / "diazepam").glob("*.yaml"))
 TABLETS = {"form": "tablets", "strength": "2", "strength_unit": "mg", "quantity": "42",
@@ -327,3 +328,49 @@ def test_the_panels_dates_each_print_on_one_line(lang, paper, template):
         date = " ".join(i18n.long_date(day, lang).split())
         assert any(date in line or (lang == "ar" and words(date) <= words(line)) for line in lines), (
             f"{lang} {template} {paper}: {date!r} is not on one line")
+
+
+# --- a strength the medicine is not made in ---------------------------------------------------------
+
+def test_a_strength_the_medicine_is_not_listed_in_is_pointed_out_and_printed_as_entered(tmp_path):
+    """examples/patient.yaml is a diazepam 2 mg prescription; warfarin is made in 0.5, 1, 3 and 5 mg.
+    The leaflet prints what was entered (2 mg), and the command says where to look."""
+    from leaflet.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    target = tmp_path / "w.pdf"
+    code = main(["build", "warfarin", "--patient", str(EXAMPLES / "patient.yaml"), "-o", str(target)],
+                stdout=out, stderr=err)
+    assert code == 0
+    warning = [line for line in err.getvalue().splitlines() if "check the strength" in line]
+    assert warning == [f"leaflet: warning: {display_path(EXAMPLES / 'patient.yaml')}:7:11, field 'strength': "
+                       "Warfarin is listed in 0.5 mg, 1 mg, 3 mg, 5 mg, not 2 mg: check the strength "
+                       "dispensed (or the medicine)"]
+    assert "Warfarin 2 mg tablets" in " ".join(all_text(target.read_bytes()).split())
+
+
+@pytest.mark.parametrize("fields, warns", [
+    ({"strength": "2", "strength_unit": "mg", "form": "tablets"}, False),  # diazepam 2 mg tablets
+    ({"strength": "10.0", "strength_unit": "mg"}, False),  # 10 mg, written another way
+    ({"strength": "2.5", "strength_unit": "mg", "form": "tablets"}, True),
+    ({"strength": "2", "strength_unit": "g", "form": "tablets"}, True),  # the unit counts
+    ({"strength": "5", "strength_unit": "mg", "form": "rectal-gel"}, True),  # the form's own strengths
+    ({"strength": "2", "strength_unit": "mg", "strength_volume_ml": "5"}, False),  # a liquid: not checked
+    ({}, False),
+])
+def test_a_strength_is_checked_against_the_form_s_strengths(fields, warns):
+    from leaflet.prescription import StrengthWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        leaflet.build_pdf("diazepam", patient={"name": "Ann", **fields})
+    assert any(issubclass(w.category, StrengthWarning) for w in caught) == warns
+
+
+def test_the_service_says_so_too(tmp_path):
+    from leaflet.service import builder
+    from leaflet.service.settings import Settings
+
+    built = builder.build(builder.Inputs("warfarin", patient={"strength": "2", "strength_unit": "mg"}),
+                          Settings(log_path=tmp_path / "log.sqlite3"))
+    assert built.warning and "not 2 mg: check the strength" in built.warning

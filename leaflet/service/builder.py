@@ -24,10 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import content, templating
-from ..errors import Location, NotFoundError
+from ..errors import LeafletWarning, Location, NotFoundError
 from ..patient import Patient, check_notes
 from ..pipeline import build_pdf
-from ..translations import TranslationWarning
 from ..yamlsafe import Loaded
 from .settings import Settings
 
@@ -136,7 +135,7 @@ def build(inputs: Inputs, settings: Settings) -> Built:
     if inputs.notes is not None:
         check_notes(inputs.notes, where=Location(field="notes"))
     with _BUILD_LOCK, warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", TranslationWarning)
+        warnings.simplefilter("always", LeafletWarning)
         path = check_known(inputs, settings)
         source = content.load(path)
         start = time.perf_counter()
@@ -144,7 +143,7 @@ def build(inputs: Inputs, settings: Settings) -> Built:
                         paper=inputs.paper, patient=patient, notes=inputs.notes, pharmacy=settings.pharmacy,
                         fillable=inputs.fillable, content_dirs=list(settings.content_dirs), form=inputs.form)
         elapsed = (time.perf_counter() - start) * 1000
-    notes = [str(w.message) for w in caught if issubclass(w.category, TranslationWarning)]
+    notes = [str(w.message) for w in caught if issubclass(w.category, LeafletWarning)]
     return Built(pdf, hashlib.sha256(pdf).hexdigest(), source.leaflet.language, source.leaflet.revision.version,
                  file_sha256(path), "; ".join(dict.fromkeys(notes)) or None, elapsed)
 
