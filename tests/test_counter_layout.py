@@ -474,3 +474,19 @@ def test_the_revision_date_is_never_broken_across_lines(lang, template, paper):
     whole = sum(" ".join(line.split()).count(date) for page in pages
                 for line in page.get_textpage().get_text_range().replace("\r", "").split("\n"))
     assert whole == len(pages) + 1, f"{lang} {template} {paper}: {date!r} whole {whole} times, {len(pages)} pages"
+
+
+def test_compact_steps_and_second_level_items_are_the_body_s_size():
+    """Compact's numbered steps and second-level list items were the standard template's 10 pt beside
+    its 9 pt body (a sub-item looked bigger than its parent)."""
+    body = templating.load_template("compact").theme.styles["body"].size
+    data = leaflet.build_pdf("warfarin", template="compact")
+    words = {"Check your dose in mg in your record book.": None}  # a numbered step
+    for page in pdfium.PdfDocument(data):
+        text = page.get_textpage()
+        whole = text.get_text_range()
+        for phrase in words:
+            at = whole.find(phrase)
+            if at >= 0 and words[phrase] is None:
+                words[phrase] = pdfium.raw.FPDFText_GetFontSize(text.raw, at + 3)
+    assert words == {phrase: pytest.approx(body) for phrase in words}
