@@ -502,7 +502,7 @@ class ContentsList(Flowable):
         self.refs: list[str] = [ref for _, ref in entries]
         self.number_style, self.columns, self.rtl = number_style, columns, rtl
         self.number_w = number_style.fontSize * 1.6  # room for "12"
-        self.gap = number_style.fontSize * 1.2
+        self.gap = number_style.fontSize * 2.4  # a clear gutter: a number never reads as the next entry's
 
     def _layout(self, aw: float) -> tuple[list[list[tuple[Flowable, str]]], float, list[float]]:
         entries = list(zip(self.paras, self.refs, strict=True))

@@ -490,3 +490,18 @@ def test_compact_steps_and_second_level_items_are_the_body_s_size():
             if at >= 0 and words[phrase] is None:
                 words[phrase] = pdfium.raw.FPDFText_GetFontSize(text.raw, at + 3)
     assert words == {phrase: pytest.approx(body) for phrase in words}
+
+
+def test_the_contents_columns_have_a_clear_gutter():
+    """A left column's page number stood against the right column's entry ("1  4. Possible side
+    effects"): the gutter is now at least twice the type size."""
+    page = pdfium.PdfDocument(build())[0]
+    text = page.get_textpage()
+    whole = text.get_text_range()
+    entry = text.get_charbox(whole.index("4. Possible side effects"))
+    # the left column's page number on the same row (numbers are written last: found by place)
+    boxes = [text.get_charbox(i) for i in range(text.count_chars()) if whole[i].isdigit()]
+    number = max(box[2] for box in boxes if abs(box[1] - entry[1]) < 2 and box[2] < entry[0])
+    gap = entry[0] - number
+    size = templating.load_template("standard").theme.styles["contents"].size
+    assert gap >= 2 * size, f"{gap:.1f} pt between a page number and the next column's entry"
