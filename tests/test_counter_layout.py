@@ -505,3 +505,22 @@ def test_the_contents_columns_have_a_clear_gutter():
     gap = entry[0] - number
     size = templating.load_template("standard").theme.styles["contents"].size
     assert gap >= 2 * size, f"{gap:.1f} pt between a page number and the next column's entry"
+
+
+@pytest.mark.parametrize("template", ["standard", "compact"])
+def test_a_box_label_is_dark_on_its_tint(template):
+    """The "IMPORTANT" label of a box without a dark band was the muted grey on the box's grey tint
+    (hard to read from a black-and-white printer); it is the text colour, as in large print."""
+    import ctypes
+
+    theme = templating.load_template(template).theme
+    want = tuple(round(c * 255) for c in theme.color("text").rgb())
+    for page in pdfium.PdfDocument(build("en", template)):
+        text = page.get_textpage()
+        at = text.get_text_range().find("IMPORTANT")
+        if at >= 0:
+            r, g, b, a = (ctypes.c_uint() for _ in range(4))
+            assert pdfium.raw.FPDFText_GetFillColor(text.raw, at, r, g, b, a)
+            assert (r.value, g.value, b.value) == want
+            return
+    pytest.fail("no IMPORTANT label")
