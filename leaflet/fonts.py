@@ -104,6 +104,7 @@ def _register(name: str, files: tuple[tuple[str, str], ...]) -> Family:
     paths = dict(files)
     if "regular" not in paths:
         raise TemplateError(f"font family '{name}' has no regular face")
+    folder = _metrics_folder()  # (looked up once for the family's faces)
     for face in FACES:  # a missing face falls back to the nearest one
         paths.setdefault(face, paths.get("bold" if face == "bold_italic" else "regular"))
     faces: dict[str, str] = {}
@@ -117,7 +118,7 @@ def _register(name: str, files: tuple[tuple[str, str], ...]) -> Family:
                 # shapable: HarfBuzz may shape it; whether a paragraph is shaped is decided per
                 # language (layout.SCRIPT_LAYOUT), so Latin-script leaflets are never shaped
                 data = read_limited(path, FONT_FILE_LIMIT, what="font file", error=TemplateError)
-                font = rlbridge.load_ttfont(font_name, str(path), data, _metrics_folder())
+                font = rlbridge.load_ttfont(font_name, str(path), data, folder)
                 rlbridge.reuse_subsets(font.face, _SUBSETS, _COMPRESSED)
                 pdfmetrics.registerFont(font)
             except (TTFError, OSError) as exc:

@@ -155,10 +155,12 @@ def _patient_markup(req: BuildRequest, tpl: templating.Template, pharmacy_data: 
 def render(req: BuildRequest) -> bytes:
     """Run the stages for one request; a patient's text too tall for any page is the user's to fix."""
     rlbridge.install()
+    marked = _markup(req)                                                          # 1-3 (once: its warnings)
+    _check_strength(req, marked[0])
     try:
-        return _render(req)
+        return _render(req, marked)
     except LayoutError:
-        error = _too_tall(req)
+        error = _too_tall(req, marked)
         if error is None:
             raise  # not the patient's text: a bug, reported as one
         raise error from None
@@ -168,7 +170,7 @@ def render(req: BuildRequest) -> bytes:
 _TALL_FIELDS = ("directions", "notes", "name", "prescriber", "pharmacy")
 
 
-def _too_tall(req: BuildRequest) -> LeafletError | None:
+def _too_tall(req: BuildRequest, marked: tuple) -> LeafletError | None:
     """Which of the patient's fields makes the layout impossible: the first whose removal lets the
     leaflet lay out (this runs only after a failure, so it costs nothing on the way to a PDF)."""
     for name in _TALL_FIELDS:
@@ -176,7 +178,7 @@ def _too_tall(req: BuildRequest) -> LeafletError | None:
             continue
         trial = replace(req, patient=req.patient.model_copy(update={name: None}))
         try:
-            _render(trial)
+            _render(trial, marked)
         except LayoutError:
             continue
         return ContentError(f"too much text in {_PATIENT_FIELDS[name]} to fit on one page of the "
@@ -188,17 +190,20 @@ def _too_tall(req: BuildRequest) -> LeafletError | None:
     return None
 
 
-def _render(req: BuildRequest) -> bytes:
-    """The leaflet, its short notes on page 1 with the most important box starting below them; when
-    the box does not start on page 1 that way (large print on Letter paper under a pharmacy's header),
-    the notes go to the end, where page 1 says they are, if that brings the box's start onto page 1:
-    its warnings are what page 1 must never be without."""
-    marked = _markup(req)                                                          # 1-3 (once: its warnings)
-    unlisted = prescription.unlisted_strength(req.patient, marked[0].leaflet.medicine)
+def _check_strength(req: BuildRequest, source: content.ContentFile) -> None:
+    """Warn when the strength dispensed is none the medicine is listed in (printed as entered)."""
+    unlisted = prescription.unlisted_strength(req.patient, source.leaflet.medicine)
     if unlisted:
         where = req.patient_source.locate(("strength",)) if req.patient_source and \
             "strength" in (req.patient_source.data or {}) else Location(field="strength")
-        warnings.warn(f"{where}: {unlisted}", prescription.StrengthWarning, stacklevel=3)
+        warnings.warn(f"{where}: {unlisted}", prescription.StrengthWarning, stacklevel=4)
+
+
+def _render(req: BuildRequest, marked: tuple) -> bytes:
+    """The leaflet, its short notes on page 1 with the most important box starting below them; when
+    the box does not start on page 1 that way (large print on Letter paper under a pharmacy's header),
+    the notes go to the end, where page 1 says they are, if that brings the box's start onto page 1:
+    its warnings are what page 1 must never be without. ``marked``: stages 1-3 (:func:`_markup`)."""
     data, pages, post = _laid_out(req, marked, notes_on_page_one=True)
     if pages.get("important", 1) > 1 and req.patient.notes:
         try:
