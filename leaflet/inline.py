@@ -7,7 +7,8 @@ a tag typed into content is printed, never interpreted. ``\\*`` is a literal ast
 from __future__ import annotations
 
 import re
-from xml.sax.saxutils import escape
+
+from .xmltext import escape
 
 _STAR = "\x00"  # placeholder for an escaped asterisk while parsing
 

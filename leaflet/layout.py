@@ -10,7 +10,6 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
-from xml.sax.saxutils import escape
 
 from reportlab.lib.colors import white
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
@@ -34,6 +33,7 @@ from .rtl import Run
 from .tagging import tag
 from .templating import Template
 from .theme import Style
+from .xmltext import escape
 
 _ALIGN = {"left": TA_LEFT, "right": TA_RIGHT, "center": TA_CENTER, "justify": TA_JUSTIFY}
 TINTS = {"boxed": "tint_boxed", "serious": "tint_serious", "caution": "tint_caution",

@@ -3,13 +3,14 @@
 ReportLab compiles a pattern for web addresses when ``reportlab.platypus.paragraph`` is imported (it
 splits an address that does not fit at the end of a line); it is the costliest line of a cold start
 (about 23 ms of a 350 ms ``leaflet build``, :mod:`benchmarks.peer`), and few leaflets ever need it.
-pikepdf's pattern for characters XML cannot hold costs 3 ms. :func:`install` puts a
+pikepdf's pattern for characters XML cannot hold costs 3 ms, and two more (ReportLab's for CJK text,
+PyYAML's for characters YAML cannot hold) 6 ms together. :func:`install` puts a
 :class:`LazyPattern` for each into the ``re`` module's cache of compiled patterns before those
 libraries are imported, so their ``re.compile`` returns it: the pattern is compiled, exactly as they
 wrote it, the first time it is used, and then takes the seed's place in the cache. Nothing else
 changes: the same pattern matches the same text.
 
-Only two long, specific patterns are seeded: other code that compiled the very same string before its
+Only a few specific patterns are seeded: other code that compiled the very same string before its
 first use would get the stand-in (its methods work; it is not an ``re.Pattern``). It works with Python's
 ``re`` as it is (dicts of compiled patterns keyed by type, pattern and flags, consulted first by
 ``re.compile``: one in Python 3.11, two from 3.12); on a Python whose ``re`` keeps its cache another way,
@@ -32,6 +33,11 @@ SEEDS: tuple[tuple[str, int], ...] = (
      "(?:[/?#][^\\s]*)?\\Z", re.I),
     # pikepdf/models/metadata/_constants.py, re_xml_illegal_chars
     (r"(?u)[^\x09\x0A\x0D\x20-\U0000D7FF\U0000E000-\U0000FFFD\U00010000-\U0010FFFF]", 0),
+    # reportlab/lib/textsplit.py, rx (its cjkwrap, which leaflet never calls): 2.6 ms
+    ("([\u2e80-\uffff])", re.UNICODE),
+    # yaml/reader.py, Reader.NON_PRINTABLE: only the pure-Python reader uses it (leaflet reads with
+    # libyaml's, and names a bad scalar with the other): 3.3 ms
+    ("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010ffff]", 0),
 )
 
 

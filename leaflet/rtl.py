@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from xml.sax.saxutils import escape
 
 import uharfbuzz
 from bidi import algorithm as _uba
@@ -26,6 +25,7 @@ from reportlab.pdfbase.ttfonts import shapeStr
 from . import caches
 from .fonts import prepare_font
 from .rlbridge import is_shaped, shape_data
+from .xmltext import escape
 
 #: Unicode's paired brackets (BidiBrackets.txt, Unicode 15): opening -> closing.
 BRACKETS = {

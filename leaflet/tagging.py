@@ -29,7 +29,6 @@ from __future__ import annotations
 import io
 import itertools
 import threading
-import xml.sax.saxutils
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,6 +38,8 @@ import pikepdf
 from pikepdf import Dictionary
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus.flowables import Flowable
+
+from . import xmltext
 
 #: Roles whose flowable draws other tagged flowables inside it: its own drawing is an artifact.
 CONTAINERS = {"Sect", "Table", "Document"}
@@ -573,7 +574,7 @@ class _Update:
 def _xmp(title: str, author: str, language: str) -> bytes:
     """XMP metadata: the title, author and language, and the PDF/UA identification."""
     def esc(text: str) -> str:
-        return xml.sax.saxutils.escape(text)
+        return xmltext.escape(text)
 
     return f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
 <x:xmpmeta xmlns:x="adobe:ns:meta/">
