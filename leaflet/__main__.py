@@ -1,10 +1,17 @@
 """``python -m leaflet`` and the ``leaflet`` command.
 
+``leaflet build`` makes one leaflet and ends: it runs without Python's cyclic garbage collector, which
+would otherwise stop it about 20 times to look through every object the imports made (26 ms of a
+300 ms cold build). Reference counting still frees what the build lets go of; the few cycles it leaves
+(1-4 MiB, measured on the largest leaflets) go with the process a moment later. The long-running
+commands (``batch``, ``serve``) and leaflet used as a library keep the collector.
+
 Signals are noted (:mod:`leaflet.interrupt`) from the first moment, so a command stopped while it is
 still importing ends cleanly (exit 130) instead of failing inside whatever it was importing. A batch
 keeps noting them and stops at its next safe point; the other commands then stop where they are.
 """
 
+import gc
 import os
 import signal
 import sys
@@ -16,6 +23,7 @@ def main() -> int:
     interrupt.note_signals()
     command = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None)
     if command == "build":  # unchanged content: the leaflet built last time, without importing the rest
+        gc.disable()  # one leaflet, then the process ends (see above)
         from . import buildcache
 
         try:

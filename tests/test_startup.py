@@ -232,3 +232,17 @@ def test_a_lazy_pattern_copies_pickles_and_compares_as_its_pattern():
     assert lazy == real and lazy == lazyre.LazyPattern(source, flags) and hash(lazy) == hash(real)
     for other in (copy.copy(lazy), copy.deepcopy(lazy), pickle.loads(pickle.dumps(lazy))):
         assert other.sub("#", "a\x01b") == real.sub("#", "a\x01b") == "a#b"
+
+
+@pytest.mark.parametrize("command, collects", [("build", False), ("batch", True)])
+def test_only_a_single_build_runs_without_the_cyclic_garbage_collector(command, collects, tmp_path):
+    argv = {"build": ["build", "diazepam", "--patient", "examples/patient.yaml", "-o", str(tmp_path / "l.pdf")],
+            "batch": ["batch", "--medicine", "diazepam", "--lang", "en", "--template", "compact", "--paper", "a4",
+                      "-j", "1", "-o", str(tmp_path / "out")]}[command]
+    code = ("import gc, os, sys\nfrom leaflet import __main__ as entry\nleave = os._exit\n"
+            "def seen(code):\n    sys.stdout.write(f'exit {code} collecting {gc.isenabled()}\\n')\n"
+            "    sys.stdout.flush()\n    leave(code)\n"
+            "os._exit = seen\nsys.argv = ['leaflet', *sys.argv[1:]]\nentry.main()\n")
+    run = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, cwd=ROOT)
+    assert run.stdout.splitlines()[-1] == f"exit 0 collecting {collects}", run.stderr
+    assert any(tmp_path.rglob("*.pdf"))
