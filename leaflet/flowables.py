@@ -16,6 +16,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph
 
 from . import caches, rlbridge
+from .i18n import page_number
 from .rlbridge import LeafletParagraph
 
 
@@ -551,6 +552,6 @@ def _page_number_writer(ref: str, x: float, y: float, style: ParagraphStyle, rtl
             canv.saveState()
             canv.setFont(style.fontName, style.fontSize)
             canv.setFillColor(style.textColor)
-            (canv.drawString if rtl else canv.drawRightString)(x, y, str(page))
+            (canv.drawString if rtl else canv.drawRightString)(x, y, page_number(page))
             canv.restoreState()
     return write

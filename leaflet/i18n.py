@@ -124,6 +124,13 @@ def long_date(value: dt.date | str, language: str = "en", one_line: bool = False
     return text.replace(" ", "\u00a0").replace("\u202f", "\u00a0") if one_line else text
 
 
+def page_number(number: int) -> str:
+    """A page number as a leaflet prints it, in every language: 0-9 digits ("12"), as in the footer's
+    "Page 12 of 14" and the contents list, Arabic and Hindi leaflets included (their numbers in the
+    text are 0-9 digits too), so a reference to a page matches the number printed on it."""
+    return str(number)
+
+
 def functions(language: str) -> dict:
     """``_``, ``gettext`` and ``ngettext`` for a template; ``{name}`` placeholders filled from keywords."""
     t = translations(language)

@@ -25,6 +25,7 @@ from . import caches, rlbridge, tagging
 from .errors import ContentError
 from .flowables import LeafletParagraph as Paragraph
 from .geometry import PAPER, Geometry
+from .i18n import page_number
 from .layout import script_layout
 from .templating import Template
 
@@ -52,6 +53,7 @@ class PageFurniture:
     created: dt.date
     tags: tagging.Collector | None = None  # this build's marked content and structure (a tagged PDF)
     pages: dict[str, int] = field(default_factory=dict)  # filled in: the page each outline entry starts on
+    page_count: int = 0  # filled in: how many pages the leaflet has
 
     @property
     def header_lines(self) -> int | None:
@@ -102,6 +104,7 @@ def render(flowables: list[Flowable], template: Template, geometry: Geometry, fu
                                                                       "created": furniture.created,
                                                                       "_leaflet_tags": furniture.tags})
     doc.build(flowables, canvasmaker=canvas_class)
+    furniture.page_count = doc.page
     return buffer.getvalue()
 
 
@@ -135,7 +138,7 @@ def _filled(markup, page: int, pages: int) -> str:
 def _fill(markup, page: int | None, pages: int | None, memo: bool = False) -> str:
     """Page furniture markup with the page number and count filled in (none for ``None``: text that
     people typed, such as the pharmacy's name, is printed as typed, braces and all)."""
-    values = {"{page}": str(page), "{pages}": str(pages)} if page is not None else {}
+    values = {"{page}": page_number(page), "{pages}": page_number(pages)} if page is not None else {}
     if not isinstance(markup, str):  # a right-to-left line, laid out only now
         return markup.markup(values, memo=memo)
     for key, value in values.items():

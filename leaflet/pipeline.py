@@ -144,11 +144,13 @@ def _markup(req: BuildRequest) -> tuple[content.ContentFile, templating.Template
 
 
 def _patient_markup(req: BuildRequest, tpl: templating.Template, pharmacy_data: dict,
-                    source: content.ContentFile, notes_on_page_one: bool = True) -> ET.Element:
+                    source: content.ContentFile, notes_on_page_one: bool = True,
+                    notes_page: int | None = None) -> ET.Element:
     roots = content.content_roots(list(req.content_dirs))
     data = _patient_data(req.patient, pharmacy_data, tpl, source.leaflet.language, source, roots)
     data["notes_in_panel"] = tpl.theme.notes.page_one == "panel" and not req.fillable
     data["notes_on_page_one"] = notes_on_page_one
+    data["notes_page"] = i18n.page_number(notes_page) if notes_page else None
     return markup.parse(tpl.render_patient(data), str(tpl.folders[0] / templating.PATIENT), "patient")
 
 
@@ -203,20 +205,55 @@ def _render(req: BuildRequest, marked: tuple) -> bytes:
     """The leaflet, its short notes on page 1 with the most important box starting below them; when
     the box does not start on page 1 that way (large print on Letter paper under a pharmacy's header),
     the notes go to the end, where page 1 says they are, if that brings the box's start onto page 1:
-    its warnings are what page 1 must never be without. ``marked``: stages 1-3 (:func:`_markup`)."""
-    data, pages, post = _laid_out(req, marked, notes_on_page_one=True)
-    if pages.get("important", 1) > 1 and req.patient.notes:
+    its warnings are what page 1 must never be without. Notes at the end are named by their page
+    (:func:`_naming_the_page`). ``marked``: stages 1-3 (:func:`_markup`)."""
+    laid = _laid_out(req, marked, notes_on_page_one=True)
+    on_page_one = True
+    if laid.pages.get("important", 1) > 1 and req.patient.notes:
         try:
-            moved, moved_pages, moved_post = _laid_out(req, marked, notes_on_page_one=False)
+            moved = _laid_out(req, marked, notes_on_page_one=False)
         except LayoutError:  # (the panel's extra row did not fit: keep the notes where they were)
-            moved_pages = {}
-        if moved_pages.get("important") == 1:
-            data, post = moved, moved_post
-    return post(data)
+            moved = None
+        if moved is not None and moved.pages.get("important") == 1:
+            laid, on_page_one = moved, False
+    if req.patient.notes and laid.pages.get(_NOTES, 1) > 1:
+        laid = _naming_the_page(req, marked, laid, on_page_one)
+    return laid.finish(laid.data)
 
 
-def _laid_out(req: BuildRequest, marked: tuple, notes_on_page_one: bool):
-    """Stages 4-5: the PDF bytes, the page each outline entry starts on, and stage 5a-b to finish it."""
+#: The outline key of the prescriber notes' box (its ``id`` in the patient template).
+_NOTES = "prescriber-notes"
+
+
+def _naming_the_page(req: BuildRequest, marked: tuple, laid: _Layout, on_page_one: bool) -> _Layout:
+    """``laid`` (notes after page 1, the panel saying "at the end") laid out again with the panel naming
+    the page the notes start on ("on page 12"); kept only if the notes still start on that page, the
+    box on its page and no page is added (a number can change where the panel's sentence breaks),
+    else ``laid``. Leaflets with their notes on page 1 never come here: no extra layout for them."""
+    page = laid.pages[_NOTES]
+    try:
+        named = _laid_out(req, marked, on_page_one, notes_page=page)
+    except LayoutError:  # (a longer sentence made the panel too tall: keep the one that fitted)
+        return laid
+    if named.pages.get(_NOTES) == page and named.page_count <= laid.page_count and \
+            named.pages.get("important", 1) <= laid.pages.get("important", 1):
+        return named
+    return laid
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """One layout of a leaflet (stages 4-5): the PDF bytes, the page each outline entry starts on,
+    how many pages, and stage 5a-b to finish the bytes with."""
+
+    data: bytes
+    pages: dict[str, int]
+    page_count: int
+    finish: Any
+
+
+def _laid_out(req: BuildRequest, marked: tuple, notes_on_page_one: bool, notes_page: int | None = None) -> _Layout:
+    """Stages 4-5 (:class:`_Layout`); ``notes_page``: the page the panel says the notes start on."""
     source, tpl, body_tree = marked
     pharmacy = load_pharmacy(req.pharmacy_file) if req.pharmacy_file else None
     geo = page_geometry(tpl, req.paper, _info_lines(pharmacy[0]) if pharmacy else      # once, for layout
@@ -227,7 +264,7 @@ def _laid_out(req: BuildRequest, marked: tuple, notes_on_page_one: bool):
                              column_width=geo.frames(first=True)[0][2])
     branding, pharmacy_data = _branding(pharmacy, req.pharmacy_file, tpl, options)
     body = _laid_out_body(body_tree, tpl, options)                                # 4: layout (cached)
-    patient_tree = _patient_markup(req, tpl, pharmacy_data, source, notes_on_page_one)
+    patient_tree = _patient_markup(req, tpl, pharmacy_data, source, notes_on_page_one, notes_page)
     fills = layout.layout_patient(patient_tree, tpl, options, str(tpl.folders[0] / templating.PATIENT),
                                   words=_template_words(tpl, source.leaflet.language))
     fills = _fallback_slots(fills, body)
@@ -246,7 +283,7 @@ def _laid_out(req: BuildRequest, marked: tuple, notes_on_page_one: bool):
                                     source=_source_file(source) if req.pdfa == "3b" else None)
         return data
 
-    return data, furniture.pages, finish
+    return _Layout(data, furniture.pages, furniture.page_count, finish)
 
 
 @caches.memoize("pipeline.patient-template-words", 64)
@@ -393,6 +430,7 @@ def _patient_data(patient: Patient, pharmacy: dict[str, str], tpl: templating.Te
         "free_text_untranslated": bool(patient.directions) and not structured and language != "en",
         "notes_in_panel": False,  # short notes as a panel row (the theme's notes.page_one; set per build)
         "notes_on_page_one": True,  # short notes may go on page 1 (False: at the end; set per build)
+        "notes_page": None,  # the page the notes at the end start on, as printed (set per build)
         **(_prescription(patient, source, roots, local, english, dates) if source is not None
            else {"prescription": _NO_PRESCRIPTION, "prescription_en": ""}),
         **words,
