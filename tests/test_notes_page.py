@@ -9,6 +9,7 @@ import pytest
 
 import leaflet
 from leaflet import i18n, pdf, pipeline
+from leaflet.errors import LeafletWarning
 
 from .conftest import EXAMPLES
 from .test_counter_layout import build, outline_pages, pdfium_pages, squeezed
@@ -111,3 +112,20 @@ def test_page_numbers_are_printed_with_0_9_digits_in_arabic_as_in_the_footer():
     named, printed = named_and_printed(data, "ar")
     assert named == printed
     assert not re.search("[\u0660-\u0669\u06f0-\u06f9]", pdfium_pages(data)[0])  # no Arabic-Indic digits
+
+
+@pytest.mark.parametrize("lang", ["en", "de", "fr", "es", "pl", "ru", "vi", "ar", "hi", "zh-Hans", "ko"])
+def test_the_page_number_is_never_the_first_word_of_a_line(lang):
+    """"page / 12" must not break: the space before the number is a no-break space (as between a
+    number and its unit)."""
+    import warnings
+    import xml.etree.ElementTree as ET
+
+    req = pipeline._request("diazepam", lang, "standard", "a4", {"name": "A B"}, LONG, None, None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LeafletWarning)  # (draft translations)
+        source, tpl, _body = pipeline._markup(req)
+    tree = pipeline._patient_markup(req, tpl, {}, source, True, notes_page=12)
+    text = "".join(ET.tostring(tree, encoding="unicode", method="text"))
+    at = text.index("12")
+    assert text[at - 1] != " ", f"{lang}: {text[max(0, at - 30):at + 5]!r}"
