@@ -434,13 +434,19 @@ class _Builder:
                 needs[id(cell)] = 0.0 if cell[2] else widest([cell[1]])  # a blank write-in takes any width
             return needs[id(cell)]
 
-        def one_line(cell) -> float:  # the width that sets the value on one line
-            if cell[2]:
-                return 0.0
-            value = cell[1]
-            value.wrap(1e6, 1e6)
-            inner = value._inner(1e6) if isinstance(value, RTLParagraph) else value
-            return max(inner.getActualLineWidths0() or [0.0]) + padding
+        lines: dict[int, float] = {}
+
+        def one_line(cell) -> float:  # the width that sets the value on one line (measured once too)
+            if id(cell) not in lines:
+                width_of = 0.0
+                if not cell[2]:
+                    value = cell[1]
+                    value.wrap(1e6, 1e6)
+                    inner = value._inner(1e6) if isinstance(value, RTLParagraph) else value
+                    # (less a hair: a line's summed widths are a little over its word's, 146.944 + 2e-11)
+                    width_of = max(inner.getActualLineWidths0() or [0.0]) + padding - 0.01
+                lines[id(cell)] = width_of
+            return lines[id(cell)]
 
         firsts, seconds, i = [], [], 0  # the fields that would share rows, as the panel pairs them
         while i < len(cells):
@@ -462,12 +468,24 @@ class _Builder:
         two = values - one
 
         def place(a: tuple, b: tuple) -> tuple[bool, bool] | None:
-            """Whether each of two fields sharing a row is set under its label; None: they cannot share."""
+            """Whether each of two fields sharing a row is set under its label; None: they cannot share.
+
+            A value that fits on one line somewhere is never broken: beside its label, else under it
+            (across both its cells), else on a row of its own ("Dr Sam Rivera" printed "Dr Sam /
+            Rivera" beside its label in compact and large print). Only a value too long for one line
+            even on its own row shares a row broken at its spaces (its longest word fitting)."""
             stacked = []
             for cell, room in ((a, one), (b, two)):
-                if need(cell) <= room:
+                fits_under = widest([cell[0]]) <= room + label
+                if one_line(cell) <= room:
                     stacked.append(False)
-                elif need(cell) <= room + label and widest([cell[0]]) <= room + label:
+                elif one_line(cell) <= room + label and fits_under:
+                    stacked.append(True)
+                elif one_line(cell) <= width - label:
+                    return None
+                elif need(cell) <= room:
+                    stacked.append(False)
+                elif need(cell) <= room + label and fits_under:
                     stacked.append(True)
                 else:
                     return None
