@@ -210,10 +210,10 @@ class _Builder:
                              "fonts cover it")
 
     def rtl_para(self, runs: list[Run], style: str, plain: str, bulletText: str | None = None,  # noqa: N803
-                 auto: bool = False, memo: bool | None = None, **_kw) -> RTLParagraph:
+                 auto: bool = False, memo: bool | None = None, align: int | None = None, **_kw) -> RTLParagraph:
         self.check(plain, style)
         return RTLParagraph(tuple(rtl.one_font_per_word(runs)), self.styles[style], bullet=bulletText, auto=auto,
-                            memo=self.memo if memo is None else memo)
+                            memo=self.memo if memo is None else memo, align=align)
 
     def para(self, markup: str, style: str, plain: str, memo: bool | None = None, lang: str | None = None,
              **kw) -> Paragraph:
@@ -332,7 +332,10 @@ class _Builder:
             value_text = "".join(field_el.itertext()).strip()
             blank = not value_text
             if not blank:
-                value: Flowable = self.text_para(field_el, "panel_value", keep_lines=True, auto=True)
+                # right to left, every value starts at its cell's right edge, also one whose own text
+                # runs left to right (a name in Latin letters, the "In English" row: its order kept)
+                start = {"align": TA_RIGHT} if self.rtl else {}
+                value: Flowable = self.text_para(field_el, "panel_value", keep_lines=True, auto=True, **start)
             else:  # write-in lines, the first level with the label's baseline (ascent about 1.07 em)
                 lines = int(number(field_el, "lines", 1, 1, 10, self.source))
                 value = WriteIn(lines, label_style.leading * 1.7, theme.color("muted"),

@@ -91,3 +91,50 @@ def test_half_field_values_too_long_to_share_a_row_each_get_one(tmp_path, lang, 
     for words in ("Dr Alexandra Montgomery-Whitfield", "Riverside Community Pharmacy"):
         lows = baselines(data, words)
         assert max(lows) - min(lows) < 0.5, f"{lang} {template} {paper}: {words!r} broken"
+
+
+# --- right to left, every value starts at the right ---------------------------------------------
+
+#: What the example patients' panels hold in Latin letters (the "In English" row as the leaflet prints it).
+LATIN = {
+    "patient.yaml": ["Ann Example", "Dr Sam Rivera", "Medicine: Diazepam 2 mg tablets; Quantity supplied: 42 tablets",
+                     "Take one 2 mg tablet up to three times a day when needed for anxiety.",
+                     "Do not take more than three tablets in 24 hours."],
+    "patient-ar.yaml": ["Dr Sam Rivera", "Medicine: Diazepam (Tablets); Dose: 1 tablet, by mouth (swallow); When: at "
+                        "bedtime when needed for trouble sleeping; How long: for 7 days; Maximum: no more than 1 dose "
+                        "in 24 hours"],
+}
+
+
+def _arabic(s: str) -> bool:
+    return any("\u0600" <= ch <= "\u06ff" for ch in s)
+
+
+@pytest.mark.parametrize("paper", PAPERS)
+@pytest.mark.parametrize("template", TEMPLATES)
+@pytest.mark.parametrize("patient", sorted(LATIN))
+def test_right_to_left_panel_values_start_at_the_right_whatever_their_script(patient, template, paper):
+    """In an Arabic leaflet a panel value in Latin letters ("Ann Example", the "In English" row, typed
+    directions) was set from the left of its cell while the Arabic ones started at the right: every
+    line of every value ends at its cell's right edge (beside its label: where the Arabic medicine's
+    does; under it: where the labels do), and reads left to right inside itself."""
+    from leaflet import i18n
+
+    data = build("ar", template, paper, EXAMPLES / patient)
+    text = pdfium.PdfDocument(data)[0].get_textpage()
+    rects = [(r, text.get_text_bounded(*r)) for r in (text.get_rect(i) for i in range(text.count_rects()))]
+    medicine = i18n.translations("ar").gettext("Medicine")
+    label = next(r for r, s in rects if s.strip() == medicine)  # (left, bottom, right, top)
+    beside = max(r[2] for r, s in rects if r[1] < label[3] and r[3] > label[1] and r[2] < label[0] and _arabic(s))
+    edges = (beside, label[2])
+    known = "".join("".join(LATIN[patient]).split())
+    checked = []
+    for r, s in rects:
+        piece = "".join(s.split())
+        if sum(ch.isascii() and ch.isalpha() for ch in piece) >= 5 and not _arabic(s) and piece in known:
+            checked.append(piece)
+            assert min(abs(r[2] - edge) for edge in edges) < 1.0, \
+                f"{template} {paper} {patient}: {s.strip()!r} ends at {r[2]:.1f} pt, not at {edges}"
+    assert len(checked) >= (5 if patient == "patient.yaml" else 3), checked
+    whole = " ".join(text.get_text_range().split())
+    assert "Medicine: Diazepam" in whole and "Dr Sam Rivera" in whole  # in their own, left-to-right, order
