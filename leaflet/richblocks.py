@@ -157,6 +157,8 @@ class FitTable(Flowable):
         super().__init__()
         self.rows, self.shares, self.commands, self.repeat = rows, shares, commands, repeat
         self.fraction, self.rtl = fraction, rtl
+        # a table narrower than the column starts where the text does: at the right, right to left
+        self.hAlign = "RIGHT" if rtl else "LEFT"
         self._table: Table | None = None
         self._width: float | None = None
         self._mins: list[float] | None = None

@@ -315,3 +315,16 @@ def test_right_to_left_table_cells_start_at_the_right(template):
     assert abs(found[tablets][1] - found[gel][1]) < 1.0, found  # the same right edge
     assert abs(found[tablets][0] - found[gel][0]) > 5.0, found  # and so not the same left edge
     assert found["أقراص"][0] > found[tablets][1]  # the form's column is right of the strengths'
+
+
+@pytest.mark.parametrize("template", ["standard", "compact"])
+def test_a_right_to_left_table_narrower_than_its_column_sits_at_the_right(template):
+    """The forms table for tablets alone has little text: narrower than the column, it starts where the
+    text does (the right edge in Arabic), not at the left margin (it sat 140 pt from the right)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TranslationWarning)
+        data = leaflet.build_pdf("diazepam", language="ar", template=template, form="tablets")
+    form, kind = "الشكل", "نوع الدواء"  # the table's first (rightmost) header; the line above the table
+    found = _extents(data, [form, kind])
+    assert set(found) == {form, kind}, found
+    assert found[kind][1] - found[form][1] < 12, found  # within a cell's padding of the text's right edge
