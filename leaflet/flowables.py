@@ -337,6 +337,27 @@ class RuledNotes(Flowable):
         c.restoreState()
 
 
+class Stack(Flowable):
+    """Flowables set one under the other, wrapped and drawn as one (a notes box's title over its hint,
+    where shaped or right-to-left text cannot change size within a paragraph)."""
+
+    def __init__(self, parts: list[Flowable]):
+        super().__init__()
+        self.parts = parts
+        self._heights: list[float] = []
+
+    def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        self._heights = [part.wrap(aw, ah)[1] for part in self.parts]
+        self.width, self.height = aw, sum(self._heights)
+        return self.width, self.height
+
+    def draw(self) -> None:
+        y = self.height
+        for part, height in zip(self.parts, self._heights, strict=True):
+            y -= height
+            part.drawOn(self.canv, 0, y)
+
+
 class WriteIn(Flowable):
     """Blank ruled lines to write on, for a panel field with no value.
 

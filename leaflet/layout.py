@@ -26,7 +26,7 @@ from reportlab.platypus.flowables import BalancedColumns
 from . import caches, markup, rlbridge, rtl
 from .errors import GlyphError, TemplateError
 from .flowables import LeafletParagraph as Paragraph
-from .flowables import RTLParagraph, RuledNotes, WarningBox, WriteIn
+from .flowables import RTLParagraph, RuledNotes, Stack, WarningBox, WriteIn
 from .fonts import FontChain, describe
 from .markup import number
 from .rtl import Run
@@ -510,9 +510,10 @@ class _Builder:
             # printed notes with no room to write in (page 1's short notes): the rules follow the text's
             # own leading, not the spacing for handwriting
             spacing = min(spacing, theme.styles["notes"].leading + 3)
-        if self.rtl or self.shaped:  # one style for title and hint: shaped words keep one font
-            title = self.plain_para(" ".join(filter(None, (el.get("title", "Notes"), el.get("hint")))), "h3",
-                                    memo=self.is_words(el.get("title", "Notes"), el.get("hint")))
+        if self.rtl or self.shaped:  # shaped words keep one size a paragraph: the hint is a line of its own
+            title = self.plain_para(el.get("title", "Notes"), "h3", memo=self.is_words(el.get("title", "Notes")))
+            if el.get("hint"):
+                title = Stack([title, self.plain_para(el.get("hint"), "small", memo=self.is_words(el.get("hint")))])
         else:
             title_markup = self.runs(el.get("title", "Notes"), "h3")
             if el.get("hint"):

@@ -129,3 +129,23 @@ def test_the_page_number_is_never_the_first_word_of_a_line(lang):
     text = "".join(ET.tostring(tree, encoding="unicode", method="text"))
     at = text.index("12")
     assert text[at - 1] != " ", f"{lang}: {text[max(0, at - 30):at + 5]!r}"
+
+
+@pytest.mark.parametrize("lang", ["en", "ar", "hi", "zh-Hans", "ko"])
+def test_the_notes_box_s_hint_is_set_smaller_than_its_title(lang):
+    """"for the patient, from the prescriber or pharmacist" is the small style, under or after the title
+    in the title's style; in Arabic and Hindi it was the title's 10.5 pt bold, read as part of it."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    gettext = i18n.translations(lang).gettext
+    title, hint = gettext("Prescriber notes"), gettext("for the patient, from the prescriber or pharmacist")
+    data = build(lang, "standard", "a4", notes=LONG)
+    for page in list(pdfium.PdfDocument(data))[1:]:
+        textpage = page.get_textpage()
+        text = textpage.get_text_range()
+        if title in text and hint in text:
+            sizes = [raw.FPDFText_GetFontSize(textpage.raw, text.index(s)) for s in (title, hint)]
+            assert sizes[1] < sizes[0] - 1, (lang, sizes)
+            return
+    pytest.fail(f"{lang}: no page after page 1 has the notes box's title and hint")
