@@ -357,6 +357,7 @@ class _Builder:
 
         widths, place = self._panel_widths(cells)
         stacks: list[tuple[int, int]] = []  # (row, first column) of a label set above its value
+        pairs: list[int] = []  # rows that two fields share
         i = 0
         while i < len(cells):
             label, value, blank, half, field_el = cells[i]
@@ -376,6 +377,7 @@ class _Builder:
                     if stack:
                         stacks.append((len(rows), 2 * (1 - n) if self.rtl else 2 * n))
                 blank = blank or blank2
+                pairs.append(len(rows))
                 i += 2
             else:  # the value spans the three cells beside its label (a span shows its first cell)
                 row = [value, "", "", label] if self.rtl else [label, value, "", ""]
@@ -396,6 +398,8 @@ class _Builder:
             *[("TOPPADDING", (0, r), (-1, r), label_style.leading * 0.5) for r in blank_rows],
         ]
         commands += [("SPAN", (c, r), (c + 1, r)) for r, c in stacks]
+        # a rule between two fields sharing a row: "42 tablets" and "Date dispensed" are two things
+        commands += [("LINEBEFORE", (2, r), (2, r), 0.4, theme.color("muted")) for r in pairs]
         for r in spans:
             if r == 0 and el.get("title"):
                 commands.append(("SPAN", (0, 0), (-1, 0)))

@@ -138,3 +138,20 @@ def test_right_to_left_panel_values_start_at_the_right_whatever_their_script(pat
     assert len(checked) >= (5 if patient == "patient.yaml" else 3), checked
     whole = " ".join(text.get_text_range().split())
     assert "Medicine: Diazepam" in whole and "Dr Sam Rivera" in whole  # in their own, left-to-right, order
+
+
+@pytest.mark.parametrize("template", ["standard", "compact", "large-print"])
+def test_two_fields_sharing_a_row_are_divided_by_a_rule(template):
+    """"42 tablets" and "Date dispensed" side by side read as one phrase to a poor eye (6-8 pt apart in
+    large print): a thin vertical rule stands between them."""
+    import pypdfium2.raw as raw
+
+    page = pdfium.PdfDocument(build("en", template, "a4", EXAMPLES / "patient.yaml"))[0]
+    textpage = page.get_textpage()
+    text = textpage.get_text_range()
+    value, label = text.index("42 tablets"), text.index("Date")
+    right = max(textpage.get_charbox(k)[2] for k in range(value, value + len("42 tablets")))
+    left, bottom, _, top = textpage.get_charbox(label)
+    rules = [o.get_bounds() for o in page.get_objects(max_depth=5) if o.type == raw.FPDF_PAGEOBJ_PATH]
+    between = [r for r in rules if r[2] - r[0] < 3 and right < r[0] < left and r[1] < bottom and r[3] > top]
+    assert between, f"{template}: no rule between x={right:.1f} and x={left:.1f}"
