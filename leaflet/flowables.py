@@ -576,3 +576,129 @@ def _page_number_writer(ref: str, x: float, y: float, style: ParagraphStyle, rtl
             (canv.drawString if rtl else canv.drawRightString)(x, y, page_number(page))
             canv.restoreState()
     return write
+
+
+# --- side heads ------------------------------------------------------------------------------------
+#
+# With a side column (the standard template), the body frame is the text column only. A sub-heading
+# (h2, h3) is a SideHead: it takes no height in the text column and is drawn in the side column, level
+# with the text that follows it. What spans both columns (page 1's title block, panel, notes and most
+# important box; the section headings) is Outdented. A side head can be taller than the text beside it
+# ("Why it is usually used only for a short time" is three lines), so the next side head or
+# full-width flowable on that page starts below it (clearance()).
+
+#: The least distance between a side head's last line and the next side head or full-width block.
+SIDE_CLEARANCE = 4.0
+
+
+def _side_clearance(flowable: Flowable) -> float:
+    """How far below the frame's current position ``flowable`` must start to clear the last side head
+    drawn in this frame on this page (0: it is clear). Known only in a frame, while it is laid out."""
+    frame = flowable.__dict__.get("_frame")
+    doc = getattr(getattr(flowable, "canv", None), "_doctemplate", None)
+    mark = getattr(doc, "_leaflet_side_head", None)
+    if frame is None or mark is None or mark[0] != doc.page or mark[1] != id(frame):
+        return 0.0
+    top = frame._y
+    if not frame._atTop:
+        space = flowable.getSpaceBefore()
+        top -= max(space - frame._prevASpace, 0) if frame._oASpace else space
+    return max(0.0, top - (mark[2] - SIDE_CLEARANCE))
+
+
+def acts_on_frame(flowable: object) -> bool:
+    """A frame or page action (a frame break, an indent), not something drawn."""
+    from reportlab.platypus.doctemplate import ActionFlowable
+
+    return isinstance(flowable, ActionFlowable) or bool(getattr(flowable, "frameAction", None))
+
+
+class SideHead(Flowable):
+    """A sub-heading set in the side column, its top level with the text that follows it."""
+
+    def __init__(self, heading: Flowable, side: float, gap: float, rtl: bool):
+        super().__init__()
+        self.heading, self.side, self.gap, self.rtl = heading, side, gap, rtl
+        self.keepWithNext = self._leaflet_keep_with_next = 1  # never the last thing on a page
+        if "_leaflet_outline" in heading.__dict__:  # a bookmark, made as the page is laid out
+            self._leaflet_outline = heading.__dict__["_leaflet_outline"]
+        self._head_h = 0.0
+        # the space the next block leaves above itself (a warning box's gap): the head is drawn that
+        # much lower, level with the block, except at the top of a frame, where no space is left
+        self.follow_space = 0.0
+
+    def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        self._head_h = self.heading.wrapOn(self.canv, self.side - self.gap, 1e6)[1]
+        self.width, self.height = aw, _side_clearance(self)
+        return self.width, self.height
+
+    def split(self, aw: float, ah: float) -> list[Flowable]:
+        return []
+
+    def getSpaceBefore(self) -> float:  # noqa: N802 - ReportLab's name
+        return self.heading.getSpaceBefore()
+
+    def getSpaceAfter(self) -> float:  # noqa: N802
+        return 0.0
+
+    def draw(self) -> None:
+        c = self.canv
+        doc = c._doctemplate
+        frame = doc.frame
+        top = 0.0 if frame._atTop else -self.follow_space  # the frame's top: the next block leaves no space
+        x = self.width + self.gap if self.rtl else -self.side
+        self.heading.drawOn(c, x, top - self._head_h)
+        doc._leaflet_side_head = (doc.page, id(frame), c.absolutePosition(0, top - self._head_h)[1])
+
+
+class Outdented(Flowable):
+    """A flowable that spans the side column as well as the text column."""
+
+    _COPIED = ("_leaflet_outline", "_leaflet_keep_with_next")
+
+    def __init__(self, inner: Flowable, side: float, rtl: bool):
+        super().__init__()
+        self.inner, self.side, self.rtl = inner, side, rtl
+        self.keepWithNext = inner.getKeepWithNext()
+        for name in self._COPIED:
+            if name in inner.__dict__:
+                setattr(self, name, inner.__dict__[name])
+        self._clear = 0.0
+        self._inner_w = 0.0
+
+    def _lend_frame(self) -> None:
+        frame = self.__dict__.get("_frame")
+        if frame is not None:
+            self.inner._frame = frame  # some flowables ask whether they are at the frame's top
+
+    def _take_frame(self) -> None:
+        self.inner.__dict__.pop("_frame", None)
+
+    def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+        self._clear = _side_clearance(self)
+        self._lend_frame()
+        try:
+            self._inner_w, h = self.inner.wrapOn(self.canv, aw + self.side, ah - self._clear)
+        finally:
+            self._take_frame()
+        self.width, self.height = aw, h + self._clear
+        return self.width, self.height
+
+    def split(self, aw: float, ah: float) -> list[Flowable]:
+        clear = _side_clearance(self)
+        self._lend_frame()
+        try:
+            parts = self.inner.splitOn(self.canv, aw + self.side, ah - clear)
+        finally:
+            self._take_frame()
+        return [p if acts_on_frame(p) else Outdented(p, self.side, self.rtl) for p in parts]
+
+    def getSpaceBefore(self) -> float:  # noqa: N802
+        return self.inner.getSpaceBefore()
+
+    def getSpaceAfter(self) -> float:  # noqa: N802
+        return self.inner.getSpaceAfter()
+
+    def draw(self) -> None:
+        x = 0.0 if self.rtl else -self.side
+        self.inner.drawOn(self.canv, x, 0, _sW=self.width + self.side - self._inner_w)

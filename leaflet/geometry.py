@@ -29,6 +29,7 @@ class Geometry:
     columns: int = 1
     column_gap: float = 0.0
     right_to_left: bool = False  # columns are read from the right
+    side: float = 0.0  # the side heads' column (one text column only), at the left, or at the right when right to left
 
     def frames(self, first: bool = True) -> list[tuple[float, float, float, float]]:
         """The body frames (x, y, width, height) of page 1 or of a later page: one, or the theme's
@@ -36,6 +37,8 @@ class Geometry:
         x, y, width, height = self.frame
         if not first and self.running_header_height:
             height += self.header_height - self.running_header_height
+        if self.side:  # the text column; what spans the side column too is outdented (flowables.Outdented)
+            return [(x if self.right_to_left else x + self.side, y, width - self.side, height)]
         column = (width - self.column_gap * (self.columns - 1)) / self.columns
         frames = [(x + i * (column + self.column_gap), y, column, height) for i in range(self.columns)]
         return frames[::-1] if self.right_to_left else frames  # in the order the text flows into them
@@ -67,4 +70,5 @@ def page_geometry(template: Template, paper: str, header_lines: int | None, phar
         header = max(theme.header_height_mm * mm, header_lines * theme.styles["header"].line_height + 10)
     running = theme.styles["header"].line_height + 10 if pharmacy and header_lines is not None else 0.0
     return Geometry(PAPER[paper], m.left * mm, m.right * mm, m.top * mm, m.bottom * mm, header,
-                    theme.footer_height_mm * mm, running, theme.columns, theme.column_gap_mm * mm, right_to_left)
+                    theme.footer_height_mm * mm, running, theme.columns, theme.column_gap_mm * mm, right_to_left,
+                    theme.side_heads_mm * mm)

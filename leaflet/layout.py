@@ -7,6 +7,7 @@ a caller lay the body out once and reuse it for every patient.
 
 from __future__ import annotations
 
+import copy
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from reportlab.lib.colors import white
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
 from reportlab.platypus import (
     CondPageBreak,
     Flowable,
@@ -26,7 +28,16 @@ from reportlab.platypus.flowables import BalancedColumns
 from . import caches, markup, rlbridge, rtl
 from .errors import GlyphError, TemplateError
 from .flowables import LeafletParagraph as Paragraph
-from .flowables import RTLParagraph, RuledNotes, Stack, WarningBox, WriteIn
+from .flowables import (
+    Outdented,
+    RTLParagraph,
+    RuledNotes,
+    SideHead,
+    Stack,
+    WarningBox,
+    WriteIn,
+    acts_on_frame,
+)
 from .fonts import FontChain, describe
 from .markup import number
 from .rtl import Run
@@ -52,6 +63,8 @@ class Body:
     meta: dict[str, str]
     footer: dict[str, str]  # left/center/right -> paragraph markup with {page} and {pages}
     header: dict[str, str]
+    side: float = 0.0  # the side heads' column (points); what the patient part puts in a slot spans it
+    rtl: bool = False
 
 
 @dataclass(frozen=True)
@@ -614,9 +627,12 @@ def layout_body(tree: ET.Element, template: Template, options: Options, source: 
     meta_el = tree.find("meta")
     meta = dict(meta_el.attrib) if meta_el is not None else {}
     room = builder.styles["h2"].leading * 2 + builder.styles["body"].leading * 6
-    flowables = _headings_before_breakable_boxes(flowables, room)
-    return Body(tuple(_keep_headings_with_groups(flowables)), meta, _parts(tree.find("footer"), builder, "footer"),
-                _parts(tree.find("header"), builder, "header"))
+    flowables = _keep_headings_with_groups(_headings_before_breakable_boxes(flowables, room))
+    side = template.theme.side_heads_mm * mm
+    if side:
+        flowables = _side_column(flowables, side, template.theme.side_gap_mm * mm, builder.rtl)
+    return Body(tuple(flowables), meta, _parts(tree.find("footer"), builder, "footer"),
+                _parts(tree.find("header"), builder, "header"), side, builder.rtl)
 
 
 def layout_patient(tree: ET.Element, template: Template, options: Options, source: str,
@@ -672,6 +688,55 @@ def _keep_headings_with_groups(flowables: list[Flowable | str]) -> list[Flowable
     return out
 
 
+def _heading_level(flowable: object) -> str | None:
+    tag_ = getattr(flowable, "__dict__", {}).get("_leaflet_tag")
+    return tag_.heading if tag_ is not None and tag_.role == "H" else None
+
+
+def _holds_section_heading(flowable: object) -> bool:
+    if _heading_level(flowable) == "h1":
+        return True
+    return isinstance(flowable, KeepTogether) and any(map(_holds_section_heading, rlbridge.group_content(flowable)))
+
+
+def _side_column(flowables: list[Flowable | str], side: float, gap: float, rtl: bool) -> list[Flowable | str]:
+    """Set the body for a side column (``Theme.side_heads_mm``): everything before the first section
+    heading (page 1's title block, most important box and contents) and the section headings span
+    both columns; sub-headings go into the side column; the rest is the text column's. A warning box
+    keeps its headings inside it."""
+
+    def sided(item: Flowable | str) -> Flowable | str:
+        level = _heading_level(item)
+        if level == "h1":
+            return Outdented(item, side, rtl)
+        if level in ("h2", "h3"):
+            return SideHead(item, side, gap, rtl)
+        if isinstance(item, KeepTogether):
+            group = copy.copy(item)
+            group._content = levelled([sided(f) for f in rlbridge.group_content(item)])
+            return group
+        return item
+
+    def levelled(items: list) -> list:
+        """Each side head knows the space the block after it leaves above itself."""
+        for head, following in zip(items, items[1:], strict=False):
+            if isinstance(head, SideHead) and isinstance(following, Flowable):
+                head.follow_space = following.getSpaceBefore()
+        return items
+
+    out: list[Flowable | str] = []
+    # the end matter (the prescriber notes and what follows them: the sources) spans both columns too
+    first = next((i for i, item in enumerate(flowables) if _holds_section_heading(item)), len(flowables))
+    end = max((i for i, item in enumerate(flowables) if isinstance(item, str)), default=-1)
+    for i, item in enumerate(flowables):
+        if i < first or first < end < i:
+            out.append(item if isinstance(item, (str, CondPageBreak)) or acts_on_frame(item)
+                       else Outdented(item, side, rtl))
+        else:
+            out.append(sided(item))
+    return levelled(out)
+
+
 def assemble(body: Body, fills: dict[str, list[Flowable]]) -> list[Flowable]:
     """Fresh copies of the body's flowables, with each slot replaced by what the patient part put in it.
 
@@ -683,7 +748,7 @@ def assemble(body: Body, fills: dict[str, list[Flowable]]) -> list[Flowable]:
     out: list[Flowable] = []
     for item in body.flowables:
         if isinstance(item, str):
-            out.extend(fills.get(item, []))
+            out.extend(Outdented(f, body.side, body.rtl) if body.side else f for f in fills.get(item, []))
         else:
             out.append(rlbridge.fresh(item))
     return out

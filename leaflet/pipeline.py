@@ -261,7 +261,7 @@ def _laid_out(req: BuildRequest, marked: tuple, notes_on_page_one: bool, notes_p
                         pharmacy=pharmacy is not None,
                         right_to_left=bool(layout.script_layout(source.leaflet.language).get("rtl")))
     options = layout.Options(req.fillable, geo.frame_height, source.leaflet.language,
-                             column_width=geo.frames(first=True)[0][2])
+                             column_width=geo.frames(first=True)[0][2] + geo.side)  # the panel spans a side column
     branding, pharmacy_data = _branding(pharmacy, req.pharmacy_file, tpl, options)
     body = _laid_out_body(body_tree, tpl, options)                                # 4: layout (cached)
     patient_tree = _patient_markup(req, tpl, pharmacy_data, source, notes_on_page_one, notes_page)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from reportlab.lib.colors import Color, HexColor
 
 from . import caches
@@ -96,6 +96,19 @@ class Theme(ThemeModel):
     draft_notice: Literal["before-panel", "after-important"] = "before-panel"
     columns: int = Field(default=1, ge=1, le=2)  # body text columns on every page (compact: 2)
     column_gap_mm: float = Field(default=6, ge=3, le=30)
+    # one column only: the width of a side column for the sub-headings (h2, h3), which then stand
+    # beside the text they head, so the text column is narrower (shorter lines) at little cost in
+    # height; page 1's title, panel, notes and most important box, and the section headings (h1),
+    # span both columns. 0: no side column
+    side_heads_mm: float = Field(default=0, ge=0, le=80)
+    side_gap_mm: float = Field(default=5, ge=2, le=20)  # between a side head and the text beside it
+
+    @model_validator(mode="after")
+    def _side_heads_in_one_column(self) -> Theme:
+        if self.side_heads_mm and self.columns > 1:
+            raise ValueError("side_heads_mm needs columns: 1 (a side column beside two text columns "
+                             "would leave each too narrow)")
+        return self
 
     def color(self, name: str) -> Color:
         """A colour by theme name or literal ``#rrggbb``, as a ReportLab colour."""

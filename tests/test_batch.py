@@ -46,14 +46,15 @@ def test_every_combination_is_built_and_listed(tmp_path, content):
     code, text = run("batch", "--content", str(content), "--medicine", "testamol", "-o", str(out), "-j", "2")
     assert code == 0, text
     names = sorted(p.name for p in out.glob("*.pdf"))
-    assert names == sorted(f"testamol-en-{t}-{p}.pdf" for t in ("standard", "compact", "large-print") for p in ("a4", "letter"))
+    assert names == sorted(f"testamol-en-{t}-{p}.pdf" for t in ("standard", "compact", "large-print", "side-heads")
+                           for p in ("a4", "letter"))
     entries = manifest(out)
     assert set(entries) == set(names)
     for name, entry in entries.items():
         import hashlib
         assert hashlib.sha256((out / name).read_bytes()).hexdigest() == entry["sha256"]
         assert entry["inputs"]["medicine"] == "testamol" and entry["fingerprint"]
-    assert "6 built, 0 unchanged, 0 failed" in text
+    assert "8 built, 0 unchanged, 0 failed" in text
 
 
 def test_nothing_changed_nothing_rebuilt_and_a_change_rebuilds_only_what_it_touches(tmp_path, content):

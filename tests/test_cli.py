@@ -65,7 +65,7 @@ def test_version_everywhere(argv):
 
 def test_list():
     code, out, _, _ = run("list")
-    assert code == 0 and "large-print, standard" in out
+    assert code == 0 and "templates: compact, large-print, side-heads, standard" in out
     line = next(line for line in out.splitlines() if line.strip().startswith("diazepam ("))
     assert "en" in line.split("(")[1].rstrip(")").split(", ")
 

@@ -22,7 +22,7 @@ from leaflet.translations import TranslationWarning
 from .conftest import DATA, EXAMPLES, ROOT, reader
 
 LANGS = sorted(p.stem for p in (ROOT / "content" / "diazepam").glob("*.yaml"))
-TEMPLATES = ("standard", "compact", "large-print")
+TEMPLATES = ("standard", "compact", "large-print", "side-heads")
 PATIENT = EXAMPLES / "patient.yaml"
 _BUILT: dict = {}
 
@@ -139,7 +139,7 @@ def test_the_important_box_continues_with_its_title_when_it_breaks():
 
 # --- no wasted paper -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("template,most", [("compact", 3), ("standard", 5), ("large-print", 12)])
+@pytest.mark.parametrize("template,most", [("compact", 3), ("standard", 5), ("large-print", 12), ("side-heads", 6)])
 def test_english_a4_page_counts(template, most):
     assert len(reader(build(template=template)).pages) <= most
 

@@ -32,6 +32,8 @@ CASES = {
     "standard-letter-blank": ({"paper": "letter"}, [0]),
     "large-print-a4": ({"template": "large-print", **PATIENT}, [0, 1]),
     "compact-a4": ({"template": "compact", **PATIENT}, [0, 1]),
+    "side-heads-a4": ({"template": "side-heads", **PATIENT}, [1]),
+    "side-heads-ar-a4": ({"template": "side-heads", "language": "ar", **PATIENT}, [2]),
     # every script the pharmacies asked for that needs more than Latin letters, and one Latin translation
     "ar-a4": ({"language": "ar", **PATIENT}, [0, 2]),
     "zh-Hans-a4": ({"language": "zh-Hans", **PATIENT}, [0, 2]),
