@@ -23,6 +23,8 @@ demo: install
 	    --paper letter -o $(DEMO)/diazepam-en-letter.pdf
 	$(BIN)/leaflet build diazepam --template large-print --patient $(EX)/patient.yaml \
 	    --pharmacy $(EX)/pharmacy.yaml -o $(DEMO)/diazepam-en-large-print-a4.pdf
+	$(BIN)/leaflet build diazepam --template side-heads --patient $(EX)/patient.yaml \
+	    --pharmacy $(EX)/pharmacy.yaml -o $(DEMO)/diazepam-en-side-heads-a4.pdf
 	$(BIN)/leaflet build diazepam --pharmacy $(EX)/pharmacy.yaml -o $(DEMO)/diazepam-en-blank-a4.pdf
 	$(BIN)/leaflet build diazepam --patient $(EX)/patient.yaml --fillable \
 	    -o $(DEMO)/diazepam-en-fillable-a4.pdf
