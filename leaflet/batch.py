@@ -373,24 +373,42 @@ def build_group(items: list[tuple[Job, str]], outdir: str, context: dict[str, An
         differ = ", ".join(f"{k} {mine.get(k)} (batch: {v})" for k, v in theirs.items() if mine.get(k) != v)
         return [Result(job.output, "failed", message=f"the worker has other versions: {differ}; install the "
                        "batch's versions on every worker") for job, _fp in items]
-    if items:
-        _start_group((items[0][0].medicine, items[0][0].language))
-    return [_build_one(job, outdir, fp, context) for job, fp in items]
+    results = []
+    for job, fp in items:
+        _start_job(job)
+        results.append(_build_one(job, outdir, fp, context))
+    return results
 
 
 _last_group: tuple[str, str] | None = None
+_last_layout: tuple[str, str] | None = None
+
+#: What one template on one paper laid out: the line breaks of every paragraph at that page's widths,
+#: and the body made of them. Another template or paper wraps at other widths, in other styles, so
+#: none of it is reused; the largest of them (``paragraphs.lines``) is about 5 MiB a leaflet.
+LAYOUT_CACHES = frozenset({"paragraphs.lines", "rtl.paragraph-lines", "pipeline.body-layout"})
 
 
-def _start_group(group: tuple[str, str]) -> None:
-    """A worker that moves on to another medicine or language forgets what it laid out for the last
-    one (nothing of it is reused), keeping only the parsed fonts: the largest worker of the diazepam set
-    peaked at 298 MiB keeping everything, 151 MiB this way, no slower (see CHANGELOG)."""
-    global _last_group
+def _start_job(job: Job) -> None:
+    """Before a worker builds ``job``: forget what it laid out that ``job`` cannot reuse.
+
+    Moving on to another medicine or language, everything but the parsed fonts goes: the largest
+    worker of the diazepam set peaked at 298 MiB keeping everything, 151 MiB this way, no slower. Moving
+    on to another template or paper of the same medicine and language, the line breaks and the body
+    laid out for the last one go (:data:`LAYOUT_CACHES`), the parsed content and paragraphs stay (see
+    CHANGELOG). Jobs of one template and paper (a mail-merge) keep everything between them.
+    """
+    global _last_group, _last_layout
+    group, layout = (job.medicine, job.language), (job.template, job.paper)
     if _last_group is not None and _last_group != group:
         for cache in caches.registered():
             if not cache.name.startswith("fonts."):
                 cache.clear()
-    _last_group = group
+    elif _last_layout is not None and _last_layout != layout:
+        for cache in caches.registered():
+            if cache.name in LAYOUT_CACHES:
+                cache.clear()
+    _last_group, _last_layout = group, layout
 
 
 def _build_one(job: Job, outdir: str, fp: str, context: dict[str, Any]) -> Result:
@@ -424,6 +442,12 @@ def tasks(todo: list[tuple[Job, str]], workers: int) -> list[list[tuple[Job, str
     groups: dict[tuple[str, str], list[tuple[Job, str]]] = {}
     for job, fp in todo:
         groups.setdefault((job.medicine, job.language), []).append((job, fp))
+    for key, group in groups.items():  # a template and paper at a time (:func:`_start_job`), in the jobs' order
+        first: dict[tuple[str, str], int] = {}
+        for job, _fp in group:
+            first.setdefault((job.template, job.paper), len(first))
+        if len(first) > 1:
+            groups[key] = sorted(group, key=lambda item: first[item[0].template, item[0].paper])
     size = min(MAX_TASK, max(4, -(-len(todo) // (4 * max(1, workers)))))
     pieces = [group[i:i + size] for group in groups.values() for i in range(0, len(group), size)]
     # the costliest first: a worker that takes the last task then finishes with the others, not after
@@ -538,7 +562,7 @@ def run(jobs: list[Job], outdir: Path, *, workers: int | None = None, force: boo
                 for job, fp in (item for task in tasks(todo, 1) for item in task):
                     if stop:
                         break
-                    _start_group((job.medicine, job.language))
+                    _start_job(job)
                     tally.add(_build_one(job, str(outdir), fp, context), job)
             else:
                 if cluster is None:

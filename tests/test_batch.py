@@ -206,3 +206,33 @@ def test_a_worker_forgets_the_last_languages_layouts_when_it_moves_on_and_keeps_
     assert (tmp_path / "d-en.pdf").read_bytes() == leaflet.build_pdf("diazepam", language="en")
     with pytest.warns(TranslationWarning):  # a draft
         assert (tmp_path / "d-de.pdf").read_bytes() == leaflet.build_pdf("diazepam", language="de")
+
+
+def test_a_worker_forgets_the_last_papers_line_breaks_and_keeps_the_parsed_content(tmp_path, monkeypatch):
+    from leaflet import caches
+
+    monkeypatch.setattr(batch, "_last_group", None)
+    monkeypatch.setattr(batch, "_last_layout", None, raising=False)
+    caches.clear_caches()
+    sizes = lambda: {c.name: c.size() for c in caches.registered()}  # noqa: E731
+    a4, letter = (batch.Job(f"d-{paper}.pdf", "diazepam", "en", "compact", paper) for paper in ("a4", "letter"))
+    batch.build_group([(a4, "fp")], str(tmp_path), {})
+    after_a4 = sizes()
+    assert after_a4["paragraphs.lines"] > 0 and after_a4["pipeline.body-layout"] == 1
+    results = batch.build_group([(letter, "fp"), (letter, "fp")], str(tmp_path), {})  # the same paper twice
+    after_letter = sizes()
+    assert after_letter["pipeline.body-layout"] == 1  # only Letter's: its second build reused it
+    assert after_letter["paragraphs.lines"] < after_a4["paragraphs.lines"] * 1.5
+    assert after_letter["content.files"] == after_a4["content.files"] >= 1  # the content is parsed once
+    assert after_letter["paragraphs.parsed"] >= after_a4["paragraphs.parsed"]
+    assert [r.status for r in results] == ["built", "built"]
+    assert (tmp_path / "d-letter.pdf").read_bytes() == leaflet.build_pdf("diazepam", template="compact",
+                                                                       paper="letter")
+
+
+def test_a_task_builds_a_template_and_paper_at_a_time_in_the_jobs_order():
+    jobs = [batch.Job(f"p{i}.pdf", "diazepam", "en", template, paper)
+            for i, (template, paper) in enumerate([("standard", "a4"), ("compact", "a4"), ("standard", "letter"),
+                                                   ("compact", "a4")])]
+    [task] = batch.tasks([(job, "fp") for job in jobs], workers=1)
+    assert [job.output for job, _fp in task] == ["p0.pdf", "p1.pdf", "p3.pdf", "p2.pdf"]
