@@ -131,3 +131,16 @@ def test_clear_caches_clears_every_registered_cache():
     assert registered["pipeline.body-layout"].size() > 0 and registered["paragraphs.lines"].size() > 0
     leaflet.clear_caches()
     assert {name: entry.size() for name, entry in registered.items() if entry.size()} == {}
+
+
+def test_babels_locale_data_is_a_registered_cache():
+    """Babel keeps the CLDR data of every locale it loaded (about 1.5 MiB each): a batch worker moving
+    on to another language lets it go with the rest."""
+    from leaflet import i18n
+
+    i18n.long_date("2026-11-01", "fr")
+    registered = {entry.name: entry for entry in caches.registered()}
+    assert registered["i18n.babel-locale-data"].size() >= 1
+    leaflet.clear_caches()
+    assert registered["i18n.babel-locale-data"].size() == 0
+    assert i18n.long_date("2026-11-01", "fr") == "1 novembre 2026"  # loaded again
