@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import gc
 import hashlib
 import io
 import json
@@ -559,16 +560,18 @@ def run(jobs: list[Job], outdir: Path, *, workers: int | None = None, force: boo
                 pass
             elif cluster is None and local == 1:
                 # one worker: this process, no pool to start; a medicine and language at a time, as a worker
-                for job, fp in (item for task in tasks(todo, 1) for item in task):
-                    if stop:
-                        break
-                    _start_job(job)
-                    tally.add(_build_one(job, str(outdir), fp, context), job)
-            else:
-                if cluster is None:
-                    pool = LocalWorkers(local)
-                else:  # run() closes it when done
-                    pool = cluster if isinstance(cluster, Workers) else ClusterWorkers(cluster)
+                with _collector_skips_what_is_there():
+                    for job, fp in (item for task in tasks(todo, 1) for item in task):
+                        if stop:
+                            break
+                        _start_job(job)
+                        tally.add(_build_one(job, str(outdir), fp, context), job)
+            elif cluster is None:
+                pool = LocalWorkers(local)
+                with _collector_skips_what_is_there():  # and the workers forked meanwhile, for good
+                    _run_tasks(pool, tasks(todo, local), outdir, context, tally, stop)
+            else:  # run() closes it when done
+                pool = cluster if isinstance(cluster, Workers) else ClusterWorkers(cluster)
                 count = pool.worker_count if isinstance(pool, ClusterWorkers) else local
                 _run_tasks(pool, tasks(todo, count), outdir, context, tally, stop)
         finally:
@@ -580,6 +583,21 @@ def run(jobs: list[Job], outdir: Path, *, workers: int | None = None, force: boo
                 _settle_unfinished(todo, tally, outdir, manifest, before, since)
             write_manifest(outdir, manifest, [r for r in results if r.status == "failed"])
     return Summary(results, time.perf_counter() - start, interrupted)
+
+
+@contextlib.contextmanager
+def _collector_skips_what_is_there():
+    """Python's cyclic garbage collector leaves alone every object there is now (``gc.freeze``): the
+    modules, the planned jobs, what the fingerprints parsed. A batch's full collections looked through
+    all of it again and again: 1.1 s of a 10.9 s one-process diazepam batch went to 16 of them. A
+    worker forked meanwhile keeps them left alone (it never frees them: they are the state it started
+    with), and its collections no longer write to their memory pages, which stay shared with this
+    process. This process hands them back to the collector when the batch ends."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _clear_parts(outdir: Path) -> None:

@@ -236,3 +236,21 @@ def test_a_task_builds_a_template_and_paper_at_a_time_in_the_jobs_order():
                                                    ("compact", "a4")])]
     [task] = batch.tasks([(job, "fp") for job in jobs], workers=1)
     assert [job.output for job, _fp in task] == ["p0.pdf", "p1.pdf", "p3.pdf", "p2.pdf"]
+
+
+def test_the_collector_leaves_the_batchs_starting_state_alone_in_workers_and_gets_it_back_after(tmp_path, content):
+    import gc
+
+    from leaflet.executors import LocalWorkers
+
+    assert gc.get_freeze_count() == 0
+    with batch._collector_skips_what_is_there():
+        assert gc.get_freeze_count() > 1000  # the modules, at least
+        pool = LocalWorkers(1)
+        try:
+            assert pool.submit(gc.get_freeze_count).result(timeout=60) > 1000  # forked meanwhile: kept so
+        finally:
+            pool.close()
+    assert gc.get_freeze_count() == 0
+    summary = batch.run([batch.Job("x.pdf", "testamol")], tmp_path / "out", workers=1, content_dirs=[content])
+    assert summary.count("built") == 1 and gc.get_freeze_count() == 0  # handed back after a batch
