@@ -587,8 +587,9 @@ def _page_number_writer(ref: str, x: float, y: float, style: ParagraphStyle, rtl
 # ("Why it is usually used only for a short time" is three lines), so the next side head or
 # full-width flowable on that page starts below it (clearance()).
 
-#: The least distance between a side head's last line and the next side head or full-width block.
-SIDE_CLEARANCE = 4.0
+#: The least distance between a side head's last line and the next side head or full-width block (about
+#: what separates two blocks of text: less, and two stacked heads read as one).
+SIDE_CLEARANCE = 8.0
 
 
 def _side_clearance(flowable: Flowable) -> float:
@@ -629,7 +630,13 @@ class SideHead(Flowable):
 
     def wrap(self, aw: float, ah: float) -> tuple[float, float]:
         self._head_h = self.heading.wrapOn(self.canv, self.side - self.gap, 1e6)[1]
-        self.width, self.height = aw, _side_clearance(self)
+        if self.__dict__.get("_frame") is None:
+            # measured with what follows it (keep-together, keep-with-next): as tall as it is, as a
+            # heading above its text would be. Else a two-line head beside one line of text, the last
+            # on a page, would be kept there and run into the footer.
+            self.width, self.height = aw, self._head_h
+        else:  # placed: it takes no room in the text column (but clears the last side head)
+            self.width, self.height = aw, _side_clearance(self)
         return self.width, self.height
 
     def split(self, aw: float, ah: float) -> list[Flowable]:

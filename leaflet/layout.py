@@ -710,6 +710,8 @@ def _side_column(flowables: list[Flowable | str], side: float, gap: float, rtl: 
         if level == "h1":
             return Outdented(item, side, rtl)
         if level in ("h2", "h3"):
+            if item.minWidth() > side - gap + 0.01:  # a word too long for the side column: never broken
+                return Outdented(item, side, rtl)  # ("V / orsichtsmaßnahmen"): the head spans both instead
             return SideHead(item, side, gap, rtl)
         if isinstance(item, KeepTogether):
             group = copy.copy(item)
