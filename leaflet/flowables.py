@@ -608,10 +608,12 @@ def _side_clearance(flowable: Flowable) -> float:
 
 
 def acts_on_frame(flowable: object) -> bool:
-    """A frame or page action (a frame break, an indent), not something drawn."""
+    """A frame or page action (a frame or page break, a conditional one, an indent), not something drawn."""
+    from reportlab.platypus import CondPageBreak, PageBreak
     from reportlab.platypus.doctemplate import ActionFlowable
 
-    return isinstance(flowable, ActionFlowable) or bool(getattr(flowable, "frameAction", None))
+    return (isinstance(flowable, (ActionFlowable, PageBreak, CondPageBreak))
+            or bool(getattr(flowable, "frameAction", None)))
 
 
 class SideHead(Flowable):
@@ -620,7 +622,9 @@ class SideHead(Flowable):
     def __init__(self, heading: Flowable, side: float, gap: float, rtl: bool):
         super().__init__()
         self.heading, self.side, self.gap, self.rtl = heading, side, gap, rtl
-        self.keepWithNext = self._leaflet_keep_with_next = 1  # never the last thing on a page
+        # kept with what follows, as the heading is; not with a warning box that may break (the box
+        # would move whole): a conditional page break before the head keeps room for both instead
+        self.keepWithNext = self._leaflet_keep_with_next = heading.__dict__.get("_leaflet_keep_with_next", 1)
         if "_leaflet_outline" in heading.__dict__:  # a bookmark, made as the page is laid out
             self._leaflet_outline = heading.__dict__["_leaflet_outline"]
         self._head_h = 0.0

@@ -720,10 +720,18 @@ def _side_column(flowables: list[Flowable | str], side: float, gap: float, rtl: 
         return item
 
     def levelled(items: list) -> list:
-        """Each side head knows the space the block after it leaves above itself."""
-        for head, following in zip(items, items[1:], strict=False):
-            if isinstance(head, SideHead) and isinstance(following, Flowable):
+        """Each side head knows the space the block after it leaves above itself; one not kept with it
+        (a warning box that may break) has room for all of its lines kept by the page break before it."""
+        for i, head in enumerate(items):
+            if not isinstance(head, SideHead):
+                continue
+            following = items[i + 1] if i + 1 < len(items) else None
+            if isinstance(following, Flowable):
                 head.follow_space = following.getSpaceBefore()
+            before = items[i - 1] if i else None
+            if not head.keepWithNext and isinstance(before, CondPageBreak):
+                tall = head.heading.wrap(side - gap, 1e6)[1]
+                before.height = max(before.height, head.getSpaceBefore() + head.follow_space + tall + 1)
         return items
 
     out: list[Flowable | str] = []
@@ -732,8 +740,7 @@ def _side_column(flowables: list[Flowable | str], side: float, gap: float, rtl: 
     end = max((i for i, item in enumerate(flowables) if isinstance(item, str)), default=-1)
     for i, item in enumerate(flowables):
         if i < first or first < end < i:
-            out.append(item if isinstance(item, (str, CondPageBreak)) or acts_on_frame(item)
-                       else Outdented(item, side, rtl))
+            out.append(item if isinstance(item, str) or acts_on_frame(item) else Outdented(item, side, rtl))
         else:
             out.append(sided(item))
     return levelled(out)
@@ -750,7 +757,8 @@ def assemble(body: Body, fills: dict[str, list[Flowable]]) -> list[Flowable]:
     out: list[Flowable] = []
     for item in body.flowables:
         if isinstance(item, str):
-            out.extend(Outdented(f, body.side, body.rtl) if body.side else f for f in fills.get(item, []))
+            out.extend(Outdented(f, body.side, body.rtl) if body.side and not acts_on_frame(f) else f
+                       for f in fills.get(item, []))
         else:
             out.append(rlbridge.fresh(item))
     return out

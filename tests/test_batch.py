@@ -254,3 +254,19 @@ def test_the_collector_leaves_the_batchs_starting_state_alone_in_workers_and_get
     assert gc.get_freeze_count() == 0
     summary = batch.run([batch.Job("x.pdf", "testamol")], tmp_path / "out", workers=1, content_dirs=[content])
     assert summary.count("built") == 1 and gc.get_freeze_count() == 0  # handed back after a batch
+
+
+def test_a_batch_leaves_a_caller_s_frozen_objects_frozen(tmp_path, content):
+    """A pre-forking server freezes its objects itself: a batch it runs neither freezes more nor hands
+    them back to the collector when it ends."""
+    import gc
+
+    from leaflet import batch
+
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        summary = batch.run([batch.Job("x.pdf", "testamol")], tmp_path / "out", workers=1, content_dirs=[content])
+        assert summary.count("built") == 1 and gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()

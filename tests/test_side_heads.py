@@ -331,3 +331,19 @@ def test_a_word_too_long_for_the_side_column_is_never_broken(monkeypatch):
     assert not [words for _, _, _, words in drawn if "Vorsichtsmaßnahmen" in words]
     text = "\n".join(page.get_textpage().get_text_range() for page in pdfium.PdfDocument(build("de")))
     assert "Warnhinweise und Vorsichtsmaßnahmen" in text
+
+
+@pytest.mark.parametrize(("lang", "notes"), [("de", "Take one tablet at night.\nReview in 2 weeks."),
+                                             ("ru", "Review the dose with me every week. " * 14)])
+def test_a_warning_box_beside_its_head_breaks_rather_than_leave_a_gap(lang, notes):
+    """A warning box that may break between its items starts beside its side head on the page where
+    there is room for the head, the box's title and its first item; kept whole with the head, it moved
+    to the next page and left German Letter page 5 64 % full."""
+    from .test_counter_layout import fills
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TranslationWarning)
+        data = leaflet.build_pdf("diazepam", language=lang, template=TEMPLATE, paper="letter", notes=notes,
+                                 patient=EXAMPLES / "patient.yaml", pharmacy=EXAMPLES / "pharmacy.yaml")
+    low = [(page, round(f, 2)) for page, f in enumerate(fills(data, TEMPLATE, "letter")[:-1], start=1) if f < 0.70]
+    assert not low, low
