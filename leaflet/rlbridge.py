@@ -272,6 +272,10 @@ def number_private_glyphs(font_name: str) -> None:
             assign(hb_font.glyph_to_string(gid), gid, hb_font.get_glyph_h_advance(gid))
 
 
+#: One subset made at a time (see reuse_subsets): ReportLab's font faces are not safe to read at once.
+_SUBSET_LOCK = threading.Lock()
+
+
 def reuse_subsets(face, subsets: caches.Memo, compressed: caches.Memo) -> None:
     """Make ``face`` (a ReportLab TrueType face) reuse the subsets it made before, and their compressed
     streams. The bytes are the same as ReportLab makes: a subset depends only on the font file and the
@@ -281,7 +285,15 @@ def reuse_subsets(face, subsets: caches.Memo, compressed: caches.Memo) -> None:
     def make_subset(subset):
         key = (face.filename, tuple(subset))
         data = subsets.get(key)
-        return data if data is not None else subsets.put(key, make(subset))
+        if data is None:
+            # ReportLab reads the font file through one position shared by the face (seek, then read):
+            # two builds making a subset of one face at once read from each other's places, and the
+            # subset (kept here for every later build) then holds other glyphs
+            with _SUBSET_LOCK:
+                data = subsets.get(key)
+                if data is None:
+                    data = subsets.put(key, make(subset))
+        return data
 
     def add_subset_objects(doc, fontname, subset):
         ref = add(doc, fontname, subset)
