@@ -13,7 +13,8 @@ from reportlab.lib.enums import TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, Paragraph
+from reportlab.platypus import CondPageBreak, Flowable, PageBreak, Paragraph
+from reportlab.platypus.doctemplate import ActionFlowable
 
 from . import caches, rlbridge
 from .i18n import page_number
@@ -609,9 +610,6 @@ def _side_clearance(flowable: Flowable) -> float:
 
 def acts_on_frame(flowable: object) -> bool:
     """A frame or page action (a frame or page break, a conditional one, an indent), not something drawn."""
-    from reportlab.platypus import CondPageBreak, PageBreak
-    from reportlab.platypus.doctemplate import ActionFlowable
-
     return (isinstance(flowable, (ActionFlowable, PageBreak, CondPageBreak))
             or bool(getattr(flowable, "frameAction", None)))
 
