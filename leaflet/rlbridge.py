@@ -24,6 +24,7 @@ import copy
 import fnmatch
 import hashlib
 import marshal
+import operator
 import os
 import stat
 import threading
@@ -579,6 +580,7 @@ class LeafletParagraph(Paragraph):
             wrapped, size = broken
             state = self.__dict__
             state.update(wrapped)  # (never changed: ReportLab replaces these, and split copies first)
+            state["_leaflet_lines_key"] = width_key
             if "_wrapWidths" in wrapped:
                 state["_wrapWidths"] = list(wrapped["_wrapWidths"])
             return size
@@ -590,6 +592,11 @@ class LeafletParagraph(Paragraph):
         result = super().wrap(availWidth, availHeight)
         self._wrapped_at = (availWidth, result, self.__dict__.get("blPara"))
         return result
+
+    def draw(self):
+        """ReportLab's drawing, or what it drew for the same lines before (:func:`_drawn_again`)."""
+        if not _drawn_again(self):
+            super().draw()
 
     def deepcopy(self):
         """The copy ReportLab's boxes and columns split instead of the paragraph (``cdeepcopy``): its
@@ -656,6 +663,9 @@ class TextObject(PDFTextObject):
     """ReportLab's text object, with shaped text written in one pass (see :mod:`leaflet.fasttext`)."""
 
     def _formatText(self, text):  # noqa: N802 - ReportLab's name
+        recording = self._canvas.__dict__.get(_RECORDING)
+        if recording is not None and isinstance(text, str):
+            recording.letters.setdefault(self._fontname, set()).update(text)
         if not isinstance(text, ttfonts.ShapedStr):
             return super()._formatText(text)
         font = pdfmetrics.getFont(self._fontname)
@@ -770,6 +780,170 @@ def _written_key(font, doc, letters: tuple[int, ...], before: tuple):
     if None in codes:
         return None
     return (font.fontName, state.internalName, before, codes)
+
+
+# --- paragraphs drawn again -----------------------------------------------------------------------
+
+#: A paragraph of content or template words, wrapped to lines kept in ``_BROKEN``, draws the same
+#: operators whenever the canvas is in the same state and each letter it draws has the same code in
+#: the document's font subsets. Its drawing does not depend on where it is drawn: Platypus moves the
+#: origin there first. Kept per lines (text, style, bullet, width): :class:`_Kept`.
+_DRAWN = caches.Memo("paragraphs.drawn", 16384)
+_DRAWN_LOCK = threading.Lock()
+_RECORDING = "_leaflet_recording"
+#: What decides how Platypus draws a paragraph's lines, besides its lines: the canvas's graphics and
+#: text state, but where it is (the current matrix) and the transparency (``_extgstate``, an object of
+#: its own for each saved state: compared by its values).
+_CANVAS_STATE = tuple(a for a in Canvas.STATE_ATTRIBUTES if a not in ("_currentMatrix", "_extgstate"))
+_state_of = operator.attrgetter(*_CANVAS_STATE)
+_STATES_KEPT = 4  # canvas states kept per paragraph, and letter codes per state
+
+
+class _Kept:
+    """What one paragraph's lines drew: whether they may be drawn from memory at all (no link, image,
+    callback, underline or background), and per canvas state the letters drawn and, per their codes
+    in a document, the operators written."""
+
+    __slots__ = ("drawable", "states")
+
+    def __init__(self, drawable: bool):
+        self.drawable = drawable
+        self.states: dict[tuple, tuple[tuple, dict]] = {}
+
+
+class _Recording:
+    """What a paragraph drew, while it draws: the letters each font wrote, and where a list item's
+    label (its bullet, which the structure tree marks by where it falls) begins and ends."""
+
+    def __init__(self, start: int):
+        self.letters: dict[str, set[str]] = {}
+        self.cuts: list[int] = [start]  # per label: before it, its own drawing starts, ends, after it
+
+
+def recording(canvas) -> _Recording | None:
+    return canvas.__dict__.get(_RECORDING)
+
+
+def _drawn_again(para: LeafletParagraph) -> bool:
+    """Draw ``para`` as it was drawn before in the same state, if it was; else draw it (ReportLab) and
+    keep what it drew for next time. False: not a paragraph drawn from memory (the caller draws it)."""
+    state = para.__dict__
+    lines_key = state.get("_leaflet_lines_key")
+    if lines_key is None or "_private" in state or para.debug:
+        return False
+    broken = _BROKEN.get(lines_key)
+    if broken is None or state.get("blPara") is not broken[0].get("blPara"):
+        return False  # lines of its own (split, or replaced since): drawn as usual
+    kept = _DRAWN.get(lines_key)
+    if kept is None:
+        kept = _DRAWN.put(lines_key, _Kept(_drawable(para)))
+    if not kept.drawable:
+        return False
+    canv = para.canv
+    look = (_state_of(canv), type(canv._fillColorObj), type(canv._strokeColorObj),  # (Color and CMYKColor compare)
+            tuple(canv._extgstate._d.items()), getattr(canv, "_leaflet_tags", None) is not None,
+            tuple(getattr(para, "_offsets", ())), getattr(para, "_JustifyLast", None), para.width, para.height)
+    try:
+        seen = kept.states.get(look)
+    except TypeError:  # a state that cannot be compared
+        return False
+    if seen is not None:
+        codes = _codes(canv, seen[0])
+        script = seen[1].get(codes) if codes is not None else None
+        if script is not None:
+            _replay(canv, script)
+            return True
+        if codes is None:
+            return False  # a letter's first use in this document: drawn as usual, nothing to keep
+    before = _canvas_marks(canv)
+    rec = canv.__dict__[_RECORDING] = _Recording(len(canv._code))
+    try:
+        Paragraph.draw(para)
+    finally:
+        del canv.__dict__[_RECORDING]
+    if len(rec.cuts) % 4 != 1 or _canvas_marks(canv) != before:
+        return True  # it changed something besides the page's operators: never drawn from memory
+    letters = tuple(sorted((font, tuple(sorted({32 if ch == "\u00a0" else ord(ch) for ch in chars})))
+                           for font, chars in rec.letters.items()))
+    codes = _codes(canv, letters)
+    if codes is None or (seen is not None and seen[0] != letters):
+        return True
+    code, cuts = canv._code, [*rec.cuts, len(canv._code)]
+    script = tuple(tuple(code[cuts[i]:cuts[i + 1]]) for i in range(len(cuts) - 1))
+    with _DRAWN_LOCK:
+        if seen is None:
+            if len(kept.states) >= _STATES_KEPT:
+                kept.states.clear()
+            seen = kept.states.setdefault(look, (letters, {}))
+        if len(seen[1]) >= _STATES_KEPT:
+            seen[1].clear()
+        seen[1][codes] = script
+    return True
+
+
+def _drawable(para: LeafletParagraph) -> bool:
+    """Whether a paragraph may be drawn from memory: one without links, images, callbacks, underlines
+    or backgrounds (they place something on the page besides its operators, or depend on where)."""
+    if getattr(para, "_showBoundary", None):
+        return False
+    blpara = para.blPara
+    parsed = _PARSED.get(para._memo_key) if para._memo_key is not None else None
+    frags = [*(parsed[0] if parsed else ()), *para.frags, blpara]
+    if blpara.kind == 1:  # lines of words in several styles: the styles the lines are drawn in
+        frags.extend(word for line in blpara.lines for word in getattr(line, "words", ()))
+    for frag in frags:
+        if getattr(frag, "cbDefn", None) or getattr(frag, "link", None) or getattr(frag, "us_lines", None) \
+                or getattr(frag, "backColor", None):
+            return False
+    return True
+
+
+def _codes(canv, letters: tuple) -> tuple | None:
+    """Each font's name in this document and its letters' subset codes (None: one has none yet)."""
+    doc, out = canv._doc, []
+    for font_name, points in letters:
+        font = pdfmetrics.getFont(font_name)
+        if not getattr(font, "_dynamicFont", False):  # a standard font: its letters have fixed codes
+            name = doc.fontMapping.get(font_name)
+            if name is None:
+                return None
+            out.append((name, None))
+            continue
+        state = font.state.get(doc)
+        if state is None or state.internalName is None:
+            return None
+        codes = tuple(map(state.assignments.get, points))
+        if None in codes:
+            glyphs = font.face.charToGlyph
+            if any(code is None and point in glyphs for point, code in zip(points, codes, strict=True)):
+                return None
+        out.append((state.internalName, codes))
+    return tuple(out)
+
+
+def _replay(canv, script: tuple) -> None:
+    """Write a kept paragraph's operators; each list item label it held is marked as drawing it would."""
+    code = canv._code
+    code.extend(script[0])
+    collector = getattr(canv, "_leaflet_tags", None)
+    for i in range(1, len(script), 4):
+        # [i]: what the label wrote before its bullet (it writes that again), [i+1]: the bullet,
+        # [i+2]: what the label wrote after it, [i+3]: the paragraph's drawing after the label
+        if collector is None:
+            code.extend(script[i] + script[i + 1] + script[i + 2])
+        else:
+            with collector.label(canv):
+                code.extend(script[i + 1])
+        code.extend(script[i + 3])
+
+
+def _canvas_marks(canv) -> tuple:
+    """The canvas and document state a drawing could change besides the page's operators: which object
+    each attribute is, and how many entries each list and mapping holds."""
+    own, doc, code = canv.__dict__, canv._doc.__dict__, canv._code
+    sizes = [len(v) for v in (*own.values(), *doc.values()) if type(v) in (list, dict) and v is not code]
+    sizes.append(len(canv._extgstate._c))
+    return tuple(own.values()), tuple(doc.values()), tuple(sizes)
 
 
 # --- the canvas that keeps its pages --------------------------------------------------------------

@@ -39,7 +39,7 @@ from pikepdf import Dictionary
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus.flowables import Flowable
 
-from . import xmltext
+from . import rlbridge, xmltext
 
 #: Roles whose flowable draws other tagged flowables inside it: its own drawing is an artifact.
 CONTAINERS = {"Sect", "Table", "Document"}
@@ -318,8 +318,19 @@ def _wrap() -> None:
             collector = getattr(canvas, "_leaflet_tags", None)
             if collector is None:
                 return draw(canvas, *args, **kwargs)
+            # a paragraph being recorded to be drawn again (rlbridge) notes where the label's own
+            # marks are, so that drawing it again marks its label afresh
+            recording = rlbridge.recording(canvas)
+            cuts = recording.cuts if recording is not None else []
+            cuts.append(len(canvas._code))
             with collector.label(canvas):
-                return draw(canvas, *args, **kwargs)
+                cuts.append(len(canvas._code))
+                try:
+                    result = draw(canvas, *args, **kwargs)
+                finally:
+                    cuts.append(len(canvas._code))
+            cuts.append(len(canvas._code))
+            return result
         return draw_bullet
 
     # the bullets of ReportLab's paragraphs, and of leaflet's right-to-left ones

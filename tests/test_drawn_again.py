@@ -1,0 +1,100 @@
+"""Paragraphs drawn from memory (rlbridge._drawn_again): a paragraph of content words is drawn again as
+it was drawn before only when that gives the very bytes drawing it would, for every patient, language,
+template and option; and it is, so that a new patient's leaflet costs less."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+import yaml
+
+import leaflet
+from leaflet import rlbridge
+
+from .conftest import EXAMPLES
+
+BASE = yaml.safe_load((EXAMPLES / "patient.yaml").read_text("utf-8"))
+#: Names with letters the leaflet's own text has, and letters it does not have (new subset codes early
+#: on page 1, which shift the codes of every letter first used after them), and one in the language's
+#: own script.
+NAMES = ("Ann Example", "Zoë Ægir-Łukasz", "Bob O\u2019Neil \u00bd")
+OWN = {"ar": "\u0645\u062d\u0645\u062f", "hi": "\u0930\u093e\u092e", "zh-Hans": "\u674e\u5c0f\u9f99",
+       "ko": "\uae40\ubbfc\uc900", "ru": "\u0418\u0432\u0430\u043d"}
+
+
+def _cases():
+    languages = ("en", "de", "ru", "ar", "hi", "zh-Hans", "ko")
+    names = [(language, name) for language in languages
+             for name in (*NAMES, *([OWN[language]] if language in OWN else []))]
+    for number, (language, name) in enumerate(names):
+        template = ("standard", "compact", "large-print", "side-heads")[number % 4]
+        yield dict(language=language, template=template, paper=("a4", "letter")[number % 2],
+                   patient=dict(BASE, name=name), notes=f"Review on day {number}. {name}",
+                   pharmacy=EXAMPLES / "pharmacy.yaml" if number % 3 == 0 else None,
+                   tagged=number % 5 != 4, fillable=number % 7 == 3)
+
+
+def _build_all(cases):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # draft translations
+        return [leaflet.build_pdf("diazepam", **case) for case in cases]
+
+
+def test_a_paragraph_drawn_from_memory_gives_the_bytes_drawing_it_gives(monkeypatch):
+    """26 leaflets one after another (each reusing what the ones before drew), then the same 26 with
+    every paragraph drawn by ReportLab: byte for byte the same. Most paragraphs of the English ones
+    came from memory."""
+    cases = list(_cases())
+    replayed = []
+    replay = rlbridge._replay
+    monkeypatch.setattr(rlbridge, "_replay", lambda canv, script: replayed.append(1) or replay(canv, script))
+    _build_all(cases[:7])  # the first patient of each language draws what the others may reuse
+    replayed.clear()
+    ours = _build_all(cases)
+    assert len(replayed) > 1000  # (about 1,500)
+    monkeypatch.setattr(rlbridge, "_drawn_again", lambda para: False)  # ReportLab draws every paragraph
+    theirs = _build_all(cases)
+    different = [(case["language"], case["template"], case["patient"]["name"])
+                 for case, a, b in zip(cases, ours, theirs, strict=True) if a != b]
+    assert different == []
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_a_new_patient_draws_most_of_the_leaflet_from_memory(language, monkeypatch):
+    drawn, replayed = [], []
+    draw, replay = rlbridge.Paragraph.draw, rlbridge._replay
+    monkeypatch.setattr(rlbridge.Paragraph, "draw", lambda para: drawn.append(1) or draw(para))
+    monkeypatch.setattr(rlbridge, "_replay", lambda canv, script: replayed.append(1) or replay(canv, script))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for number in range(3):
+            drawn.clear()
+            replayed.clear()
+            leaflet.build_pdf("diazepam", language=language, patient=dict(BASE, name=f"Patient {number}"),
+                              notes=f"Review on day {number}.")
+    # English: every paragraph of the medicine's words; Arabic: those whose letters were not given
+    # private codes (shaped glyphs without a character of their own), numbered per document
+    assert len(replayed) > (8 if language == "en" else 0.5) * len(drawn)
+
+
+def test_links_and_first_uses_are_drawn_as_usual():
+    """A paragraph with a link places an annotation: never drawn from memory. A paragraph whose letters
+    have no code yet in this document gives them codes: drawn as usual."""
+    from reportlab.lib.styles import ParagraphStyle
+
+    style = ParagraphStyle("t", fontName="Helvetica", fontSize=10, leading=12)
+    linked = rlbridge.LeafletParagraph('See <a href="https://example.org/">example.org</a>.', style, memo=True)
+    linked.wrap(200, 100)
+    assert rlbridge._drawable(linked) is False
+    plain = rlbridge.LeafletParagraph("See example.org.", style, memo=True)
+    plain.wrap(200, 100)
+    assert rlbridge._drawable(plain) is True
+
+    class Doc:
+        fontMapping: dict = {}
+
+    class Canv:
+        _doc = Doc()
+
+    assert rlbridge._codes(Canv(), (("Helvetica", (83, 101)),)) is None  # not in this document yet
