@@ -665,7 +665,7 @@ class TextObject(PDFTextObject):
     def _formatText(self, text):  # noqa: N802 - ReportLab's name
         recording = self._canvas.__dict__.get(_RECORDING)
         if recording is not None and isinstance(text, str):
-            recording.letters.setdefault(self._fontname, set()).update(text)
+            recording.letters.setdefault(self._fontname, {}).update(dict.fromkeys(text))  # in order of use
         if not isinstance(text, ttfonts.ShapedStr):
             return super()._formatText(text)
         font = pdfmetrics.getFont(self._fontname)
@@ -802,13 +802,13 @@ _STATES_KEPT = 4  # canvas states kept per paragraph, and letter codes per state
 class _Kept:
     """What one paragraph's lines drew: whether they may be drawn from memory at all (no link, image,
     callback, underline or background), and per canvas state the letters drawn and, per their codes
-    in a document, the operators written."""
+    in a document, the operators written (and each font's letters in the order first written)."""
 
     __slots__ = ("drawable", "states")
 
     def __init__(self, drawable: bool):
         self.drawable = drawable
-        self.states: dict[tuple, tuple[tuple, dict]] = {}
+        self.states: dict[tuple, tuple[tuple, dict, tuple]] = {}
 
 
 class _Recording:
@@ -816,7 +816,7 @@ class _Recording:
     label (its bullet, which the structure tree marks by where it falls) begins and ends."""
 
     def __init__(self, start: int):
-        self.letters: dict[str, set[str]] = {}
+        self.letters: dict[str, dict[str, None]] = {}  # per font, its letters in the order first drawn
         self.cuts: list[int] = [start]  # per label: before it, its own drawing starts, ends, after it
 
 
@@ -849,6 +849,8 @@ def _drawn_again(para: LeafletParagraph) -> bool:
         return False
     if seen is not None:
         codes = _codes(canv, seen[0])
+        if codes is None and _first_uses(canv, seen[2]):
+            codes = _codes(canv, seen[0])
         script = seen[1].get(codes) if codes is not None else None
         if script is not None:
             _replay(canv, script)
@@ -874,7 +876,8 @@ def _drawn_again(para: LeafletParagraph) -> bool:
         if seen is None:
             if len(kept.states) >= _STATES_KEPT:
                 kept.states.clear()
-            seen = kept.states.setdefault(look, (letters, {}))
+            order = tuple((font, "".join(chars)) for font, chars in rec.letters.items())
+            seen = kept.states.setdefault(look, (letters, {}, order))
         if len(seen[1]) >= _STATES_KEPT:
             seen[1].clear()
         seen[1][codes] = script
@@ -919,6 +922,32 @@ def _codes(canv, letters: tuple) -> tuple | None:
                 return None
         out.append((state.internalName, codes))
     return tuple(out)
+
+
+def _first_uses(canv, order: tuple) -> bool:
+    """Give the letters a paragraph draws that have no subset code in this document yet the codes its
+    drawing would give them: ReportLab gives a font's next code to each new letter in the order it is
+    written, and ``order`` holds each font's letters in the order the paragraph first wrote them
+    (the same lines in the same state write the same text). False, with nothing given, when a font
+    has no name in this document yet (the name is given by the drawing, in an order of its own)."""
+    doc, fonts = canv._doc, []
+    for font_name, letters in order:
+        font = pdfmetrics.getFont(font_name)
+        if not getattr(font, "_dynamicFont", False):
+            if font_name not in doc.fontMapping:
+                return False
+            continue
+        state = font.state.get(doc)
+        if state is None or state.internalName is None:
+            return False
+        fonts.append((font, state, letters))
+    for font, state, letters in fonts:
+        assigned, glyphs = state.assignments, font.face.charToGlyph
+        new = [ch for ch in letters if (32 if ch == "\u00a0" else ord(ch)) not in assigned
+               and (32 if ch == "\u00a0" else ord(ch)) in glyphs]
+        if new:
+            font.splitString("".join(new), doc)
+    return True
 
 
 def _replay(canv, script: tuple) -> None:
