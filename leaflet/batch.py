@@ -387,7 +387,8 @@ _last_layout: tuple[str, str] | None = None
 #: What one template on one paper laid out: the line breaks of every paragraph at that page's widths,
 #: and the body made of them. Another template or paper wraps at other widths, in other styles, so
 #: none of it is reused; the largest of them (``paragraphs.lines``) is about 5 MiB a leaflet.
-LAYOUT_CACHES = frozenset({"paragraphs.lines", "paragraphs.drawn", "rtl.paragraph-lines", "pipeline.body-layout"})
+LAYOUT_CACHES = frozenset({"paragraphs.lines", "paragraphs.drawn", "rtl.paragraph-lines", "pipeline.body-layout",
+                           "pages.compressed", "pages.ascii85"})
 
 
 def _start_job(job: Job) -> None:

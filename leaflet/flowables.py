@@ -6,6 +6,7 @@ pattern, a drawn icon, a label word and a header band, with colour only as an ex
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from reportlab.lib.colors import Color, toColor, white
@@ -42,6 +43,11 @@ LOOKS = {
 
 def draw_icon(canv: Canvas, kind: str, x: float, y: float, size: float, color: Color, font: str) -> None:
     """Draw an icon with its lower-left corner at (x, y)."""
+    with rlbridge.template_text(canv):  # (its letter is the template's)
+        _draw_icon(canv, kind, x, y, size, color, font)
+
+
+def _draw_icon(canv: Canvas, kind: str, x: float, y: float, size: float, color: Color, font: str) -> None:
     canv.saveState()
     canv.setStrokeColor(color)
     canv.setFillColor(color)
@@ -470,7 +476,8 @@ class RTLParagraph(Flowable):
     def draw(self) -> None:
         self._para.drawOn(self.canv, 0, 0)
         if self.bullet and self.base:
-            _draw_right_bullet(self.canv, self.bullet, self.style, self.width, self.height)
+            with rlbridge.template_text(self.canv) if self.memo else contextlib.nullcontext():
+                _draw_right_bullet(self.canv, self.bullet, self.style, self.width, self.height)
 
     def getSpaceBefore(self) -> float:  # noqa: N802
         return self.style.spaceBefore
@@ -567,10 +574,8 @@ def _page_number_writer(ref: str, x: float, y: float, style: ParagraphStyle, rtl
         page = getattr(canv, "heading_pages", {}).get(ref)
         if page is None:
             return
-        import contextlib
-
         tags = getattr(canv, "_leaflet_tags", None)  # a tagged build: the number is pagination, an artifact
-        with tags.artifact(canv) if tags else contextlib.nullcontext():
+        with tags.artifact(canv) if tags else contextlib.nullcontext(), rlbridge.template_text(canv):
             canv.saveState()
             canv.setFont(style.fontName, style.fontSize)
             canv.setFillColor(style.textColor)

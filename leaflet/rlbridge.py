@@ -68,6 +68,7 @@ _REQUIRED = (
     (PDFTextObject, "_formatText"), (PDFTextObject, "setRise"), (Canvas, "_startPage"), (Canvas, "_escape"),
     (ttfonts.TTFont, "_TTFont__addPrivate"), (ttfonts.TTFont, "hbFace"), (ttfonts.TTFont, "hbFont"),
     (ttfonts.TTFontFace, "makeSubset"), (ttfonts.TTFontFace, "addSubsetObjects"), (pdfdoc, "PDFZCompress"),
+    (pdfdoc, "PDFBase85Encode"), (pdfdoc, "PDFStream"), (pdfdoc.PDFPage, "check_format"),
     (pdfdoc.PDFDocument, "__init__"), (_rl_paragraph, "_splitWord"), (_rl_paragraph, "_splitFragWord"),
     (_rl_paragraph, "_fragWordIter"),
 )
@@ -314,11 +315,67 @@ class _CachedFlate:
     def __init__(self, store: caches.Memo):
         self.store = store
 
-    def encode(self, data: bytes) -> bytes:
+    def encode(self, data: bytes | str) -> bytes:
         import zlib
 
+        if isinstance(data, str):  # (as ReportLab's filter does)
+            data = data.encode("utf8")
         out = self.store.get(data)
         return out if out is not None else self.store.put(data, zlib.compress(data))
+
+
+class _CachedA85:
+    """ReportLab's ASCII85 filter (on by default for page streams), remembering what it encoded."""
+
+    pdfname = "ASCII85Decode"
+
+    def __init__(self, store: caches.Memo):
+        self.store = store
+
+    def encode(self, data: bytes) -> bytes:
+        out = self.store.get(data)
+        return out if out is not None else self.store.put(data, pdfdoc.PDFBase85Encode.encode(data))
+
+
+#: The pages of a leaflet built again for a new patient are mostly the same, operator for operator:
+#: each page's stream, compressed (and ASCII85-encoded, ReportLab's default) once per process.
+_PAGE_STREAMS = caches.Memo("pages.compressed", 64)
+_PAGE_STREAMS_A85 = caches.Memo("pages.ascii85", 64)
+_PAGE_FLATE = _CachedFlate(_PAGE_STREAMS)
+_PAGE_A85 = _CachedA85(_PAGE_STREAMS_A85)
+
+
+#: Set on a canvas while it draws a page's text: _PERSONAL once the page holds any text not known to be
+#: content or template words (what a patient, prescriber or pharmacy gave, or anything not marked);
+#: _TEMPLATE_TEXT (a depth) while it draws content or template words: a paragraph kept in the layout
+#: caches (none of them holds a person's words: tests/test_caches.py), an icon's letter, a page number.
+_PERSONAL = "_leaflet_personal_page"
+_TEMPLATE_TEXT = "_leaflet_template_text"
+_WORDS = "_leaflet_content_words"  # on a part of a split paragraph of content words
+
+
+@contextlib.contextmanager
+def template_text(canv):
+    """Mark what ``canv`` draws inside as content or template words, never a person's."""
+    own = canv.__dict__
+    own[_TEMPLATE_TEXT] = own.get(_TEMPLATE_TEXT, 0) + 1
+    try:
+        yield
+    finally:
+        own[_TEMPLATE_TEXT] -= 1
+
+
+def _page_contents(page, personal: bool) -> None:
+    """Give ``page`` (a ReportLab page, just added to its document) the content stream ReportLab's
+    own ``check_format`` would give it, with filters that remember what they encoded; not for a page
+    with someone's words on it (``personal``): what people give is never kept after their build."""
+    if personal or page.Contents or not page.stream or not page.compression:
+        return
+    stream = pdfdoc.PDFStream()
+    stream.filters = [_PAGE_A85, _PAGE_FLATE] if rl_config.useA85 else [_PAGE_FLATE]
+    stream.content = page.stream
+    stream.__Comment__ = "page stream"
+    page.Contents = stream
 
 
 # --- font files parsed once, their metrics kept on disk ---------------------------------------------
@@ -595,7 +652,12 @@ class LeafletParagraph(Paragraph):
 
     def draw(self):
         """ReportLab's drawing, or what it drew for the same lines before (:func:`_drawn_again`)."""
-        if not _drawn_again(self):
+        if _drawn_again(self):
+            return
+        if self._memo_key is None and not self.__dict__.get(_WORDS):
+            super().draw()  # what people typed: the page it is on is theirs (see _formatText)
+            return
+        with template_text(self.canv):
             super().draw()
 
     def deepcopy(self):
@@ -632,6 +694,9 @@ class LeafletParagraph(Paragraph):
         parts = super().split(availWidth, availHeight)
         if not parts and broken is not None and "blPara" not in self.__dict__:
             self.blPara = broken
+        if self._memo_key is not None or self.__dict__.get(_WORDS):
+            for part in parts:  # the parts of content words are content words (see template_text)
+                part.__dict__[_WORDS] = True
         return parts
 
 
@@ -663,9 +728,12 @@ class TextObject(PDFTextObject):
     """ReportLab's text object, with shaped text written in one pass (see :mod:`leaflet.fasttext`)."""
 
     def _formatText(self, text):  # noqa: N802 - ReportLab's name
-        recording = self._canvas.__dict__.get(_RECORDING)
+        own = self._canvas.__dict__
+        recording = own.get(_RECORDING)
         if recording is not None and isinstance(text, str):
             recording.letters.setdefault(self._fontname, {}).update(dict.fromkeys(text))  # in order of use
+        elif recording is None and not own.get(_TEMPLATE_TEXT):
+            own[_PERSONAL] = True  # text that may be someone's: this page's stream is not remembered
         if not isinstance(text, ttfonts.ShapedStr):
             return super()._formatText(text)
         font = pdfmetrics.getFont(self._fontname)
@@ -1010,6 +1078,7 @@ class DeferredCanvas(Canvas):
     def showPage(self):  # noqa: N802
         self._pages.append(dict(self.__dict__))
         self._deferred = []
+        self.__dict__.pop(_PERSONAL, None)  # (each page's own: see _page_contents)
         self._startPage()
 
     def save(self):
@@ -1019,5 +1088,7 @@ class DeferredCanvas(Canvas):
             self.decorate(self, number, total)
             for action in state["_deferred"]:
                 action(self)
+            personal = self.__dict__.pop(_PERSONAL, False)
             Canvas.showPage(self)
+            _page_contents(self._doc.Pages.pages[-1], personal)
         Canvas.save(self)

@@ -54,6 +54,7 @@ def test_a_paragraph_drawn_from_memory_gives_the_bytes_drawing_it_gives(monkeypa
     ours = _build_all(cases)
     assert len(replayed) > 1000  # (about 1,500)
     monkeypatch.setattr(rlbridge, "_drawn_again", lambda para: False)  # ReportLab draws every paragraph
+    monkeypatch.setattr(rlbridge, "_page_contents", lambda page, personal: None)  # and encodes every page stream
     theirs = _build_all(cases)
     different = [(case["language"], case["template"], case["patient"]["name"])
                  for case, a, b in zip(cases, ours, theirs, strict=True) if a != b]
@@ -98,3 +99,23 @@ def test_links_and_first_uses_are_drawn_as_usual():
         _doc = Doc()
 
     assert rlbridge._codes(Canv(), (("Helvetica", (83, 101)),)) is None  # not in this document yet
+
+
+def test_a_new_patient_reuses_the_pages_the_patient_is_not_on():
+    """Pages after page 1 are the same for every patient: their streams are compressed once. Page 1,
+    with the patient's words, is never kept."""
+    store = rlbridge._PAGE_STREAMS
+    store.clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = leaflet.build_pdf("diazepam", patient=dict(BASE, name="Patient 1"))
+        kept = len(store)
+        calls = []
+        compress = store.put
+        try:
+            store.put = lambda key, value: calls.append(1) or compress(key, value)
+            leaflet.build_pdf("diazepam", patient=dict(BASE, name="Patient 2"))
+        finally:
+            del store.put
+    pages = first.count(b"/Type /Page\n")
+    assert pages > 3 and kept == pages - 1 and calls == []
