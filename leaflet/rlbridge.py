@@ -276,6 +276,8 @@ def number_private_glyphs(font_name: str) -> None:
 
 #: One subset made at a time (see reuse_subsets): ReportLab's font faces are not safe to read at once.
 _SUBSET_LOCK = threading.Lock()
+#: The face whose subset this thread is making without keeping it (see _PERSONAL_LETTERS).
+_NOT_KEPT = threading.local()
 
 
 def reuse_subsets(face, subsets: caches.Memo, compressed: caches.Memo) -> None:
@@ -285,6 +287,9 @@ def reuse_subsets(face, subsets: caches.Memo, compressed: caches.Memo) -> None:
     make, add = face.makeSubset, face.addSubsetObjects
 
     def make_subset(subset):
+        if getattr(_NOT_KEPT, "face", None) is face:  # codes someone's words gave: made, not kept
+            with _SUBSET_LOCK:
+                return make(subset)
         key = (face.filename, tuple(subset))
         data = subsets.get(key)
         if data is None:
@@ -298,6 +303,12 @@ def reuse_subsets(face, subsets: caches.Memo, compressed: caches.Memo) -> None:
         return data
 
     def add_subset_objects(doc, fontname, subset):
+        if not _keeps(doc, (face,)):
+            _NOT_KEPT.face = face
+            try:
+                return add(doc, fontname, subset)  # (compressed by ReportLab's own filter)
+            finally:
+                _NOT_KEPT.face = None
         ref = add(doc, fontname, subset)
         stream = doc.idToObject.get(f"fontFile:{face.filename}({fontname})")
         if stream is not None and stream.filters == [pdfdoc.PDFZCompress]:
@@ -365,11 +376,13 @@ def template_text(canv):
         own[_TEMPLATE_TEXT] -= 1
 
 
-def _page_contents(page, personal: bool) -> None:
+def _page_contents(page, personal: bool, doc) -> None:
     """Give ``page`` (a ReportLab page, just added to its document) the content stream ReportLab's
     own ``check_format`` would give it, with filters that remember what they encoded; not for a page
     with someone's words on it (``personal``): what people give is never kept after their build."""
     if personal or page.Contents or not page.stream or not page.compression:
+        return
+    if doc.__dict__.get(_PERSONAL_LETTERS):  # its codes may depend on what someone typed
         return
     stream = pdfdoc.PDFStream()
     stream.filters = [_PAGE_A85, _PAGE_FLATE] if rl_config.useA85 else [_PAGE_FLATE]
@@ -722,6 +735,42 @@ def _fresh_list(items: list) -> list:
     return [fresh(x) if isinstance(x, Flowable) else _fresh_list(x) if isinstance(x, list) else x for x in items]
 
 
+# --- what a person's words did to a document's font subsets -----------------------------------------
+
+#: On a ReportLab document: the faces whose letters someone's words gave subset codes to. ReportLab numbers a font's letters in the order a document first writes them, so after
+#: a patient's name or a pharmacy's address has given a letter its code, every letter first written
+#: later has a code that depends on what that person typed. Nothing of such a face is kept between
+#: builds: not the operators paragraphs or shaped strings wrote, nor page streams, nor font subsets.
+_PERSONAL_LETTERS = "_leaflet_personal_letters"
+
+
+def _note_personal_letters(font, doc, text) -> None:
+    """Before ``text`` (someone's words) is written in ``font``: note the face if it gives a letter its
+    first code in ``doc`` (a standard font's codes are fixed; ASCII has its own codes from the start).
+    Which font a person's words used first can still decide the order of the fonts' names (F1, F2...)."""
+    if not getattr(font, "_dynamicFont", False) or not text:
+        return
+    state = font.state.get(doc)
+    if state is None:  # the font's first use in the document: its state, as writing would make it
+        state = font.state[doc] = ttfonts.TTFont.State(font._asciiReadable, font)
+    assigned, glyphs = state.assignments, font.face.charToGlyph
+    for ch in set(text):
+        point = 32 if ch == "\u00a0" else ord(ch)
+        if point not in assigned and point in glyphs:
+            doc.__dict__.setdefault(_PERSONAL_LETTERS, set()).add(font.face)
+            return
+
+
+def _keeps(doc, faces) -> bool:
+    """Whether what ``doc`` wrote in these faces may be kept (no one's words gave them codes)."""
+    tainted = doc.__dict__.get(_PERSONAL_LETTERS)
+    return not tainted or not any(face in tainted for face in faces)
+
+
+def _faces(font_names) -> list:
+    return [getattr(pdfmetrics.getFont(name), "face", None) for name in font_names]
+
+
 # --- shaped text, written in one pass -------------------------------------------------------------
 
 class TextObject(PDFTextObject):
@@ -734,6 +783,8 @@ class TextObject(PDFTextObject):
             recording.letters.setdefault(self._fontname, {}).update(dict.fromkeys(text))  # in order of use
         elif recording is None and not own.get(_TEMPLATE_TEXT):
             own[_PERSONAL] = True  # text that may be someone's: this page's stream is not remembered
+            if isinstance(text, str):
+                _note_personal_letters(pdfmetrics.getFont(self._fontname), self._canvas._doc, text)
         if not isinstance(text, ttfonts.ShapedStr):
             return super()._formatText(text)
         font = pdfmetrics.getFont(self._fontname)
@@ -759,7 +810,7 @@ class TextObject(PDFTextObject):
         actual = _fasttext().actual_text(text)
         if actual is not None:  # what the glyphs stand for, for copying and search (PDF readers use it)
             code = f"/Span<</ActualText<FEFF{actual.encode('utf-16-be').hex().upper()}>>>BDC {code} EMC"
-        if key is not None:  # the same text in the same state is written the same way
+        if key is not None and _keeps(doc, (font.face,)):  # the same text in the same state: the same
             with _WRITTEN_LOCK:
                 if len(written) >= 4:
                     written.clear()
@@ -936,7 +987,8 @@ def _drawn_again(para: LeafletParagraph) -> bool:
     letters = tuple(sorted((font, tuple(sorted({32 if ch == "\u00a0" else ord(ch) for ch in chars})))
                            for font, chars in rec.letters.items()))
     codes = _codes(canv, letters)
-    if codes is None or (seen is not None and seen[0] != letters):
+    if codes is None or (seen is not None and seen[0] != letters) or \
+            not _keeps(canv._doc, _faces(font for font, _ in letters)):
         return True
     code, cuts = canv._code, [*rec.cuts, len(canv._code)]
     script = tuple(tuple(code[cuts[i]:cuts[i + 1]]) for i in range(len(cuts) - 1))
@@ -1090,5 +1142,5 @@ class DeferredCanvas(Canvas):
                 action(self)
             personal = self.__dict__.pop(_PERSONAL, False)
             Canvas.showPage(self)
-            _page_contents(self._doc.Pages.pages[-1], personal)
+            _page_contents(self._doc.Pages.pages[-1], personal, self._doc)
         Canvas.save(self)
