@@ -744,6 +744,11 @@ def _fresh_list(items: list) -> list:
 _PERSONAL_LETTERS = "_leaflet_personal_letters"
 
 
+def _point(ch: str) -> int:
+    """The code point ReportLab files a character under (a no-break space under the space's)."""
+    return 32 if ch == "\u00a0" else ord(ch)
+
+
 def _note_personal_letters(font, doc, text) -> None:
     """Before ``text`` (someone's words) is written in ``font``: note the face if it gives a letter its
     first code in ``doc`` (a standard font's codes are fixed; ASCII has its own codes from the start).
@@ -755,7 +760,7 @@ def _note_personal_letters(font, doc, text) -> None:
         state = font.state[doc] = ttfonts.TTFont.State(font._asciiReadable, font)
     assigned, glyphs = state.assignments, font.face.charToGlyph
     for ch in set(text):
-        point = 32 if ch == "\u00a0" else ord(ch)
+        point = _point(ch)
         if point not in assigned and point in glyphs:
             doc.__dict__.setdefault(_PERSONAL_LETTERS, set()).add(font.face)
             return
@@ -984,7 +989,7 @@ def _drawn_again(para: LeafletParagraph) -> bool:
         del canv.__dict__[_RECORDING]
     if len(rec.cuts) % 4 != 1 or _canvas_marks(canv) != before:
         return True  # it changed something besides the page's operators: never drawn from memory
-    letters = tuple(sorted((font, tuple(sorted({32 if ch == "\u00a0" else ord(ch) for ch in chars})))
+    letters = tuple(sorted((font, tuple(sorted({_point(ch) for ch in chars})))
                            for font, chars in rec.letters.items()))
     codes = _codes(canv, letters)
     if codes is None or (seen is not None and seen[0] != letters) or \
@@ -1063,8 +1068,7 @@ def _first_uses(canv, order: tuple) -> bool:
         fonts.append((font, state, letters))
     for font, state, letters in fonts:
         assigned, glyphs = state.assignments, font.face.charToGlyph
-        new = [ch for ch in letters if (32 if ch == "\u00a0" else ord(ch)) not in assigned
-               and (32 if ch == "\u00a0" else ord(ch)) in glyphs]
+        new = [ch for ch in letters if _point(ch) not in assigned and _point(ch) in glyphs]
         if new:
             font.splitString("".join(new), doc)
     return True
