@@ -26,6 +26,7 @@ import hashlib
 import marshal
 import operator
 import os
+import re
 import stat
 import threading
 import time
@@ -276,7 +277,7 @@ def number_private_glyphs(font_name: str) -> None:
 
 #: One subset made at a time (see reuse_subsets): ReportLab's font faces are not safe to read at once.
 _SUBSET_LOCK = threading.Lock()
-#: The face whose subset this thread is making without keeping it (see _PERSONAL_LETTERS).
+#: The face whose subset this thread is making without keeping it (one with someone's letters).
 _NOT_KEPT = threading.local()
 
 
@@ -303,7 +304,7 @@ def reuse_subsets(face, subsets: caches.Memo, compressed: caches.Memo) -> None:
         return data
 
     def add_subset_objects(doc, fontname, subset):
-        if not _keeps(doc, (face,)):
+        if _their_subset(doc, face, subset):
             _NOT_KEPT.face = face
             try:
                 return add(doc, fontname, subset)  # (compressed by ReportLab's own filter)
@@ -376,13 +377,11 @@ def template_text(canv):
         own[_TEMPLATE_TEXT] -= 1
 
 
-def _page_contents(page, personal: bool, doc) -> None:
+def _page_contents(page, personal: bool) -> None:
     """Give ``page`` (a ReportLab page, just added to its document) the content stream ReportLab's
     own ``check_format`` would give it, with filters that remember what they encoded; not for a page
     with someone's words on it (``personal``): what people give is never kept after their build."""
     if personal or page.Contents or not page.stream or not page.compression:
-        return
-    if doc.__dict__.get(_PERSONAL_LETTERS):  # its codes may depend on what someone typed
         return
     stream = pdfdoc.PDFStream()
     stream.filters = [_PAGE_A85, _PAGE_FLATE] if rl_config.useA85 else [_PAGE_FLATE]
@@ -735,61 +734,112 @@ def _fresh_list(items: list) -> list:
     return [fresh(x) if isinstance(x, Flowable) else _fresh_list(x) if isinstance(x, list) else x for x in items]
 
 
-# --- what a person's words did to a document's font subsets -----------------------------------------
+# --- someone's words, written after the pages ----------------------------------------------------
 
-#: On a ReportLab document: the faces whose letters someone's words gave subset codes to. ReportLab numbers a font's letters in the order a document first writes them, so after
-#: a patient's name or a pharmacy's address has given a letter its code, every letter first written
-#: later has a code that depends on what that person typed. Nothing of such a face is kept between
-#: builds: not the operators paragraphs or shaped strings wrote, nor page streams, nor font subsets.
-_PERSONAL_LETTERS = "_leaflet_personal_letters"
-
+# ReportLab numbers a font's letters in the order a document first writes them. Page 1 opens with the
+# patient's panel, so a name or a note that wrote a letter first would move the code of every letter
+# written after it, and what the caches keep (paragraph operators, page streams, font subsets) would
+# depend on what someone typed. So someone's words that need a new code are written last: a placeholder
+# while the pages are drawn, the text once every page is (TextObject._later, _write_later).
 
 def _point(ch: str) -> int:
     """The code point ReportLab files a character under (a no-break space under the space's)."""
     return 32 if ch == "\u00a0" else ord(ch)
 
 
-def _note_personal_letters(font, doc, text) -> None:
-    """Before ``text`` (someone's words) is written in ``font``: note the face if it gives a letter its
-    first code in ``doc`` (a standard font's codes are fixed; ASCII has its own codes from the start).
-    Which font a person's words used first can still decide the order of the fonts' names (F1, F2...)."""
-    if not getattr(font, "_dynamicFont", False) or not text:
-        return
+#: On a document: someone's words that needed new subset codes, in the order drawn (see TextObject._later);
+#: on a canvas: set while they are written. On a document after that: per face, the letters they gave codes.
+_LATER = "_leaflet_later"
+_LATE = "_leaflet_writing_late"
+_THEIR_LETTERS = "_leaflet_their_letters"
+_PLACEHOLDER = re.compile("\x00([0-9]+)\x00")
+
+
+def _needs_codes(font, doc, text: str) -> bool:
+    """Whether writing ``text`` in ``font`` gives the document a new subset code or font name."""
+    if not getattr(font, "_dynamicFont", False):
+        return False  # a standard font's codes are fixed
     state = font.state.get(doc)
-    if state is None:  # the font's first use in the document: its state, as writing would make it
-        state = font.state[doc] = ttfonts.TTFont.State(font._asciiReadable, font)
+    if state is None or state.internalName is None:
+        return True
     assigned, glyphs = state.assignments, font.face.charToGlyph
-    for ch in set(text):
-        point = _point(ch)
-        if point not in assigned and point in glyphs:
-            doc.__dict__.setdefault(_PERSONAL_LETTERS, set()).add(font.face)
-            return
+    return any(point not in assigned and point in glyphs for point in map(_point, set(text)))
 
 
-def _keeps(doc, faces) -> bool:
-    """Whether what ``doc`` wrote in these faces may be kept (no one's words gave them codes)."""
-    tainted = doc.__dict__.get(_PERSONAL_LETTERS)
-    return not tainted or not any(face in tainted for face in faces)
+def _write_later(canv, pages) -> None:
+    """Write the words :meth:`TextObject._later` put off, in the order drawn, into ``pages`` (ReportLab
+    pages, their streams made): after every page is drawn, so their new letters take the last codes of
+    each font (and a font first used by them the last name). The letters they gave codes are noted on
+    the document: a font subset holding one is made for this document alone (see reuse_subsets)."""
+    doc = canv._doc
+    later = doc.__dict__.pop(_LATER, None)
+    if not later:
+        return
+    had: dict = {}
+    written = []
+    canv.__dict__[_LATE] = True
+    try:
+        for font_name, size, leading, rise, subset, text in later:
+            font = pdfmetrics.getFont(font_name)
+            if font not in had:
+                state = font.state.get(doc)
+                had[font] = set(state.assignments) if state is not None else set()
+            tx = TextObject(canv)
+            tx._code = []
+            tx._fontname, tx._fontsize, tx._leading, tx._rise, tx._curSubset = font_name, size, leading, rise, subset
+            written.append(tx._write(text))
+    finally:
+        del canv.__dict__[_LATE]
+    theirs = doc.__dict__.setdefault(_THEIR_LETTERS, {})
+    for font, points in had.items():
+        new = font.state[doc].assignments.keys() - points
+        if new:
+            theirs.setdefault(font.face, set()).update(new)
+    placed = 0
+    for page in pages:
+        if isinstance(page.stream, str) and "\x00" in page.stream:
+            page.stream, count = _PLACEHOLDER.subn(lambda m: written[int(m.group(1))], page.stream)
+            placed += count
+    if placed != len(written):  # each is drawn once, on a page: else something would print without them
+        raise RuntimeError(f"{len(written) - placed} of {len(written)} texts were not placed on a page")
 
 
-def _faces(font_names) -> list:
-    return [getattr(pdfmetrics.getFont(name), "face", None) for name in font_names]
+def _their_subset(doc, face, subset) -> bool:
+    """Whether a subset of ``face`` holds a letter someone's words gave a code in ``doc``."""
+    theirs = doc.__dict__.get(_THEIR_LETTERS, {}).get(face)
+    return bool(theirs) and not theirs.isdisjoint(subset)
 
 
 # --- shaped text, written in one pass -------------------------------------------------------------
 
 class TextObject(PDFTextObject):
-    """ReportLab's text object, with shaped text written in one pass (see :mod:`leaflet.fasttext`)."""
+    """ReportLab's text object, with shaped text written in one pass (see :mod:`leaflet.fasttext`),
+    and someone's words that need new subset codes written once the pages are done (see _later)."""
 
     def _formatText(self, text):  # noqa: N802 - ReportLab's name
         own = self._canvas.__dict__
         recording = own.get(_RECORDING)
         if recording is not None and isinstance(text, str):
             recording.letters.setdefault(self._fontname, {}).update(dict.fromkeys(text))  # in order of use
-        elif recording is None and not own.get(_TEMPLATE_TEXT):
+        elif recording is None and not own.get(_TEMPLATE_TEXT) and not own.get(_LATE):
             own[_PERSONAL] = True  # text that may be someone's: this page's stream is not remembered
-            if isinstance(text, str):
-                _note_personal_letters(pdfmetrics.getFont(self._fontname), self._canvas._doc, text)
+            if isinstance(text, bytes):
+                text = text.decode("utf-8")  # (as ReportLab's writing does)
+            if _needs_codes(pdfmetrics.getFont(self._fontname), self._canvas._doc, text):
+                return self._later(text)
+        return self._write(text)
+
+    def _later(self, text: str) -> str:
+        """Someone's words whose letters need subset codes: a placeholder now, the text written after
+        every page is drawn (:func:`_write_later`), so their letters get the last codes and no code
+        of the content's letters depends on what anyone typed."""
+        doc = self._canvas._doc
+        later = doc.__dict__.setdefault(_LATER, [])
+        later.append((self._fontname, self._fontsize, self._leading, self._rise, self._curSubset, text))
+        self._curSubset = -1  # (which subset it ends in is not known yet: the next text selects its own)
+        return f"\x00{len(later) - 1}\x00"  # (never in a page otherwise: escaped strings hold no NUL)
+
+    def _write(self, text):
         if not isinstance(text, ttfonts.ShapedStr):
             return super()._formatText(text)
         font = pdfmetrics.getFont(self._fontname)
@@ -815,7 +865,8 @@ class TextObject(PDFTextObject):
         actual = _fasttext().actual_text(text)
         if actual is not None:  # what the glyphs stand for, for copying and search (PDF readers use it)
             code = f"/Span<</ActualText<FEFF{actual.encode('utf-16-be').hex().upper()}>>>BDC {code} EMC"
-        if key is not None and _keeps(doc, (font.face,)):  # the same text in the same state: the same
+        # the same text in the same state writes the same (someone's words written late: not kept)
+        if key is not None and not self._canvas.__dict__.get(_LATE):
             with _WRITTEN_LOCK:
                 if len(written) >= 4:
                     written.clear()
@@ -992,8 +1043,7 @@ def _drawn_again(para: LeafletParagraph) -> bool:
     letters = tuple(sorted((font, tuple(sorted({_point(ch) for ch in chars})))
                            for font, chars in rec.letters.items()))
     codes = _codes(canv, letters)
-    if codes is None or (seen is not None and seen[0] != letters) or \
-            not _keeps(canv._doc, _faces(font for font, _ in letters)):
+    if codes is None or (seen is not None and seen[0] != letters):
         return True
     code, cuts = canv._code, [*rec.cuts, len(canv._code)]
     script = tuple(tuple(code[cuts[i]:cuts[i + 1]]) for i in range(len(cuts) - 1))
@@ -1146,5 +1196,6 @@ class DeferredCanvas(Canvas):
                 action(self)
             personal = self.__dict__.pop(_PERSONAL, False)
             Canvas.showPage(self)
-            _page_contents(self._doc.Pages.pages[-1], personal, self._doc)
+            _page_contents(self._doc.Pages.pages[-1], personal)
+        _write_later(self, self._doc.Pages.pages)
         Canvas.save(self)
