@@ -795,7 +795,7 @@ def _write_later(canv, pages) -> None:
         new = font.state[doc].assignments.keys() - points
         if new:
             theirs.setdefault(font.face, set()).update(new)
-    placed = 0
+    placed = 0  # (a page with a placeholder was marked someone's when it was drawn: its stream is unencoded)
     for page in pages:
         if isinstance(page.stream, str) and "\x00" in page.stream:
             page.stream, count = _PLACEHOLDER.subn(lambda m: written[int(m.group(1))], page.stream)
@@ -821,7 +821,7 @@ class TextObject(PDFTextObject):
         recording = own.get(_RECORDING)
         if recording is not None and isinstance(text, str):
             recording.letters.setdefault(self._fontname, {}).update(dict.fromkeys(text))  # in order of use
-        elif recording is None and not own.get(_TEMPLATE_TEXT) and not own.get(_LATE):
+        elif recording is None and not own.get(_TEMPLATE_TEXT):
             own[_PERSONAL] = True  # text that may be someone's: this page's stream is not remembered
             if isinstance(text, bytes):
                 text = text.decode("utf-8")  # (as ReportLab's writing does)
