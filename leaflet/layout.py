@@ -46,6 +46,8 @@ from .templating import Template
 from .theme import Style
 from .xmltext import escape
 
+#: the narrowest a blank write-in cell of the prescription panel gets: room to write a date by hand
+WRITE_IN_WIDTH = 25 * mm
 _ALIGN = {"left": TA_LEFT, "right": TA_RIGHT, "center": TA_CENTER, "justify": TA_JUSTIFY}
 TINTS = {"boxed": "tint_boxed", "serious": "tint_serious", "caution": "tint_caution",
          "information": "tint_information"}
@@ -451,7 +453,8 @@ class _Builder:
 
         def need(cell) -> float:
             if id(cell) not in needs:
-                needs[id(cell)] = 0.0 if cell[2] else widest([cell[1]])  # a blank write-in takes any width
+                # a blank write-in leaves room to write a date by hand (and a column never shrinks to nothing)
+                needs[id(cell)] = WRITE_IN_WIDTH + padding if cell[2] else widest([cell[1]])
             return needs[id(cell)]
 
         lines: dict[int, float] = {}

@@ -155,3 +155,23 @@ def test_two_fields_sharing_a_row_are_divided_by_a_rule(template):
     rules = [o.get_bounds() for o in page.get_objects(max_depth=5) if o.type == raw.FPDF_PAGEOBJ_PATH]
     between = [r for r in rules if r[2] - r[0] < 3 and right < r[0] < left and r[1] < bottom and r[3] > top]
     assert between, f"{template}: no rule between x={right:.1f} and x={left:.1f}"
+
+
+# --- a blank beside a long value ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("template", (*TEMPLATES, "side-heads"))
+@pytest.mark.parametrize("lang", ["en", "ar"])
+@pytest.mark.parametrize("name", ["Dr Wolfeschlegelsteinhausen", "Dr Papadopoulou-Konstantinidou", "W" * 20])
+def test_a_long_value_beside_a_blank_field_leaves_the_blank_room_to_write(lang, template, name):
+    """A prescriber's long name shared a row with a blank date dispensed: the blank's column was left no
+    width and the build failed inside ReportLab (an internal error, no leaflet). The name prints, whole,
+    and the blank keeps room for a date written by hand."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TranslationWarning)
+        data = leaflet.build_pdf("diazepam", language=lang, template=template,
+                                 patient={"name": "Ann Example", "prescriber": name})
+    text = pdfium.PdfDocument(data)[0].get_textpage().get_text_range()
+    # (PDFium gives a right-to-left line's words, and the parts of a hyphenated one, in visual order)
+    parts = re.split(r"[ -]", name)
+    assert all(part in text for part in parts), f"{lang} {template}: {name!r} not whole on page 1"
