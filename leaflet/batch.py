@@ -109,7 +109,7 @@ PATIENT_FIELDS = {"name", "prescriber", "pharmacy", "date_dispensed", "direction
                   "strength_unit", "strength_volume_ml", "quantity", "quantity_unit", "stop_date",
                   "discard_date", "age_years", "age_months", "weight_kg"}
 DIRECTION_FIELDS = {"dose", "unit", "route", "frequency", "every_hours", "as_needed", "days",
-                    "max_doses_per_day"}
+                    "max_doses_per_day", "confirm_unusual_dose"}
 ALL_FIELDS = JOB_FIELDS | PATIENT_FIELDS | DIRECTION_FIELDS
 MAX_JOB_FILE = 64 * 1024 * 1024  # bytes: about 300,000 rows
 

@@ -106,6 +106,26 @@ def test_mail_merge_from_csv(tmp_path, content):
     assert "Bob <b>& Co</b>" in all_text((out / "bob.pdf").read_bytes())
 
 
+def test_every_patient_and_directions_field_is_a_job_column():
+    """A job row takes every field a patient file takes (``confirm_unusual_dose`` was refused as an
+    unknown column, so a confirmed unusual dose could not be printed from a CSV)."""
+    from leaflet.directions import Directions
+
+    assert set(Directions.model_fields) == batch.DIRECTION_FIELDS
+    assert set(leaflet.Patient.model_fields) == batch.PATIENT_FIELDS  # ("directions": the typed text)
+
+
+def test_a_confirmed_unusual_dose_in_a_csv_job_prints(tmp_path, content):
+    jobs = tmp_path / "jobs.csv"
+    jobs.write_text("output,medicine,dose,unit,frequency,confirm_unusual_dose\n"
+                    "yes.pdf,testamol,12,tablet,once-daily,true\n"
+                    "no.pdf,testamol,12,tablet,once-daily,\n")
+    out = tmp_path / "out"
+    code, text = run("batch", "--jobs", str(jobs), "--content", str(content), "-o", str(out))
+    assert code == 1 and "no.pdf" in text and "confirm_unusual_dose" in text, text
+    assert "12 tablets" in all_text((out / "yes.pdf").read_bytes()) and not (out / "no.pdf").exists()
+
+
 def test_mail_merge_from_yaml(tmp_path, content):
     jobs = tmp_path / "jobs.yaml"
     jobs.write_text("jobs:\n  - output: ann.pdf\n    medicine: testamol\n    patient: {name: Ann, notes: Hello}\n")
