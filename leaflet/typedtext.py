@@ -6,8 +6,8 @@ sees: bidirectional controls (an override prints "Take 01 mg" as "Take 10 mg" in
 leaflet), control characters (a NUL printed as "*"), format characters (soft hyphens, word joiners,
 invisible operators, the Arabic number signs), separators that start lines the layout does not know
 about, blank "filler" letters, private-use characters (which a shaped font maps to glyphs of its own
-choosing), and marks stacked on a digit (a stroke through "3", a vowel mark between "12" and "34" that
-turns the number around). leaflet sets the direction of every run of text itself, so none of these is
+choosing), and marks stacked on a digit of any script (a stroke through "3" or "٣", a vowel mark
+between "12" and "34" that turns the number around), also past a joiner put between them. leaflet sets the direction of every run of text itself, so none of these is
 needed; each is refused, the same way in every language, with a message that names the character and
 where it is. Zero-width joiners and non-joiners stay allowed: Devanagari and Arabic spelling uses them.
 """
@@ -47,16 +47,28 @@ def problem(text: str, *, single_line: bool = False) -> tuple[int, str] | None:
             return index, "an invisible control or format character"
         if category == "Co":
             return index, "a private-use character, which has no agreed meaning"
-        if category in ("Mn", "Mc", "Me") and index and text[index - 1] in "0123456789":
+        if category in ("Mn", "Mc", "Me") and _on_a_number(text, index):
             return index, "a mark on a digit, which can change how the number reads"
     return None
+
+
+def _on_a_number(text: str, index: int) -> bool:
+    """Whether the mark at ``index`` sits on a number: the character before it, past other marks and
+    the joiners (which do not stop a mark from being drawn on what comes before), is a digit of any
+    script or another number character (superscript two, a fraction, a Roman numeral)."""
+    while index:
+        index -= 1
+        ch = text[index]
+        if ord(ch) not in JOINERS and unicodedata.category(ch) not in ("Mn", "Mc", "Me"):
+            return unicodedata.category(ch).startswith("N")
+    return False
 
 
 def _clean(text: str, single_line: bool) -> bool:
     """True if :func:`problem` finds nothing in ``text``, found by looking at each of its characters once
     (a content file's texts are parsed for every build and batch: the look at every position was a
     third of parsing one). False means "look closer": a character that is refused anywhere, or a mark
-    and a digit somewhere (a mark is refused only straight after a digit)."""
+    and a number somewhere (a mark is refused only on a number)."""
     if text.isascii():  # printable ASCII is never refused; of the ASCII controls only these two may stay
         return (text if single_line else text.replace("\n", "")).replace("\t", "").isprintable()
     marks = digits = False
@@ -71,7 +83,7 @@ def _clean(text: str, single_line: bool) -> bool:
             return False
         if category in ("Mn", "Mc", "Me"):
             marks = True
-        elif ch in "0123456789":
+        elif category.startswith("N"):  # a digit of any script, "²", "½", "Ⅻ"
             digits = True
     return not (marks and digits)
 

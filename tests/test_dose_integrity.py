@@ -249,6 +249,32 @@ def test_bidi_and_control_characters_are_refused_in_every_field(tmp_path, ch, la
     assert not (tmp_path / "x.pdf").exists()
 
 
+#: A mark on a digit that got past a look at the character just before it: a joiner put between them,
+#: and the digits of other scripts, superscripts and fractions (each prints a struck or barred number).
+MARKED_NUMBERS = ["Take 3\u200d\u0336 tablets", "Take 3\u200c\u0338 tablets", "Take 1\u0305\u200d0 mg",
+                  "\u0663\u0336 \u0623\u0642\u0631\u0627\u0635", "\u0969\u0336 \u0917\u094b\u0932\u0940",
+                  "Take \uff13\u0336 tablets", "Take \u00b2\u0336", "Take \u00bd\u0336 a tablet",
+                  "\u0661\u0662\u064b\u0663\u0664 mg"]
+
+
+@pytest.mark.parametrize("text", MARKED_NUMBERS, ids=[ascii(t) for t in MARKED_NUMBERS])
+def test_a_mark_on_a_number_is_refused_however_it_is_typed(tmp_path, text):
+    patient = tmp_path / "p.yaml"
+    patient.write_text(f"directions: {json.dumps(text, ensure_ascii=False)}\n", encoding="utf-8")
+    code, out = run("build", "diazepam", "--patient", str(patient), "-o", str(tmp_path / "x.pdf"))
+    assert code == 2 and "a mark on a digit" in out and "field 'directions'" in out, out
+    with pytest.raises(leaflet.LeafletError, match="a mark on a digit"):
+        leaflet.build_pdf("diazepam", patient={"name": text})
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_marks_on_letters_stay_allowed():
+    """Spelling needs marks: Devanagari vowel signs, Arabic vowel marks, a decomposed accent."""
+    for text in ("\u092a\u094d\u0930\u093f\u092f\u093e", "\u0645\u064e\u0631\u0650\u064a\u0636",
+                 "Zoe\u0308 2 mg", "\u0915\u200d\u094d 3"):
+        assert typedtext.problem(text) is None, ascii(text)
+
+
 def test_yaml_tags_cannot_bring_yaml_readings_back(tmp_path):
     for line in ("dose: !!int 010", "dose: !!float 1e3", "days: !!int 030", "dose: !!bool yes"):
         patient = tmp_path / "p.yaml"
