@@ -8,6 +8,7 @@ leaflets for many patients repeats only the per-patient work and the page layout
 from __future__ import annotations
 
 import os
+import unicodedata
 import warnings
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field, replace
@@ -384,7 +385,8 @@ def _branding(loaded, path: Path | None, tpl: templating.Template,
 def _require_direction(text: str, language: str, what: str, where: Location) -> None:
     """Right-to-left text can only be laid out in a right-to-left leaflet: in a left-to-right one its
     letters would print unjoined and in typing order, and numbers among its words would change places."""
-    if layout.script_layout(language).get("rtl"):
+    script = layout.script_layout(language)
+    if script.get("rtl"):
         return
     index = typedtext.right_to_left(text)
     if index is not None:
@@ -392,6 +394,23 @@ def _require_direction(text: str, language: str, what: str, where: Location) -> 
                            f"{index + 1}) that a '{language}' leaflet cannot lay out",
                            where=where, hint="build the leaflet in that language (for Arabic, --lang ar), "
                                              "or write this text in the leaflet's own script")
+    # Likewise text that prints right only when shaped, in a leaflet that does not shape: Devanagari
+    # vowel signs printed after the consonant they go before, an accent set beside its letter.
+    index = None if script.get("shaping") else typedtext.needs_shaping(text)
+    if index is not None:
+        ch = text[index]
+        accent = unicodedata.category(ch).startswith("M") and not "\u0900" <= ch <= "\u097f"
+        after = f" after '{text[index - 1]}'" if index and not text[index - 1].isspace() else ""
+        if accent:
+            raise ContentError(f"{what}: {typedtext.name(ch)}{after} (character {index + 1}) is an accent with "
+                               f"no accented letter of its own, and a '{language}' leaflet cannot place it on "
+                               "its letter (it would print beside it)", where=where,
+                               hint="type the accented letter as one character, if it has one")
+        raise ContentError(f"{what}: {typedtext.name(ch)} (character {index + 1}) needs shaping (letters "
+                           f"joined, vowel signs placed), which a '{language}' leaflet does not do: it would "
+                           "print out of order", where=where,
+                           hint="build the leaflet in that language (for Hindi, --lang hi), or write this "
+                                "text in the leaflet's own script")
 
 
 _PATIENT_FIELDS = {"name": "the patient's name", "prescriber": "the prescriber's name",

@@ -88,6 +88,20 @@ def _clean(text: str, single_line: bool) -> bool:
     return not (marks and digits)
 
 
+def needs_shaping(text: str) -> int | None:
+    """The index of the first character in ``text`` that prints right only when its text is shaped
+    (OpenType: marks placed on their letters, vowel signs reordered, letters joined), or None: a
+    combining mark (in composed text, one with no accented letter of its own, "e" + U+0323 U+0301), or a
+    Devanagari letter or sign."""
+    if text.isascii():
+        return None
+    for index, ch in enumerate(text):
+        if unicodedata.category(ch) in ("Mn", "Mc", "Me") or "\u0900" <= ch <= "\u097f" \
+                or "\ua8e0" <= ch <= "\ua8ff":
+            return index
+    return None
+
+
 def right_to_left(text: str) -> int | None:
     """The index of the first right-to-left letter (Arabic, Hebrew, ...) in ``text``, or None."""
     for index, ch in enumerate(text):
@@ -119,11 +133,16 @@ def explain(text: str, *, single_line: bool = False) -> tuple[str, str] | None:
 
 
 def check(text: str, *, single_line: bool = False) -> str:
-    """``text`` with Windows line ends made plain, or a validation error that names the character."""
+    """``text`` with Windows line ends made plain and in Unicode's composed form (NFC), or a validation
+    error that names the character.
+
+    The composed form is the same text (canonically equivalent): a letter and an accent typed as two
+    characters (as text copied on a Mac often is, "Zoe" + U+0308) become the one accented letter the
+    font draws in place, where a leaflet that does not shape would have set the accent after it."""
     text = text.replace("\r\n", "\n")
     found = explain(text, single_line=single_line)
     if found is None:
-        return text
+        return text if text.isascii() else unicodedata.normalize("NFC", text)
     message, hint = found
     raise PydanticCustomError("leaflet", "{message}", {"message": "contains " + message, "hint": hint})
 

@@ -15,12 +15,13 @@ from leaflet.translations import TranslationWarning
 
 from .conftest import EXAMPLES, ROOT
 
-NOTES = "Review in 2 weeks.\nदो सप्ताह में। 两周后复查 (12 mg)。"
-NOTES_AR = NOTES + "\nمراجعة بعد أسبوعين (12 mg)."  # right-to-left text only where it can be laid out
+NOTES = "Review in 2 weeks.\n两周后复查 (12 mg)。"
+NOTES_HI = NOTES + "\nदो सप्ताह में।"  # Devanagari only where it is shaped
+NOTES_AR = NOTES_HI + "\nمراجعة بعد أسبوعين (12 mg)."  # right-to-left text only where it can be laid out
 CASES = [{"language": lang, **extra}
          for lang in ("en", "ar", "hi", "zh-Hans")
          for extra in ({}, {"patient": str(EXAMPLES / "patient.yaml"), "pharmacy": str(EXAMPLES / "pharmacy.yaml"),
-                            "notes": NOTES_AR if lang == "ar" else NOTES})]
+                            "notes": {"ar": NOTES_AR, "hi": NOTES_HI}.get(lang, NOTES)})]
 
 
 def _build(case: dict) -> str:

@@ -8,6 +8,7 @@ import json
 import warnings
 from decimal import Decimal
 
+import pypdfium2 as pdfium
 import pytest
 from babel.numbers import get_decimal_symbol, get_group_symbol
 from hypothesis import HealthCheck, given, settings
@@ -273,6 +274,47 @@ def test_marks_on_letters_stay_allowed():
     for text in ("\u092a\u094d\u0930\u093f\u092f\u093e", "\u0645\u064e\u0631\u0650\u064a\u0636",
                  "Zoe\u0308 2 mg", "\u0915\u200d\u094d 3"):
         assert typedtext.problem(text) is None, ascii(text)
+
+
+def test_an_accent_typed_apart_from_its_letter_prints_on_it():
+    """"Zoe" + U+0308 (text copied on a Mac) printed the dots beside the "e" in a leaflet that is not
+    shaped: typed text is read in composed form (NFC), the same text, so the font draws "ë"."""
+    decomposed = "Zoe\u0308 Nguye\u0302\u0303n"
+    for language in ("en", "vi", "de"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TranslationWarning)
+            data = leaflet.build_pdf("diazepam", language=language, patient={"name": decomposed})
+        text = pdfium.PdfDocument(data)[0].get_textpage().get_text_range()
+        assert "Zo\u00eb Nguy\u1ec5n" in text and "\u0308" not in text, language
+
+
+@pytest.mark.parametrize("text, language, what", [
+    ("\u092a\u094d\u0930\u093f\u092f\u093e", "en", "needs shaping"),  # a Devanagari name
+    ("\u0926\u093f\u0928 \u092e\u0947\u0902", "zh-Hans", "needs shaping"),
+    ("\u092a\u094d\u0930\u093f\u092f\u093e", "de", "needs shaping"),
+    ("Ade\u0323\u0301", "en", "an accent with no accented letter"),  # no one character for it
+])
+def test_text_a_leaflet_would_print_out_of_place_is_refused(tmp_path, text, language, what):
+    """A leaflet that does not shape its text printed a Devanagari vowel sign after the consonant it
+    goes before ("दनि" for "दिन"), and an accent beside its letter."""
+    patient = tmp_path / "p.yaml"
+    patient.write_text(f"name: {json.dumps(text, ensure_ascii=False)}\n", encoding="utf-8")
+    code, out = run("build", "diazepam", "--lang", language, "--patient", str(patient),
+                    "-o", str(tmp_path / "x.pdf"))
+    assert code == 2 and what in out and "field 'name'" in out and "Traceback" not in out, out
+    with warnings.catch_warnings(), pytest.raises(leaflet.LeafletError, match=what):
+        warnings.simplefilter("ignore", TranslationWarning)
+        leaflet.build_pdf("diazepam", language=language, patient={"directions": f"Take 1 tablet. {text}"})
+    assert not (tmp_path / "x.pdf").exists()
+
+
+@pytest.mark.parametrize("language", ["hi", "ar"])
+def test_shaped_leaflets_print_devanagari_and_loose_accents(language):
+    name = "\u092a\u094d\u0930\u093f\u092f\u093e Ade\u0323\u0301"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TranslationWarning)
+        data = leaflet.build_pdf("diazepam", language=language, patient={"name": name})
+    assert data.startswith(b"%PDF")
 
 
 def test_yaml_tags_cannot_bring_yaml_readings_back(tmp_path):
