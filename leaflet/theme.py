@@ -110,6 +110,14 @@ class Theme(ThemeModel):
                              "would leave each too narrow)")
         return self
 
+    @model_validator(mode="after")
+    def _no_italic_style_where_italic_is_not_allowed(self) -> Theme:
+        italic = sorted(name for name, style in self.styles.items() if style.italic)
+        if not self.allow_italic and italic:  # (a style inherited through extends: counts too)
+            raise ValueError(f"allow_italic is false, but these styles are italic: {', '.join(italic)}; "
+                             "give each italic: false")
+        return self
+
     def color(self, name: str) -> Color:
         """A colour by theme name or literal ``#rrggbb``, as a ReportLab colour."""
         return _hex(name if name.startswith("#") else self.colors.get(name, self.colors["text"]))
