@@ -44,7 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("medicine", help="medicine id, e.g. diazepam (see 'leaflet list')")
     b.add_argument("--lang", default="en", help="language code (default: en)")
     b.add_argument("--template", default="standard",
-                   help="standard, large-print, or the path of a template folder (default: standard)")
+                   help=", ".join(templating.shipped_templates())
+                   + ", or the path of a template folder (default: standard)")
     b.add_argument("--paper", default="a4", choices=sorted(pdf.PAPER), help="paper size (default: a4)")
     b.add_argument("--patient", type=Path, metavar="FILE", help="patient and prescription file (YAML)")
     b.add_argument("--pharmacy", type=Path, metavar="FILE", help="pharmacy branding file (YAML)")

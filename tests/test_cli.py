@@ -57,6 +57,12 @@ def test_help_everywhere(argv):
     assert code == 0 and "usage: leaflet" in out
 
 
+def test_build_help_names_every_shipped_template():
+    code, out, _, _ = run("build", "--help")
+    names = " ".join(out.split())  # (argparse wraps the help text)
+    assert code == 0 and "compact, large-print, side-heads, standard, or the path" in names
+
+
 @pytest.mark.parametrize("argv", [[], ["build"], ["check"], ["list"], ["schema"]])
 def test_version_everywhere(argv):
     code, out, _, _ = run(*argv, "--version")
