@@ -107,7 +107,7 @@ def load_yaml_text(text: str, file: str = "<text>", *, text_scalars: bool = Fals
             return loaded
         _walk(node, (), loaded, set(), [0])
         if text_scalars:
-            _refuse_tags(node, (), loaded.file)
+            _refuse_tags(node, (), loaded.file, text.splitlines())
         try:
             loaded.data = loader.construct_document(node)
         except yaml.MarkedYAMLError as exc:
@@ -154,19 +154,44 @@ _PLAIN_TAGS = {"tag:yaml.org,2002:str", "tag:yaml.org,2002:null", "tag:yaml.org,
                "tag:yaml.org,2002:seq"}
 
 
-def _refuse_tags(node: yaml.Node, path: PathKey, file: str) -> None:
-    """In a file read as text, an explicit tag (``!!int 010``) would bring YAML's other readings back."""
+#: The fields of patient, pharmacy and job files printed as typed (free text, not a code from a list).
+PRINTED_AS_TYPED = frozenset({"name", "prescriber", "pharmacy", "directions", "notes", "address", "phone"})
+
+
+def _refuse_tags(node: yaml.Node, path: PathKey, file: str, lines: list[str]) -> None:
+    """What a file read as text may not hold, so that each value is what its writer sees:
+
+    - an explicit tag (``!!int 010``), which would bring YAML's other readings back;
+    - YAML's words for no value (``null``, ``Null``, ``NULL``, ``~``), which would print as a blank
+      where someone may have meant the word (a surname); an empty value is no value;
+    - a comment after a value printed as typed (:data:`PRINTED_AS_TYPED`) on its line: YAML drops
+      everything from `` #``, so "Take 1 at night #2 hours before bed" would print "Take 1 at night".
+    """
+    where = Location(file, node.start_mark.line + 1, node.start_mark.column + 1, dotted(path))
     if node.tag not in _PLAIN_TAGS:
         raise ContentError(f"YAML tags such as {node.tag.replace('tag:yaml.org,2002:', '!!')} are not allowed here",
-                           where=Location(file, node.start_mark.line + 1, node.start_mark.column + 1, dotted(path)),
-                           hint="write the value plainly, without a tag: it is read as the text it is")
+                           where=where, hint="write the value plainly, without a tag: it is read as the text it is")
+    if isinstance(node, yaml.ScalarNode) and not node.style and path:  # (plain: None, or "" from libyaml)
+        if node.tag == "tag:yaml.org,2002:null" and node.value:
+            raise ContentError(f"'{node.value}' is YAML's word for no value, so it would print as a blank",
+                               where=where, hint=f"to print the word, put it in quotes: \"{node.value}\"; for no "
+                                                 "value, leave nothing after the colon (or leave the field out)")
+        field_name = next((part for part in reversed(path) if isinstance(part, str)), None)
+        end = node.end_mark
+        after = lines[end.line][end.column:].lstrip() if field_name in PRINTED_AS_TYPED \
+            and end.line < len(lines) else ""
+        if after.startswith("#"):
+            at = end.column + 1 + len(lines[end.line][end.column:]) - len(after)
+            raise ContentError(f"'{after}' after the text is a YAML comment, so it would not print",
+                               where=Location(file, end.line + 1, at, dotted(path)), hint="to print it, put the whole value in quotes; to keep it as a "
+                                                 "comment, put it on a line of its own")
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
-            _refuse_tags(key, path, file)
-            _refuse_tags(value, path + (key.value,), file)
+            _refuse_tags(key, path, file, lines)
+            _refuse_tags(value, path + (key.value,), file, lines)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _refuse_tags(item, path + (index,), file)
+            _refuse_tags(item, path + (index,), file, lines)
 
 
 def _walk(node: yaml.Node, path: PathKey, loaded: Loaded, seen: set[int], count: list[int]) -> None:

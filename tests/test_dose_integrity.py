@@ -330,6 +330,51 @@ def test_yaml_tags_cannot_bring_yaml_readings_back(tmp_path):
     assert code != 0 and "YAML tags" in out and not list((tmp_path / "out").glob("*.pdf"))
 
 
+@pytest.mark.parametrize("word", ["Null", "NULL", "null", "~"])
+def test_yamls_words_for_no_value_are_refused_not_printed_blank(tmp_path, word):
+    """``name: Null`` (a surname) printed a blank write-in line, where a CSV or JSON job prints "Null"."""
+    for line in (f"name: {word}", f"prescriber: {word}", f"directions:\n  dose: 1\n  unit: tablet\n  days: {word}"):
+        patient = tmp_path / "p.yaml"
+        patient.write_text(line + "\n")
+        code, out = run("build", "diazepam", "--patient", str(patient), "-o", str(tmp_path / "x.pdf"))
+        assert code == 2 and "YAML's word for no value" in out and f'"{word}"' in out, out
+    jobs = tmp_path / "jobs.yaml"
+    jobs.write_text(f"- {{output: a.pdf, medicine: diazepam, patient: {{name: {word}}}}}\n")
+    code, out = run("batch", "--jobs", str(jobs), "-o", str(tmp_path / "out"))
+    assert code != 0 and "YAML's word for no value" in out and "jobs.yaml:1" in out
+    assert not (tmp_path / "x.pdf").exists() and not list((tmp_path / "out").glob("*.pdf"))
+
+
+def test_an_empty_value_is_no_value_and_a_quoted_word_prints(tmp_path):
+    patient = tmp_path / "p.yaml"
+    patient.write_text('name: "Null"\nprescriber:\n')
+    code, out = run("build", "diazepam", "--patient", str(patient), "-o", str(tmp_path / "x.pdf"))
+    assert code == 0, out
+    assert "Null" in page_texts((tmp_path / "x.pdf").read_bytes())[0]
+
+
+@pytest.mark.parametrize("body, comment", [
+    ("directions: Take 1 tablet at night #2 hours before bed\n", "#2 hours before bed"),
+    ("notes: Review in 2 weeks #urgent\n", "#urgent"),
+    ("notes: Review in\n  two weeks   # then stop\n", "# then stop"),
+    ("name: Ann Example # Mrs\n", "# Mrs"),
+])
+def test_a_comment_after_typed_text_is_refused_not_dropped(tmp_path, body, comment):
+    """YAML drops everything from " #": "Take 1 tablet at night #2 hours before bed" printed "Take 1
+    tablet at night", while the same text in a CSV or JSON job prints whole."""
+    patient = tmp_path / "p.yaml"
+    patient.write_text(body)
+    code, out = run("build", "diazepam", "--patient", str(patient), "-o", str(tmp_path / "x.pdf"))
+    assert code == 2 and f"'{comment}' after the text is a YAML comment" in out and "quotes" in out, out
+    assert f"p.yaml:{body.count(chr(10))}:" in out  # the comment's own line
+    patient.write_text(body.replace(": ", ': "', 1).rstrip("\n") + '"\n' if "\n  " not in body else
+                       body.replace("Review in\n  two", '"Review in two').replace("stop\n", 'stop"\n'))
+    code, out = run("build", "diazepam", "--patient", str(patient), "-o", str(tmp_path / "x.pdf"))
+    assert code == 0, out
+    printed = " ".join(page_texts((tmp_path / "x.pdf").read_bytes())[0].split())
+    assert comment in printed
+
+
 @pytest.mark.parametrize("language", ["en", "hi", "zh-Hans"])
 def test_right_to_left_text_in_a_left_to_right_leaflet_is_refused(tmp_path, language):
     """Arabic typed into an English or Hindi leaflet printed unjoined, with its doses out of order."""
