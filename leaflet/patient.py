@@ -48,16 +48,29 @@ def _iso_date(value: object) -> object:
     if isinstance(value, dt.datetime):
         value = value.isoformat()  # refused below: a time of day is not a date
     if isinstance(value, dt.date):
-        return value
+        return _plausible(value, value.isoformat())
     text = value.strip() if isinstance(value, str) else None
     if text is None or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
         raise PydanticCustomError("leaflet", "{message}", {"message": f"expected a date, found {value!r}",
                                                            "hint": "write the date as YYYY-MM-DD, e.g. 2026-11-20"})
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise PydanticCustomError("leaflet", "{message}", {"message": f"the date {text} does not exist",
                                                            "hint": "check the day and the month"}) from None
+    return _plausible(day, text)
+
+
+#: The years a date on a prescription may have: "0026-11-20" printed "20 November 26", read as 2026.
+YEARS = range(1900, 2200)
+
+
+def _plausible(day: dt.date, text: str) -> dt.date:
+    if day.year not in YEARS:
+        raise PydanticCustomError("leaflet", "{message}", {
+            "message": f"the year of {text} is not a year a prescription can have ({YEARS[0]}-{YEARS[-1]})",
+            "hint": "check the year: four digits, e.g. 2026"})
+    return day
 
 
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]

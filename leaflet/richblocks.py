@@ -195,11 +195,23 @@ class FitTable(Flowable):
 _CELL_PADDING = 4 + 4 + 0.5
 
 
+#: Han and Hangul text breaks between any two characters, but a cell of at most this many is a word
+#: ("剂型", "片剂", "口服"): broken, it printed a character a line in a narrow column.
+SHORT_CJK = 4
+
+
 def _min_width(cell: Flowable) -> float:
-    """The width of a cell's longest word (0 where its text breaks between any two characters)."""
+    """The width of a cell's longest word: where text breaks between any two characters, the whole of a
+    short cell's text (:data:`SHORT_CJK`), else 0."""
     style = getattr(cell, "style", None)
-    if (style is not None and style.wordWrap == "CJK") or not hasattr(cell, "minWidth"):
+    if not hasattr(cell, "minWidth"):
         return 0.0
+    if style is not None and style.wordWrap == "CJK":
+        text = "".join(cell.getPlainText().split()) if hasattr(cell, "getPlainText") else ""
+        if not 0 < len(text) <= SHORT_CJK:
+            return 0.0
+        cell.wrap(1e6, 1e6)
+        return max(cell.getActualLineWidths0() or [0.0])
     return cell.minWidth()
 
 

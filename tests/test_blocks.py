@@ -285,6 +285,28 @@ def test_every_table_column_is_as_wide_as_its_longest_word(monkeypatch, lang, te
             assert max(longest_word(cell) for cell in column) + 8 <= width + 0.01, (lang, template)
 
 
+@pytest.mark.parametrize("template", ["compact", "standard", "large-print"])
+def test_a_short_han_cell_is_not_broken_a_character_a_line(template):
+    """Han text breaks between any two characters, so "剂型" and "片剂" (form, tablets) printed a
+    character a line in compact's narrow forms table."""
+    import pypdfium2 as pdfium
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TranslationWarning)
+        data = leaflet.build_pdf("diazepam", language="zh-Hans", template=template, form="tablets")
+    found = 0
+    for page in pdfium.PdfDocument(data):
+        tp = page.get_textpage()
+        text = tp.get_text_range()
+        at = text.find("\u5242\u578b \u7528")  # the header row: 剂型 | 用药方式 (on one line)
+        cells = [text.find(word, at) for word in ("\u5242\u578b", "\u7247\u5242")] if at >= 0 else []
+        for i in (i for i in cells if i >= 0):
+            (_, b1, _, _), (_, b2, _, _) = tp.get_charbox(i), tp.get_charbox(i + 1)
+            assert abs(b1 - b2) < 1, f"{template}: {text[i:i + 2]!r} is broken across lines"
+            found += 1
+    assert found == 2, f"{template}: the forms table's cells were not found"
+
+
 def _extents(data: bytes, strings: list[str]) -> dict[str, tuple[float, float]]:
     """The left and right edges of each string where pdfium finds it (in its own, visual, order)."""
     import pypdfium2 as pdfium

@@ -3,6 +3,7 @@ enters is read one way on every path (YAML, CSV, JSON, Python) and printed exact
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import warnings
@@ -328,6 +329,22 @@ def test_yaml_tags_cannot_bring_yaml_readings_back(tmp_path):
     jobs.write_text("- {output: a.pdf, medicine: diazepam, patient: {directions: {dose: !!int 010, unit: mg}}}\n")
     code, out = run("batch", "--jobs", str(jobs), "-o", str(tmp_path / "out"))
     assert code != 0 and "YAML tags" in out and not list((tmp_path / "out").glob("*.pdf"))
+
+
+@pytest.mark.parametrize("day", ["0026-11-20", "1899-12-31", "2200-01-01", "9999-12-31"])
+def test_a_date_outside_any_prescriptions_years_is_refused_on_every_path(tmp_path, day):
+    """"0026-11-20" printed "20 November 26", which reads as 2026."""
+    patient = tmp_path / "p.yaml"
+    patient.write_text(f"date_dispensed: {day}\n")
+    code, out = run("build", "diazepam", "--patient", str(patient), "-o", str(tmp_path / "x.pdf"))
+    assert code == 2 and "is not a year a prescription can have" in out and "p.yaml:1" in out, out
+    jobs = tmp_path / "jobs.csv"
+    jobs.write_text(f"output,medicine,discard_date\na.pdf,diazepam,{day}\n")
+    code, out = run("batch", "--jobs", str(jobs), "-o", str(tmp_path / "out"))
+    assert code == 1 and "is not a year a prescription can have" in out, out
+    with pytest.raises(leaflet.LeafletError, match="is not a year"):
+        leaflet.build_pdf("diazepam", patient={"stop_date": dt.date.fromisoformat(day)})
+    assert not (tmp_path / "x.pdf").exists() and not list((tmp_path / "out").glob("*.pdf"))
 
 
 @pytest.mark.parametrize("word", ["Null", "NULL", "null", "~"])
