@@ -134,6 +134,7 @@ class Patient(BaseModel):
             raise fail("strength_unit or strength_volume_ml without a strength", "add the strength, e.g. strength: 2")
         if self.strength_volume_ml is not None and not Decimal("0.1") <= self.strength_volume_ml <= 1000:
             raise fail(f"strength_volume_ml {self.strength_volume_ml} is outside 0.1-1000 mL", "check the volume")
+        self._units_fit_the_form(fail)
         if self.quantity is not None:
             from .prescription import quantity_unit
 
@@ -156,6 +157,25 @@ class Patient(BaseModel):
             if day and self.date_dispensed and day < self.date_dispensed:
                 raise fail(f"{name} {day} is before date_dispensed {self.date_dispensed}", "check the dates")
         return self
+
+
+    def _units_fit_the_form(self, fail) -> None:
+        """A dose and a quantity are amounts of the form dispensed: "Diazepam 2 mg tablets" with "Dose:
+        5 mL", or 42 mL of tablets, is a slip that would print as given. A dose in mg fits any form; a
+        liquid's dose may also be in drops."""
+        from .prescription import FORM_UNITS
+
+        form_unit = FORM_UNITS.get(self.form or "")
+        if form_unit is None:
+            return
+        doses = {form_unit, "mg", *(("drop",) if form_unit == "ml" else ())}
+        unit = self.directions.unit if isinstance(self.directions, Directions) else None
+        if unit is not None and unit not in doses:
+            raise fail(f"the dose is in {unit}, but the form dispensed is {self.form} (its unit: {form_unit})",
+                       f"give the dose in {' or '.join(sorted(doses))}, or check the form")
+        if self.quantity_unit is not None and self.quantity_unit != form_unit:
+            raise fail(f"the quantity is in {self.quantity_unit}, but the form dispensed is {self.form} "
+                       f"(its unit: {form_unit})", f"give the quantity in {form_unit}, or check the form")
 
 
 class Pharmacy(BaseModel):

@@ -347,6 +347,29 @@ def test_a_date_outside_any_prescriptions_years_is_refused_on_every_path(tmp_pat
     assert not (tmp_path / "x.pdf").exists() and not list((tmp_path / "out").glob("*.pdf"))
 
 
+@pytest.mark.parametrize("fields, named", [
+    ("form: tablets\ndirections: {dose: 5, unit: ml}", "the dose is in ml"),
+    ("form: tablets\ndirections: {dose: 2, unit: capsule}", "the dose is in capsule"),
+    ("form: oral-solution\ndirections: {dose: 1, unit: tablet}", "the dose is in tablet"),
+    ("form: tablets\nquantity: 42\nquantity_unit: ml", "the quantity is in ml"),
+])
+def test_a_dose_or_quantity_in_another_forms_unit_is_refused(tmp_path, fields, named):
+    """"Diazepam 2 mg tablets" with "Dose: 5 mL" (or 42 mL of tablets) printed as given."""
+    patient = tmp_path / "p.yaml"
+    patient.write_text(fields + "\n")
+    code, out = run("build", "diazepam", "--patient", str(patient), "-o", str(tmp_path / "x.pdf"))
+    assert code == 2 and named in out, out
+    assert not (tmp_path / "x.pdf").exists()
+
+
+@pytest.mark.parametrize("fields", [{"form": "tablets", "directions": {"dose": "2", "unit": "mg"}},
+                                    {"form": "oral-solution", "directions": {"dose": "5", "unit": "ml"}},
+                                    {"form": "oral-solution", "directions": {"dose": "3", "unit": "drop"}},
+                                    {"form": "rectal-gel", "directions": {"dose": "10", "unit": "mg"}}])
+def test_a_dose_in_the_forms_unit_or_in_mg_is_accepted(fields):
+    validate(leaflet.Patient, Loaded(fields, "p.yaml"))
+
+
 @pytest.mark.parametrize("word", ["Null", "NULL", "null", "~"])
 def test_yamls_words_for_no_value_are_refused_not_printed_blank(tmp_path, word):
     """``name: Null`` (a surname) printed a blank write-in line, where a CSV or JSON job prints "Null"."""
