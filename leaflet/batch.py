@@ -280,6 +280,8 @@ def _job(row: dict, where: Location) -> Job:
                            hint="give it once")
     patient.update({k: row[k] for k in PATIENT_FIELDS if k in row})
     structured = {k: row[k] for k in DIRECTION_FIELDS if k in row}
+    if set(structured) == {"confirm_unusual_dose"} and _is_false(structured["confirm_unusual_dose"]):
+        structured = {}  # a column of "false" on rows with free-text or no directions confirms nothing
     if structured:
         if "directions" in patient:
             raise ContentError("both 'directions' and structured directions (dose, unit, ...) are given",
@@ -298,6 +300,13 @@ def _job(row: dict, where: Location) -> Job:
         raise ContentError(f"fillable must be true or false, found {fillable!r}", where=where) from None
     return Job(output, row["medicine"], row.get("language", "en"), row.get("template", "standard"),
                row.get("paper", "a4"), patient, fillable)
+
+
+def _is_false(value: object) -> bool:
+    try:
+        return parse_flag(value) is False
+    except ValueError:
+        return False  # (refused where the directions are read, with their message)
 
 
 # --- fingerprints --------------------------------------------------------------------------------

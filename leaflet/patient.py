@@ -31,7 +31,7 @@ from .errors import ContentError, Location
 from .files import hide_linked_text
 from .images import read_logo
 from .model import LanguageTag
-from .typedtext import Lines, OneLine
+from .typedtext import TypedLine, TypedLines
 from .yamlsafe import Loaded, load_yaml_file
 
 #: Notes longer than this are refused: a leaflet is not the place for a letter.
@@ -40,7 +40,7 @@ MAX_NOTES = 6000
 #: The longest free-text directions: a few lines of the panel, not a letter (notes are for that).
 MAX_DIRECTIONS = 1000
 
-Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), OneLine]
+Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), TypedLine]
 
 
 def _iso_date(value: object) -> object:
@@ -83,9 +83,9 @@ MAX_ADDRESS_LINES = 4
 
 def _split_lines(value: object) -> object:
     return [line for line in value.splitlines() if line.strip()] if isinstance(value, str) else value
-Notes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_NOTES), Lines]
+Notes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_NOTES), TypedLines]
 FreeDirections = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_DIRECTIONS),
-                           Lines]
+                           TypedLines]
 
 
 def _directions_kind(value: object) -> str:
@@ -134,7 +134,9 @@ class Patient(BaseModel):
             raise fail("strength_unit or strength_volume_ml without a strength", "add the strength, e.g. strength: 2")
         if self.strength_volume_ml is not None and not Decimal("0.1") <= self.strength_volume_ml <= 1000:
             raise fail(f"strength_volume_ml {self.strength_volume_ml} is outside 0.1-1000 mL", "check the volume")
-        self._units_fit_the_form(fail)
+        problem = self.units_problem()
+        if problem:
+            raise fail(*problem)
         if self.quantity is not None:
             from .prescription import quantity_unit
 
@@ -159,7 +161,7 @@ class Patient(BaseModel):
         return self
 
 
-    def _units_fit_the_form(self, fail) -> None:
+    def units_problem(self) -> tuple[str, str] | None:
         """A dose and a quantity are amounts of the form dispensed: "Diazepam 2 mg tablets" with "Dose:
         5 mL", or 42 mL of tablets, is a slip that would print as given. A dose in mg fits any form; a
         liquid's dose may also be in drops."""
@@ -167,15 +169,16 @@ class Patient(BaseModel):
 
         form_unit = FORM_UNITS.get(self.form or "")
         if form_unit is None:
-            return
+            return None
         doses = {form_unit, "mg", *(("drop",) if form_unit == "ml" else ())}
         unit = self.directions.unit if isinstance(self.directions, Directions) else None
         if unit is not None and unit not in doses:
-            raise fail(f"the dose is in {unit}, but the form dispensed is {self.form} (its unit: {form_unit})",
-                       f"give the dose in {' or '.join(sorted(doses))}, or check the form")
+            return (f"the dose is in {unit}, but the form dispensed is {self.form} (its unit: {form_unit})",
+                    f"give the dose in {' or '.join(sorted(doses))}, or check the form")
         if self.quantity_unit is not None and self.quantity_unit != form_unit:
-            raise fail(f"the quantity is in {self.quantity_unit}, but the form dispensed is {self.form} "
-                       f"(its unit: {form_unit})", f"give the quantity in {form_unit}, or check the form")
+            return (f"the quantity is in {self.quantity_unit}, but the form dispensed is {self.form} "
+                    f"(its unit: {form_unit})", f"give the quantity in {form_unit}, or check the form")
+        return None
 
 
 class Pharmacy(BaseModel):
@@ -225,4 +228,4 @@ def check_notes(notes: str, where: Location | None = None) -> str:
     found = typedtext.explain(notes)
     if found:
         raise ContentError(f"the notes contain {found[0]}", where=where, hint=found[1])
-    return notes
+    return typedtext.composed(notes)

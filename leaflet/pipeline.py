@@ -8,7 +8,6 @@ leaflets for many patients repeats only the per-patient work and the page layout
 from __future__ import annotations
 
 import os
-import unicodedata
 import warnings
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field, replace
@@ -98,7 +97,7 @@ def build_html(medicine: str, *, language: str = "en", template: str = "standard
         info = (*shop.address_lines, *([shop.phone] if shop.phone else []))
         page_data = {"pharmacy_name": shop.name, "pharmacy_lines": info, "logo": logo}
     language = source.leaflet.language
-    patient_tree = _patient_markup(req, tpl, {"name": page_data.get("pharmacy_name")}, source)
+    patient_tree = _patient_markup(req, tpl, {"name": page_data.get("pharmacy_name")}, source, html=True)
     page = html.Page(language, bool(layout.script_layout(language).get("rtl")), tpl.theme, req.paper,
                      **page_data)
     return html.render(body_tree, patient_tree, page)                               # 4-5: HTML
@@ -125,6 +124,10 @@ def _request(medicine: str, language: str, template: str, paper: str, patient: P
         patient = patient.model_copy(update={"notes": check_notes(notes)})
     if form is not None:
         patient = patient.model_copy(update={"form": form})
+        problem = patient.units_problem()  # (model_copy does not validate: the form's check, again)
+        if problem:
+            raise ContentError(problem[0], where=Location("--form" if source is None else source.file),
+                               hint=problem[1])
     if paper not in pdf.PAPER:
         raise LeafletError(f"unknown paper size '{paper}'", hint="use one of: " + ", ".join(pdf.PAPER))
     return BuildRequest(medicine, language, template, paper, patient, pharmacy,
@@ -146,9 +149,9 @@ def _markup(req: BuildRequest) -> tuple[content.ContentFile, templating.Template
 
 def _patient_markup(req: BuildRequest, tpl: templating.Template, pharmacy_data: dict,
                     source: content.ContentFile, notes_on_page_one: bool = True,
-                    notes_page: int | None = None) -> ET.Element:
+                    notes_page: int | None = None, html: bool = False) -> ET.Element:
     roots = content.content_roots(list(req.content_dirs))
-    data = _patient_data(req.patient, pharmacy_data, tpl, source.leaflet.language, source, roots)
+    data = _patient_data(req.patient, pharmacy_data, tpl, source.leaflet.language, source, roots, html)
     data["notes_in_panel"] = tpl.theme.notes.page_one == "panel" and not req.fillable
     data["notes_on_page_one"] = notes_on_page_one
     data["notes_page"] = i18n.page_number(notes_page) if notes_page else None
@@ -382,7 +385,7 @@ def _branding(loaded, path: Path | None, tpl: templating.Template,
             {"name": pharmacy.name})
 
 
-def _require_direction(text: str, language: str, what: str, where: Location) -> None:
+def _require_direction(text: str, language: str, what: str, where: Location, reader_shapes: bool = False) -> None:
     """Right-to-left text can only be laid out in a right-to-left leaflet: in a left-to-right one its
     letters would print unjoined and in typing order, and numbers among its words would change places."""
     script = layout.script_layout(language)
@@ -394,21 +397,13 @@ def _require_direction(text: str, language: str, what: str, where: Location) -> 
                            f"{index + 1}) that a '{language}' leaflet cannot lay out",
                            where=where, hint="build the leaflet in that language (for Arabic, --lang ar), "
                                              "or write this text in the leaflet's own script")
-    # Likewise text that prints right only when shaped, in a leaflet that does not shape: Devanagari
-    # vowel signs printed after the consonant they go before, an accent set beside its letter.
-    index = None if script.get("shaping") else typedtext.needs_shaping(text)
+    # Likewise text that prints right only when shaped, in a PDF that does not shape it: Devanagari
+    # vowel signs printed after the consonant they go before ("दनि" for "दिन"). A browser shapes HTML.
+    index = None if script.get("shaping") or reader_shapes else typedtext.needs_shaping(text)
     if index is not None:
-        ch = text[index]
-        accent = unicodedata.category(ch).startswith("M") and not "\u0900" <= ch <= "\u097f"
-        after = f" after '{text[index - 1]}'" if index and not text[index - 1].isspace() else ""
-        if accent:
-            raise ContentError(f"{what}: {typedtext.name(ch)}{after} (character {index + 1}) is an accent with "
-                               f"no accented letter of its own, and a '{language}' leaflet cannot place it on "
-                               "its letter (it would print beside it)", where=where,
-                               hint="type the accented letter as one character, if it has one")
-        raise ContentError(f"{what}: {typedtext.name(ch)} (character {index + 1}) needs shaping (letters "
-                           f"joined, vowel signs placed), which a '{language}' leaflet does not do: it would "
-                           "print out of order", where=where,
+        raise ContentError(f"{what}: {typedtext.name(text[index])} (character {index + 1}) needs shaping (its "
+                           f"letters joined, vowel signs placed), which a '{language}' leaflet does not do: it "
+                           "would print out of order", where=where,
                            hint="build the leaflet in that language (for Hindi, --lang hi), or write this "
                                 "text in the leaflet's own script")
 
@@ -419,7 +414,8 @@ _PATIENT_FIELDS = {"name": "the patient's name", "prescriber": "the prescriber's
 
 
 def _patient_data(patient: Patient, pharmacy: dict[str, str], tpl: templating.Template, language: str,
-                  source: content.ContentFile | None = None, roots: list[Path] = ()) -> dict[str, Any]:
+                  source: content.ContentFile | None = None, roots: list[Path] = (),
+                  reader_shapes: bool = False) -> dict[str, Any]:
     """The per-patient template's data; ``source`` (the content) gives the panel's phrases."""
     data = patient.model_dump(mode="json")
     structured = isinstance(patient.directions, directions.Directions)
@@ -427,7 +423,7 @@ def _patient_data(patient: Patient, pharmacy: dict[str, str], tpl: templating.Te
         data["directions"] = None
     for key, value in data.items():
         if isinstance(value, str):
-            _require_direction(value, language, _PATIENT_FIELDS.get(key, key), Location(field=key))
+            _require_direction(value, language, _PATIENT_FIELDS.get(key, key), Location(field=key), reader_shapes)
             for chain in {tpl.body_chain, tpl.heading_chain}:
                 require_glyphs(value, chain, what=_PATIENT_FIELDS.get(key, key))
     for key in ("directions", "notes"):  # a number and its unit stay on one line

@@ -90,14 +90,12 @@ def _clean(text: str, single_line: bool) -> bool:
 
 def needs_shaping(text: str) -> int | None:
     """The index of the first character in ``text`` that prints right only when its text is shaped
-    (OpenType: marks placed on their letters, vowel signs reordered, letters joined), or None: a
-    combining mark (in composed text, one with no accented letter of its own, "e" + U+0323 U+0301), or a
-    Devanagari letter or sign."""
+    (OpenType: vowel signs reordered, conjuncts formed), or None: a Devanagari letter or sign. (An
+    accent on a Latin or Cyrillic letter sits over it unshaped too; other scripts the fonts lack.)"""
     if text.isascii():
         return None
     for index, ch in enumerate(text):
-        if unicodedata.category(ch) in ("Mn", "Mc", "Me") or "\u0900" <= ch <= "\u097f" \
-                or "\ua8e0" <= ch <= "\ua8ff":
+        if "\u0900" <= ch <= "\u097f" or "\ua8e0" <= ch <= "\ua8ff":
             return index
     return None
 
@@ -132,17 +130,20 @@ def explain(text: str, *, single_line: bool = False) -> tuple[str, str] | None:
     return f"{name(text[index])} at {where}: {reason}", hint
 
 
-def check(text: str, *, single_line: bool = False) -> str:
-    """``text`` with Windows line ends made plain and in Unicode's composed form (NFC), or a validation
-    error that names the character.
+def composed(text: str) -> str:
+    """People's text in Unicode's composed form (NFC), which is the same text (canonically equivalent):
+    a letter and an accent typed as two characters (as text copied on a Mac often is, "Zoe" + U+0308)
+    become the one accented letter the font draws in place, where a leaflet that does not shape would
+    have set the accent beside it. Content is not composed: approved text prints as it was given."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
 
-    The composed form is the same text (canonically equivalent): a letter and an accent typed as two
-    characters (as text copied on a Mac often is, "Zoe" + U+0308) become the one accented letter the
-    font draws in place, where a leaflet that does not shape would have set the accent after it."""
+
+def check(text: str, *, single_line: bool = False) -> str:
+    """``text`` with Windows line ends made plain, or a validation error that names the character."""
     text = text.replace("\r\n", "\n")
     found = explain(text, single_line=single_line)
     if found is None:
-        return text if text.isascii() else unicodedata.normalize("NFC", text)
+        return text
     message, hint = found
     raise PydanticCustomError("leaflet", "{message}", {"message": "contains " + message, "hint": hint})
 
@@ -158,3 +159,6 @@ def _lines(value: str) -> str:
 #: Validators for pydantic string fields, put after their StringConstraints (length and stripping).
 OneLine = AfterValidator(_one_line)
 Lines = AfterValidator(_lines)
+#: The same for what people type (patient, pharmacy and job files, the API), also composed.
+TypedLine = AfterValidator(lambda value: composed(_one_line(value)))
+TypedLines = AfterValidator(lambda value: composed(_lines(value)))

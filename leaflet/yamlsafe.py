@@ -107,7 +107,10 @@ def load_yaml_text(text: str, file: str = "<text>", *, text_scalars: bool = Fals
             return loaded
         _walk(node, (), loaded, set(), [0])
         if text_scalars:
-            _refuse_tags(node, (), loaded.file, text.splitlines())
+            lines = text.splitlines()
+            if lines and lines[0].startswith("\ufeff"):  # (YAML's columns do not count a byte-order mark)
+                lines[0] = lines[0][1:]
+            _refuse_tags(node, (), loaded.file, lines)
         try:
             loaded.data = loader.construct_document(node)
         except yaml.MarkedYAMLError as exc:
@@ -162,8 +165,9 @@ def _refuse_tags(node: yaml.Node, path: PathKey, file: str, lines: list[str]) ->
     """What a file read as text may not hold, so that each value is what its writer sees:
 
     - an explicit tag (``!!int 010``), which would bring YAML's other readings back;
-    - YAML's words for no value (``null``, ``Null``, ``NULL``, ``~``), which would print as a blank
-      where someone may have meant the word (a surname); an empty value is no value;
+    - YAML's words for no value (``null``, ``Null``, ``NULL``, ``~``) in a value printed as typed,
+      which would print as a blank where someone may have meant the word (a surname); an empty value
+      is no value, and so is such a word in a coded field or a date;
     - a comment after a value printed as typed (:data:`PRINTED_AS_TYPED`) on its line: YAML drops
       everything from `` #``, so "Take 1 at night #2 hours before bed" would print "Take 1 at night".
     """
@@ -172,19 +176,22 @@ def _refuse_tags(node: yaml.Node, path: PathKey, file: str, lines: list[str]) ->
         raise ContentError(f"YAML tags such as {node.tag.replace('tag:yaml.org,2002:', '!!')} are not allowed here",
                            where=where, hint="write the value plainly, without a tag: it is read as the text it is")
     if isinstance(node, yaml.ScalarNode) and not node.style and path:  # (plain: None, or "" from libyaml)
-        if node.tag == "tag:yaml.org,2002:null" and node.value:
+        field_name = next((part for part in reversed(path) if isinstance(part, str)), None)
+        if field_name not in PRINTED_AS_TYPED or not node.value:
+            pass  # a coded value or a date read as no value is no one's word; an empty value is no value
+        elif node.tag == "tag:yaml.org,2002:null":
             raise ContentError(f"'{node.value}' is YAML's word for no value, so it would print as a blank",
                                where=where, hint=f"to print the word, put it in quotes: \"{node.value}\"; for no "
                                                  "value, leave nothing after the colon (or leave the field out)")
-        field_name = next((part for part in reversed(path) if isinstance(part, str)), None)
         end = node.end_mark
-        after = lines[end.line][end.column:].lstrip() if field_name in PRINTED_AS_TYPED \
+        after = lines[end.line][end.column:].lstrip() if field_name in PRINTED_AS_TYPED and node.value \
             and end.line < len(lines) else ""
         if after.startswith("#"):
             at = end.column + 1 + len(lines[end.line][end.column:]) - len(after)
             raise ContentError(f"'{after}' after the text is a YAML comment, so it would not print",
-                               where=Location(file, end.line + 1, at, dotted(path)), hint="to print it, put the whole value in quotes; to keep it as a "
-                                                 "comment, put it on a line of its own")
+                               where=Location(file, end.line + 1, at, dotted(path)),
+                               hint="to print it, put the whole value in quotes; to keep it as a comment, put "
+                                    "it on a line of its own")
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             _refuse_tags(key, path, file, lines)

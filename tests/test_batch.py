@@ -126,6 +126,17 @@ def test_a_confirmed_unusual_dose_in_a_csv_job_prints(tmp_path, content):
     assert "12 tablets" in all_text((out / "yes.pdf").read_bytes()) and not (out / "no.pdf").exists()
 
 
+def test_a_false_confirm_column_does_not_make_directions_structured(tmp_path, content):
+    """A confirm_unusual_dose column of "false" on rows with free-text or no directions confirms
+    nothing (those rows failed: "both directions and structured directions", "dose missing")."""
+    jobs = tmp_path / "jobs.csv"
+    jobs.write_text("output,medicine,directions,confirm_unusual_dose\n"
+                    "a.pdf,testamol,Take one at night,false\nb.pdf,testamol,,false\n")
+    code, text = run("batch", "--jobs", str(jobs), "--content", str(content), "-o", str(tmp_path / "out"))
+    assert code == 0, text
+    assert "Take one at night" in all_text((tmp_path / "out" / "a.pdf").read_bytes())
+
+
 def test_mail_merge_from_yaml(tmp_path, content):
     jobs = tmp_path / "jobs.yaml"
     jobs.write_text("jobs:\n  - output: ann.pdf\n    medicine: testamol\n    patient: {name: Ann, notes: Hello}\n")

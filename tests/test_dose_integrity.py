@@ -293,11 +293,10 @@ def test_an_accent_typed_apart_from_its_letter_prints_on_it():
     ("\u092a\u094d\u0930\u093f\u092f\u093e", "en", "needs shaping"),  # a Devanagari name
     ("\u0926\u093f\u0928 \u092e\u0947\u0902", "zh-Hans", "needs shaping"),
     ("\u092a\u094d\u0930\u093f\u092f\u093e", "de", "needs shaping"),
-    ("Ade\u0323\u0301", "en", "an accent with no accented letter"),  # no one character for it
 ])
 def test_text_a_leaflet_would_print_out_of_place_is_refused(tmp_path, text, language, what):
     """A leaflet that does not shape its text printed a Devanagari vowel sign after the consonant it
-    goes before ("दनि" for "दिन"), and an accent beside its letter."""
+    goes before ("दनि" for "दिन")."""
     patient = tmp_path / "p.yaml"
     patient.write_text(f"name: {json.dumps(text, ensure_ascii=False)}\n", encoding="utf-8")
     code, out = run("build", "diazepam", "--lang", language, "--patient", str(patient),
@@ -306,6 +305,33 @@ def test_text_a_leaflet_would_print_out_of_place_is_refused(tmp_path, text, lang
     with warnings.catch_warnings(), pytest.raises(leaflet.LeafletError, match=what):
         warnings.simplefilter("ignore", TranslationWarning)
         leaflet.build_pdf("diazepam", language=language, patient={"directions": f"Take 1 tablet. {text}"})
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_what_does_not_need_shaping_and_html_pages_are_not_refused(tmp_path):
+    """An accent with no one-character form (a Cyrillic stress mark, "e" + U+0323 U+0301) sits over its
+    letter unshaped; a browser shapes Devanagari in the HTML page."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TranslationWarning)
+        for language in ("ru", "en"):
+            leaflet.build_pdf("diazepam", language=language,
+                              patient={"name": "Ade\u0323\u0301", "notes": "\u041f\u0440\u0438\u043d\u0438\u043c\u0430\u0301\u0439\u0442\u0435"})
+        page = leaflet.build_html("diazepam", patient={"name": "\u092a\u094d\u0930\u093f\u092f\u093e"})
+    assert "\u092a\u094d\u0930\u093f\u092f\u093e" in page
+
+
+def test_notes_given_apart_are_composed_and_a_form_given_apart_is_checked(tmp_path):
+    """--notes and build_pdf(notes=) are composed like a patient file's; --form and build_pdf(form=)
+    meet the dose-unit check (they were set without it: "Dose: 5 mL" printed for tablets)."""
+    code, _out = run("build", "diazepam", "--notes", "Zoe\u0308 to review", "-o", str(tmp_path / "n.pdf"))
+    assert code == 0 and "Zo\u00eb to review" in " ".join(page_texts((tmp_path / "n.pdf").read_bytes())[0].split())
+    patient = tmp_path / "p.yaml"
+    patient.write_text("directions: {dose: 5, unit: ml, frequency: once-daily}\n")
+    code, out = run("build", "diazepam", "--patient", str(patient), "--form", "tablets", "-o", str(tmp_path / "x.pdf"))
+    assert code == 2 and "the dose is in ml" in out, out
+    with pytest.raises(leaflet.LeafletError, match="the dose is in ml"):
+        leaflet.build_pdf("diazepam", form="tablets",
+                          patient={"directions": {"dose": "5", "unit": "ml", "frequency": "once-daily"}})
     assert not (tmp_path / "x.pdf").exists()
 
 
@@ -373,7 +399,7 @@ def test_a_dose_in_the_forms_unit_or_in_mg_is_accepted(fields):
 @pytest.mark.parametrize("word", ["Null", "NULL", "null", "~"])
 def test_yamls_words_for_no_value_are_refused_not_printed_blank(tmp_path, word):
     """``name: Null`` (a surname) printed a blank write-in line, where a CSV or JSON job prints "Null"."""
-    for line in (f"name: {word}", f"prescriber: {word}", f"directions:\n  dose: 1\n  unit: tablet\n  days: {word}"):
+    for line in (f"name: {word}", f"prescriber: {word}", f"notes: {word}"):
         patient = tmp_path / "p.yaml"
         patient.write_text(line + "\n")
         code, out = run("build", "diazepam", "--patient", str(patient), "-o", str(tmp_path / "x.pdf"))
@@ -386,8 +412,9 @@ def test_yamls_words_for_no_value_are_refused_not_printed_blank(tmp_path, word):
 
 
 def test_an_empty_value_is_no_value_and_a_quoted_word_prints(tmp_path):
+    """(A word for no value in a coded field or a date is no value: no one's name is "~".)"""
     patient = tmp_path / "p.yaml"
-    patient.write_text('name: "Null"\nprescriber:\n')
+    patient.write_text('name: "Null"\nprescriber:      # the prescriber\ndate_dispensed: ~\nform: null\n')
     code, out = run("build", "diazepam", "--patient", str(patient), "-o", str(tmp_path / "x.pdf"))
     assert code == 0, out
     assert "Null" in page_texts((tmp_path / "x.pdf").read_bytes())[0]
@@ -398,17 +425,19 @@ def test_an_empty_value_is_no_value_and_a_quoted_word_prints(tmp_path):
     ("notes: Review in 2 weeks #urgent\n", "#urgent"),
     ("notes: Review in\n  two weeks   # then stop\n", "# then stop"),
     ("name: Ann Example # Mrs\n", "# Mrs"),
+    ("\ufeffname: Ann Example # Mrs\n", "# Mrs"),  # after a byte-order mark
 ])
 def test_a_comment_after_typed_text_is_refused_not_dropped(tmp_path, body, comment):
     """YAML drops everything from " #": "Take 1 tablet at night #2 hours before bed" printed "Take 1
     tablet at night", while the same text in a CSV or JSON job prints whole."""
     patient = tmp_path / "p.yaml"
-    patient.write_text(body)
+    patient.write_text(body, encoding="utf-8")
     code, out = run("build", "diazepam", "--patient", str(patient), "-o", str(tmp_path / "x.pdf"))
     assert code == 2 and f"'{comment}' after the text is a YAML comment" in out and "quotes" in out, out
     assert f"p.yaml:{body.count(chr(10))}:" in out  # the comment's own line
     patient.write_text(body.replace(": ", ': "', 1).rstrip("\n") + '"\n' if "\n  " not in body else
-                       body.replace("Review in\n  two", '"Review in two').replace("stop\n", 'stop"\n'))
+                       body.replace("Review in\n  two", '"Review in two').replace("stop\n", 'stop"\n'),
+                       encoding="utf-8")
     code, out = run("build", "diazepam", "--patient", str(patient), "-o", str(tmp_path / "x.pdf"))
     assert code == 0, out
     printed = " ".join(page_texts((tmp_path / "x.pdf").read_bytes())[0].split())

@@ -11,7 +11,7 @@ import leaflet
 from leaflet.errors import ContentError, LeafletError, TemplateError
 from leaflet.inline import plain, to_markup
 
-from .conftest import DATA, EXAMPLES, all_text
+from .conftest import DATA, EXAMPLES, ROOT, all_text, page_texts
 
 STANDARD_BODY = (Path(leaflet.__file__).parent.parent / "templates" / "standard" / "body.xml.j2").read_text()
 
@@ -129,6 +129,16 @@ def test_patient_file_unknown_field(tmp_path):
 def test_example_files_are_valid():
     data = leaflet.build_pdf("diazepam", patient=EXAMPLES / "patient.yaml", pharmacy=EXAMPLES / "pharmacy.yaml")
     assert data.startswith(b"%PDF")
+
+
+def test_the_readmes_patient_file_builds(tmp_path):
+    """The README's example patient file is read by the same strict rules as any (its comments too)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("# patient.yaml: every field is optional", 1)[1].split("```", 1)[0]
+    patient = tmp_path / "patient.yaml"
+    patient.write_text(block, encoding="utf-8")
+    data = leaflet.build_pdf("diazepam", patient=patient)
+    assert "Ann Example" in page_texts(data)[0]
 
 
 def test_python_api_patient_dict_errors_are_leaflet_errors():
