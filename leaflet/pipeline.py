@@ -97,7 +97,7 @@ def build_html(medicine: str, *, language: str = "en", template: str = "standard
         info = (*shop.address_lines, *([shop.phone] if shop.phone else []))
         page_data = {"pharmacy_name": shop.name, "pharmacy_lines": info, "logo": logo}
     language = source.leaflet.language
-    patient_tree = _patient_markup(req, tpl, {"name": page_data.get("pharmacy_name")}, source, html=True)
+    patient_tree = _patient_markup(req, tpl, {"name": page_data.get("pharmacy_name")}, source, reader_shapes=True)
     page = html.Page(language, bool(layout.script_layout(language).get("rtl")), tpl.theme, req.paper,
                      **page_data)
     return html.render(body_tree, patient_tree, page)                               # 4-5: HTML
@@ -149,9 +149,10 @@ def _markup(req: BuildRequest) -> tuple[content.ContentFile, templating.Template
 
 def _patient_markup(req: BuildRequest, tpl: templating.Template, pharmacy_data: dict,
                     source: content.ContentFile, notes_on_page_one: bool = True,
-                    notes_page: int | None = None, html: bool = False) -> ET.Element:
+                    notes_page: int | None = None, reader_shapes: bool = False) -> ET.Element:
     roots = content.content_roots(list(req.content_dirs))
-    data = _patient_data(req.patient, pharmacy_data, tpl, source.leaflet.language, source, roots, html)
+    data = _patient_data(req.patient, pharmacy_data, tpl, source.leaflet.language, source, roots,
+                         reader_shapes)
     data["notes_in_panel"] = tpl.theme.notes.page_one == "panel" and not req.fillable
     data["notes_on_page_one"] = notes_on_page_one
     data["notes_page"] = i18n.page_number(notes_page) if notes_page else None
@@ -375,7 +376,7 @@ def _branding(loaded, path: Path | None, tpl: templating.Template,
     pharmacy, logo = loaded
     info = "\n".join([*pharmacy.address_lines, *([pharmacy.phone] if pharmacy.phone else [])])
     for text in (pharmacy.name, info):
-        _require_direction(text, options.language, "the pharmacy's details", Location(display_path(path)))
+        _require_layout(text, options.language, "the pharmacy's details", Location(display_path(path)))
     try:
         name = layout.furniture_text(pharmacy.name, tpl, options, bold=True)
         lines = [layout.furniture_text(info, tpl, options)] if info else []
@@ -385,9 +386,11 @@ def _branding(loaded, path: Path | None, tpl: templating.Template,
             {"name": pharmacy.name})
 
 
-def _require_direction(text: str, language: str, what: str, where: Location, reader_shapes: bool = False) -> None:
-    """Right-to-left text can only be laid out in a right-to-left leaflet: in a left-to-right one its
-    letters would print unjoined and in typing order, and numbers among its words would change places."""
+def _require_layout(text: str, language: str, what: str, where: Location, reader_shapes: bool = False) -> None:
+    """Refuse typed text the leaflet cannot lay out. Right-to-left text only in a right-to-left leaflet:
+    in a left-to-right one its letters would print unjoined and in typing order, and numbers among its
+    words would change places. Text that needs shaping only where it is shaped (``reader_shapes``: an
+    HTML page, which the browser shapes)."""
     script = layout.script_layout(language)
     if script.get("rtl"):
         return
@@ -423,7 +426,7 @@ def _patient_data(patient: Patient, pharmacy: dict[str, str], tpl: templating.Te
         data["directions"] = None
     for key, value in data.items():
         if isinstance(value, str):
-            _require_direction(value, language, _PATIENT_FIELDS.get(key, key), Location(field=key), reader_shapes)
+            _require_layout(value, language, _PATIENT_FIELDS.get(key, key), Location(field=key), reader_shapes)
             for chain in {tpl.body_chain, tpl.heading_chain}:
                 require_glyphs(value, chain, what=_PATIENT_FIELDS.get(key, key))
     for key in ("directions", "notes"):  # a number and its unit stay on one line

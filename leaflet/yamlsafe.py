@@ -110,7 +110,7 @@ def load_yaml_text(text: str, file: str = "<text>", *, text_scalars: bool = Fals
             lines = text.splitlines()
             if lines and lines[0].startswith("\ufeff"):  # (YAML's columns do not count a byte-order mark)
                 lines[0] = lines[0][1:]
-            _refuse_tags(node, (), loaded.file, lines)
+            _refuse_readings(node, (), loaded.file, lines)
         try:
             loaded.data = loader.construct_document(node)
         except yaml.MarkedYAMLError as exc:
@@ -161,7 +161,7 @@ _PLAIN_TAGS = {"tag:yaml.org,2002:str", "tag:yaml.org,2002:null", "tag:yaml.org,
 PRINTED_AS_TYPED = frozenset({"name", "prescriber", "pharmacy", "directions", "notes", "address", "phone"})
 
 
-def _refuse_tags(node: yaml.Node, path: PathKey, file: str, lines: list[str]) -> None:
+def _refuse_readings(node: yaml.Node, path: PathKey, file: str, lines: list[str]) -> None:
     """What a file read as text may not hold, so that each value is what its writer sees:
 
     - an explicit tag (``!!int 010``), which would bring YAML's other readings back;
@@ -175,30 +175,33 @@ def _refuse_tags(node: yaml.Node, path: PathKey, file: str, lines: list[str]) ->
     if node.tag not in _PLAIN_TAGS:
         raise ContentError(f"YAML tags such as {node.tag.replace('tag:yaml.org,2002:', '!!')} are not allowed here",
                            where=where, hint="write the value plainly, without a tag: it is read as the text it is")
-    if isinstance(node, yaml.ScalarNode) and not node.style and path:  # (plain: None, or "" from libyaml)
+    if isinstance(node, yaml.ScalarNode) and not node.style and node.value and path:  # plain: None or ""
         field_name = next((part for part in reversed(path) if isinstance(part, str)), None)
-        if field_name not in PRINTED_AS_TYPED or not node.value:
-            pass  # a coded value or a date read as no value is no one's word; an empty value is no value
-        elif node.tag == "tag:yaml.org,2002:null":
-            raise ContentError(f"'{node.value}' is YAML's word for no value, so it would print as a blank",
-                               where=where, hint=f"to print the word, put it in quotes: \"{node.value}\"; for no "
-                                                 "value, leave nothing after the colon (or leave the field out)")
-        end = node.end_mark
-        after = lines[end.line][end.column:].lstrip() if field_name in PRINTED_AS_TYPED and node.value \
-            and end.line < len(lines) else ""
-        if after.startswith("#"):
-            at = end.column + 1 + len(lines[end.line][end.column:]) - len(after)
-            raise ContentError(f"'{after}' after the text is a YAML comment, so it would not print",
-                               where=Location(file, end.line + 1, at, dotted(path)),
-                               hint="to print it, put the whole value in quotes; to keep it as a comment, put "
-                                    "it on a line of its own")
+        if field_name in PRINTED_AS_TYPED:  # (elsewhere a word for no value is no one's word)
+            _refuse_hidden_text(node, path, file, lines, where)
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
-            _refuse_tags(key, path, file, lines)
-            _refuse_tags(value, path + (key.value,), file, lines)
+            _refuse_readings(key, path, file, lines)
+            _refuse_readings(value, path + (key.value,), file, lines)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _refuse_tags(item, path + (index,), file, lines)
+            _refuse_readings(item, path + (index,), file, lines)
+
+
+def _refuse_hidden_text(node: yaml.ScalarNode, path: PathKey, file: str, lines: list[str], where: Location) -> None:
+    """A plain, non-empty value printed as typed that YAML reads as no value, or that a comment follows."""
+    if node.tag == "tag:yaml.org,2002:null":
+        raise ContentError(f"'{node.value}' is YAML's word for no value, so it would print as a blank",
+                           where=where, hint=f"to print the word, put it in quotes: \"{node.value}\"; for no "
+                                             "value, leave nothing after the colon (or leave the field out)")
+    end = node.end_mark
+    rest = lines[end.line][end.column:] if end.line < len(lines) else ""
+    after = rest.lstrip()
+    if after.startswith("#"):
+        raise ContentError(f"'{after}' after the text is a YAML comment, so it would not print",
+                           where=Location(file, end.line + 1, end.column + 1 + len(rest) - len(after), dotted(path)),
+                           hint="to print it, put the whole value in quotes; to keep it as a comment, put "
+                                "it on a line of its own")
 
 
 def _walk(node: yaml.Node, path: PathKey, loaded: Loaded, seen: set[int], count: list[int]) -> None:
