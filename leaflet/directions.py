@@ -287,7 +287,12 @@ class Directions(BaseModel):
 
 def _number(value: Decimal, language: str) -> str:
     """A dose as entered, in the language's digits-and-separators convention: "0.5" in English,
-    "0,5" in French, "1,000" / "1 000" (always 0-9 digits, never rounded, no trailing zeros)."""
+    "0,5" in French, "1,000" / "1 000" (always 0-9 digits, never rounded, no trailing zeros).
+
+    A whole number below 1,000 has no separator in any language, so it is its digits, without
+    loading Babel's locale data (a tenth of a cold English build); a test checks every language's."""
+    if value.is_finite() and not value.is_signed() and value == value.to_integral_value() and value < 1000:
+        return str(int(value))
     from babel.numbers import format_decimal
 
     return format_decimal(value, locale=language.replace("-", "_"), numbering_system="latn",

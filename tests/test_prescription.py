@@ -131,6 +131,35 @@ def test_every_panel_number_is_the_entered_value(lang):
     assert "21" in _numbers(printed[2], lang) and "3" in _numbers(printed[3], lang)
 
 
+#: Every language a leaflet may be in: the shipped ones, and others whose separators differ.
+NUMBER_LANGS = sorted({*LANGS, "pt", "pt-BR", "nl", "sv", "ja", "fa", "bn", "de-CH", "fr-CH", "en-IN"})
+
+
+def _babel(value: Decimal, language: str) -> str:
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, locale=language.replace("-", "_"), numbering_system="latn",
+                          decimal_quantization=False)
+
+
+@pytest.mark.parametrize("language", NUMBER_LANGS)
+def test_a_whole_number_below_1000_prints_as_babel_formats_it(language):
+    # (directions._number prints these without Babel's locale data; it must print what Babel would)
+    for n in range(0, 1001):
+        for value in (Decimal(n), Decimal(f"{n}.00"), Decimal(n).scaleb(-2).scaleb(2)):
+            assert directions._number(value, language) == _babel(value, language), (value, language)
+    for value in (Decimal("1E+2"), Decimal("1.0E+2"), Decimal("999.000"), Decimal("1000"), Decimal("-0"),
+                  Decimal("-5"), Decimal("0E-3"), Decimal("12345"), Decimal("0.5"), Decimal("2.50")):
+        assert directions._number(value, language) == _babel(value, language), (value, language)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.decimals(min_value=-10, max_value=10**7, allow_nan=False, allow_infinity=False),
+       language=st.sampled_from(NUMBER_LANGS))
+def test_fuzz_a_number_prints_as_babel_formats_it(value, language):
+    assert directions._number(value, language) == _babel(value, language)
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(value=st.from_regex(r"\A(0|[1-9][0-9]{0,4})(\.[0-9]{1,3})?\Z"),
        field=st.sampled_from(["strength", "quantity", "weight_kg", "strength_volume_ml"]),
