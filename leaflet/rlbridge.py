@@ -449,7 +449,7 @@ def _read_kept(file, name: str, path: str, data: bytes, key: list) -> ttfonts.TT
             info = os.fstat(handle.fileno())
             if not stat.S_ISREG(info.st_mode) or info.st_size > _METRICS_LIMIT:
                 return None
-            blob = handle.read(_METRICS_LIMIT + 1)
+            blob = handle.read(info.st_size + 1)  # (its size: read(limit) would allocate the limit first)
         header = len(_METRICS_MAGIC) + 32
         if not blob.startswith(_METRICS_MAGIC) or hashlib.sha256(blob[header:]).digest() != \
                 blob[len(_METRICS_MAGIC):header]:
