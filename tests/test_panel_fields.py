@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
+from reportlab.lib.units import mm
 
 import leaflet
+from leaflet.layout import WRITE_IN_WIDTH
 from leaflet.translations import TranslationWarning
 
 from .conftest import EXAMPLES, ROOT
@@ -175,3 +177,10 @@ def test_a_long_value_beside_a_blank_field_leaves_the_blank_room_to_write(lang, 
     # (PDFium gives a right-to-left line's words, and the parts of a hyphenated one, in visual order)
     parts = re.split(r"[ -]", name)
     assert all(part in text for part in parts), f"{lang} {template}: {name!r} not whole on page 1"
+    # the blank (in the name's row, or in one of its own): its write-in line is at least 25 mm long
+    page = pdfium.PdfDocument(data)[0]
+    paths = [o.get_bounds() for o in page.get_objects(max_depth=5) if o.type == pdfium.raw.FPDF_PAGEOBJ_PATH]
+    lines = [r[2] - r[0] for r in paths if r[3] - r[1] < 2 and r[2] - r[0] > 3]  # (rules and write-in lines)
+    assert lines and min(lines) >= WRITE_IN_WIDTH - 0.5, \
+        f"{lang} {template}: a write-in line is {min(lines, default=0) / mm:.1f} mm"
+
