@@ -105,8 +105,9 @@ def _register(name: str, files: tuple[tuple[str, str], ...]) -> Family:
     if "regular" not in paths:
         raise TemplateError(f"font family '{name}' has no regular face")
     folder = _metrics_folder()  # (looked up once for the family's faces)
-    for face in FACES:  # a missing face falls back to the nearest one
-        paths.setdefault(face, paths.get("bold" if face == "bold_italic" else "regular"))
+    for face in FACES:  # a missing face falls back to the nearest one; a missing italic to the bold, so
+        # that emphasis stays visible in a script with no italic (Arabic, Devanagari, Han, Hangul)
+        paths.setdefault(face, paths.get("bold" if face in ("italic", "bold_italic") else "regular"))
     faces: dict[str, str] = {}
     charset: frozenset[int] | None = None
     for face in FACES:
@@ -127,14 +128,15 @@ def _register(name: str, files: tuple[tuple[str, str], ...]) -> Family:
         faces[face] = font_name
         cmap = frozenset(pdfmetrics.getFont(font_name).face.charToGlyph)
         charset = cmap if charset is None else charset & cmap
+    # ReportLab reads a paragraph's family, bold and italic from its font's name (the reverse of
+    # these: the last mapping naming a font wins), so a bold style is (family, bold) and <b> inside it
+    # stays bold, <i> inside it is bold italic. No other family may name these fonts: mapping the bold
+    # face as a family of its own made the regular face read as that family, and *italic* in ordinary
+    # text printed bold italic.
     addMapping(faces["regular"], 0, 0, faces["regular"])
     addMapping(faces["regular"], 1, 0, faces["bold"])
     addMapping(faces["regular"], 0, 1, faces["italic"])
     addMapping(faces["regular"], 1, 1, faces["bold_italic"])
-    addMapping(faces["bold"], 0, 0, faces["regular"])  # <b> inside bold text stays bold
-    addMapping(faces["bold"], 1, 0, faces["bold"])
-    addMapping(faces["bold"], 0, 1, faces["bold_italic"])
-    addMapping(faces["bold"], 1, 1, faces["bold_italic"])
     return Family(name, faces, charset or frozenset())
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 import warnings
 
+import pypdfium2 as pdfium
 import pytest
 
 import leaflet
-from leaflet import content, directions, i18n
+from leaflet import content, directions, fonts, i18n
 from leaflet.layout import script_layout
 from leaflet.translations import TranslationWarning, findings
 
@@ -380,3 +381,43 @@ def test_the_command_line_says_which_language_it_chose(tmp_path):
     assert main(["build", "diazepam", "--lang", "zh-CN", "-o", str(tmp_path / "zh.pdf")], stdout=out, stderr=err) == 0
     assert "using 'zh-Hans'" in err.getvalue()
     assert (tmp_path / "zh.pdf").read_bytes() == build("zh-Hans")
+
+
+# --- emphasis: italic where the script has it, bold where it has none ---------------------------------
+
+
+@pytest.mark.parametrize("family", sorted(fonts.SHIPPED))
+def test_italic_emphasis_is_the_italic_face_or_else_bold_and_never_bold_italic_in_plain_text(family):
+    """``*italic*`` in ordinary text printed bold italic: the bold face's own mapping made ReportLab read
+    the regular face as bold. Inside bold text it is bold italic. A script with no italic (Arabic,
+    Devanagari, Han, Hangul) prints emphasis bold, as large print does, so it still stands out."""
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Paragraph
+
+    fam = fonts.family(family)
+    has_italic = "italic" in fonts.SHIPPED[family]
+    want_italic = fam.faces["italic"] if has_italic else fam.bold
+    assert fam.faces["italic"] == want_italic  # (what leaflet's own right-to-left and shaped lines use)
+    for base, inner, want in ((fam.regular, "<i>b</i>", want_italic), (fam.regular, "<b>b</b>", fam.bold),
+                              (fam.bold, "<i>b</i>", fam.faces["bold_italic"]), (fam.bold, "b", fam.bold),
+                              (fam.regular, "<b><i>b</i></b>", fam.faces["bold_italic"])):
+        para = Paragraph(f"a {inner}", ParagraphStyle("t", fontName=base))  # ReportLab's own markup parser
+        assert {f.fontName for f in para.frags if "b" in f.text} == {want}, (family, base, inner)
+
+
+def test_the_english_leaflets_italic_phrase_prints_in_the_italic_face():
+    import ctypes
+
+    import pypdfium2.raw as raw
+
+    doc = pdfium.PdfDocument(leaflet.build_pdf("diazepam"))
+    faces = {}
+    for page in doc:
+        textpage = page.get_textpage()
+        text = textpage.get_text_range()
+        for start in (m.start() for m in re.finditer("than you should", text)):
+            name = ctypes.create_string_buffer(128)
+            raw.FPDFText_GetFontInfo(textpage.raw, start + 1, name, 128, ctypes.byref(ctypes.c_int()))
+            faces[text[max(0, start - 40):start]] = name.value.decode()
+    # the cross-reference "(see *If you take more diazepam than you should*)" in italic; the heading bold
+    assert "NotoSans-Italic" in faces.values() and "NotoSans-BoldItalic" not in faces.values(), faces
