@@ -47,21 +47,44 @@ def problem(text: str, *, single_line: bool = False) -> tuple[int, str] | None:
             return index, "an invisible control or format character"
         if category == "Co":
             return index, "a private-use character, which has no agreed meaning"
-        if category in ("Mn", "Mc", "Me") and _on_a_number(text, index):
-            return index, "a mark on a digit, which can change how the number reads"
+        if category in ("Mn", "Mc", "Me"):
+            reason = _mark_problem(text, index, category)
+            if reason:
+                return index, reason
     return None
 
 
-def _on_a_number(text: str, index: int) -> bool:
-    """Whether the mark at ``index`` sits on a number: the character before it, past other marks and
-    the joiners (which do not stop a mark from being drawn on what comes before), is a digit of any
-    script or another number character (superscript two, a fraction, a Roman numeral)."""
-    while index:
-        index -= 1
+def _mark_problem(text: str, index: int, category: str) -> str | None:
+    """Why the mark at ``index`` may not be there, or None. The character it is drawn on is the one
+    before it, past other marks and the joiners (which do not stop a mark from being drawn on what
+    comes before). Refused: a mark that covers what it is drawn on (an overlay such as a stroke or a
+    slash, or an enclosing circle), on anything; a mark on a digit of any script or another number
+    character (superscript two, a fraction, a Roman numeral); and a mark on what is not a letter (a
+    point, a comma, a space, nothing) beside a number: "2." + an Arabic vowel mark + "5" splits the
+    number in two, which a right-to-left line then prints as "5.2"."""
+    base = _skip_marks(text, index, -1)
+    if base is not None and unicodedata.category(text[base]).startswith("N"):
+        return "a mark on a digit, which can change how the number reads"
+    if category == "Me" or unicodedata.combining(text[index]) == 1:
+        return "an overlay or enclosing mark, which can hide or change the character under it"
+    if base is None or not unicodedata.category(text[base]).startswith("L"):
+        before = _skip_marks(text, base, -1) if base is not None else None
+        after = _skip_marks(text, index, 1)
+        if any(at is not None and unicodedata.category(text[at]).startswith("N") for at in (before, after)):
+            return "a mark beside a number (on a point, a comma or a space), which can change how the number reads"
+    return None
+
+
+def _skip_marks(text: str, index: int, step: int) -> int | None:
+    """The index of the first character from ``index`` (not included) in the direction ``step`` that is
+    neither a mark nor a joiner, or None."""
+    index += step
+    while 0 <= index < len(text):
         ch = text[index]
         if ord(ch) not in JOINERS and unicodedata.category(ch) not in ("Mn", "Mc", "Me"):
-            return unicodedata.category(ch).startswith("N")
-    return False
+            return index
+        index += step
+    return None
 
 
 def _clean(text: str, single_line: bool) -> bool:
@@ -82,6 +105,8 @@ def _clean(text: str, single_line: bool) -> bool:
         if category in ("Cc", "Cs", "Co") or (category == "Cf" and code not in JOINERS):
             return False
         if category in ("Mn", "Mc", "Me"):
+            if category == "Me" or unicodedata.combining(ch) == 1:  # an overlay or enclosing mark
+                return False
             marks = True
         elif category.startswith("N"):  # a digit of any script, "²", "½", "Ⅻ"
             digits = True

@@ -259,6 +259,27 @@ MARKED_NUMBERS = ["Take 3\u200d\u0336 tablets", "Take 3\u200c\u0338 tablets", "T
                   "\u0661\u0662\u064b\u0663\u0664 mg"]
 
 
+#: Marks beside a number, or covering what they are drawn on (review findings): an Arabic vowel mark on
+#: the point of "2.5" split the number in two and an Arabic leaflet printed "5.2"; a slash through the
+#: point, a stroke through a space.
+MARKED_BESIDE = [("ar", "\u062e\u0630 2.\u064b5 \u0645\u0644\u063a"), ("ar", "2.\u0651\u064b5 mg"),
+                 ("ar", "5 \u064b\u0645\u0644\u063a"), ("en", "Take 1 \u0338tablet"), ("en", "2.\u03385 mg"),
+                 ("en", "7 \u0336 mg"), ("en", "Take 5 m\u0336g"), ("en", "Take 1\u20dd tablet"),
+                 ("en", "Take \u20e0 2 tablets")]
+
+
+@pytest.mark.parametrize("language, text", MARKED_BESIDE, ids=[ascii(t) for _, t in MARKED_BESIDE])
+def test_a_mark_beside_a_number_or_covering_a_character_is_refused(tmp_path, language, text):
+    patient = tmp_path / "p.yaml"
+    patient.write_text(f"directions: {json.dumps(text, ensure_ascii=False)}\n", encoding="utf-8")
+    code, out = run("build", "diazepam", "--lang", language, "--patient", str(patient), "-o", str(tmp_path / "x.pdf"))
+    assert code == 2 and "field 'directions'" in out and ("beside a number" in out or "overlay" in out
+                                                         or "on a digit" in out), out
+    assert not (tmp_path / "x.pdf").exists()
+    with pytest.raises(leaflet.LeafletError):
+        leaflet.build_pdf("diazepam", language=language, patient={"notes": text})
+
+
 @pytest.mark.parametrize("text", MARKED_NUMBERS, ids=[ascii(t) for t in MARKED_NUMBERS])
 def test_a_mark_on_a_number_is_refused_however_it_is_typed(tmp_path, text):
     patient = tmp_path / "p.yaml"

@@ -155,10 +155,20 @@ def test_the_quick_look_at_typed_text_finds_what_the_look_at_every_character_fin
 
     from leaflet import typedtext
 
+    def others(chars):  # what is neither a mark nor a joiner
+        return [c for c in chars if not (unicodedata.category(c).startswith("M") or ord(c) in typedtext.JOINERS)]
+
+    def number(chars):
+        return bool(chars) and unicodedata.category(chars[0]) in ("Nd", "Nl", "No")
+
     def on_a_number(text, index):  # the character the mark is drawn on: past marks and joiners
-        before = [c for c in text[:index] if not (unicodedata.category(c).startswith("M")
-                                                  or ord(c) in typedtext.JOINERS)]
-        return bool(before) and unicodedata.category(before[-1]) in ("Nd", "Nl", "No")
+        if unicodedata.category(text[index]) == "Me" or unicodedata.combining(text[index]) == 1:
+            return True  # an overlay or enclosing mark, on anything
+        before, after = others(text[:index])[::-1], others(text[index + 1:])
+        if number(before):
+            return True
+        on_a_letter = bool(before) and unicodedata.category(before[0]).startswith("L")
+        return not on_a_letter and (number(before[1:]) or number(after))
 
     def every_position(text, single_line):
         for index, ch in enumerate(text):
@@ -175,7 +185,8 @@ def test_the_quick_look_at_typed_text_finds_what_the_look_at_every_character_fin
 
     alphabet = [*"ab 12\n\t\r\x00\x7fé", "\u0301", "\u093e", "\u0903", "\u20dd", "\u200c", "\u200d", "\u200e",
                 "\u202e", "\u00ad", "\u2028", "\u034f", "\u3164", "\ue000", "\ud800", "\u00a0", "\u0627", "\u0661",
-                "\u4e00", "\ufffc", "\u2066", "\u061c", "\u0969", "\uff13", "\u00b2", "\u00bd", "\u2167"]
+                "\u4e00", "\ufffc", "\u2066", "\u061c", "\u0969", "\uff13", "\u00b2", "\u00bd", "\u2167",
+                ".", ",", "\u064b", "\u0338", "\u0336"]
     rng = random.Random(14)
     for _ in range(20000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6)))
