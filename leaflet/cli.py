@@ -169,6 +169,26 @@ def main(argv: list[str] | None = None, stdout: IO[str] | None = None, stderr: I
 
 
 def _build(args: argparse.Namespace, err: IO[str], stdout_bytes: IO[bytes] | None) -> int:
+    try:
+        return _build_one(args, err, stdout_bytes)
+    except BaseException as exc:
+        # the leaflet asked for was not made: one already at its path (another patient's, yesterday's
+        # directions) must not be printed as this one, so it is set aside, as a batch does
+        if args.output != "-" and args.output != "":
+            from .batch import STALE_FAILED, set_aside
+
+            target = Path(args.output or f"{args.medicine}-{args.lang}.{args.format}")
+            moved = set_aside(target.parent, target.name, STALE_FAILED)
+            if moved:
+                note = f"the earlier {display_path(target)} was renamed {moved}, so it is not printed as this leaflet"
+                if isinstance(exc, LeafletError):
+                    exc.hint = f"{exc.hint}; {note}" if exc.hint else note
+                else:
+                    print(f"leaflet: {note}", file=err)
+        raise
+
+
+def _build_one(args: argparse.Namespace, err: IO[str], stdout_bytes: IO[bytes] | None) -> int:
     patient = args.patient  # a path: build_pdf reads it, and can point at its lines
     notes = args.notes
     if args.notes_file:

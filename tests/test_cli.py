@@ -114,13 +114,13 @@ def test_unwritable_folder(tmp_path):
     assert code == 3 and "cannot write" in err
 
 
-def test_failed_build_leaves_no_file_and_keeps_the_old_one(tmp_path):
+def test_failed_build_leaves_no_file_and_sets_the_old_one_aside(tmp_path):
     target = tmp_path / "leaflet.pdf"
     target.write_bytes(b"old")
     code, _, err, _ = run("build", "diazepam", "--notes", "\u2603", "-o", str(target))
     assert code == 2
-    assert target.read_bytes() == b"old"
-    assert [p.name for p in tmp_path.iterdir()] == ["leaflet.pdf"]  # no temporary left behind
+    assert (tmp_path / "leaflet.pdf.stale-failed").read_bytes() == b"old"  # not printed as the new one
+    assert [p.name for p in tmp_path.iterdir()] == ["leaflet.pdf.stale-failed"]  # no temporary left behind
 
 
 def test_usage_error_exit_code():

@@ -297,3 +297,26 @@ def test_the_example_logo_still_prints(tmp_path):
     code, text, _ = run("build", "diazepam", "--pharmacy", str(EXAMPLES / "pharmacy.yaml"), "-o",
                         str(tmp_path / "x.pdf"))
     assert code == 0 and "Riverside Community Pharmacy" in all_text((tmp_path / "x.pdf").read_bytes())
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "html"])
+def test_a_failed_build_sets_the_earlier_leaflet_at_its_path_aside(tmp_path, fmt):
+    """Review finding: a build that failed left the previous patient's leaflet at the output path, where
+    it could be printed as the new one. It is renamed NAME.stale-failed, as a batch does, and the
+    message says so; a file of another name, and a build to standard output, are left alone."""
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    old.write_text("name: Ann Old\ndirections: Take one 2 mg tablet at night.\n")
+    new.write_text('name: Bob New\ndirections:\n  dose: "1,5"\n  unit: tablet\n')
+    out, other = tmp_path / f"out.{fmt}", tmp_path / f"other.{fmt}"
+    assert main(["build", "diazepam", "--format", fmt, "--patient", str(old), "-o", str(out)],
+                stderr=io.StringIO()) == 0
+    other.write_bytes(out.read_bytes())
+    before = out.read_bytes()
+    err = io.StringIO()
+    assert main(["build", "diazepam", "--format", fmt, "--patient", str(new), "-o", str(out)], stderr=err) == 2
+    assert not out.exists() and (tmp_path / f"out.{fmt}.stale-failed").read_bytes() == before
+    assert "decimal comma" in err.getvalue() and f"renamed out.{fmt}.stale-failed" in err.getvalue()
+    assert other.exists()
+    assert main(["build", "diazepam", "--format", fmt, "--patient", str(new), "-o", "-"],
+                stderr=io.StringIO(), stdout_bytes=io.BytesIO()) == 2
+    assert other.exists()
