@@ -113,6 +113,22 @@ def _lines(element: ET.Element, lines: tuple[str, ...] | list[str]) -> None:
         ET.SubElement(element, "br").tail = line
 
 
+def _own_lines(target: ET.Element, source: ET.Element) -> None:
+    """People's text, each of its lines a block of its own that takes its own direction, as each line
+    does in the PDF. (Lines separated by ``<br>`` in one element all took the direction of the first:
+    an Arabic line under an English one read right to left in the wrong order, "5" cut off from "mg".)"""
+    lines = ET.Element("lines")
+    _inline(lines, source)
+    line = ET.SubElement(target, "span", {"class": "line", "dir": "auto"})
+    line.text = lines.text
+    for child in list(lines):
+        if child.tag == "br":
+            line = ET.SubElement(target, "span", {"class": "line", "dir": "auto"})
+            line.text = child.tail
+        else:
+            line.append(child)
+
+
 def _inline(target: ET.Element, source: ET.Element) -> None:
     """Copy ``source``'s text and its ``<b>``, ``<i>``, ``<br/>`` into ``target``; line breaks kept."""
     def text_into(parent: ET.Element, text: str | None, after: ET.Element | None) -> ET.Element | None:
@@ -266,7 +282,7 @@ class _Writer:
         if element.get("lang"):  # a value in another language (the English directions)
             cell.set("lang", element.get("lang"))
         if "".join(element.itertext()).strip():
-            _inline(cell, element)
+            _own_lines(cell, element)
         else:  # a blank to write in on paper
             ET.SubElement(cell, "span", {"class": "write-in"}).text = " "
 
@@ -279,7 +295,7 @@ class _Writer:
             ET.SubElement(section, "p", {"class": "hint"}).text = element.get("hint")
         if "".join(element.itertext()).strip():
             attrs = {"class": "s-notes", "dir": "auto", **({"lang": element.get("lang")} if element.get("lang") else {})}
-            _inline(ET.SubElement(section, "p", attrs), element)
+            _own_lines(ET.SubElement(section, "p", attrs), element)
         else:
             ET.SubElement(section, "div", {"class": "ruled", "aria-hidden": "true"}).text = " "
 
@@ -302,6 +318,7 @@ h1,h2,h3,h4{color:$accent;line-height:1.25}
 .s-kicker{text-transform:uppercase;letter-spacing:.05em;margin-bottom:0}
 h1.s-title{font-size:${title_em}em;margin:.1em 0}
 ul{padding-inline-start:1.4em}
+.line{display:block}
 .cols-2{columns:2}.cols-3{columns:3}
 .box{border:2px solid;border-radius:.2em;padding:.2em .8em;margin:1em 0;break-inside:avoid}
 .box-head{margin:.4em 0}.box-head .icon{margin-inline-end:.4em}

@@ -256,3 +256,37 @@ def test_a_second_level_list_is_inside_its_parent_item():
     parents = [b for s in leaf.sections for blocks in [s.blocks, *[x.blocks for x in s.subsections]]
                for block in blocks if getattr(block, "bullets", None) for b in block.bullets if not isinstance(b, str)]
     assert parents and lists.nested == [[" ".join(t.split()) for t in p.bullets] for p in parents]
+
+
+def test_each_line_of_typed_text_takes_its_own_direction_in_chromium(browser):
+    """Review finding: notes and panel values were one element with ``dir="auto"``, so an Arabic line
+    under an English one took the English line's direction and read in the wrong order ("5" cut off
+    from its "mg"). Each line is now a block of its own, as each line is in the PDF."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TranslationWarning)
+        page_html = leaflet.build_html("diazepam", language="ar",
+                                       patient={"name": "Ann Example\u060c \u0622\u0646",
+                                                "directions": "Take as directed\n5 \u0645\u0644\u063a \u062b\u0645 10 \u0645\u0644\u063a"},
+                                       notes="Pharmacist note:\n5 \u0645\u0644\u063a \u062b\u0645 10 \u0645\u0644\u063a")
+    page = browser.new_page()
+    page.set_content(page_html)
+    found = page.evaluate("""() => {
+        const out = [];
+        for (const box of document.querySelectorAll('.s-notes, .panel td')) {
+            const walk = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
+            for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+                const at = (s) => { const i = n.textContent.indexOf(s); if (i < 0) return null;
+                                    const r = document.createRange(); r.setStart(n, i); r.setEnd(n, i + s.length);
+                                    return r.getBoundingClientRect().left; };
+                out.push({text: n.textContent, five: at('5'), ten: at('10'),
+                          rtl: n.parentElement.matches(':dir(rtl)')});
+            }
+        }
+        return out;
+    }""")
+    page.close()
+    arabic = [f for f in found if f["text"].startswith("5")]
+    assert len(arabic) == 2, found  # the notes' second line and the directions' second line
+    for line in arabic:
+        assert line["rtl"] and line["five"] > line["ten"], line  # "5" first, on the right, as typed
+    assert all(not f["rtl"] for f in found if f["text"].startswith(("Pharmacist", "Take"))), found
