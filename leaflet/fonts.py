@@ -49,6 +49,12 @@ SHIPPED: dict[str, dict[str, str]] = {
 #: so a run of another script does not switch fonts at every space.
 NEUTRAL = frozenset(map(ord, " \u00a0.,:;!?()[]-\u2013\u2014/'\"0123456789%+*&"))
 
+#: What ReportLab takes as the space between two words, and draws as U+0020 in the word's font (its
+#: paragraph's ``_wsc``): the ideographic space U+3000 that Chinese input methods type printed a
+#: missing-glyph box in the CJK font, which has no U+0020. Each goes to a font that has U+0020.
+SPACES = frozenset(map(ord, "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\u1680\u2000\u2001\u2002\u2003\u2004"
+                           "\u2005\u2006\u2007\u2008\u2009\u200a\u200b\u2028\u2029\u202f\u205f\u3000"))
+
 # Characters that never need a glyph: line breaks and formatting controls the layout consumes.
 _IGNORED = {"\n", "\r", "\t", "\u00ad", "\u200b", "\u200c", "\u200d", "\ufeff"}
 _DROP_IGNORED = dict.fromkeys(map(ord, _IGNORED))
@@ -188,6 +194,8 @@ class FontChain:
     def covers(self, text: str) -> bool:
         """True if the primary family alone draws all of ``text`` (the common, fast case)."""
         charset = self.primary.charset
+        if 0x20 not in charset and not SPACES.isdisjoint(map(ord, text.translate(_DROP_IGNORED))):
+            return False  # a space drawn as U+0020, which this family lacks: see runs()
         return charset.issuperset(map(ord, text)) or charset.issuperset(map(ord, text.translate(_DROP_IGNORED)))
 
     def missing(self, text: str) -> list[str]:
@@ -209,7 +217,7 @@ class FontChain:
         """
         if self.covers(text):  # the common case: one run
             return [(self.primary, text)]
-        strong = [None if ord(ch) in NEUTRAL or ch in _IGNORED else
+        strong = [None if ord(ch) in NEUTRAL or ord(ch) in SPACES or ch in _IGNORED else
                   next((f for f in self._each() if ord(ch) in f.charset), self.primary) for ch in text]
         chosen: list[Family] = []
         for i, ch in enumerate(text):
@@ -217,12 +225,13 @@ class FontChain:
             if fam is None and ch in _IGNORED:  # a line break, a soft hyphen: no glyph, any font
                 fam = chosen[-1] if chosen else self.primary
             if fam is None:  # a neutral: the nearest strong neighbour in the same word, if its font has it
-                code = ord(ch)
-                fam = next((strong[j] for j in range(i - 1, -1, -1) if strong[j] is not None or text[j] == " "),
-                           None) if ch != " " else None
+                space = ord(ch) in SPACES
+                code = 0x20 if space else ord(ch)  # (a space is drawn as U+0020, whichever it is)
+                fam = next((strong[j] for j in range(i - 1, -1, -1) if strong[j] is not None or
+                            ord(text[j]) in SPACES), None) if not space else None
                 if fam is None or code not in fam.charset:
                     fam = next((strong[j] for j in range(i + 1, len(text))
-                                if strong[j] is not None or text[j] == " "), None) if ch != " " else None
+                                if strong[j] is not None or ord(text[j]) in SPACES), None) if not space else None
                 if fam is None or code not in fam.charset:
                     fam = chosen[-1] if chosen and code in chosen[-1].charset else \
                         next((f for f in self._each() if code in f.charset), self.primary)

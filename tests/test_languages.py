@@ -421,3 +421,22 @@ def test_the_english_leaflets_italic_phrase_prints_in_the_italic_face():
             faces[text[max(0, start - 40):start]] = name.value.decode()
     # the cross-reference "(see *If you take more diazepam than you should*)" in italic; the heading bold
     assert "NotoSans-Italic" in faces.values() and "NotoSans-BoldItalic" not in faces.values(), faces
+
+
+@pytest.mark.parametrize("lang", ["zh-Hans", "en", "ko"])
+def test_an_ideographic_space_prints_as_a_space_not_a_missing_glyph(lang):
+    """Review finding: U+3000, which Chinese input methods type, printed a missing-glyph box: ReportLab
+    takes it as a word space and draws U+0020, in the CJK font, which has none (and copying the text
+    dropped it: "3\u30002 mg" copied as "32 mg"). Every such space now goes to a font with U+0020."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TranslationWarning)
+        data = leaflet.build_pdf("diazepam", language=lang, patient={"name": "\u5f20\u3000\u4f1f",
+                                                                     "directions": "3\u30002 mg"})
+    text = pdfium.PdfDocument(data)[0].get_textpage().get_text_range()
+    assert "\u5f20 \u4f1f" in text or "\u5f20\u3000\u4f1f" in text, ascii(text[:400])
+    assert "32 mg" not in text and ("3 2 mg" in text or "3\u30002 mg" in text)
+    chain = fonts.FontChain(fonts.family("Noto Sans CJK SC"), (("Noto Sans", lambda: fonts.family("Noto Sans")),))
+    for code in fonts.SPACES:
+        for fam, run in chain.runs(f"\u5f20{chr(code)}\u4f1f"):
+            if chr(code) in run:
+                assert 0x20 in fam.charset or chr(code) in "\t\n\r\u200b", (hex(code), fam.name)
