@@ -308,7 +308,11 @@ def _check(args: argparse.Namespace, out: IO[str]) -> int:
                                 hint="give content files or folders, or nothing to check all content")
     templates = args.template or templating.shipped_templates()
     failures = warned = 0
-    results = content.check_all(paths)
+    results, seen = [], set()
+    for path, problem in content.check_all(paths):  # a file named and inside a folder named: once
+        if path.resolve() not in seen:
+            seen.add(path.resolve())
+            results.append((path, problem))
     for path, problem in results:
         if problem is None:
             for name in templates:

@@ -144,8 +144,17 @@ def _yaml_path(loc: tuple[Any, ...], source: Loaded, kind: str = "missing") -> t
     (for others it is a union tag or a model validator's name)."""
     path: tuple[str | int, ...] = ()
     data = source.data
+
+    def has(value: Any, at: int) -> bool:  # whether loc[at] is in ``value``
+        part = loc[at]
+        if isinstance(value, dict):
+            return part in value
+        return isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value)
+
     for index, part in enumerate(loc):
         if isinstance(data, dict) and part in data:
+            if index + 1 < len(loc) and has(data, index + 1) and not has(data[part], index + 1):
+                continue  # a union tag named as its block's key ('steps', 'table'): the block, not the key
             data = data[part]
             path += (part,)
         elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):

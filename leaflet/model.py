@@ -112,6 +112,7 @@ class Steps(Strict):
 
     steps: list[Text] = Field(min_length=1, max_length=60)
     intro: Text | None = None
+    forms: FormIds | None = None
 
 
 class TableBody(Strict):
@@ -138,6 +139,7 @@ class Table(Strict):
     """A table: a header row, rows of cells (with **bold** and *italic*), a caption, column alignment."""
 
     table: TableBody
+    forms: FormIds | None = None
 
 
 class FigureBody(Strict):
@@ -163,6 +165,7 @@ class Figure(Strict):
     """A picture (PNG or JPEG) with required alt text and an optional caption."""
 
     figure: FigureBody
+    forms: FormIds | None = None
 
 
 class Heading(Strict):

@@ -147,3 +147,34 @@ def test_unknown_language_lists_languages():
     with pytest.raises(leaflet.LeafletError) as info:
         leaflet.build_pdf("diazepam", language="xx")
     assert "available languages: " in info.value.format() and " en" in info.value.format()
+
+
+@pytest.mark.parametrize("block, field", [({"steps": ["One.", "Two."], "note": "x"}, "note"),
+                                          ({"table": {"rows": [["a"]]}, "captoin": "x"}, "captoin"),
+                                          ({"bullets": ["a"], "intor": "x"}, "intor"),
+                                          ({"steps": ["One.", 7]}, "steps[1]")])
+def test_an_error_in_a_block_names_its_own_field_not_the_blocks_kind(tmp_path, block, field):
+    """Review finding: an unknown key in a steps block was reported as "unknown field 'steps' (did you
+    mean 'items'?)": pydantic's location holds the block's kind ('steps') as a union tag, and the
+    block's own key has the same name."""
+    data = yaml.safe_load((Path(__file__).parent.parent / "content" / "diazepam" / "en.yaml").read_text("utf-8"))
+    how = next(s for s in data["sections"] if s["id"] == "how-to-take")
+    how["subsections"][0]["blocks"].append(block)
+    folder = tmp_path / "diazepam"
+    folder.mkdir()
+    (folder / "en.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    out = io.StringIO()
+    assert main(["check", str(folder / "en.yaml")], stdout=out) == 1
+    text = out.getvalue()
+    where = f"sections[2].subsections[0].blocks[{len(how['subsections'][0]['blocks']) - 1}].{field}'"
+    assert where in text, text
+    assert "unknown field 'steps'" not in text
+
+
+def test_check_counts_a_file_named_and_inside_a_folder_named_once(tmp_path):
+    out = io.StringIO()
+    root = Path(__file__).parent.parent / "content"
+    assert main(["check", "--content", str(root), str(root / "diazepam" / "en.yaml")], stdout=out) == 0
+    files = len(list(root.glob("*/*.yaml")))
+    assert f"{files} passed, 0 failed" in out.getvalue()
+    assert out.getvalue().count("ok      ") == files

@@ -403,3 +403,27 @@ def test_the_service_says_so_too(tmp_path):
     built = builder.build(builder.Inputs("warfarin", patient={"strength": "2", "strength_unit": "mg"}),
                           Settings(log_path=tmp_path / "log.sqlite3"))
     assert built.warning and "not 2 mg: check the strength" in built.warning
+
+
+def test_steps_tables_and_figures_can_be_marked_for_a_form(tmp_path):
+    """Review finding: numbered steps and tables could not be marked with ``forms`` ("unknown field
+    'steps'"), so a leaflet for capsules still printed the oral syringe's steps and the liquid's table."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "content" / "diazepam" / "en.yaml").read_text(encoding="utf-8"))
+    how = next(s for s in data["sections"] if s["id"] == "how-to-take")
+    how["subsections"][0]["blocks"] += [
+        {"steps": ["Shake the bottle for the syringe step.", "Fill the oral syringe to the line."],
+         "forms": ["oral-solution"]},
+        {"table": {"header": ["Injection site", "Volume"], "rows": [["Thigh muscle", "2 mL"]]},
+         "forms": ["injection"]}]
+    folder = tmp_path / "content" / "diazepam"
+    folder.mkdir(parents=True)
+    (folder / "en.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    roots = [tmp_path / "content"]
+    everything = squeezed(all_text(leaflet.build_pdf("diazepam", content_dirs=roots)))
+    tablets = squeezed(all_text(leaflet.build_pdf("diazepam", form="tablets", content_dirs=roots)))
+    liquid = squeezed(all_text(leaflet.build_pdf("diazepam", form="oral-solution", content_dirs=roots)))
+    for words in ("Fill the oral syringe to the line.", "Thigh muscle"):
+        assert squeezed(words) in everything and squeezed(words) not in tablets
+    assert squeezed("Fill the oral syringe to the line.") in liquid and squeezed("Thigh muscle") not in liquid
