@@ -613,6 +613,29 @@ def _side_clearance(flowable: Flowable) -> float:
     return max(0.0, top - (mark[2] - SIDE_CLEARANCE))
 
 
+class RoomForTableStart(CondPageBreak):
+    """A page break unless there is room for ``kept`` (a heading, a caption) and the first rows of the
+    table after them: they were kept with the whole table, which ReportLab then moved to the next page
+    with them whenever it was shorter than a page but taller than what was left (a half-empty page).
+    The table breaks where the page ends instead, its header repeated."""
+
+    _SPACETRANSFER = True  # (takes no space: what follows it collapses its space with what came before)
+
+    def __init__(self, kept: list[Flowable], table: Flowable, rows: int = 2):
+        super().__init__(0)
+        self.kept, self.table, self.rows = kept, table, rows
+        self.least = 0.0  # at least this much (a side head's own needs)
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
+        need = 0.0
+        for flowable in self.kept:
+            need += flowable.wrapOn(self.canv, availWidth, availHeight)[1] + flowable.getSpaceAfter()
+            need += flowable.getSpaceBefore() if need else 0.0
+        need += self.table.getSpaceBefore() + self.table.first_rows_height(availWidth, self.rows)
+        self.height = max(self.least, need)
+        return super().wrap(availWidth, availHeight)
+
+
 def acts_on_frame(flowable: object) -> bool:
     """A frame or page action (a frame or page break, a conditional one, an indent), not something drawn."""
     return (isinstance(flowable, (ActionFlowable, PageBreak, CondPageBreak))

@@ -30,6 +30,7 @@ from .errors import GlyphError, TemplateError
 from .flowables import LeafletParagraph as Paragraph
 from .flowables import (
     Outdented,
+    RoomForTableStart,
     RTLParagraph,
     RuledNotes,
     SideHead,
@@ -630,7 +631,7 @@ def layout_body(tree: ET.Element, template: Template, options: Options, source: 
     meta_el = tree.find("meta")
     meta = dict(meta_el.attrib) if meta_el is not None else {}
     room = builder.styles["h2"].leading * 2 + builder.styles["body"].leading * 6
-    flowables = _keep_headings_with_groups(_headings_before_breakable_boxes(flowables, room))
+    flowables = _keep_headings_with_groups(_room_before_tables(_headings_before_breakable_boxes(flowables, room)))
     side = template.theme.side_heads_mm * mm
     if side:
         flowables = _side_column(flowables, side, template.theme.side_gap_mm * mm, builder.rtl)
@@ -669,6 +670,30 @@ def _headings_before_breakable_boxes(flowables: list[Flowable | str], room: floa
                 and following.breakable):
             item.keepWithNext = item._leaflet_keep_with_next = 0
             out.append(CondPageBreak(room))
+        out.append(item)
+    return out
+
+
+def _room_before_tables(flowables: list[Flowable | str]) -> list[Flowable | str]:
+    """What is kept with a table (its caption, a heading, or a group it ends) is not kept with the whole
+    of it: a page break before them unless the page has room for them and the table's first rows
+    (:class:`~leaflet.flowables.RoomForTableStart`)."""
+    out: list[Flowable | str] = []
+    for item in flowables:
+        group = rlbridge.group_content(item) if isinstance(item, KeepTogether) else None
+        if group and hasattr(group[-1], "first_rows_height") and all(isinstance(f, Flowable) for f in group):
+            # a group that ends with a table (the template's forms table, kept with its heading)
+            out += [RoomForTableStart(group[:-1], group[-1]), *group]
+            continue
+        if hasattr(item, "first_rows_height"):  # a table that may break (richblocks.FitTable)
+            kept: list[Flowable] = []
+            while out and isinstance(out[-1], Flowable) and getattr(out[-1], "_leaflet_keep_with_next", 0) \
+                    and not acts_on_frame(out[-1]):
+                kept.insert(0, out.pop())
+            if kept:
+                for flowable in kept:
+                    flowable.keepWithNext = flowable._leaflet_keep_with_next = 0
+                out += [RoomForTableStart(kept, item), *kept]
         out.append(item)
     return out
 

@@ -187,6 +187,12 @@ class FitTable(Flowable):
     def split(self, aw: float, ah: float) -> list[Flowable]:
         return self.table(aw).split(aw, ah)
 
+    def first_rows_height(self, aw: float, rows: int) -> float:
+        """How tall the header and the first ``rows`` rows after it are at width ``aw``."""
+        table = self.table(aw)
+        table.wrap(aw, 1e9)
+        return sum(table._rowHeights[:self.repeat + rows])
+
     def draw(self) -> None:
         self._table.drawOn(self.canv, 0, 0)
 
