@@ -144,8 +144,8 @@ def _as_text(value: object, example: str) -> str:
         if not math.isfinite(value):
             raise _fail(f"expected a number, found {value}", f"write a number such as {example}")
         return repr(value)  # the shortest text that is this float: 0.1 -> "0.1"
-    if isinstance(value, Decimal):
-        return str(value)
+    if isinstance(value, Decimal):  # a JSON number as it was sent (service.exactjson), else its value
+        return getattr(value, "text", None) or str(value)
     if isinstance(value, str):
         return value.strip()
     raise _fail(f"expected a number, found {type(value).__name__}", f"write a number such as {example}")

@@ -2,8 +2,8 @@
 
 Python's JSON reader turns ``1.00000000000000001`` into the float 1.0 and lets the last of two ``"dose"``
 keys win, so a dose sent by a pharmacy system could print as something other than what it sent. Here
-numbers with a fraction or exponent arrive as :class:`~decimal.Decimal` (exactly the digits sent, which
-``leaflet.directions`` then accepts or refuses like the same text in a YAML or CSV file), and a repeated
+numbers with a fraction or exponent arrive as :class:`SentNumber`, a :class:`~decimal.Decimal` that keeps the
+digits sent, which ``leaflet.directions`` then accepts or refuses like the same text in a YAML or CSV file, and a repeated
 key is a 422 like any other malformed body.
 """
 
@@ -27,9 +27,23 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+class SentNumber(Decimal):
+    """A JSON number with a fraction or an exponent, as its value and as the digits that were sent
+    (``text``): ``25E-1`` is refused like the text "25E-1" in a patient file, ``14.0`` days like
+    "14.0", and a message quotes what was sent (``1e1``), not Python's spelling of it (``1E+1``)."""
+
+    text: str
+
+
+def _number(text: str) -> SentNumber:
+    number = SentNumber(text)
+    number.text = text
+    return number
+
+
 def loads(body: bytes | str) -> Any:
-    """JSON with exact decimals and no repeated keys."""
-    return json.loads(body, parse_float=Decimal, object_pairs_hook=_no_duplicates)
+    """JSON with exact decimals (as sent) and no repeated keys."""
+    return json.loads(body, parse_float=_number, object_pairs_hook=_no_duplicates)
 
 
 class _ExactRequest(Request):
