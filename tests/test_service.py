@@ -100,6 +100,18 @@ def test_pdf_is_byte_identical_to_leaflet_build(client, tmp_path, options):
         assert "Riverside Community Pharmacy" in text
 
 
+@pytest.mark.parametrize("accept, fhir_wanted", [
+    ("application/fhir+json", True), ("application/fhir+json, application/pdf", True),
+    ("application/fhir+json;q=0.5, application/pdf;q=0.4", True), ("application/pdf", False),
+    ("application/pdf, application/fhir+json;q=0", False), ("application/fhir+json;q=0.3, application/pdf", False),
+    ("*/*", False), ("application/*", False), ("application/json", False)])
+def test_the_accept_header_s_preferences_choose_pdf_or_fhir(client, accept, fhir_wanted):
+    """Review finding: ``application/fhir+json;q=0`` (not acceptable) still gave FHIR (a substring match)."""
+    response = client.post("/v1/leaflets", json={"medicine": "diazepam"}, headers={"Accept": accept})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/fhir+json" if fhir_wanted else "application/pdf")
+
+
 def test_fhir_document_reference(client):
     body = {"medicine": "diazepam", "language": "zh-Hans", "patient": {"name": "Ann Example"},
             "subject": "Patient/123", "encounter": "Encounter/visit-9"}

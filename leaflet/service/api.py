@@ -42,7 +42,7 @@ def router(settings: Settings, log: IssuedLog, gate: builder.Gate) -> APIRouter:
         """The leaflet as ``application/pdf`` (byte-identical to ``leaflet build`` with the same inputs), or
         with ``Accept: application/fhir+json`` as a FHIR R4 DocumentReference. Either way it is recorded in
         the issued-leaflet log (its id is the ``Leaflet-Issued-Id`` header)."""
-        wants_fhir = fhir.MEDIA_TYPE in accept
+        wants_fhir = _prefers_fhir(accept)
         with gate.admit():
             built = builder.build(req.inputs(), settings)
         record = log.record(medicine=req.medicine, language=built.language, template=req.template, paper=req.paper,
@@ -175,3 +175,32 @@ def catalogue(settings: Settings) -> dict:
         names.update({code: language_name(code) for code in languages})
     return {"medicines": medicines, "templates": templating.shipped_templates(), "paper": ["a4", "letter"],
             "languages": names}
+
+
+def _quality(accept: str, media_type: str) -> tuple[float, int]:
+    """How much an ``Accept`` header wants ``media_type`` (its q, 0 to 1; the most specific range that
+    names it wins), and how it names it (2: by name, 1: ``type/*``, 0: ``*/*``, -1: not at all)."""
+    kind = media_type.split("/")[0]
+    best, specific = 0.0, -1
+    for part in accept.split(","):
+        pieces = [p.strip() for p in part.split(";")]
+        name, q = pieces[0].lower(), 1.0
+        for param in pieces[1:]:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = min(1.0, max(0.0, float(value)))
+                except ValueError:
+                    q = 0.0
+        rank = 2 if name == media_type else 1 if name == f"{kind}/*" else 0 if name == "*/*" else -1
+        if rank > specific:
+            best, specific = q, rank
+    return best, specific
+
+
+def _prefers_fhir(accept: str) -> bool:
+    """A FHIR DocumentReference when the client names it (``Accept: application/fhir+json``) and wants
+    it at least as much as the PDF; ``application/pdf, application/fhir+json;q=0`` is the PDF."""
+    fhir_q, named = _quality(accept, fhir.MEDIA_TYPE)
+    return named == 2 and fhir_q > 0 and fhir_q >= _quality(accept, "application/pdf")[0]
+
