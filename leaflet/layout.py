@@ -373,6 +373,7 @@ class _Builder:
 
         widths, place = self._panel_widths(cells)
         stacks: list[tuple[int, int]] = []  # (row, first column) of a label set above its value
+        whole_rows: list[int] = []  # rows of one field whose label is set above its value
         pairs: list[int] = []  # rows that two fields share
         i = 0
         while i < len(cells):
@@ -395,6 +396,12 @@ class _Builder:
                 blank = blank or blank2
                 pairs.append(len(rows))
                 i += 2
+            elif self._tall_label(label, widths[0]):
+                # a label that would wrap to more than two lines in its column ("Throw away an opened or
+                # mixed bottle on" in five) is set above its value, across the whole row
+                row = [[label, value], "", "", ""]
+                whole_rows.append(len(rows))
+                i += 1
             else:  # the value spans the three cells beside its label (a span shows its first cell)
                 row = [value, "", "", label] if self.rtl else [label, value, "", ""]
                 spans.append(len(rows))
@@ -414,6 +421,7 @@ class _Builder:
             *[("TOPPADDING", (0, r), (-1, r), label_style.leading * 0.5) for r in blank_rows],
         ]
         commands += [("SPAN", (c, r), (c + 1, r)) for r, c in stacks]
+        commands += [("SPAN", (0, r), (-1, r)) for r in whole_rows]
         # a rule between two fields sharing a row: "42 tablets" and "Date dispensed" are two things
         commands += [("LINEBEFORE", (2, r), (2, r), 0.4, theme.color("muted")) for r in pairs]
         for r in spans:
@@ -431,6 +439,12 @@ class _Builder:
         if el.get("title"):
             table.repeatRows = 1  # a panel too tall for what is left of page 1 continues under its title
         return table
+
+    @staticmethod
+    def _tall_label(label: Flowable, column: float) -> bool:
+        """Whether a panel label wraps to more than two lines in its column (less its padding)."""
+        leading = getattr(getattr(label, "style", None), "leading", 0) or 1
+        return label.wrap(column - 12, 1e6)[1] > 2.5 * leading
 
     def _panel_widths(self, cells: list) -> tuple[list, Callable[[tuple, tuple], tuple[bool, bool] | None]]:
         """The columns (label, value, label, value) and how two short fields share a row.

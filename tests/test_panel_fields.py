@@ -184,3 +184,25 @@ def test_a_long_value_beside_a_blank_field_leaves_the_blank_room_to_write(lang, 
     assert lines and min(lines) >= WRITE_IN_WIDTH - 0.5, \
         f"{lang} {template}: a write-in line is {min(lines, default=0) / mm:.1f} mm"
 
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+def test_a_long_label_is_set_above_its_value_not_in_five_lines(template, paper):
+    """Review finding: "Throw away an opened or mixed bottle on" took five lines of the label column in
+    compact (four in large print, "on" alone on the last), making the panel tall. A label that would
+    take more than two lines is set above its value, across the row."""
+    patient = {"name": "Ann Example", "form": "oral-solution", "strength": "2", "strength_unit": "mg",
+               "strength_volume_ml": "5", "quantity": "100", "quantity_unit": "ml", "discard_date": "2026-12-04"}
+    page = pdfium.PdfDocument(leaflet.build_pdf("diazepam", template=template, paper=paper, patient=patient))[0]
+    textpage = page.get_textpage()
+    text = textpage.get_text_range()
+
+    def top(word: str) -> float:
+        index = text.index(word)
+        return textpage.get_charbox(index)[3]
+
+    size = 16 if template == "large-print" else 10
+    first, last, value = top("Throw away"), top("bottle on"), top("4 December 2026")
+    assert first - last < 2.6 * size, f"the label takes {(first - last) / size:.1f} lines"
+    assert value < last  # the date under it
