@@ -128,11 +128,13 @@ _URL_PUNCTUATION = frozenset("-._~?&=#+")
 
 
 def _break_class(chars: list[str], j: int) -> int | None:
-    """How good a place it is to break before ``chars[j]``: after a slash (not inside ``//``), after
-    an address's other punctuation, or None (between letters)."""
+    """How good a place it is to break before ``chars[j]``: after a slash (not inside ``//``, nor just
+    after it), after an address's other punctuation, or None (between letters)."""
     before, after = chars[j - 1], chars[j]
     if before == "/" and after != "/":
-        return _AFTER_SLASH
+        # not just after "https://": a line would end with the bare scheme (the address starts the next
+        # line instead, or breaks at its next slash or punctuation)
+        return None if j >= 2 and chars[j - 2] == "/" else _AFTER_SLASH
     if before in _URL_PUNCTUATION and after not in _URL_PUNCTUATION and after != "/":
         return _AFTER_PUNCTUATION
     return None

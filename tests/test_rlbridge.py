@@ -80,14 +80,23 @@ def test_a_long_address_breaks_at_the_best_place_that_fits(word, first, width, m
         if k == len(lines) - 1:
             continue
         start = len("".join(lines[:k]))
-        # a break after a slash (not inside "//") that would have fitted on this line
+        # a break after a slash (not inside "//", nor just after it) that would have fitted on this line
         slash_fits = [j for j in range(start + 1, start + room + 1)
-                      if j < len(word) and word[j - 1] == "/" and word[j] != "/"]
+                      if j < len(word) and word[j - 1] == "/" and word[j] != "/" and word[j - 2] != "/"]
         if slash_fits:
             assert start + len(line) == max(slash_fits)  # the last slash that fits
         elif line[-1] not in "/-._~?&=#+":
             assert not any(word[j - 1] in "-._~?&=#+" and word[j] not in "-._~?&=#+/"
                            for j in range(start + 1, start + room + 1) if j < len(word))
+
+
+def test_a_line_never_ends_with_a_bare_scheme():
+    """Review finding: "... kidney function checks. https://" ended a line, the address on the next."""
+    chars = list("https://www.example.org/medicines/metformin")
+    moved = rlbridge.word_breaks(chars, [1.0] * len(chars), 10.0, lambda k: 30.0, True)
+    assert moved[0] == 0  # only "https://" fits after the words before it: the address starts the next line
+    kept = rlbridge.word_breaks(chars, [1.0] * len(chars), 20.0, lambda k: 30.0, True)
+    assert kept[0] == len("https://www.example.") and 8 not in kept  # its next place that fits
 
 
 def test_a_short_address_is_not_broken():
