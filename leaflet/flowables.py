@@ -624,9 +624,13 @@ class RoomForTableStart(CondPageBreak):
     def __init__(self, kept: list[Flowable], table: Flowable, rows: int = 2):
         super().__init__(0)
         self.kept, self.table, self.rows = kept, table, rows
-        self.least = 0.0  # at least this much (a side head's own needs)
+        self.least = 0.0  # at least this much: what a side head kept with the table needs (side-heads)
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
+        frame = self.__dict__.get("_frame")
+        if frame is not None and frame._atTop:
+            self.height = 0.0  # a new page has all the room there is: never a blank page before it
+            return 0, 0
         need = 0.0
         for flowable in self.kept:
             need += flowable.wrapOn(self.canv, availWidth, availHeight)[1] + flowable.getSpaceAfter()

@@ -67,6 +67,8 @@ class Family:
     name: str
     faces: dict[str, str]  # face -> ReportLab font name
     charset: frozenset[int]
+    italic: bool = True  # whether it has an italic of its own (without: *emphasis* prints bold, an
+    # italic style such as a caption prints upright)
 
     @property
     def regular(self) -> str:
@@ -108,6 +110,7 @@ _FONT_LOCK = threading.RLock()
 
 def _register(name: str, files: tuple[tuple[str, str], ...]) -> Family:
     paths = dict(files)
+    has_italic = "italic" in paths
     if "regular" not in paths:
         raise TemplateError(f"font family '{name}' has no regular face")
     folder = _metrics_folder()  # (looked up once for the family's faces)
@@ -143,7 +146,7 @@ def _register(name: str, files: tuple[tuple[str, str], ...]) -> Family:
     addMapping(faces["regular"], 1, 0, faces["bold"])
     addMapping(faces["regular"], 0, 1, faces["italic"])
     addMapping(faces["regular"], 1, 1, faces["bold_italic"])
-    return Family(name, faces, charset or frozenset())
+    return Family(name, faces, charset or frozenset(), has_italic)
 
 
 #: The largest font file read (the shipped CJK faces are 3 MiB).

@@ -106,7 +106,7 @@ def paragraph_styles(template: Template, language: str = "en") -> dict[str, Para
     out: dict[str, ParagraphStyle] = {}
     for name, st in theme.styles.items():
         fam = template.heading_font if st.font == "heading" else template.body_font
-        face = "bold_italic" if st.bold and st.italic else "bold" if st.bold else "italic" if st.italic else "regular"
+        face = _face(st.bold, st.italic and fam.italic)  # (an italic style is upright without an italic)
         out[name] = ParagraphStyle(
             name, fontName=fam.faces[face], fontSize=st.size, leading=st.line_height * script.get("leading", 1),
             textColor=theme.color(st.color), alignment=_ALIGN[st.align], spaceBefore=st.space_before,
@@ -148,12 +148,12 @@ class _Builder:
             return ""
         chain = self.chain_of(style)
         st: Style = self.theme.styles[style]
-        face = _face(bold or st.bold, italic or st.italic)
         out = []
         for fam, run in chain.runs(text):
             run = escape(run)
             if keep_lines:
                 run = run.replace("\n", "<br/>")
+            face = _face(bold or st.bold, italic or (st.italic and fam.italic))
             out.append(run if fam is chain.primary else f'<font face="{fam.faces[face]}">{run}</font>')
         return "".join(out)
 
@@ -181,8 +181,8 @@ class _Builder:
             if not value:
                 return []
             value = value if keep_lines else " ".join(value.split("\n"))
-            face = _face(b or st.bold, i or st.italic)
-            return [Run(run, fam.faces[face]) for fam, run in chain.runs(value)]
+            return [Run(run, fam.faces[_face(b or st.bold, i or (st.italic and fam.italic))])
+                    for fam, run in chain.runs(value)]
 
         if el is None:
             return pieces(text, bold, italic)
@@ -773,7 +773,11 @@ def _side_column(flowables: list[Flowable | str], side: float, gap: float, rtl: 
             before = items[i - 1] if i else None
             if not head.keepWithNext and isinstance(before, CondPageBreak):
                 tall = head.heading.wrap(side - gap, 1e6)[1]
-                before.height = max(before.height, head.getSpaceBefore() + head.follow_space + tall + 1)
+                needs = head.getSpaceBefore() + head.follow_space + tall + 1
+                if isinstance(before, RoomForTableStart):  # (it measures again as it is placed)
+                    before.least = max(before.least, needs)
+                else:
+                    before.height = max(before.height, needs)
         return items
 
     out: list[Flowable | str] = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
@@ -557,3 +558,61 @@ def test_a_box_label_is_dark_on_its_tint(template):
             assert (r.value, g.value, b.value) == want
             return
     pytest.fail("no IMPORTANT label")
+
+
+def _moved_table(tmp_path, data_change) -> Path:
+    import copy
+
+    import yaml
+
+    data = yaml.safe_load((ROOT / "content" / "diazepam" / "en.yaml").read_text(encoding="utf-8"))
+    data_change(data, copy)
+    (tmp_path / "diazepam").mkdir()
+    (tmp_path / "diazepam" / "en.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
+                                                   encoding="utf-8")
+    return tmp_path
+
+
+@pytest.mark.parametrize("filler", [40, 48])
+def test_no_blank_page_before_a_table_whose_first_rows_are_taller_than_a_page(tmp_path, filler):
+    """Review finding: the room kept for a caption and a table's first rows was asked for at the top of
+    a new page too, and a page with only its footer came first when they were taller than a page."""
+    long = " ".join(["Ask your doctor about kidney function."] * 28)
+    table = {"table": {"caption": "Doses by body weight", "header": ["Weight", "Dose", "Note", "More"],
+                       "rows": [["10 kg", long, long, long], ["20 kg", long, long, long], ["30 kg", "3 mg", "x", "y"]]}}
+
+    def change(data, copy):
+        index = next(i for i, s in enumerate(data["sections"]) if s["id"] == "how-to-take")
+        before = data["sections"][index - 1]
+        (before["subsections"][-1] if before.get("subsections") else before)["blocks"].append(
+            " ".join(["Filler words here to push the table down."] * filler))
+        data["sections"][index]["blocks"].insert(0, copy.deepcopy(table))
+
+    doc = pdfium.PdfDocument(leaflet.build_pdf("diazepam", content_dirs=[_moved_table(tmp_path, change)]))
+    texts = [page.get_textpage().get_text_range() for page in doc]
+    footer_only = [i + 1 for i, text in enumerate(texts) if len(text.split()) < 15]
+    assert not footer_only, f"pages {footer_only} hold only the footer"
+
+
+@pytest.mark.parametrize("filler", [72, 76, 80])
+def test_a_side_head_kept_with_a_table_stays_inside_the_frame(tmp_path, filler):
+    """Review finding (side-heads): the room kept before a table measured its sub-heading at the text
+    column's width, not the side column's, and a long side head ran through the footer."""
+    title = " ".join(f"Zebra{i}" for i in range(1, 40))[:200].rsplit(" ", 1)[0]
+    rows = [[f"{10 + 5 * i} kg", f"{2 + i} mg"] for i in range(6)]
+
+    def change(data, copy):
+        section = next(s for s in data["sections"] if s["id"] == "how-to-take")
+        section["subsections"][0]["blocks"] += [
+            " ".join(["Filler words here to push the table down."] * min(40, filler - k)) for k in range(0, filler, 40)]
+        section["subsections"].insert(1, {"id": "doses", "title": title,
+                                          "blocks": [{"table": {"header": ["Weight", "Dose"], "rows": rows}}]})
+
+    template = templating.load_template("side-heads")
+    bottom = (template.theme.margins_mm.bottom + template.theme.footer_height_mm) * mm
+    doc = pdfium.PdfDocument(leaflet.build_pdf("diazepam", template="side-heads",
+                                               content_dirs=[_moved_table(tmp_path, change)]))
+    for number, page in enumerate(doc, start=1):
+        textpage = page.get_textpage()
+        for m in re.finditer(r"Zebra\d+", textpage.get_text_range()):
+            assert textpage.get_charbox(m.start())[1] >= bottom, f"page {number}: {m.group()} below the frame"

@@ -440,3 +440,33 @@ def test_an_ideographic_space_prints_as_a_space_not_a_missing_glyph(lang):
         for fam, run in chain.runs(f"\u5f20{chr(code)}\u4f1f"):
             if chr(code) in run:
                 assert 0x20 in fam.charset or chr(code) in "\t\n\r\u200b", (hex(code), fam.name)
+
+
+@pytest.mark.parametrize("lang, word", [("hi", "\u0916\u0941\u0930\u093e\u0915"), ("zh-Hans", "\u5242\u91cf"),
+                                        ("ar", "\u062c\u0631\u0639\u0629")])
+def test_an_italic_caption_in_a_script_with_no_italic_is_upright_not_bold(tmp_path, lang, word):
+    """Review finding: with emphasis printed bold where a script has no italic, the theme's italic
+    caption style printed whole captions bold in Hindi, Chinese and Arabic. An italic style prints
+    upright there (as it did); only emphasis (``*...*``) prints bold."""
+    import ctypes
+
+    import pypdfium2.raw as raw
+    import yaml
+
+    data = yaml.safe_load((ROOT / "content" / "diazepam" / f"{lang}.yaml").read_text(encoding="utf-8"))
+    data["sections"][0]["blocks"].append({"table": {"caption": f"{word} {word} {word}", "header": ["a", "b"],
+                                                    "rows": [["1", "2"]]}})
+    (tmp_path / "diazepam").mkdir()
+    (tmp_path / "diazepam" / f"{lang}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TranslationWarning)
+        doc = pdfium.PdfDocument(leaflet.build_pdf("diazepam", language=lang, content_dirs=[tmp_path]))
+    faces = set()
+    for page in doc:
+        textpage = page.get_textpage()
+        text = textpage.get_text_range()
+        for m in re.finditer(re.escape(f"{word} {word}"), text):  # the caption (its words come twice)
+            name = ctypes.create_string_buffer(128)
+            raw.FPDFText_GetFontInfo(textpage.raw, m.start() + 1, name, 128, ctypes.byref(ctypes.c_int()))
+            faces.add(name.value.decode())
+    assert faces and all("Bold" not in face for face in faces), faces
