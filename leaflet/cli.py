@@ -169,16 +169,19 @@ def main(argv: list[str] | None = None, stdout: IO[str] | None = None, stderr: I
 
 
 def _build(args: argparse.Namespace, err: IO[str], stdout_bytes: IO[bytes] | None) -> int:
+    written: list[Path] = []
     try:
-        return _build_one(args, err, stdout_bytes)
+        return _build_one(args, err, stdout_bytes, written)
     except BaseException as exc:
         # the leaflet asked for was not made: one already at its path (another patient's, yesterday's
-        # directions) must not be printed as this one, so it is set aside, as a batch does
-        if args.output != "-" and args.output != "":
+        # directions) must not be printed as this one, so it is set aside, as a batch does (a link:
+        # the file it points to, which the new leaflet would have replaced)
+        if not written and args.output != "-" and args.output != "":
             from .batch import STALE_FAILED, set_aside
 
             target = Path(args.output or f"{args.medicine}-{args.lang}.{args.format}")
-            moved = set_aside(target.parent, target.name, STALE_FAILED)
+            real = Path(os.path.realpath(target)) if target.is_symlink() else target
+            moved = set_aside(real.parent, real.name, STALE_FAILED)
             if moved:
                 note = f"the earlier {display_path(target)} was renamed {moved}, so it is not printed as this leaflet"
                 if isinstance(exc, LeafletError):
@@ -188,7 +191,7 @@ def _build(args: argparse.Namespace, err: IO[str], stdout_bytes: IO[bytes] | Non
         raise
 
 
-def _build_one(args: argparse.Namespace, err: IO[str], stdout_bytes: IO[bytes] | None) -> int:
+def _build_one(args: argparse.Namespace, err: IO[str], stdout_bytes: IO[bytes] | None, written: list[Path]) -> int:
     patient = args.patient  # a path: build_pdf reads it, and can point at its lines
     notes = args.notes
     if args.notes_file:
@@ -216,6 +219,7 @@ def _build_one(args: argparse.Namespace, err: IO[str], stdout_bytes: IO[bytes] |
         raise OutputError("the output file name is empty", hint="give a file name, or - for standard output")
     output = Path(args.output or f"{args.medicine}-{args.lang}.{args.format}")
     write_atomic(output, data)
+    written.append(output)  # from here on a failure (of what is printed) leaves the new leaflet in place
     said.append(f"wrote {display_path(output)} ({len(data) // 1024} KiB)")
     print(said[-1], file=err)
     buildcache.finish(args, data, os.path.abspath(output), said)  # kept only when `python -m leaflet` recorded
