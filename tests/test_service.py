@@ -299,6 +299,19 @@ def test_stored_patient_text_reprints_byte_for_byte(tmp_path):
     assert again.status_code == 200 and again.content == first.content
 
 
+@pytest.mark.parametrize("numbers", ['"strength": 0.00000010, "strength_unit": "g"', '"strength": 2.50, "strength_unit": "mg"',
+                                     '"weight_kg": 23.750, "age_years": 7'])
+def test_json_numbers_reprint_as_they_were_sent(tmp_path, numbers):
+    """Review finding: the log wrote a JSON number as Python spells it (0.00000010 as 1.0E-7), so a
+    leaflet issued from it could not be reprinted (the exponent was refused)."""
+    client = client_for(Settings(log_path=tmp_path / "log.sqlite3", store_patient_text=True))
+    body = '{"medicine": "diazepam", "patient": {"name": "Ann", ' + numbers + "}}"
+    first = client.post("/v1/leaflets", content=body.encode(), headers={"Content-Type": "application/json"})
+    assert first.status_code == 200, first.text
+    again = client.post(f"/v1/issued/{first.headers['leaflet-issued-id']}/reprint")
+    assert again.status_code == 200 and again.content == first.content, again.text
+
+
 def test_which_issued_leaflets_were_built_from_content_since_revised(tmp_path):
     content = tmp_path / "content"
     (content / "diazepam").mkdir(parents=True)

@@ -121,7 +121,7 @@ class IssuedLog:
                encounter: str | None, format: str, reprint_of: str | None = None) -> Record:
         has_text = bool(patient) or bool(notes)
         stored = json.dumps({"patient": patient, "notes": notes}, ensure_ascii=False, sort_keys=True,
-                            default=str) \
+                            default=_as_sent) \
             if has_text and self.store_patient_text else None
         row = Record(str(uuid.uuid4()), dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
                      medicine, language, template, paper, fillable, form, content_version, content_sha256,
@@ -183,3 +183,10 @@ def _record(row: sqlite3.Row) -> Record:
     data["fillable"] = bool(data["fillable"])
     data["has_patient_text"] = bool(data["has_patient_text"])
     return Record(**data)
+
+
+def _as_sent(value: object) -> str:
+    """A value JSON cannot hold, as text: a number as the digits that were sent (a reprint reads the
+    text as the first issue read the number; ``str`` would write 0.00000010 as 1.0E-7, refused)."""
+    return getattr(value, "text", None) or str(value)
+
