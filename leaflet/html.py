@@ -318,7 +318,7 @@ h1,h2,h3,h4{color:$accent;line-height:1.25}
 .s-kicker{text-transform:uppercase;letter-spacing:.05em;margin-bottom:0}
 h1.s-title{font-size:${title_em}em;margin:.1em 0}
 ul{padding-inline-start:1.4em}
-.line{display:block}
+.line{display:block}.line:empty::before{content:"\\00a0"}
 .cols-2{columns:2}.cols-3{columns:3}
 .box{border:2px solid;border-radius:.2em;padding:.2em .8em;margin:1em 0;break-inside:avoid}
 .box-head{margin:.4em 0}.box-head .icon{margin-inline-end:.4em}

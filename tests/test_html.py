@@ -290,3 +290,18 @@ def test_each_line_of_typed_text_takes_its_own_direction_in_chromium(browser):
     for line in arabic:
         assert line["rtl"] and line["five"] > line["ten"], line  # "5" first, on the right, as typed
     assert all(not f["rtl"] for f in found if f["text"].startswith(("Pharmacist", "Take"))), found
+
+
+def test_a_blank_line_in_typed_text_keeps_its_height_in_chromium(browser):
+    """Review finding: an empty line of the notes was an empty block with no height, so the blank line
+    the prescriber typed (kept in the PDF) vanished from the page."""
+    page_html = leaflet.build_html("diazepam", notes="Line one.\n\nLine three.",
+                                   patient={"name": "Ann", "directions": "Take one.\n\nThen another."})
+    page = browser.new_page()
+    page.set_content(page_html)
+    heights = page.evaluate("""() => [...document.querySelectorAll('.s-notes .line, .panel td .line')]
+        .map(line => [line.textContent, line.getBoundingClientRect().height])""")
+    page.close()
+    blanks = [height for text, height in heights if text == ""]
+    full = [height for text, height in heights if text]
+    assert len(blanks) == 2 and min(blanks) > 0.8 * min(full), heights
