@@ -225,7 +225,8 @@ def check_notes(notes: str, where: Location | None = None) -> str:
     if len(notes) > MAX_NOTES:
         raise ContentError(f"the notes are {len(notes)} characters long; at most {MAX_NOTES} fit a leaflet",
                            where=where, hint="shorten the notes, or attach a separate letter")
+    notes = typedtext.composed(notes)  # (checked composed: "=" and a slash mark are the one "≠")
     found = typedtext.explain(notes)
     if found:
         raise ContentError(f"the notes contain {found[0]}", where=where, hint=found[1])
-    return typedtext.composed(notes)
+    return notes

@@ -67,12 +67,18 @@ def _mark_problem(text: str, index: int, category: str) -> str | None:
         return "a mark on a digit, which can change how the number reads"
     if category == "Me" or unicodedata.combining(text[index]) == 1:
         return "an overlay or enclosing mark, which can hide or change the character under it"
+    if _VARIATION_SELECTOR(ord(text[index])):
+        return None  # it picks how its character is drawn (an emoji's colour), and draws nothing itself
     if base is None or not unicodedata.category(text[base]).startswith("L"):
         before = _skip_marks(text, base, -1) if base is not None else None
         after = _skip_marks(text, index, 1)
         if any(at is not None and unicodedata.category(text[at]).startswith("N") for at in (before, after)):
             return "a mark beside a number (on a point, a comma or a space), which can change how the number reads"
     return None
+
+
+def _VARIATION_SELECTOR(code: int) -> bool:  # noqa: N802 - reads as the Unicode class it is
+    return 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF
 
 
 def _skip_marks(text: str, index: int, step: int) -> int | None:
@@ -185,5 +191,5 @@ def _lines(value: str) -> str:
 OneLine = AfterValidator(_one_line)
 Lines = AfterValidator(_lines)
 #: The same for what people type (patient, pharmacy and job files, the API), also composed.
-TypedLine = AfterValidator(lambda value: composed(_one_line(value)))
-TypedLines = AfterValidator(lambda value: composed(_lines(value)))
+TypedLine = AfterValidator(lambda value: _one_line(composed(value)))
+TypedLines = AfterValidator(lambda value: _lines(composed(value)))

@@ -550,3 +550,18 @@ def test_page_placeholders_in_the_pharmacy_details_print_as_typed(tmp_path):
         if not arabic:
             assert "1 {pages} Street" in first and "Pharmacy {page} of {pages}" in second
             assert "Page 2 of" in second  # the footer's own placeholders are still filled
+
+
+def test_what_composes_or_only_picks_a_glyph_stays_allowed(tmp_path):
+    """Review findings on the rule above: "=" with a combining slash is the one character "≠" once
+    composed (typed text is checked composed), and an emoji's variation selector beside a number
+    draws nothing ("☎️020 7946 0000")."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFD", "INR \u2260 2")
+    data = leaflet.build_pdf("diazepam", patient={"notes": text, "directions": text})
+    assert data.startswith(b"%PDF-") and "INR \u2260 2" in all_text(data)
+    code, out = run("build", "diazepam", "--notes", text, "-o", str(tmp_path / "x.pdf"))
+    assert code == 0, out
+    for emoji in ("\u260e\ufe0f020 7946 0000", "\u26a0\ufe0f 2 tablets"):  # (the fonts then say they lack it)
+        assert typedtext.problem(emoji) is None
