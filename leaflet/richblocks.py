@@ -185,7 +185,16 @@ class FitTable(Flowable):
         return self.width, self.height
 
     def split(self, aw: float, ah: float) -> list[Flowable]:
-        return self.table(aw).split(aw, ah)
+        parts = self.table(aw).split(aw, ah)
+        if len(parts) == 2 and len(parts[1]._cellvalues) == self.repeat + 1 \
+                and len(parts[0]._cellvalues) >= self.repeat + 3:
+            # one row alone under the repeated header on the next page: take another one with it
+            first = parts[0]
+            first.wrap(aw, ah)
+            again = self.table(aw).split(aw, sum(first._rowHeights[:-1]) + 0.5)
+            if len(again) == 2:
+                return again
+        return parts
 
     def first_rows_height(self, aw: float, rows: int) -> float:
         """How tall the header and the first ``rows`` rows after it are at width ``aw``."""

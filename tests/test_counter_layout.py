@@ -560,6 +560,28 @@ def test_a_box_label_is_dark_on_its_tint(template):
     pytest.fail("no IMPORTANT label")
 
 
+@pytest.mark.parametrize("filler", [99, 102, 105, 108])
+def test_a_table_continued_on_the_next_page_brings_two_rows_at_least(tmp_path, filler):
+    """Review finding: a table broke with a single row under its repeated header on the next page
+    (large print: an 8-row table after 105 lines of filler did)."""
+    table = {"table": {"caption": "Doses by body weight", "header": ["Weight", "Dose"],
+                       "rows": [[f"{10 + 5 * i} to {14 + 5 * i} kg", f"{2 + i} mg"] for i in range(8)]}}
+
+    def change(data, copy):
+        blocks = next(s for s in data["sections"] if s["id"] == "how-to-take")["subsections"][0]["blocks"]
+        blocks += [" ".join(["Filler words here to push the table down."] * min(40, filler - k))
+                   for k in range(0, filler, 40)]
+        blocks.append(copy.deepcopy(table))
+
+    data = leaflet.build_pdf("diazepam", template="large-print", content_dirs=[_moved_table(tmp_path, change)])
+    for number, page in enumerate(pdfium.PdfDocument(data), start=1):
+        lines = [x.strip() for x in page.get_textpage().get_text_range().splitlines() if x.strip()]
+        for k, line in enumerate(lines):
+            if line == "Weight Dose" and (k == 0 or lines[k - 1] != "Doses by body weight"):  # continued
+                rows = [x for x in lines[k + 1:k + 3] if re.fullmatch(r"\d+ to \d+ kg \d+ mg", x)]
+                assert len(rows) == 2, f"page {number}: {lines[k:k + 3]}"
+
+
 def _moved_table(tmp_path, data_change) -> Path:
     import copy
 
