@@ -71,7 +71,7 @@ _REQUIRED = (
     (ttfonts.TTFontFace, "makeSubset"), (ttfonts.TTFontFace, "addSubsetObjects"), (pdfdoc, "PDFZCompress"),
     (pdfdoc, "PDFBase85Encode"), (pdfdoc, "PDFStream"), (pdfdoc.PDFPage, "check_format"),
     (pdfdoc.PDFDocument, "__init__"), (_rl_paragraph, "_splitWord"), (_rl_paragraph, "_splitFragWord"),
-    (_rl_paragraph, "_fragWordIter"),
+    (_rl_paragraph, "_fragWordIter"), (_rl_paragraph, "_split_blParaHard"),
 )
 
 _installed = False
@@ -89,6 +89,8 @@ def install() -> None:
     - A word too long for a line (a web address) breaks after a slash, else after other punctuation
       of an address, and only then between letters (:func:`word_breaks`).
     - Han line breaking never breaks Latin text at a no-break space ("24 hours" stays together).
+    - A paragraph split across pages joins its lines again without a space after a word in a font
+      that has none (the CJK font: it printed a missing-glyph box at the line's end).
     """
     global _installed
     if _installed:
@@ -108,7 +110,42 @@ def install() -> None:
         _rl_paragraph.category = _category
         _rl_paragraph._splitWord = _split_word(_rl_paragraph._splitWord)
         _rl_paragraph._splitFragWord = _split_frag_word(_rl_paragraph._splitFragWord)
+        _rl_paragraph._split_blParaHard = _split_lines_joined
         _installed = True
+
+
+def _split_lines_joined(blPara, start, stop):
+    """ReportLab's ``_split_blParaHard`` (the words of lines ``start`` to ``stop`` of a paragraph in
+    several styles, for the part of a split paragraph), but a line's last word gets the space that
+    joins it to the next line only in a font that has a space: Han text joins without one, and the
+    CJK font has no U+0020 (ReportLab drew it as a missing-glyph box at the end of the line)."""
+    words: list = []
+    lines = blPara.lines[start:stop]
+    for line in lines:
+        words.extend(line.words)
+        if line is lines[-1]:
+            continue
+        i = len(words) - 1
+        while i >= 0 and hasattr(words[i], "cbDefn") and not getattr(words[i].cbDefn, "width", 0):
+            i -= 1
+        if i >= 0:
+            word = words[i]
+            if not _has_space(getattr(word, "fontName", None)):
+                continue
+            if not word.text:
+                word.text = " "
+            elif word.text[-1] != " ":
+                word.text += " "
+    return words
+
+
+def _has_space(font_name: str | None) -> bool:
+    try:
+        font = pdfmetrics.getFont(font_name) if font_name else None
+    except (KeyError, AttributeError):
+        return True
+    face = getattr(font, "face", None)
+    return face is None or 0x20 in getattr(face, "charToGlyph", {0x20: 0})
 
 
 #: Spaces that join (a number and its unit, a date): not where a line may break.

@@ -13,7 +13,7 @@ from leaflet import content, directions, fonts, i18n
 from leaflet.layout import script_layout
 from leaflet.translations import TranslationWarning, findings
 
-from .conftest import ROOT, all_text, reader
+from .conftest import EXAMPLES, ROOT, all_text, reader
 
 FILES = sorted((ROOT / "content" / "diazepam").glob("*.yaml"))
 LANGS = [p.stem for p in FILES]
@@ -470,3 +470,37 @@ def test_an_italic_caption_in_a_script_with_no_italic_is_upright_not_bold(tmp_pa
             raw.FPDFText_GetFontInfo(textpage.raw, m.start() + 1, name, 128, ctypes.byref(ctypes.c_int()))
             faces.add(name.value.decode())
     assert faces and all("Bold" not in face for face in faces), faces
+
+
+def _missing_glyphs(data: bytes) -> list[int]:
+    """Pages that draw code 0 (the missing-glyph box) in a font subset."""
+    import io
+
+    import pikepdf
+
+    pages = []
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        for number, page in enumerate(pdf.pages, start=1):
+            for operands, operator in pikepdf.parse_content_stream(page):
+                if str(operator) in ("Tj", "TJ", "'", '"') and operands:
+                    items = operands[-1] if str(operator) == "TJ" else [operands[-1]]
+                    if any(isinstance(item, pikepdf.String) and b"\x00" in bytes(item) for item in items):
+                        pages.append(number)
+    return pages
+
+
+@pytest.mark.parametrize("template, paper", [("large-print", "a4"), ("large-print", "letter"), ("standard", "a4")])
+def test_a_chinese_paragraph_split_across_pages_draws_no_missing_glyph(template, paper):
+    """Review finding: when the most important box broke inside a Chinese item, ReportLab joined the
+    item's lines again with a space, which the CJK font lacks: a missing-glyph box at the end of a line
+    ("...药物一起☒")."""
+    patient = {"name": "\u738b \u82b3", "form": "oral-solution", "strength": "2", "strength_unit": "mg",
+               "strength_volume_ml": "5", "quantity": "100", "quantity_unit": "ml", "discard_date": "2026-12-04",
+               "directions": "Take 5 mL (2 mg) up to three times a day when needed for anxiety.\n"
+                             "Use the oral syringe. Do not take more than 15 mL in 24 hours.",
+               "notes": "Short course: 2 weeks. Do not drink alcohol while you take it."}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TranslationWarning)
+        data = leaflet.build_pdf("diazepam", language="zh-Hans", template=template, paper=paper, patient=patient,
+                                 pharmacy=EXAMPLES / "pharmacy.yaml")
+    assert _missing_glyphs(data) == []
