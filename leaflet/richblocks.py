@@ -193,7 +193,12 @@ class FitTable(Flowable):
             first.wrap(aw, ah)
             again = self.table(aw).split(aw, sum(first._rowHeights[:-1]) + 0.5)
             if len(again) == 2:
-                return again
+                parts = again
+        if len(parts) == 2:  # each part closed by the table's border (ReportLab leaves the cut open)
+            box = next((c for c in self.commands if c[0] == "BOX"), None)
+            if box is not None:
+                parts[0].setStyle(TableStyle([("LINEBELOW", (0, -1), (-1, -1), *box[3:])]))
+                parts[1].setStyle(TableStyle([("LINEABOVE", (0, 0), (-1, 0), *box[3:])]))
         return parts
 
     def first_rows_height(self, aw: float, rows: int) -> float:
