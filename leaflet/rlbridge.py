@@ -184,10 +184,12 @@ def word_breaks(chars: list[str], widths: list[float], first: float, nexts: Call
     ``first`` is the room left on the word's first line, ``nexts(k)`` the width of the k-th line
     after it. Each line ends at the furthest place that fits, preferring (in this order) after a
     slash, after other punctuation, and between letters only when neither fits. When the word does
-    not start its line (``may_move``) and no slash or punctuation fits, it starts on the next line.
+    not start its line (``may_move``) and no slash or punctuation fits, it starts on the next line; so
+    it does too when the only places that fit are inside its scheme and host ("https://www.").
     """
     breaks: list[int] = []
     start, room, line, n = 0, first, 0, len(chars)
+    host = _host_end(chars)  # where the address's path starts: its first line ends after it (below)
     while True:
         width, fit, best = 0.0, start, {}
         for j in range(start, n):
@@ -195,7 +197,7 @@ def word_breaks(chars: list[str], widths: list[float], first: float, nexts: Call
                 break
             width += widths[j]
             fit = j + 1
-            if fit < n:
+            if fit < n and not (line == 0 and may_move and fit < host):  # not "https://www." alone
                 kind = _break_class(chars, fit)
                 if kind is not None:
                     best[kind] = fit
@@ -212,6 +214,17 @@ def word_breaks(chars: list[str], widths: list[float], first: float, nexts: Call
         breaks.append(cut)
         start, line = cut, line + 1
         room = nexts(line)
+
+
+def _host_end(chars: list[str]) -> int:
+    """The index just after the slash that ends a web address's scheme and host ("https://www.x.org/"),
+    or 0 (no scheme): the first line of an address that follows other words is not cut inside them."""
+    text = "".join(chars)
+    scheme = text.find("://")
+    if scheme < 0:
+        return 0
+    slash = text.find("/", scheme + 3)
+    return slash + 1 if slash >= 0 else len(chars)
 
 
 def _widths_for(breaks: list[int], widths: list[float], start_width: float) -> list[float]:

@@ -95,8 +95,12 @@ def test_a_line_never_ends_with_a_bare_scheme():
     chars = list("https://www.example.org/medicines/metformin")
     moved = rlbridge.word_breaks(chars, [1.0] * len(chars), 10.0, lambda k: 30.0, True)
     assert moved[0] == 0  # only "https://" fits after the words before it: the address starts the next line
-    kept = rlbridge.word_breaks(chars, [1.0] * len(chars), 20.0, lambda k: 30.0, True)
-    assert kept[0] == len("https://www.example.") and 8 not in kept  # its next place that fits
+    moved = rlbridge.word_breaks(chars, [1.0] * len(chars), 20.0, lambda k: 30.0, True)
+    assert moved[0] == 0  # nor "https://www.example." (review finding: "https://www." ended a line)
+    placed = rlbridge.word_breaks(chars, [1.0] * len(chars), 26.0, lambda k: 30.0, True)
+    assert placed[0] == len("https://www.example.org/")  # a first line that ends after the host
+    starts = rlbridge.word_breaks(chars, [1.0] * len(chars), 20.0, lambda k: 30.0, False)
+    assert starts[0] == len("https://www.example.") and 8 not in starts  # a line of its own: as before
 
 
 def test_a_short_address_is_not_broken():
