@@ -189,6 +189,7 @@ def _load(folder: Path, _stamp: tuple) -> Template:
     env.globals.update(i18n.functions("en"))
     env.filters["inline"] = _inline_filter(theme.allow_italic)
     env.filters["plain"] = inline.plain
+    env.filters["numbers"] = inline.bind_numbers
     env.filters["longdate"] = i18n.long_date
     fallbacks = tuple((name, partial(_family, theme, name, tuple(folders))) for name in theme.fallback_fonts)
     return Template(folder.name, tuple(folders), theme, env, fams["body"], fams.get("heading", fams["body"]),

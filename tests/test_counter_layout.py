@@ -638,3 +638,16 @@ def test_a_side_head_kept_with_a_table_stays_inside_the_frame(tmp_path, filler):
         textpage = page.get_textpage()
         for m in re.finditer(r"Zebra\d+", textpage.get_text_range()):
             assert textpage.get_charbox(m.start())[1] >= bottom, f"page {number}: {m.group()} below the frame"
+
+
+@pytest.mark.parametrize("template", ["compact", "large-print"])
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_strength_in_the_forms_table_keeps_its_unit_on_its_line(lang, template):
+    """Review finding: the forms table's strengths came from the template without their numbers tied
+    to their units, and Arabic compact printed "2.5 mg, 10 mg, 20" / "mg"."""
+    patient = EXAMPLES / ("patient-ar.yaml" if lang == "ar" else "patient.yaml")
+    data = build(lang, template, "a4", pharmacy=EXAMPLES / "pharmacy.yaml", patient=patient)
+    for number, page in enumerate(pdfium.PdfDocument(data), start=1):
+        text = page.get_textpage().get_text_range()
+        split = re.search(r"\d[ \t]*\r?\n[ \t]*(mg|mL|ml)\b", text)
+        assert not split, f"page {number}: {text[max(0, split.start() - 20):split.end()]!r}"
