@@ -627,8 +627,7 @@ class RoomForTableStart(CondPageBreak):
         self.least = 0.0  # at least this much: what a side head kept with the table needs (side-heads)
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
-        frame = self.__dict__.get("_frame")
-        if frame is not None and frame._atTop:
+        if rlbridge.at_frame_top(self):
             self.height = 0.0  # a new page has all the room there is: never a blank page before it
             return 0, 0
         need = 0.0

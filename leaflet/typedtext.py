@@ -67,7 +67,7 @@ def _mark_problem(text: str, index: int, category: str) -> str | None:
         return "a mark on a digit, which can change how the number reads"
     if category == "Me" or unicodedata.combining(text[index]) == 1:
         return "an overlay or enclosing mark, which can hide or change the character under it"
-    if _VARIATION_SELECTOR(ord(text[index])):
+    if _is_variation_selector(ord(text[index])):
         return None  # it picks how its character is drawn (an emoji's colour), and draws nothing itself
     if base is None or not unicodedata.category(text[base]).startswith("L"):
         before = _skip_marks(text, base, -1) if base is not None else None
@@ -77,7 +77,7 @@ def _mark_problem(text: str, index: int, category: str) -> str | None:
     return None
 
 
-def _VARIATION_SELECTOR(code: int) -> bool:  # noqa: N802 - reads as the Unicode class it is
+def _is_variation_selector(code: int) -> bool:
     return 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF
 
 
