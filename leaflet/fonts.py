@@ -49,11 +49,10 @@ SHIPPED: dict[str, dict[str, str]] = {
 #: so a run of another script does not switch fonts at every space.
 NEUTRAL = frozenset(map(ord, " \u00a0.,:;!?()[]-\u2013\u2014/'\"0123456789%+*&"))
 
-#: What ReportLab takes as the space between two words, and draws as U+0020 in the word's font (its
-#: paragraph's ``_wsc``): the ideographic space U+3000 that Chinese input methods type printed a
-#: missing-glyph box in the CJK font, which has no U+0020. Each goes to a font that has U+0020.
-SPACES = frozenset(map(ord, "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\u1680\u2000\u2001\u2002\u2003\u2004"
-                           "\u2005\u2006\u2007\u2008\u2009\u200a\u200b\u2028\u2029\u202f\u205f\u3000"))
+#: What ReportLab takes as the space between two words, and draws as U+0020 in the word's font: the
+#: ideographic space U+3000 that Chinese input methods type printed a missing-glyph box in the CJK
+#: font, which has no U+0020. Each goes to a font that has U+0020.
+SPACES = rlbridge.WORD_SPACES
 
 # Characters that never need a glyph: line breaks and formatting controls the layout consumes.
 _IGNORED = {"\n", "\r", "\t", "\u00ad", "\u200b", "\u200c", "\u200d", "\ufeff"}

@@ -71,7 +71,7 @@ _REQUIRED = (
     (ttfonts.TTFontFace, "makeSubset"), (ttfonts.TTFontFace, "addSubsetObjects"), (pdfdoc, "PDFZCompress"),
     (pdfdoc, "PDFBase85Encode"), (pdfdoc, "PDFStream"), (pdfdoc.PDFPage, "check_format"),
     (pdfdoc.PDFDocument, "__init__"), (_rl_paragraph, "_splitWord"), (_rl_paragraph, "_splitFragWord"),
-    (_rl_paragraph, "_fragWordIter"), (_rl_paragraph, "_split_blParaHard"),
+    (_rl_paragraph, "_fragWordIter"), (_rl_paragraph, "_split_blParaHard"), (_rl_paragraph, "_wsc"),
 )
 
 _installed = False
@@ -146,6 +146,11 @@ def _has_space(font_name: str | None) -> bool:
         return True
     face = getattr(font, "face", None)
     return face is None or 0x20 in getattr(face, "charToGlyph", {0x20: 0})
+
+
+#: What ReportLab's paragraphs take as the space between two words (and draw as U+0020 in the word's
+#: font): its paragraph module's own list.
+WORD_SPACES = frozenset(map(ord, getattr(_rl_paragraph, "_wsc", " ")))
 
 
 #: Spaces that join (a number and its unit, a date): not where a line may break.

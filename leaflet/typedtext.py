@@ -6,8 +6,11 @@ sees: bidirectional controls (an override prints "Take 01 mg" as "Take 10 mg" in
 leaflet), control characters (a NUL printed as "*"), format characters (soft hyphens, word joiners,
 invisible operators, the Arabic number signs), separators that start lines the layout does not know
 about, blank "filler" letters, private-use characters (which a shaped font maps to glyphs of its own
-choosing), and marks stacked on a digit of any script (a stroke through "3" or "٣", a vowel mark
-between "12" and "34" that turns the number around), also past a joiner put between them. leaflet sets the direction of every run of text itself, so none of these is
+choosing), marks stacked on a digit of any script (a stroke through "3" or "٣", a vowel mark between
+"12" and "34" that turns the number around), also past a joiner put between them, marks on a point, a
+comma or a space beside a number (one on the point of "2.5" splits it, and a right-to-left line prints
+"5.2"), and marks that cover what they are drawn on (overlays, enclosing circles). What people type
+is checked composed (NFC). leaflet sets the direction of every run of text itself, so none of these is
 needed; each is refused, the same way in every language, with a message that names the character and
 where it is. Zero-width joiners and non-joiners stay allowed: Devanagari and Arabic spelling uses them.
 """
