@@ -72,6 +72,7 @@ _REQUIRED = (
     (pdfdoc, "PDFBase85Encode"), (pdfdoc, "PDFStream"), (pdfdoc.PDFPage, "check_format"),
     (pdfdoc.PDFDocument, "__init__"), (_rl_paragraph, "_splitWord"), (_rl_paragraph, "_splitFragWord"),
     (_rl_paragraph, "_fragWordIter"), (_rl_paragraph, "_split_blParaHard"), (_rl_paragraph, "_wsc"),
+    (_rl_paragraph, "cjkFragSplit"), (_rl_paragraph, "wordSplit"), (_rl_textsplit, "category"),
 )
 
 _installed = False
@@ -88,7 +89,8 @@ def install() -> None:
       may not.
     - A word too long for a line (a web address) breaks after a slash, else after other punctuation
       of an address, and only then between letters (:func:`word_breaks`).
-    - Han line breaking never breaks Latin text at a no-break space ("24 hours" stays together).
+    - Han line breaking never breaks Latin text at a no-break space ("24 hours" stays together), nor
+      anywhere inside what no-break spaces join ("每 8 小时", "15 kg" in a narrow table cell).
     - A paragraph split across pages joins its lines again without a space after a word in a font
       that has none (the CJK font: it printed a missing-glyph box at the line's end).
     """
@@ -108,9 +110,12 @@ def install() -> None:
         _rl_textsplit.ALL_CANNOT_START = _rl_paragraph.ALL_CANNOT_START
         # Han line breaking looks back for a space ("Zs") to break Latin words at: never a no-break one
         _rl_paragraph.category = _category
+        _rl_textsplit.category = _category  # (the same look back, in a paragraph of one run)
         _rl_paragraph._splitWord = _split_word(_rl_paragraph._splitWord)
         _rl_paragraph._splitFragWord = _split_frag_word(_rl_paragraph._splitFragWord)
         _rl_paragraph._split_blParaHard = _split_lines_joined
+        _rl_paragraph.cjkFragSplit = _cjk_keeping_groups(_rl_paragraph.cjkFragSplit)
+        _rl_paragraph.wordSplit = _one_run_keeping_groups(_rl_paragraph.wordSplit)
         _installed = True
 
 
@@ -160,6 +165,123 @@ _NO_BREAK_SPACES = frozenset("\u00a0\u2007\u202f")
 def _category(ch: str) -> str:
     """``unicodedata.category``, but a no-break space is not a space to break at ("Zs")."""
     return "Cf" if ch in _NO_BREAK_SPACES else unicodedata.category(ch)
+
+
+
+# --- Han line breaking and no-break spaces ------------------------------------------------------------
+# ReportLab's Han line breaking (cjkFragSplit, and textsplit.dumbSplit for a paragraph of one run) may
+# break between any two characters. Inside Latin text it looks back for a space, but only half a line
+# back, and before a Han character it never looks: so a narrow cell printed "10 至 15" / "kg" and a line
+# could end "每 8" with "小时" starting the next. Where a break cuts what no-break spaces join (leaflet's
+# numbers and their units, dates), the line is laid out again ending before the joined words.
+
+
+def _joined_tail(before: str, after: str) -> int:
+    """How many characters at the end of ``before`` (a line) to move to the start of ``after`` (the
+    next line) so that the break between them cuts nothing no-break spaces join: 0 if it cuts nothing,
+    or if what it cuts is all the line holds (it cannot move)."""
+    tail = _run_length(reversed(before))
+    head = _run_length(after)
+    if not tail:
+        return 0
+    if head:  # the break is inside a run of Latin text: cut if a no-break space is in it
+        joined = any(ch in _NO_BREAK_SPACES for ch in before[len(before) - tail:] + after[:head])
+    else:  # the next line starts with a space or a Han character: cut after a no-break space only
+        joined = before[-1] in _NO_BREAK_SPACES and bool(after) and not after[0].isspace()
+    return tail if joined and before[:len(before) - tail].strip() else 0
+
+
+def _run_length(chars) -> int:
+    """How many of ``chars`` (from the start) are Latin text or no-break spaces: not a space at which a
+    line may break, not Han (at or after U+3000)."""
+    n = 0
+    for ch in chars:
+        if ch not in _NO_BREAK_SPACES and (ch.isspace() or ord(ch) >= 0x3000):
+            break
+        n += 1
+    return n
+
+
+def _narrowed(max_widths: list, line: int, width: float) -> list:
+    """``max_widths`` with line ``line`` (0-based) given ``width``; the lines after it keep theirs."""
+    widths = list(max_widths) + [max_widths[-1]] * max(0, line + 2 - len(max_widths))
+    widths[line] = width
+    return widths
+
+
+def _cjk_keeping_groups(original: Callable) -> Callable:
+    """ReportLab's Han line breaking of a paragraph of several runs, never inside what no-break
+    spaces join (see above)."""
+    def split(frags, maxWidths, calcBounds, encoding="utf8"):  # noqa: N803
+        widths = maxWidths if isinstance(maxWidths, (list, tuple)) else [maxWidths]
+        moved: set[int] = set()  # lines already ended earlier (each at most once: this ends)
+        while True:
+            result = original(frags, widths, calcBounds, encoding)
+            texts = [[(w, w.text if isinstance(getattr(w, "text", ""), str) else "") for w in line.words]
+                     for line in result.lines]
+            for k in range(len(texts) - 1):
+                if getattr(result.lines[k], "lineBreak", False):
+                    continue  # a line break in the text ends this line: nothing is cut
+                before = "".join(t for _, t in texts[k])
+                n = _joined_tail(before, "".join(t for _, t in texts[k + 1]))
+                if n and k not in moved and not any(getattr(getattr(w, "cbDefn", None), "width", 0)
+                                                    for w, _ in texts[k]):
+                    moved.add(k)
+                    widths = _narrowed(widths, k, _width_before_tail(texts[k], n))
+                    break
+            else:
+                return result
+    return split
+
+
+def _width_before_tail(words: list, n: int) -> float:
+    """The width of a line's words less their last ``n`` characters, and half the first of those
+    (a width at which the line ends just before them)."""
+    kept, cut = [], None
+    for word, text in reversed(words):
+        if n >= len(text):
+            n -= len(text)
+            if text:
+                cut = (word, text[0])
+            continue
+        kept.append((word, text[:len(text) - n]))
+        if n:
+            cut = (word, text[len(text) - n])
+        n = 0
+    width = sum(pdfmetrics.stringWidth(t, w.fontName, w.fontSize) for w, t in kept)
+    if cut is not None:
+        width += pdfmetrics.stringWidth(cut[1], cut[0].fontName, cut[0].fontSize) / 2
+    return width
+
+
+def _one_run_keeping_groups(original: Callable) -> Callable:
+    """ReportLab's Han line breaking of a paragraph of one run (``textsplit.wordSplit``), never inside
+    what no-break spaces join (see above). Its lines come back stripped of spaces at both ends."""
+    def split(word, maxWidths, fontName, fontSize, encoding="utf8"):  # noqa: N803
+        if not isinstance(word, str) or not any(c in _NO_BREAK_SPACES for c in word):
+            return original(word, maxWidths, fontName, fontSize, encoding)
+        widths = maxWidths if isinstance(maxWidths, (list, tuple)) else [maxWidths]
+        moved: set[int] = set()  # lines already ended earlier (each at most once: this ends)
+        while True:
+            lines = original(word, widths, fontName, fontSize, encoding)
+            spans, pos = [], 0
+            for _, text in lines:
+                start = word.find(text, pos) if text else pos
+                spans.append((start, start + len(text)))
+                pos = start + len(text)
+            for k in range(len(spans) - 1):
+                (a, _), (c, _) = spans[k], spans[k + 1]
+                before = word[a:c]  # the line and the spaces stripped after it: the break is among them
+                n = _joined_tail(before, word[c:])
+                if n and k not in moved:
+                    moved.add(k)
+                    kept = before[:len(before) - n]
+                    widths = _narrowed(widths, k, pdfmetrics.stringWidth(kept, fontName, fontSize) +
+                                       pdfmetrics.stringWidth(before[len(before) - n], fontName, fontSize) / 2)
+                    break
+            else:
+                return lines
+    return split
 
 
 # --- where a word too long for its line breaks -------------------------------------------------------

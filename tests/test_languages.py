@@ -7,6 +7,8 @@ import warnings
 
 import pypdfium2 as pdfium
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import leaflet
 from leaflet import content, directions, fonts, i18n
@@ -504,3 +506,109 @@ def test_a_chinese_paragraph_split_across_pages_draws_no_missing_glyph(template,
         data = leaflet.build_pdf("diazepam", language="zh-Hans", template=template, paper=paper, patient=patient,
                                  pharmacy=EXAMPLES / "pharmacy.yaml")
     assert _missing_glyphs(data) == []
+
+
+#: A number and what a no-break space joins it to: a Latin word, or the first character of a Han word.
+_JOINED = re.compile(r"[0-9]+(?:[.,][0-9]+)?\u00a0(?:[A-Za-z]+|\w)")
+#: Han text with numbers (each a run of its own font: the CJK font has no Latin letters or digits), and
+#: Latin text (one run, in a paragraph that Han line breaking sets: an English cell in a Chinese table).
+_HAN_TEXTS = ["10 \u81f3 15\u00a0kg", "\u6bcf\u6b21 125\u00a0mg\uff0c\u6bcf 8\u00a0\u5c0f\u65f6\u4e00\u6b21\uff0c"
+              "\u8fde\u7eed\u670d\u7528 7\u00a0\u5929\u4ee5\u4e0a\uff0c\u6bcf\u5929\u4e0d\u8d85\u8fc7 1000\u00a0mg",
+              "\u8bf7\u5728 2026\u00a0\u5e74 12\u00a0\u6708 4\u00a0\u65e5\u524d\u7528\u5b8c\u3002 250\u00a0mg/5\u00a0mL"]
+_LATIN_TEXTS = ["Take 125\u00a0mg every 8\u00a0hours for 7\u00a0days, never more than 1000\u00a0mg a day",
+                "10 to 15\u00a0kg: 250\u00a0mg in 5\u00a0mL"]
+
+
+def _line_texts(para) -> list[str]:
+    lines = para.blPara.lines
+    if para.blPara.kind == 0:  # a paragraph of one run: (extra space, [text])
+        return [line[1][0] for line in lines]
+    return ["".join(w.text for w in line.words) for line in lines]
+
+
+def _check_han_breaks(text: str, runs: str, width: int) -> int:
+    """Lay ``text`` out at ``width`` with Han line breaking; fail if a break cuts a number from what a
+    no-break space joins it to (when that fits on a line) or loses a character. The number of breaks."""
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.platypus import Paragraph
+
+    from leaflet import rlbridge
+
+    rlbridge.install()
+    cjk, latin = fonts.family("Noto Sans CJK SC").regular, fonts.family("Noto Sans").regular
+    style = ParagraphStyle("t", fontName=cjk if runs == "several" else latin, fontSize=14, leading=18,
+                           wordWrap="CJK")
+    markup = text if runs == "one" else re.sub(r"[ 0-9A-Za-z.,/\u00a0]+", lambda m: f'<font name="{latin}">{m[0]}</font>', text)
+    para = Paragraph(markup, style)
+    para.wrap(width, 10_000)
+    if runs == "one" or re.search(r"[\u3000-\uffff]", text) and re.search(r"[ -~]", text):
+        assert (para.blPara.kind == 0) == (runs == "one")  # (ReportLab's one-run or several-run path)
+    lines = _line_texts(para)
+    assert re.sub(r"\s", "", "".join(lines)) == re.sub(r"\s", "", text)  # nothing lost, nothing added
+    pos, cuts = 0, []
+    for line in lines[:-1]:
+        pos = text.index(line, pos) + len(line)
+        cuts.append(pos)
+    for m in _JOINED.finditer(text):
+        start, end = m.start(), m.end()  # the Latin text around it, no wider than the line: never cut
+        while start and _in_latin_run(text[start - 1]):
+            start -= 1
+        while end < len(text) and _in_latin_run(text[end]):
+            end += 1
+        if stringWidth(text[start:end], latin, style.fontSize) > width - 1:
+            continue
+        inside = [c for c in cuts if m.start() < c < m.end()]
+        assert not inside, f"width {width}: {text[:inside[0]]!r} / {text[inside[0]:]!r}"
+    return len(cuts)
+
+
+@pytest.mark.parametrize("text", _HAN_TEXTS + _LATIN_TEXTS)
+def test_han_line_breaking_never_cuts_what_no_break_spaces_join(text):
+    """Review finding: ReportLab's Han line breaking breaks anywhere; inside Latin text it looks only
+    half a line back for a space, and before a Han character not at all. A Chinese table cell printed
+    "10 至 15" / "kg", and "每 8" / "小时" could end a line. A number joined to its unit by a no-break
+    space (leaflet.inline.bind_numbers) now stays with it, at every width, in a paragraph of one font
+    run (ReportLab's textsplit) or of several (its cjkFragSplit)."""
+    runs = "one" if text in _LATIN_TEXTS else "several"
+    assert sum(_check_han_breaks(text, runs, width) for width in range(60, 400, 3)) >= 3  # (it did break)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(["\u6bcf\u6b21", "\u5c0f\u65f6", "\u3002", "\uff0c", "\u81f3", " ", " ", "\u00a0",
+                                 "125\u00a0mg", "8\u00a0\u5c0f\u65f6", "2.5\u00a0mL", "15\u00a0kg", "12", "/", "hours",
+                                 "a"]), min_size=1, max_size=30),
+       st.integers(30, 300), st.sampled_from(["one", "several"]))
+def test_han_line_breaking_keeps_units_with_numbers_for_any_text(pieces, width, runs):
+    text = re.sub(" +", " ", "".join(pieces)).strip(" ")  # (as a paragraph's markup is read)
+    if runs == "one":
+        text = re.sub(r"[\u3000-\uffff]", "x", text)  # (one run: Latin text only)
+    if text:
+        _check_han_breaks(text, runs, width)
+
+
+def _in_latin_run(ch: str) -> bool:
+    return ch == "\u00a0" or not ch.isspace() and ord(ch) < 0x3000
+
+
+def test_a_chinese_table_cell_keeps_a_number_with_its_unit(tmp_path):
+    """Review finding: a narrow cell of a Chinese large-print table printed "10 至 15" / "kg"."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "content" / "diazepam" / "zh-Hans.yaml").read_text(encoding="utf-8"))
+    rows = [["10 \u81f3 15 kg", "\u6bcf\u6b21\u670d\u7528 125 mg\uff0c\u6bcf 8 \u5c0f\u65f6\u4e00\u6b21\uff0c"
+             "\u996d\u540e\u670d\u7528\u6548\u679c\u66f4\u597d\u4e00\u4e9b", "\u767d\u8272"],
+            ["15 \u81f3 20 kg", "\u6bcf\u6b21\u670d\u7528 250 mg \u4e8e 5 mL \u4e2d\uff0c\u6bcf\u5929\u4e24\u6b21\uff0c"
+             "\u8fde\u7eed\u670d\u7528 7 \u5929\u4ee5\u4e0a", "\u9ec4\u8272"]]
+    header = ["Weight", "Dose", "Colour of the **cap**"]  # (its widths leave the first column narrow)
+    data["sections"][0]["blocks"].append({"table": {"header": header, "rows": rows}})
+    (tmp_path / "diazepam").mkdir()
+    (tmp_path / "diazepam" / "zh-Hans.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TranslationWarning)
+        doc = pdfium.PdfDocument(leaflet.build_pdf("diazepam", language="zh-Hans", template="large-print",
+                                                   content_dirs=[tmp_path]))
+    text = "\n".join(page.get_textpage().get_text_range().replace("\r", "") for page in doc)
+    assert "Colour of the" in text  # (the table is there)
+    split = re.search(r"[0-9][ \u00a0]*\n[ \u00a0]*(kg|mg|\u5c0f\u65f6|\u5929)", text)
+    assert not split, repr(text[max(0, split.start() - 20):split.end()])
