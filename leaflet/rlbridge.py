@@ -176,19 +176,19 @@ def _category(ch: str) -> str:
 # numbers and their units, dates), the line is laid out again ending before the joined words.
 
 
-def _joined_tail(before: str, after: str) -> int:
-    """How many characters at the end of ``before`` (a line) to move to the start of ``after`` (the
-    next line) so that the break between them cuts nothing no-break spaces join: 0 if it cuts nothing,
-    or if what it cuts is all the line holds (it cannot move)."""
+def _joined_cut(before: str, after: str) -> tuple[int, int] | None:
+    """Where the break between ``before`` (a line) and ``after`` (the rest of the paragraph) cuts
+    what no-break spaces join: how many characters of it end the line and how many start the next;
+    None if the break cuts nothing so joined, or if the line holds nothing else (it cannot move)."""
     tail = _run_length(reversed(before))
     head = _run_length(after)
     if not tail:
-        return 0
+        return None
     if head:  # the break is inside a run of Latin text: cut if a no-break space is in it
         joined = any(ch in _NO_BREAK_SPACES for ch in before[len(before) - tail:] + after[:head])
     else:  # the next line starts with a space or a Han character: cut after a no-break space only
         joined = before[-1] in _NO_BREAK_SPACES and bool(after) and not after[0].isspace()
-    return tail if joined and before[:len(before) - tail].strip() else 0
+    return (tail, head) if joined and before[:len(before) - tail].strip() else None
 
 
 def _run_length(chars) -> int:
@@ -202,36 +202,118 @@ def _run_length(chars) -> int:
     return n
 
 
-def _narrowed(max_widths: list, line: int, width: float) -> list:
-    """``max_widths`` with line ``line`` (0-based) given ``width``; the lines after it keep theirs."""
-    widths = list(max_widths) + [max_widths[-1]] * max(0, line + 2 - len(max_widths))
-    widths[line] = width
-    return widths
+def _width_at(widths: list, line: int) -> float:
+    """The width ReportLab gives line ``line`` (0-based): lines past the list's end take its last."""
+    return widths[min(line, len(widths) - 1)]
+
+
+def _from_line(widths: list, line: int, first: float | None) -> list:
+    """The widths of lines ``line`` onwards, the first of them ``first`` when given."""
+    return [_width_at(widths, line) if first is None else first, *(widths[line + 1:] or widths[-1:])]
+
+
+#: After a cut, the rest of a paragraph is set a window of about this many lines at a time, so the
+#: work grows with the paragraph's length, not with its length times its cuts.
+_WINDOW_LINES = 3
 
 
 def _cjk_keeping_groups(original: Callable) -> Callable:
     """ReportLab's Han line breaking of a paragraph of several runs, never inside what no-break
-    spaces join (see above)."""
+    spaces join (see above). From the first line that cuts them, the rest is set again a few lines at
+    a time, each such line with a width that ends it before what it cut, keeping its real width (for
+    its alignment). A paragraph with no such cut (nearly all) is ReportLab's, laid out once."""
     def split(frags, maxWidths, calcBounds, encoding="utf8"):  # noqa: N803
-        widths = maxWidths if isinstance(maxWidths, (list, tuple)) else [maxWidths]
-        moved: set[int] = set()  # lines already ended earlier (each at most once: this ends)
-        while True:
-            result = original(frags, widths, calcBounds, encoding)
-            texts = [[(w, w.text if isinstance(getattr(w, "text", ""), str) else "") for w in line.words]
-                     for line in result.lines]
-            for k in range(len(texts) - 1):
-                if getattr(result.lines[k], "lineBreak", False):
-                    continue  # a line break in the text ends this line: nothing is cut
-                before = "".join(t for _, t in texts[k])
-                n = _joined_tail(before, "".join(t for _, t in texts[k + 1]))
-                if n and k not in moved and not any(getattr(getattr(w, "cbDefn", None), "width", 0)
-                                                    for w, _ in texts[k]):
-                    moved.add(k)
-                    widths = _narrowed(widths, k, _width_before_tail(texts[k], n))
-                    break
-            else:
+        widths = list(maxWidths) if isinstance(maxWidths, (list, tuple)) else [maxWidths]
+        result = original(frags, widths, calcBounds, encoding)
+        found = _first_cut(result.lines, 0, widths, 0, [])
+        if found is None:
+            return result
+        k, narrow = found
+        done, pending = list(result.lines[:k]), [w for line in result.lines[k:] for w in line.words]
+        size = _WINDOW_LINES * max(widths)
+        while pending:
+            window, rest = _window(pending, size)
+            try:
+                new = list(original(window, _from_line(widths, len(done), narrow), calcBounds, encoding).lines)
+            except (TypeError, ValueError, IndexError):  # (ReportLab could not set it so: its own lines)
                 return result
+            if len(new) < 2 and rest:
+                size *= 2  # (a window too small to end a line in: a larger one)
+                continue
+            if narrow is not None:
+                real = _width_at(widths, len(done))
+                new[0].extraSpace += real - narrow
+                new[0].maxWidth = real
+            found = _first_cut(new, 0 if narrow is None else 1, widths, len(done), rest)
+            if found is not None:
+                j, narrow = found
+                done += new[:j]
+                pending = [w for line in new[j:] for w in line.words] + rest
+                continue
+            narrow = None
+            if rest:
+                done += new[:-1]
+                pending = list(new[-1].words) + rest
+            else:
+                done += new
+                pending = []
+        result.lines = done
+        return result
     return split
+
+
+def _window(words: list, width: float) -> tuple[list, list]:
+    """``words`` cut in two: the first as wide as ``width`` (or all of them), and the rest."""
+    used = 0.0
+    for i, word in enumerate(words):
+        if used >= width:
+            return words[:i], words[i:]
+        cb = getattr(word, "cbDefn", None)
+        if cb is not None:
+            used += getattr(cb, "width", 0) or 0
+        elif isinstance(word.text, str):
+            used += pdfmetrics.stringWidth(word.text, word.fontName, word.fontSize)
+    return words, []
+
+
+def _texts(line) -> list[tuple]:
+    return [(w, w.text if isinstance(getattr(w, "text", ""), str) else "") for w in line.words]
+
+
+def _first_cut(lines: list, start: int, widths: list, offset: int, rest: list) -> tuple[int, float] | None:
+    """The first of ``lines`` from ``start`` (line ``offset`` + its index of the paragraph) that is not
+    the last and whose end cuts what no-break spaces join, where moving that to the next line helps (it
+    fits there), and the width that ends the line before it; else None. ``rest``: the words after
+    ``lines`` (the last line may not be whole: what starts the next line may go on into them)."""
+    for k in range(start, len(lines) - 1):
+        if getattr(lines[k], "lineBreak", False):
+            continue  # a line break in the text ends this line: nothing is cut
+        words, after = _texts(lines[k]), _texts(lines[k + 1])
+        if k + 1 == len(lines) - 1:
+            after += [(w, w.text if isinstance(getattr(w, "text", ""), str) else "") for w in rest[:8]]
+        if any(getattr(getattr(w, "cbDefn", None), "width", 0) for w, _ in words):
+            continue  # (a picture in the line: left as ReportLab sets it)
+        cut = _joined_cut("".join(t for _, t in words), "".join(t for _, t in after))
+        if cut is None:
+            continue
+        tail, head = cut
+        if _chars_width(words, -tail) + _chars_width(after, head) > _width_at(widths, offset + k + 1):
+            continue  # what is joined is wider than a line: it is cut wherever it goes
+        return k, _width_before_tail(words, tail)
+    return None
+
+
+def _chars_width(words: list, n: int) -> float:
+    """The width of the first ``n`` characters of a line's words (the last ``-n`` when negative)."""
+    if n < 0:  # (the same characters read backwards: as wide, with no kerning between them)
+        return _chars_width([(w, t[::-1]) for w, t in reversed(words)], -n)
+    width = 0.0
+    for word, text in words:
+        if n <= 0:
+            break
+        width += pdfmetrics.stringWidth(text[:n], word.fontName, word.fontSize)
+        n -= len(text)
+    return width
 
 
 def _width_before_tail(words: list, n: int) -> float:
@@ -256,32 +338,85 @@ def _width_before_tail(words: list, n: int) -> float:
 
 def _one_run_keeping_groups(original: Callable) -> Callable:
     """ReportLab's Han line breaking of a paragraph of one run (``textsplit.wordSplit``), never inside
-    what no-break spaces join (see above). Its lines come back stripped of spaces at both ends."""
+    what no-break spaces join, as :func:`_cjk_keeping_groups` does. Its lines come back as
+    ``[extra space, text]``, the text stripped of spaces at both ends."""
     def split(word, maxWidths, fontName, fontSize, encoding="utf8"):  # noqa: N803
         if not isinstance(word, str) or not any(c in _NO_BREAK_SPACES for c in word):
             return original(word, maxWidths, fontName, fontSize, encoding)
-        widths = maxWidths if isinstance(maxWidths, (list, tuple)) else [maxWidths]
-        moved: set[int] = set()  # lines already ended earlier (each at most once: this ends)
-        while True:
-            lines = original(word, widths, fontName, fontSize, encoding)
-            spans, pos = [], 0
-            for _, text in lines:
-                start = word.find(text, pos) if text else pos
-                spans.append((start, start + len(text)))
-                pos = start + len(text)
-            for k in range(len(spans) - 1):
-                (a, _), (c, _) = spans[k], spans[k + 1]
-                before = word[a:c]  # the line and the spaces stripped after it: the break is among them
-                n = _joined_tail(before, word[c:])
-                if n and k not in moved:
-                    moved.add(k)
-                    kept = before[:len(before) - n]
-                    widths = _narrowed(widths, k, pdfmetrics.stringWidth(kept, fontName, fontSize) +
-                                       pdfmetrics.stringWidth(before[len(before) - n], fontName, fontSize) / 2)
-                    break
+        widths = list(maxWidths) if isinstance(maxWidths, (list, tuple)) else [maxWidths]
+
+        def measure(text: str) -> float:
+            return pdfmetrics.stringWidth(text, fontName, fontSize)
+
+        lines = original(word, widths, fontName, fontSize, encoding)
+        found = _first_cut_in_text(lines, word, 0, widths, 0, measure)
+        if found is None:
+            return lines
+        k, narrow, at = found
+        done, pending = list(lines[:k]), word[at:]
+        size = _WINDOW_LINES * max(widths)
+        while pending:
+            end = _text_window(pending, size, fontName, fontSize)
+            window, rest = pending[:end], pending[end:]
+            new = original(window, _from_line(widths, len(done), narrow), fontName, fontSize, encoding)
+            if len(new) < 2 and rest:
+                size *= 2
+                continue
+            if narrow is not None:
+                new[0][0] += _width_at(widths, len(done)) - narrow
+            found = _first_cut_in_text(new, pending, 0 if narrow is None else 1, widths, len(done), measure)
+            if found is not None:
+                j, narrow, at = found
+                done += new[:j]
+                pending = pending[at:]
+                continue
+            narrow = None
+            if rest:
+                done += new[:-1]
+                pending = pending[_starts(new, pending)[-1]:]
             else:
-                return lines
+                done += new
+                pending = ""
+        return done
     return split
+
+
+def _starts(lines: list, text: str) -> list[int]:
+    """Where each of a one-run paragraph's lines (stripped) starts in its ``text``."""
+    starts, pos = [], 0
+    for _, line in lines:
+        pos = text.find(line, pos) if line else pos
+        starts.append(pos)
+        pos += len(line)
+    return starts
+
+
+def _first_cut_in_text(lines: list, text: str, start: int, widths: list, offset: int,
+                       measure: Callable[[str], float]) -> tuple[int, float, int] | None:
+    """:func:`_first_cut` for the lines of a one-run paragraph of ``text`` (they may end before it
+    does): the line, the width that ends it before what it cuts, and where that starts in ``text``."""
+    starts = _starts(lines, text)
+    for j in range(start, len(lines) - 1):
+        before, after = text[starts[j]:starts[j + 1]], text[starts[j + 1]:]
+        cut = _joined_cut(before, after)
+        if cut is None:
+            continue
+        tail, head = cut
+        if measure(before[len(before) - tail:] + after[:head]) > _width_at(widths, offset + j + 1):
+            continue  # what is joined is wider than a line: it is cut wherever it goes
+        kept = before[:len(before) - tail]
+        return j, measure(kept) + measure(before[len(before) - tail]) / 2, starts[j]
+    return None
+
+
+def _text_window(text: str, width: float, font: str, size: float) -> int:
+    """How many characters of ``text`` make it as wide as ``width`` (or all of them)."""
+    used = 0.0
+    for i, ch in enumerate(text):
+        if used >= width:
+            return i
+        used += pdfmetrics.stringWidth(ch, font, size)
+    return len(text)
 
 
 # --- where a word too long for its line breaks -------------------------------------------------------

@@ -546,6 +546,11 @@ def _check_han_breaks(text: str, runs: str, width: int) -> int:
         assert (para.blPara.kind == 0) == (runs == "one")  # (ReportLab's one-run or several-run path)
     lines = _line_texts(para)
     assert re.sub(r"\s", "", "".join(lines)) == re.sub(r"\s", "", text)  # nothing lost, nothing added
+    for line in para.blPara.lines:  # a line ended early keeps its real width (right-aligned text ends there)
+        if para.blPara.kind == 1:
+            assert line.maxWidth == width
+        else:
+            assert line[0] >= width - stringWidth(line[1][0] + "  ", latin, style.fontSize) - 0.5, line
     pos, cuts = 0, []
     for line in lines[:-1]:
         pos = text.index(line, pos) + len(line)
@@ -612,3 +617,21 @@ def test_a_chinese_table_cell_keeps_a_number_with_its_unit(tmp_path):
     assert "Colour of the" in text  # (the table is there)
     split = re.search(r"[0-9][ \u00a0]*\n[ \u00a0]*(kg|mg|\u5c0f\u65f6|\u5929)", text)
     assert not split, repr(text[max(0, split.start() - 20):split.end()])
+
+
+def test_han_line_breaking_with_an_anchor_before_a_number_sets_the_paragraph():
+    """Review finding: an empty anchor (``<a name>``) just before a number made ReportLab read a
+    character that is not there when the line was set again to end before the number (TypeError)."""
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Paragraph
+
+    from leaflet import rlbridge
+
+    rlbridge.install()
+    cjk, latin = fonts.family("Noto Sans CJK SC").regular, fonts.family("Noto Sans").regular
+    style = ParagraphStyle("t", fontName=cjk, fontSize=14, leading=18, wordWrap="CJK")
+    markup = f'\u6bcf\u6b21<font name="{latin}"> <a name="x"/>125\u00a0mg</font>\uff0c\u6bcf\u5929\u4e24\u6b21'
+    for width in range(40, 81, 2):
+        para = Paragraph(markup, style)
+        para.wrap(width, 10_000)
+        assert "".join(_line_texts(para)).replace(" ", "") == "\u6bcf\u6b21125\u00a0mg\uff0c\u6bcf\u5929\u4e24\u6b21"
