@@ -407,15 +407,18 @@ class RTLParagraph(Flowable):
     """
 
     def __init__(self, runs: tuple, style: ParagraphStyle, bullet: str | None = None, auto: bool = False,
-                 memo: bool = False, align: int | None = None):
+                 memo: bool = False, align: int | None = None, base: int | None = None):
         super().__init__()
         from . import rtl
 
         self.runs, self.style, self.bullet, self.auto, self.align = runs, style, bullet, auto, align
         # memo: content and template words, whose lines may be kept (never what people type)
         self.memo = memo
-        # "auto": the text's own first strong letter decides (for what people type, e.g. English notes)
-        self.base = rtl.base_level(runs) if auto else 1
+        # "auto": the text's own first strong letter decides (for what people type, e.g. English notes);
+        # ``base``: the direction given (a table cell's: rtl.cell_level)
+        self.base = base if base is not None else rtl.base_level(runs) if auto else 1
+        if base is not None:
+            self.auto = auto = False
         if self.base:
             # splitLongWords off: ReportLab would split an over-long word in visual, not logical, order
             self.inner_style = ParagraphStyle(f"{style.name}-rtl", parent=style, alignment=TA_RIGHT, leftIndent=0,

@@ -58,7 +58,7 @@ def render(body: ET.Element, patient: ET.Element, page: Page) -> str:
     bodyel = ET.SubElement(html, "body")
     _banner(bodyel, body.find("header"), page)
     main = ET.SubElement(bodyel, "main")
-    writer = _Writer(fills)
+    writer = _Writer(fills, page.rtl)
     writer.blocks(main, body)
     footer = body.find("footer")
     if footer is not None:
@@ -156,11 +156,17 @@ def _inline(target: ET.Element, source: ET.Element) -> None:
     copy(source, target)
 
 
+def _cell_level(text: str) -> int:
+    from .rtl import cell_level  # (only for a right-to-left leaflet: it loads the shaping libraries)
+
+    return cell_level(text)
+
+
 class _Writer:
     """One handler per markup block element; headings numbered from the title's ``<h1>``."""
 
-    def __init__(self, fills: dict[str, list[ET.Element]]):
-        self.fills = fills
+    def __init__(self, fills: dict[str, list[ET.Element]], right_to_left: bool = False):
+        self.fills, self.rtl = fills, right_to_left
         self.ids = itertools.count(1)
         self.level = 1
         self.handlers: dict[str, Callable[[ET.Element, ET.Element], None]] = {
@@ -239,7 +245,10 @@ class _Writer:
             head = row.get("head") == "yes"
             tr = ET.SubElement(table, "tr")
             for cell in row.findall("td"):
-                _inline(ET.SubElement(tr, "th", scope="col") if head else ET.SubElement(tr, "td"), cell)
+                # in a right-to-left leaflet, a cell's own direction, as in the PDF (rtl.cell_level)
+                attrs = {"dir": "rtl" if _cell_level("".join(cell.itertext())) else "ltr"} if self.rtl else {}
+                _inline(ET.SubElement(tr, "th", scope="col", **attrs) if head else ET.SubElement(tr, "td", **attrs),
+                        cell)
 
     def figure(self, parent: ET.Element, element: ET.Element) -> None:
         src = element.get("src", "")

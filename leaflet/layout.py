@@ -226,10 +226,11 @@ class _Builder:
                              "fonts cover it")
 
     def rtl_para(self, runs: list[Run], style: str, plain: str, bulletText: str | None = None,  # noqa: N803
-                 auto: bool = False, memo: bool | None = None, align: int | None = None, **_kw) -> RTLParagraph:
+                 auto: bool = False, memo: bool | None = None, align: int | None = None, base: int | None = None,
+                 **_kw) -> RTLParagraph:
         self.check(plain, style)
         return RTLParagraph(tuple(rtl.one_font_per_word(runs)), self.styles[style], bullet=bulletText, auto=auto,
-                            memo=self.memo if memo is None else memo, align=align)
+                            memo=self.memo if memo is None else memo, align=align, base=base)
 
     def para(self, markup: str, style: str, plain: str, memo: bool | None = None, lang: str | None = None,
              **kw) -> Paragraph:

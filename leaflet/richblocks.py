@@ -28,6 +28,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, KeepTogether, Table, TableStyle
 
+from . import rtl
 from .errors import Location, TemplateError
 from .figures import ImageError, decode_data_uri, image_info
 from .flowables import RTLParagraph
@@ -137,7 +138,7 @@ def _aligned(builder, para: Flowable, align: str) -> Flowable:
     """The cell paragraph aligned as its column says (mirrored in a right-to-left leaflet)."""
     if isinstance(para, RTLParagraph):
         return RTLParagraph(para.runs, para.style, bullet=para.bullet, auto=para.auto, memo=para.memo,
-                            align=_MIRRORED_ALIGNS[align])
+                            align=_MIRRORED_ALIGNS[align], base=para.base)
     if align == "left" or builder.rtl or not hasattr(para, "text"):
         return para
     style = ParagraphStyle(f"{para.style.name}-{align}", parent=para.style, alignment=ALIGNS[align])
@@ -296,12 +297,14 @@ def table(builder, el: ET.Element) -> list[Flowable]:
     for r, tr in enumerate(rows_el):
         style = head_style if r < head_rows else cell_style
         # no-break spaces are bidi separators: in right-to-left text they would reorder "2 mg, 5 mg"
-        # (and in a right-to-left leaflet a cell of numbers and units reads in its own direction)
+        # (and in a right-to-left leaflet a cell reads right to left if it has a right-to-left letter,
+        # else left to right: rtl.cell_level)
         # (Han text breaks between any two characters anyway, and ReportLab's CJK breaking drops spaces
         # next to no-break ones)
         cjk = builder.styles[style].wordWrap == "CJK"
         row = object()  # the cells of one row (a TR in a tagged PDF)
-        cells = [_cell(builder, _aligned(builder, builder.text_para(td, style, auto=True) if builder.rtl
+        cells = [_cell(builder, _aligned(builder, builder.text_para(td, style, base=rtl.cell_level("".join(td.itertext())))
+                                         if builder.rtl
                                          else builder.text_para(td if cjk else _with_units(td), style), aligns[c]),
                        td, r < head_rows, row, c)
                  for c, td in enumerate(tr.findall("td"))]

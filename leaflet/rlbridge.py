@@ -227,7 +227,7 @@ def _cjk_keeping_groups(original: Callable) -> Callable:
         result = original(frags, widths, calcBounds, encoding)
         found = _first_cut(result.lines, 0, widths, 0, [])
         if found is None:
-            return result
+            return _hanging(result)
         k, narrow = found
         done, pending = list(result.lines[:k]), [w for line in result.lines[k:] for w in line.words]
         size = _WINDOW_LINES * max(widths)
@@ -258,8 +258,21 @@ def _cjk_keeping_groups(original: Callable) -> Callable:
                 done += new
                 pending = []
         result.lines = done
-        return result
+        return _hanging(result)
     return split
+
+
+def _hanging(result):
+    """``result`` (Han line breaking's lines) with each line that is longer than its width, by the
+    punctuation hung at its end, drawn as it is: as ReportLab draws such a line unless it has a
+    no-break space. With one, ReportLab took the overhang back from the line's spaces, but counted only
+    its no-break spaces, so it moved the words after each space back by the whole overhang: the
+    number in "超过 6 个月" printed over the characters around it."""
+    for line in result.lines:
+        if line.extraSpace < -1e-8 and any(isinstance(getattr(w, "text", None), str)
+                                           and any(c in _NO_BREAK_SPACES for c in w.text) for w in line.words):
+            line.preformatted = True  # (ReportLab's mark for a line drawn as it is: only that here)
+    return result
 
 
 def _window(words: list, width: float) -> tuple[list, list]:

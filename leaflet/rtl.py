@@ -14,6 +14,7 @@ with rule N0 (paired brackets), which python-bidi does not implement, added here
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import uharfbuzz
@@ -233,6 +234,14 @@ def word_width(text: str, font: str, size: float, memo: dict | caches.Memo | Non
     elif memo is not None:
         memo[key] = width
     return width
+
+
+def cell_level(text: str) -> int:
+    """A table cell's direction in a right-to-left leaflet: 1 (right to left) if any of its letters is
+    right-to-left, else 0. Not its first letter: a dose cell that starts with a Latin unit ("2.5 mL
+    حتى 3 مرات في 24 ساعة") is Arabic, and read left to right it puts the dose in the wrong place. A
+    cell of Latin strengths ("2 mg, 5 mg") reads left to right. The PDF and the HTML leaflet agree."""
+    return int(any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in text))
 
 
 def base_level(runs: tuple[Run, ...]) -> int:

@@ -376,3 +376,33 @@ def test_a_table_split_across_pages_is_closed_by_its_border_on_both_parts():
         for part, command, where in ((first, "LINEBELOW", -1), (second, "LINEABOVE", 0)):
             lines = [c for c in part._linecmds if c[0] == command and c[1][1] == where and c[2][1] == where]
             assert lines and lines[-1][3] == 0.9, (command, part._linecmds)
+
+
+def test_a_table_cell_with_an_arabic_word_reads_right_to_left(tmp_path):
+    """Review finding (an unseen medicine): a cell took the direction of its first letter, so "2.5 mL
+    حتى 3 مرات في 24 ساعة" (2.5 mL up to 3 times in 24 hours) was set left to right and an Arabic
+    reader met the dose last; "100 mg في 5 mL" read "5 mL in 100 mg". A cell with any Arabic letter
+    now reads right to left, in the PDF and in the HTML leaflet; a cell of Latin strengths still reads
+    left to right."""
+    import yaml
+
+    from leaflet import rtl
+
+    assert rtl.cell_level("2.5 mL \u062d\u062a\u0649 3") == 1 and rtl.cell_level("2 mg, 5 mg") == 0
+    assert rtl.cell_level("") == 0
+    data = yaml.safe_load((ROOT / "content" / "diazepam" / "ar.yaml").read_text(encoding="utf-8"))
+    dose = "2.5 mL \u062d\u062a\u0649 3 \u0645\u0631\u0627\u062a"  # 2.5 mL حتى 3 مرات
+    data["sections"][0]["blocks"].append({"table": {"header": ["\u0627\u0644\u0639\u0645\u0631", "mg"],
+                                                    "rows": [[dose, "2 mg, 5 mg"]]}})
+    (tmp_path / "diazepam").mkdir()
+    (tmp_path / "diazepam" / "ar.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TranslationWarning)
+        pdf_data = leaflet.build_pdf("diazepam", language="ar", content_dirs=[tmp_path])
+        html = leaflet.build_html("diazepam", language="ar", content_dirs=[tmp_path])
+    # right to left: "2.5" (the cell's first words) at the right of "حتى"; pdfium finds the visual order
+    found = _extents(pdf_data, ["2.5", "3 \u062d\u062a\u0649", "2 mg, 5 mg"])
+    assert found["2.5"][0] > found["3 \u062d\u062a\u0649"][1], found
+    assert "2 mg, 5 mg" in found  # (the Latin cell: left to right)
+    html = html.replace("\u00a0", " ")  # (numbers are tied to their units)
+    assert f'<td dir="rtl">{dose}</td>' in html and '<td dir="ltr">2 mg, 5 mg</td>' in html

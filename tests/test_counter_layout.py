@@ -642,10 +642,28 @@ def test_a_side_head_kept_with_a_table_stays_inside_the_frame(tmp_path, filler):
 
 @pytest.mark.parametrize("template", ["compact", "large-print"])
 @pytest.mark.parametrize("lang", LANGS)
-def test_a_strength_in_the_forms_table_keeps_its_unit_on_its_line(lang, template):
+def test_a_strength_in_the_forms_table_keeps_its_unit_on_its_line(monkeypatch, lang, template):
     """Review finding: the forms table's strengths came from the template without their numbers tied
     to their units, and Arabic compact printed "2.5 mg, 10 mg, 20" / "mg"."""
     patient = EXAMPLES / ("patient-ar.yaml" if lang == "ar" else "patient.yaml")
+    if lang == "ar":  # lines in reading order (a page's text is in visual order: a line's end is its left)
+        from leaflet import rtl
+
+        lines: list[str] = []
+        visual_line = rtl._visual_line
+
+        def record(text, fonts, levels, line, base):
+            lines.append(text[line[0][0]:line[-1][1]])
+            return visual_line(text, fonts, levels, line, base)
+
+        monkeypatch.setattr(rtl, "_visual_line", record)
+        leaflet.clear_caches()  # (lines kept from an earlier build would not be set again)
+        build(lang, template, "a4", pharmacy=EXAMPLES / "pharmacy.yaml", patient=patient)
+        assert any("mL" in line for line in lines)  # (the table's lines are among them)
+        for line, after in zip(lines, lines[1:], strict=False):
+            assert not (re.search(r"\d[ \t\u00a0]*$", line) and re.match(r"[ \t\u00a0]*(mg|mL|ml)\b", after)), \
+                (line, after)
+        return
     data = build(lang, template, "a4", pharmacy=EXAMPLES / "pharmacy.yaml", patient=patient)
     for number, page in enumerate(pdfium.PdfDocument(data), start=1):
         text = page.get_textpage().get_text_range()

@@ -550,7 +550,8 @@ def _check_han_breaks(text: str, runs: str, width: int) -> int:
         if para.blPara.kind == 1:
             assert line.maxWidth == width
         else:
-            assert line[0] >= width - stringWidth(line[1][0] + "  ", latin, style.fontSize) - 0.5, line
+            font = para.frags[0].fontName  # (one run: one font)
+            assert line[0] >= width - stringWidth(line[1][0] + "  ", font, style.fontSize) - 0.5, line
     pos, cuts = 0, []
     for line in lines[:-1]:
         pos = text.index(line, pos) + len(line)
@@ -635,3 +636,34 @@ def test_han_line_breaking_with_an_anchor_before_a_number_sets_the_paragraph():
         para = Paragraph(markup, style)
         para.wrap(width, 10_000)
         assert "".join(_line_texts(para)).replace(" ", "") == "\u6bcf\u6b21125\u00a0mg\uff0c\u6bcf\u5929\u4e24\u6b21"
+
+
+def test_a_number_in_a_chinese_line_with_hanging_punctuation_is_not_drawn_over_its_neighbours():
+    """Review finding (an unseen medicine): "超过 6 个月" printed the 6 over 过 and 个. When a line's
+    closing punctuation hangs past its end, ReportLab took the overhang back from the line's spaces,
+    counting only its no-break spaces, and moved the words after each space back by the whole
+    overhang. Such a line is now drawn as it is, as a line with no no-break space always was."""
+    import io
+
+    from reportlab.platypus import SimpleDocTemplate
+
+    from leaflet import layout, rlbridge, templating
+
+    rlbridge.install()
+    style = layout.paragraph_styles(templating.load_template("compact"), "zh-Hans")["bullet"]
+    cjk = fonts.family("Noto Sans CJK SC").regular
+    markup = (f'<font face="{cjk}">\u6db2\u4f53\u5f00\u74f6\u540e\u8d85\u8fc7</font> 6\u00a0<font face="{cjk}">'
+              "\u4e2a\u6708\u4e0d\u8981\u518d\u4f7f\u7528\u3002\u8bf7\u5728\u6807\u7b7e\u4e0a\u5199\u4e0b\u5f00\u74f6"
+              "\u65e5\u671f\u3002</font>")
+    hung = 0
+    for width in range(200, 260, 2):
+        buf = io.BytesIO()
+        SimpleDocTemplate(buf, pagesize=(width + 72, 300)).build([rlbridge.LeafletParagraph(markup, style,
+                                                                                           bulletText="\u2022")])
+        textpage = pdfium.PdfDocument(buf.getvalue())[0].get_textpage()
+        text = textpage.get_text_range()
+        boxes = [textpage.get_charbox(text.index(ch)) for ch in ("\u8fc7", "6", "\u4e2a")]
+        if abs(boxes[0][1] - boxes[2][1]) < 2:  # (all three on the first line)
+            hung += text.index("\u3002") < text.index("\r")  # (the line ends with the hung full stop)
+            assert boxes[0][2] <= boxes[1][0] + 0.5 and boxes[1][2] <= boxes[2][0] + 0.5, (width, boxes)
+    assert hung  # (some widths hang the full stop: the case that overprinted)
