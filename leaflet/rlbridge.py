@@ -480,6 +480,11 @@ def word_breaks(chars: list[str], widths: list[float], first: float, nexts: Call
             return breaks
         if _AFTER_SLASH in best:
             cut = best[_AFTER_SLASH]
+            further = best.get(_AFTER_PUNCTUATION, 0)
+            if further > cut and not _slash_after(chars, widths, cut, fit, nexts(line + 1)):
+                # the next line would end at punctuation this one holds too: ReportLab would set both
+                # pieces on this line, a space between them ("emc/ search?q="): end this one there
+                cut = further
         elif _AFTER_PUNCTUATION in best:
             cut = best[_AFTER_PUNCTUATION]
         elif line == 0 and may_move and start == 0:
@@ -489,6 +494,18 @@ def word_breaks(chars: list[str], widths: list[float], first: float, nexts: Call
         breaks.append(cut)
         start, line = cut, line + 1
         room = nexts(line)
+
+
+def _slash_after(chars: list[str], widths: list[float], start: int, after: int, room: float) -> bool:
+    """Whether a line of ``room`` starting at ``chars[start]`` could end after a slash beyond ``after``."""
+    width = 0.0
+    for j in range(start, len(chars)):
+        if width + widths[j] > room and j > start:
+            return False
+        width += widths[j]
+        if j + 1 > after and j + 1 < len(chars) and _break_class(chars, j + 1) == _AFTER_SLASH:
+            return True
+    return False
 
 
 def _host_end(chars: list[str]) -> int:

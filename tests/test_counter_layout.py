@@ -669,3 +669,36 @@ def test_a_strength_in_the_forms_table_keeps_its_unit_on_its_line(monkeypatch, l
         text = page.get_textpage().get_text_range()
         split = re.search(r"\d[ \t]*\r?\n[ \t]*(mg|mL|ml)\b", text)
         assert not split, f"page {number}: {text[max(0, split.start() - 20):split.end()]!r}"
+
+
+_URLS = ["https://www.medicines.org.uk/emc/search?q=ibuprofen%20100mg%2F5ml%20oral%20suspension",
+         "https://dailymed.nlm.nih.gov/dailymed/search.cfm?labeltype=all&query=ibuprofen+oral+suspension",
+         "https://www.nice.org.uk/guidance/ng143/chapter/Recommendations#antipyretic-interventions",
+         "https://www.fda.gov/drugs/drug-safety-and-availability/fda-requiring-boxed-warning-updated-improve-safe-use"]
+
+
+@pytest.mark.parametrize("url", _URLS)
+def test_a_broken_web_address_prints_no_space_inside_it(url):
+    """Review finding (an unseen medicine's sources): "https://www.medicines.org.uk/" / "emc/ search?q=".
+    A line of an address ended after its last slash that fitted, though the next piece ended at
+    punctuation that fitted too; ReportLab then set both pieces on that line with a space between."""
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Paragraph
+
+    from leaflet import fonts, rlbridge
+    from leaflet.xmltext import escape
+
+    rlbridge.install()
+    style = ParagraphStyle("t", fontName=fonts.family("Noto Sans").regular, fontSize=9, leading=11)
+    broken = 0
+    for width in range(90, 420, 3):
+        para = Paragraph(f"Summary of product characteristics. {escape(url)}", style)
+        para.wrap(width, 10_000)
+        lines = [(" ".join(line[1]) if para.blPara.kind == 0 else "".join(w.text for w in line.words)).split()
+                 for line in para.blPara.lines]
+        broken += sum(1 for words in lines if words and words[-1] in url and not url.endswith(words[-1]))
+        for words in lines:
+            pieces = [w for w in words if w and w in url]
+            for a, b in zip(pieces, pieces[1:], strict=False):
+                assert a + b not in url, f"width {width}: {a!r} {b!r} on one line, a space between them"
+    assert broken > 20  # (the address did break, at many widths)
