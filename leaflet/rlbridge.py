@@ -73,6 +73,7 @@ _REQUIRED = (
     (pdfdoc.PDFDocument, "__init__"), (_rl_paragraph, "_splitWord"), (_rl_paragraph, "_splitFragWord"),
     (_rl_paragraph, "_fragWordIter"), (_rl_paragraph, "_split_blParaHard"), (_rl_paragraph, "_wsc"),
     (_rl_paragraph, "cjkFragSplit"), (_rl_paragraph, "wordSplit"), (_rl_textsplit, "category"),
+    (_rl_textsplit, "CANNOT_END_LINE"),
 )
 
 _installed = False
@@ -191,6 +192,19 @@ def _joined_cut(before: str, after: str) -> tuple[int, int] | None:
     return (tail, head) if joined and before[:len(before) - tail].strip() else None
 
 
+#: What may not end a line in Chinese and Japanese (kinsoku): opening brackets and quotes (ReportLab's
+#: own list; it does not apply it).
+_OPENING = frozenset(getattr(_rl_textsplit, "CANNOT_END_LINE", ["\uff08"])[0])
+
+
+def _opening_tail(line: str) -> int:
+    """How many opening brackets and quotes end ``line`` (spaces after them aside), if it holds
+    something else too; else 0."""
+    text = line.rstrip()
+    n = len(text) - len(text.rstrip("".join(_OPENING)))
+    return n if n and text[:-n].strip() else 0
+
+
 def _run_length(chars) -> int:
     """How many of ``chars`` (from the start) are Latin text or no-break spaces: not a space at which a
     line may break, not Han (at or after U+3000)."""
@@ -306,8 +320,12 @@ def _first_cut(lines: list, start: int, widths: list, offset: int, rest: list) -
             after += [(w, w.text if isinstance(getattr(w, "text", ""), str) else "") for w in rest[:8]]
         if any(getattr(getattr(w, "cbDefn", None), "width", 0) for w, _ in words):
             continue  # (a picture in the line: left as ReportLab sets it)
-        cut = _joined_cut("".join(t for _, t in words), "".join(t for _, t in after))
+        before = "".join(t for _, t in words)
+        cut = _joined_cut(before, "".join(t for _, t in after))
         if cut is None:
+            opening = _opening_tail(before)
+            if opening:  # an opening bracket or quote may not end a line (kinsoku): it starts the next
+                return k, _width_before_tail(words, opening + len(before) - len(before.rstrip()))
             continue
         tail, head = cut
         if _chars_width(words, -tail) + _chars_width(after, head) > _width_at(widths, offset + k + 1):
@@ -354,7 +372,7 @@ def _one_run_keeping_groups(original: Callable) -> Callable:
     what no-break spaces join, as :func:`_cjk_keeping_groups` does. Its lines come back as
     ``[extra space, text]``, the text stripped of spaces at both ends."""
     def split(word, maxWidths, fontName, fontSize, encoding="utf8"):  # noqa: N803
-        if not isinstance(word, str) or not any(c in _NO_BREAK_SPACES for c in word):
+        if not isinstance(word, str) or not any(c in _NO_BREAK_SPACES or c in _OPENING for c in word):
             return original(word, maxWidths, fontName, fontSize, encoding)
         widths = list(maxWidths) if isinstance(maxWidths, (list, tuple)) else [maxWidths]
 
@@ -413,6 +431,10 @@ def _first_cut_in_text(lines: list, text: str, start: int, widths: list, offset:
         before, after = text[starts[j]:starts[j + 1]], text[starts[j + 1]:]
         cut = _joined_cut(before, after)
         if cut is None:
+            opening = _opening_tail(before)
+            if opening:  # (as in :func:`_first_cut`)
+                kept = before.rstrip()[:-opening]
+                return j, measure(kept) + measure(before.rstrip()[-opening]) / 2, starts[j]
             continue
         tail, head = cut
         if measure(before[len(before) - tail:] + after[:head]) > _width_at(widths, offset + j + 1):
@@ -481,7 +503,7 @@ def word_breaks(chars: list[str], widths: list[float], first: float, nexts: Call
         if _AFTER_SLASH in best:
             cut = best[_AFTER_SLASH]
             further = best.get(_AFTER_PUNCTUATION, 0)
-            if further > cut and not _slash_after(chars, widths, cut, fit, nexts(line + 1)):
+            if further > cut and _next_piece_fits(chars, widths, cut, fit, nexts(line + 1)):
                 # the next line would end at punctuation this one holds too: ReportLab would set both
                 # pieces on this line, a space between them ("emc/ search?q="): end this one there
                 cut = further
@@ -496,16 +518,22 @@ def word_breaks(chars: list[str], widths: list[float], first: float, nexts: Call
         room = nexts(line)
 
 
-def _slash_after(chars: list[str], widths: list[float], start: int, after: int, room: float) -> bool:
-    """Whether a line of ``room`` starting at ``chars[start]`` could end after a slash beyond ``after``."""
-    width = 0.0
-    for j in range(start, len(chars)):
-        if width + widths[j] > room and j > start:
-            return False
+def _next_piece_fits(chars: list[str], widths: list[float], cut: int, fit: int, room: float) -> bool:
+    """Whether the next line, of ``room`` from ``chars[cut]``, would end (by the same preferences) no
+    further than ``fit``: its piece would fit on this line too."""
+    width, end, best = 0.0, cut, {}
+    for j in range(cut, len(chars)):
+        if width + widths[j] > room and j > cut:
+            break
         width += widths[j]
-        if j + 1 > after and j + 1 < len(chars) and _break_class(chars, j + 1) == _AFTER_SLASH:
-            return True
-    return False
+        end = j + 1
+        if end < len(chars):
+            kind = _break_class(chars, end)
+            if kind is not None:
+                best[kind] = end
+    if end >= len(chars):
+        return False  # the rest of the address is the next line: it did not fit on this one
+    return best.get(_AFTER_SLASH, best.get(_AFTER_PUNCTUATION, end)) <= fit
 
 
 def _host_end(chars: list[str]) -> int:

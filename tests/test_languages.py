@@ -510,6 +510,9 @@ def test_a_chinese_paragraph_split_across_pages_draws_no_missing_glyph(template,
 
 #: A number and what a no-break space joins it to: a Latin word, or the first character of a Han word.
 _JOINED = re.compile(r"[0-9]+(?:[.,][0-9]+)?\u00a0(?:[A-Za-z]+|\w)")
+#: Opening brackets and quotes: kinsoku says they may not end a line.
+_OPENING = "\u2018\u201c\uff08[{\u3014\uff3b\uff5b\u3008\u300a\u300c\u300e\u3010"
+
 #: Han text with numbers (each a run of its own font: the CJK font has no Latin letters or digits), and
 #: Latin text (one run, in a paragraph that Han line breaking sets: an English cell in a Chinese table).
 _HAN_TEXTS = ["10 \u81f3 15\u00a0kg", "\u6bcf\u6b21 125\u00a0mg\uff0c\u6bcf 8\u00a0\u5c0f\u65f6\u4e00\u6b21\uff0c"
@@ -556,6 +559,8 @@ def _check_han_breaks(text: str, runs: str, width: int) -> int:
     for line in lines[:-1]:
         pos = text.index(line, pos) + len(line)
         cuts.append(pos)
+        if line.rstrip().rstrip(_OPENING).strip():  # (a line of brackets alone: nothing to move)
+            assert line.rstrip()[-1] not in _OPENING, f"width {width}: a line ends with an opening bracket: {line!r}"
     for m in _JOINED.finditer(text):
         start, end = m.start(), m.end()  # the Latin text around it, no wider than the line: never cut
         while start and _in_latin_run(text[start - 1]):
@@ -582,6 +587,7 @@ def test_han_line_breaking_never_cuts_what_no_break_spaces_join(text):
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.sampled_from(["\u6bcf\u6b21", "\u5c0f\u65f6", "\u3002", "\uff0c", "\u81f3", " ", " ", "\u00a0",
+                                 "\uff08", "\uff09", "\u300a",
                                  "125\u00a0mg", "8\u00a0\u5c0f\u65f6", "2.5\u00a0mL", "15\u00a0kg", "12", "/", "hours",
                                  "a"]), min_size=1, max_size=30),
        st.integers(30, 300), st.sampled_from(["one", "several"]))
@@ -667,3 +673,18 @@ def test_a_number_in_a_chinese_line_with_hanging_punctuation_is_not_drawn_over_i
             hung += text.index("\u3002") < text.index("\r")  # (the line ends with the hung full stop)
             assert boxes[0][2] <= boxes[1][0] + 0.5 and boxes[1][2] <= boxes[2][0] + 0.5, (width, boxes)
     assert hung  # (some widths hang the full stop: the case that overprinted)
+
+
+@pytest.mark.parametrize("template", ["compact", "large-print", "side-heads"])
+def test_no_chinese_line_ends_with_an_opening_bracket(template):
+    """Review finding: "...艾滋病病毒（" / "HIV）": ReportLab's Han line breaking keeps closing
+    punctuation off the start of a line but lets an opening bracket end one."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TranslationWarning)
+        data = leaflet.build_pdf("diazepam", language="zh-Hans", template=template, patient=EXAMPLES / "patient.yaml",
+                                 pharmacy=EXAMPLES / "pharmacy.yaml")
+    for number, page in enumerate(pdfium.PdfDocument(data), start=1):
+        for line in page.get_textpage().get_text_range().replace("\r", "").split("\n"):
+            text = line.rstrip()
+            if text.rstrip(_OPENING).strip():  # (pdfium reads some characters of a line as lines of their own)
+                assert text[-1] not in _OPENING, f"page {number}: {text[-24:]!r}"
