@@ -244,7 +244,7 @@ def _cjk_keeping_groups(original: Callable) -> Callable:
             return _hanging(result)
         k, narrow = found
         done, pending = list(result.lines[:k]), [w for line in result.lines[k:] for w in line.words]
-        size = _WINDOW_LINES * max(widths)
+        size, again = _WINDOW_LINES * max(widths), 0
         while pending:
             window, rest = _window(pending, size)
             try:
@@ -255,9 +255,15 @@ def _cjk_keeping_groups(original: Callable) -> Callable:
                 size *= 2  # (a window too small to end a line in: a larger one)
                 continue
             if narrow is not None:
+                words = _texts(new[0])
+                opening = _opening_tail("".join(t for _, t in words))
+                if opening and again < 4:  # ending it earlier left an opening bracket at its end: that too
+                    narrow, again = _width_before_tail(words, opening + _trailing_spaces(words)), again + 1
+                    continue
                 real = _width_at(widths, len(done))
                 new[0].extraSpace += real - narrow
                 new[0].maxWidth = real
+            again = 0
             found = _first_cut(new, 0 if narrow is None else 1, widths, len(done), rest)
             if found is not None:
                 j, narrow = found
@@ -325,13 +331,18 @@ def _first_cut(lines: list, start: int, widths: list, offset: int, rest: list) -
         if cut is None:
             opening = _opening_tail(before)
             if opening:  # an opening bracket or quote may not end a line (kinsoku): it starts the next
-                return k, _width_before_tail(words, opening + len(before) - len(before.rstrip()))
+                return k, _width_before_tail(words, opening + _trailing_spaces(words))
             continue
         tail, head = cut
         if _chars_width(words, -tail) + _chars_width(after, head) > _width_at(widths, offset + k + 1):
             continue  # what is joined is wider than a line: it is cut wherever it goes
         return k, _width_before_tail(words, tail)
     return None
+
+
+def _trailing_spaces(words: list) -> int:
+    text = "".join(t for _, t in words)
+    return len(text) - len(text.rstrip())
 
 
 def _chars_width(words: list, n: int) -> float:
@@ -385,7 +396,7 @@ def _one_run_keeping_groups(original: Callable) -> Callable:
             return lines
         k, narrow, at = found
         done, pending = list(lines[:k]), word[at:]
-        size = _WINDOW_LINES * max(widths)
+        size, again = _WINDOW_LINES * max(widths), 0
         while pending:
             end = _text_window(pending, size, fontName, fontSize)
             window, rest = pending[:end], pending[end:]
@@ -394,7 +405,13 @@ def _one_run_keeping_groups(original: Callable) -> Callable:
                 size *= 2
                 continue
             if narrow is not None:
+                opening = _opening_tail(new[0][1])
+                if opening and again < 4:  # (as in _cjk_keeping_groups)
+                    kept = new[0][1].rstrip()[:-opening]
+                    narrow, again = measure(kept) + measure(new[0][1].rstrip()[-opening]) / 2, again + 1
+                    continue
                 new[0][0] += _width_at(widths, len(done)) - narrow
+            again = 0
             found = _first_cut_in_text(new, pending, 0 if narrow is None else 1, widths, len(done), measure)
             if found is not None:
                 j, narrow, at = found
