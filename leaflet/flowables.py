@@ -14,7 +14,7 @@ from reportlab.lib.enums import TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import CondPageBreak, Flowable, PageBreak, Paragraph
+from reportlab.platypus import CondPageBreak, Flowable, PageBreak, Paragraph, Table
 from reportlab.platypus.doctemplate import ActionFlowable
 
 from . import caches, rlbridge
@@ -614,6 +614,19 @@ def _side_clearance(flowable: Flowable) -> float:
         space = flowable.getSpaceBefore()
         top -= max(space - frame._prevASpace, 0) if frame._oASpace else space
     return max(0.0, top - (mark[2] - SIDE_CLEARANCE))
+
+
+class PanelTable(Table):
+    """The prescription panel: a ReportLab table whose every part, when it breaks across pages, is
+    marked (``_leaflet_mark``) so the page its last part lands on is recorded in the build's outline
+    pages (:class:`leaflet.pdf.PageFurniture`) under :data:`PANEL_END`: whether it ended on page 1.
+    (ReportLab makes the parts with the table's own class.) It lays out and draws as a Table does."""
+
+    _leaflet_mark = "prescription-panel-end"
+
+
+#: The key the prescription panel's last page is recorded under (:class:`PanelTable`).
+PANEL_END = PanelTable._leaflet_mark
 
 
 class RoomForTableStart(CondPageBreak):

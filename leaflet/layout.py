@@ -20,7 +20,6 @@ from reportlab.platypus import (
     CondPageBreak,
     Flowable,
     KeepTogether,
-    Table,
     TableStyle,
 )
 from reportlab.platypus.flowables import BalancedColumns
@@ -30,6 +29,7 @@ from .errors import GlyphError, TemplateError
 from .flowables import LeafletParagraph as Paragraph
 from .flowables import (
     Outdented,
+    PanelTable,
     RoomForTableStart,
     RTLParagraph,
     RuledNotes,
@@ -410,7 +410,7 @@ class _Builder:
             if blank:
                 blank_rows.append(len(rows))
             rows.append(row)
-        table = Table(rows, colWidths=widths[::-1] if self.rtl else widths, hAlign="LEFT")
+        table = PanelTable(rows, colWidths=widths[::-1] if self.rtl else widths, hAlign="LEFT")
         commands = [
             ("BOX", (0, 0), (-1, -1), 1.2, theme.color("text")),
             ("LINEBELOW", (0, 0), (-1, -2), 0.4, theme.color("muted")),

@@ -66,6 +66,9 @@ class PageFurniture:
 
 class _Doc(BaseDocTemplate):
     def afterFlowable(self, flowable: Flowable) -> None:  # noqa: N802
+        mark = getattr(flowable, "_leaflet_mark", None)
+        if mark:  # (flowables.PanelTable: the page its last part lands on)
+            self._pages[mark] = self.page
         info = getattr(flowable, "_leaflet_outline", None)
         if info:
             level, title, key = info

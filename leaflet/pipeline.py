@@ -36,6 +36,7 @@ from . import (
     typedtext,
 )
 from .errors import ContentError, GlyphError, LeafletError, Location, display_path
+from .flowables import PANEL_END
 from .fonts import require_glyphs
 from .geometry import page_geometry
 from .inline import bind_numbers
@@ -214,12 +215,17 @@ def _render(req: BuildRequest, marked: tuple) -> bytes:
     (:func:`_naming_the_page`). ``marked``: stages 1-3 (:func:`_markup`)."""
     laid = _laid_out(req, marked, notes_on_page_one=True)
     on_page_one = True
-    if laid.pages.get("important", 1) > 1 and req.patient.notes:
+    if req.patient.notes and (laid.pages.get("important", 1) > 1 or _notes_after_page_one(laid)):
         try:
             moved = _laid_out(req, marked, notes_on_page_one=False)
         except LayoutError:  # (the panel's extra row did not fit: keep the notes where they were)
             moved = None
-        if moved is not None and moved.pages.get("important") == 1:
+        # the box's start on page 1; or, when the short notes did not fit there (the panel went on to
+        # page 2 with them, review finding), the notes at the end, named on page 1, if that keeps the
+        # panel on page 1 and the box no later
+        if moved is not None and (moved.pages.get("important") == 1 or (
+                _notes_after_page_one(laid) and moved.pages.get(PANEL_END, 1) == 1
+                and moved.pages.get("important", 1) <= laid.pages.get("important", 1))):
             laid, on_page_one = moved, False
     if req.patient.notes and laid.pages.get(_NOTES, 1) > 1:
         laid = _naming_the_page(req, marked, laid, on_page_one)
@@ -228,6 +234,17 @@ def _render(req: BuildRequest, marked: tuple) -> bytes:
 
 #: The outline key of the prescriber notes' box (its ``id`` in the patient template).
 _NOTES = "prescriber-notes"
+
+
+def _short_notes(patient_tree: ET.Element) -> bool:
+    """Whether the patient markup puts short notes under the panel on page 1 (its ``short-notes``)."""
+    return any(fill.get("slot") == "short-notes" for fill in patient_tree.iter("fill"))
+
+
+def _notes_after_page_one(laid: _Layout) -> bool:
+    """Whether short notes meant for page 1 went on to a later page: the panel (holding them, or
+    above them) ended after page 1, or their box started after it."""
+    return laid.pages.get(PANEL_END, 1) > 1 or (laid.short_notes and laid.pages.get(_NOTES, 1) > 1)
 
 
 def _naming_the_page(req: BuildRequest, marked: tuple, laid: _Layout, on_page_one: bool) -> _Layout:
@@ -255,6 +272,7 @@ class _Layout:
     pages: dict[str, int]
     page_count: int
     finish: Any
+    short_notes: bool = False  # short notes were laid out on page 1 (in the panel or under it)
 
 
 def _laid_out(req: BuildRequest, marked: tuple, notes_on_page_one: bool, notes_page: int | None = None) -> _Layout:
@@ -288,7 +306,7 @@ def _laid_out(req: BuildRequest, marked: tuple, notes_on_page_one: bool, notes_p
                                     source=_source_file(source) if req.pdfa == "3b" else None)
         return data
 
-    return _Layout(data, furniture.pages, furniture.page_count, finish)
+    return _Layout(data, furniture.pages, furniture.page_count, finish, short_notes=_short_notes(patient_tree))
 
 
 @caches.memoize("pipeline.patient-template-words", 64)

@@ -702,3 +702,24 @@ def test_a_broken_web_address_prints_no_space_inside_it(url):
             for a, b in zip(pieces, pieces[1:], strict=False):
                 assert a + b not in url, f"width {width}: {a!r} {b!r} on one line, a space between them"
     assert broken > 20  # (the address did break, at many widths)
+
+
+UNSEEN = DATA / "unseen"
+
+
+def test_short_notes_that_take_the_panel_onto_page_two_go_to_the_end_named_on_page_one():
+    """Review finding (the unseen medicine, Chinese large print on Letter with the pharmacy's header):
+    the short notes, a row of the panel, did not fit on page 1; the panel went on to page 2 with only
+    them under its repeated title, and page 1 neither had them nor said where they were. They now go
+    to the end and page 1 names their page, as notes too long for page 1 do."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TranslationWarning)
+        data = leaflet.build_pdf("ibuprofen", language="zh-Hans", template="large-print", paper="letter",
+                                 content_dirs=[UNSEEN / "content"], patient=UNSEEN / "patients" / "zh-suspension.yaml",
+                                 pharmacy=EXAMPLES / "pharmacy.yaml")
+    pages = [squeezed(text) for text in pdfium_pages(data)]
+    notes = squeezed("与食物或牛奶一起服用")
+    named = re.search(r"请见第(\d+)页的处方医生备注", pages[0])
+    assert named and notes not in pages[0], pages[0][-200:]
+    assert notes in pages[int(named.group(1)) - 1]
+    assert not pages[1].startswith(squeezed("您的处方")), pages[1][:60]  # (the panel does not go on)
