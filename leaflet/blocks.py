@@ -88,7 +88,12 @@ def _keep(b, el: ET.Element) -> list:
     inner = [f for f in b.blocks(el) if not isinstance(f, str)]
     # a keep inside a keep (numbered steps with their intro) is one group: ReportLab's KeepTogether
     # reports itself taller than any page, so a nested one always starts a new page
-    return [KeepTogether([g for f in inner for g in (rlbridge.group_content(f) if isinstance(f, KeepTogether) else [f])])]
+    flat = [g for f in inner for g in (rlbridge.group_content(f) if isinstance(f, KeepTogether) else [f])]
+    from .flowables import StepsTogether
+
+    if inner and isinstance(inner[-1], StepsTogether):  # (steps that end the group may still break)
+        return [StepsTogether(flat, inner[-1].steps)]
+    return [KeepTogether(flat)]
 
 
 def _check_li(el: ET.Element, template_file: str) -> None:

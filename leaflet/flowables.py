@@ -14,8 +14,8 @@ from reportlab.lib.enums import TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import CondPageBreak, Flowable, PageBreak, Paragraph, Table
-from reportlab.platypus.doctemplate import ActionFlowable
+from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, PageBreak, Paragraph, Table
+from reportlab.platypus.doctemplate import ActionFlowable, FrameBreak, _FrameBreak
 
 from . import caches, rlbridge
 from .i18n import page_number
@@ -614,6 +614,36 @@ def _side_clearance(flowable: Flowable) -> float:
         space = flowable.getSpaceBefore()
         top -= max(space - frame._prevASpace, 0) if frame._oASpace else space
     return max(0.0, top - (mark[2] - SIDE_CLEARANCE))
+
+
+class StepsTogether(KeepTogether):
+    """Numbered steps, with what is kept with them (their intro, a heading): on one page when they fit,
+    as a keep-together group is. A list taller than a quarter of the frame that does not fit what is
+    left of it breaks between two steps instead of moving whole to the next one (which left pages
+    part empty, review finding), with its intro and at least two steps before the break and at least
+    two after it. ``steps``: how many of the group's last flowables are steps."""
+
+    def __init__(self, flowables: list[Flowable], steps: int, maxHeight: float | None = None):  # noqa: N803
+        super().__init__(flowables, maxHeight)
+        self.steps = steps
+
+    def split(self, aW: float, aH: float) -> list[Flowable]:  # noqa: N803
+        parts = super().split(aW, aH)
+        frame = getattr(self, "_frame", None)
+        if not parts or not isinstance(parts[0], _FrameBreak) or frame is None or self._H <= frame._height / 4:
+            return parts  # (it fits; or a short list: it moves whole, as a group does)
+        content = list(self._content)
+        first_step = len(content) - self.steps
+        used, fit = 0.0, 0
+        for i, flowable in enumerate(content):
+            height = flowable.wrapOn(self.canv, aW, aH)[1] + flowable.getSpaceAfter() + (flowable.getSpaceBefore() if i else 0)
+            if used + height > aH:
+                break
+            used, fit = used + height, i + 1
+        fit = min(fit, len(content) - 2)  # two steps at least after the break
+        if fit < first_step + 2:
+            return parts  # (not its intro and two steps: it moves whole)
+        return [*content[:fit], FrameBreak(), *content[fit:]]
 
 
 class PanelTable(Table):

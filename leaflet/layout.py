@@ -35,6 +35,7 @@ from .flowables import (
     RuledNotes,
     SideHead,
     Stack,
+    StepsTogether,
     WarningBox,
     WriteIn,
     acts_on_frame,
@@ -726,7 +727,8 @@ def _keep_headings_with_groups(flowables: list[Flowable | str]) -> list[Flowable
             while out and not isinstance(out[-1], str) and getattr(out[-1], "_leaflet_keep_with_next", 0):
                 headings.insert(0, out.pop())
             if headings:
-                item = KeepTogether(headings + rlbridge.group_content(item))
+                content = headings + rlbridge.group_content(item)
+                item = StepsTogether(content, item.steps) if isinstance(item, StepsTogether) else KeepTogether(content)
         out.append(item)
     return out
 

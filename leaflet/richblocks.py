@@ -31,7 +31,7 @@ from reportlab.platypus import Flowable, KeepTogether, Table, TableStyle
 from . import rtl
 from .errors import Location, TemplateError
 from .figures import ImageError, decode_data_uri, image_info
-from .flowables import RTLParagraph
+from .flowables import RTLParagraph, StepsTogether
 from .markup import Element, register
 from .tagging import tag
 
@@ -407,8 +407,8 @@ def steps(builder, el: ET.Element) -> list[Flowable]:
     widest = max(stringWidth(f"{n}.", base.bulletFontName, base.bulletFontSize) for n in range(1, len(items) + 1))
     numbered = ParagraphStyle(f"{base.name}-steps", parent=base, bulletIndent=0,
                               leftIndent=max(base.leftIndent, widest + base.fontSize * 0.5))
-    return [KeepTogether([builder.tagged(_restyle(p, numbered, builder), "LBody", li)
-                          for p, li in zip(items, el.findall("li"), strict=True)])]
+    return [StepsTogether([builder.tagged(_restyle(p, numbered, builder), "LBody", li)
+                           for p, li in zip(items, el.findall("li"), strict=True)], len(items))]
 
 
 def _restyle(para: Flowable, style: ParagraphStyle, builder) -> Flowable:

@@ -723,3 +723,21 @@ def test_short_notes_that_take_the_panel_onto_page_two_go_to_the_end_named_on_pa
     assert named and notes not in pages[0], pages[0][-200:]
     assert notes in pages[int(named.group(1)) - 1]
     assert not pages[1].startswith(squeezed("您的处方")), pages[1][:60]  # (the panel does not go on)
+
+
+@pytest.mark.parametrize("header", [False, True], ids=["no-pharmacy", "pharmacy"])
+@pytest.mark.parametrize("lang", ["en", "ar", "zh-Hans"])
+def test_long_numbered_steps_break_rather_than_leave_a_page_part_empty(lang, header):
+    """Review finding (the unseen medicine, large print on Letter): the oral syringe's heading, intro
+    and six steps moved whole to the next page and left pages 64-69 % full. A list of steps taller than
+    a quarter of the frame now breaks between two steps, with its intro and two steps at least before
+    the break and two after it (flowables.StepsTogether)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TranslationWarning)
+        data = leaflet.build_pdf("ibuprofen", language=lang, template="large-print", paper="letter",
+                                 content_dirs=[UNSEEN / "content"],
+                                 patient=UNSEEN / "patients" / f"{lang.split('-')[0]}-suspension.yaml",
+                                 pharmacy=EXAMPLES / "pharmacy.yaml" if header else None)
+    filled = fills(data, "large-print", "letter")
+    low = [(i + 1, round(f, 2)) for i, f in enumerate(filled[:-1]) if f < 0.70]
+    assert not low, f"pages filled less than 70 %: {low}"
