@@ -8,6 +8,7 @@ leaflets for many patients repeats only the per-patient work and the page layout
 from __future__ import annotations
 
 import os
+import unicodedata
 import warnings
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field, replace
@@ -234,6 +235,18 @@ def _render(req: BuildRequest, marked: tuple) -> bytes:
 
 #: The outline key of the prescriber notes' box (its ``id`` in the patient template).
 _NOTES = "prescriber-notes"
+
+
+#: The letters of a language's own script, where it is not the Latin one (unicodedata name prefixes).
+_OWN_SCRIPT = {"ar": ("ARABIC",), "hi": ("DEVANAGARI",), "zh": ("CJK UNIFIED",), "ko": ("HANGUL",),
+               "ja": ("CJK UNIFIED", "HIRAGANA", "KATAKANA"), "ru": ("CYRILLIC",), "uk": ("CYRILLIC",)}
+
+
+def _in_own_script(text: str, language: str) -> bool:
+    """Whether ``text`` has letters of ``language``'s own script (for a language not written in Latin
+    letters: text in Latin letters cannot be told apart from English)."""
+    prefixes = _OWN_SCRIPT.get(language.split("-")[0])
+    return bool(prefixes) and any(ch.isalpha() and unicodedata.name(ch, "").startswith(prefixes) for ch in text)
 
 
 def _short_notes(patient_tree: ET.Element) -> bool:
@@ -463,7 +476,10 @@ def _patient_data(patient: Patient, pharmacy: dict[str, str], tpl: templating.Te
         "directions_en": _bound(directions.lines(patient.directions, english.gettext, english.ngettext,
                                                  until=patient.stop_date), dates) if structured and language != "en"
         else [],
-        "free_text_untranslated": bool(patient.directions) and not structured and language != "en",
+        # free text is taken as English, unless it is in the leaflet's own script (a pharmacist typed
+        # Chinese directions for a Chinese leaflet: not "untranslated")
+        "free_text_untranslated": bool(patient.directions) and not structured and language != "en"
+        and not _in_own_script(str(patient.directions), language),
         "notes_in_panel": False,  # short notes as a panel row (the theme's notes.page_one; set per build)
         "notes_on_page_one": True,  # short notes may go on page 1 (False: at the end; set per build)
         "notes_page": None,  # the page the notes at the end start on, as printed (set per build)

@@ -165,6 +165,22 @@ def test_free_text_directions_are_flagged_untranslated():
     assert squeezed("Take one at night") in text and squeezed(flag) in text
 
 
+@pytest.mark.parametrize("lang, directions", [("zh-Hans", "\u6bcf\u665a\u7761\u524d\u670d\u7528\u4e00\u7247"),
+                                              ("ar", "\u062d\u0628\u0629 \u0648\u0627\u062d\u062f\u0629 \u0641\u064a "
+                                                     "\u0627\u0644\u0644\u064a\u0644")])
+def test_free_text_directions_in_the_leaflet_s_own_script_are_not_flagged_untranslated(lang, directions):
+    """Review finding: Chinese directions typed for a Chinese leaflet printed "these directions were
+    not translated, ask your pharmacist" under them. Free text in the leaflet's own (non-Latin) script
+    is in its language; English free text is still flagged."""
+    flag = squeezed(i18n.translations(lang).gettext("These directions were not translated. Ask your pharmacist "
+                                                    "to explain them."))
+    own = "".join(pdfium.PdfDocument(build(lang, patient={"directions": directions}))[0].get_textpage()
+                  .get_text_range().split())
+    english = "".join(pdfium.PdfDocument(build(lang, patient={"directions": "Take one at night"}))[0]
+                      .get_textpage().get_text_range().split())
+    assert flag not in own and flag in english
+
+
 def test_draft_translation_prints_a_notice():
     lang = next(lang for lang in READABLE if lang != "en")  # a translation whose text extraction works
     notice = i18n.translations(lang).gettext(
