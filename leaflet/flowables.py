@@ -630,7 +630,8 @@ class StepsTogether(KeepTogether):
     def split(self, aW: float, aH: float) -> list[Flowable]:  # noqa: N803
         parts = super().split(aW, aH)
         frame = getattr(self, "_frame", None)
-        if not parts or not isinstance(parts[0], _FrameBreak) or frame is None or self._H <= frame._height / 4:
+        if not parts or not isinstance(parts[0], _FrameBreak) or frame is None or self._H <= frame._height / 4 \
+                or getattr(self, "canv", None) is None:
             return parts  # (it fits; or a short list: it moves whole, as a group does)
         content = list(self._content)
         first_step = len(content) - self.steps
@@ -749,6 +750,8 @@ class Outdented(Flowable):
         for name in self._COPIED:
             if name in inner.__dict__:
                 setattr(self, name, inner.__dict__[name])
+        if getattr(inner, "_leaflet_mark", None):  # (PanelTable's is its class's: it marks its parts too)
+            self._leaflet_mark = inner._leaflet_mark
         self._clear = 0.0
         self._inner_w = 0.0
 

@@ -344,7 +344,8 @@ ul{padding-inline-start:1.4em}
 .ruled{height:8em;background:repeating-linear-gradient(transparent 0 1.9em,$rule 1.9em 2em)}
 .page-break{break-after:page}
 table.data{border-collapse:collapse;margin:1em 0}table.data th,table.data td{border:1px solid $rule;\
-padding:.2em .5em;text-align:start}table.data caption{text-align:start;font-weight:bold}
+padding:.2em .5em;text-align:start}table.data caption{text-align:start;font-weight:bold}\
+html[dir=rtl] table.data [dir=ltr]{text-align:right}
 figure{margin:1em 0}figure img{max-width:100%;height:auto}
 @media print{body{max-width:none;padding:0;font-size:${print_size}pt}@page{size:$paper;margin:15mm}\
 h2,h3,h4{break-after:avoid}.box,.panel,.notes{break-inside:avoid}}

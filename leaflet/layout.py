@@ -20,6 +20,7 @@ from reportlab.platypus import (
     CondPageBreak,
     Flowable,
     KeepTogether,
+    Table,
     TableStyle,
 )
 from reportlab.platypus.flowables import BalancedColumns
@@ -134,6 +135,7 @@ class _Builder:
         self.options = options
         self.source = source
         self.headings = 0  # numbers the outline keys of headings without an id
+        self.prescription = False  # the per-patient part (its panel records the page it ends on)
         self.rtl = bool(script_layout(options.language).get("rtl"))
         self.shaped = bool(script_layout(options.language).get("shaping"))
 
@@ -411,7 +413,8 @@ class _Builder:
             if blank:
                 blank_rows.append(len(rows))
             rows.append(row)
-        table = PanelTable(rows, colWidths=widths[::-1] if self.rtl else widths, hAlign="LEFT")
+        table = (PanelTable if self.prescription else Table)(rows, colWidths=widths[::-1] if self.rtl else widths,
+                                                              hAlign="LEFT")
         commands = [
             ("BOX", (0, 0), (-1, -1), 1.2, theme.color("text")),
             ("LINEBELOW", (0, 0), (-1, -2), 0.4, theme.color("muted")),
@@ -662,6 +665,7 @@ def layout_patient(tree: ET.Element, template: Template, options: Options, sourc
     (labels, titles) the same template gives for a blank patient (see :func:`template_words`)."""
     rlbridge.install()
     builder = _Builder(template, options, source, memo=False, words=words)
+    builder.prescription = True  # (its panel is the prescription panel: flowables.PanelTable)
     fills: dict[str, list[Flowable]] = {}
     for fill in tree.findall("fill"):
         fills.setdefault(fill.get("slot", ""), []).extend(

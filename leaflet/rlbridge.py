@@ -73,7 +73,7 @@ _REQUIRED = (
     (pdfdoc.PDFDocument, "__init__"), (_rl_paragraph, "_splitWord"), (_rl_paragraph, "_splitFragWord"),
     (_rl_paragraph, "_fragWordIter"), (_rl_paragraph, "_split_blParaHard"), (_rl_paragraph, "_wsc"),
     (_rl_paragraph, "cjkFragSplit"), (_rl_paragraph, "wordSplit"), (_rl_textsplit, "category"),
-    (_rl_textsplit, "CANNOT_END_LINE"),
+    (_rl_textsplit, "CANNOT_END_LINE"), (_rl_paragraph, "_justifyDrawParaLineX"), (_rl_paragraph, "_leftDrawParaLineX"),
 )
 
 _installed = False
@@ -117,6 +117,7 @@ def install() -> None:
         _rl_paragraph._split_blParaHard = _split_lines_joined
         _rl_paragraph.cjkFragSplit = _cjk_keeping_groups(_rl_paragraph.cjkFragSplit)
         _rl_paragraph.wordSplit = _one_run_keeping_groups(_rl_paragraph.wordSplit)
+        _rl_paragraph._justifyDrawParaLineX = _justified_unless_hanging(_rl_paragraph._justifyDrawParaLineX)
         _installed = True
 
 
@@ -282,6 +283,16 @@ def _cjk_keeping_groups(original: Callable) -> Callable:
     return split
 
 
+def _justified_unless_hanging(original: Callable) -> Callable:
+    """ReportLab's drawing of a justified line, but a line :func:`_hanging` marks is drawn as it is, as
+    its left, centred and right drawing do (justified, it took the overhang back from its spaces)."""
+    def draw(tx, offset, line, last=0):
+        if getattr(line, "preformatted", False) and line.extraSpace < 0:
+            return _rl_paragraph._leftDrawParaLineX(tx, offset, line, last)
+        return original(tx, offset, line, last)
+    return draw
+
+
 def _hanging(result):
     """``result`` (Han line breaking's lines) with each line that is longer than its width, by the
     punctuation hung at its end, drawn as it is: as ReportLab draws such a line unless it has a
@@ -335,7 +346,12 @@ def _first_cut(lines: list, start: int, widths: list, offset: int, rest: list) -
             continue
         tail, head = cut
         if _chars_width(words, -tail) + _chars_width(after, head) > _width_at(widths, offset + k + 1):
-            continue  # what is joined is wider than a line: it is cut wherever it goes
+            # what is joined is wider than a line: it is cut wherever it goes (but not after an opening
+            # bracket)
+            opening = _opening_tail(before)
+            if opening:
+                return k, _width_before_tail(words, opening + _trailing_spaces(words))
+            continue
         return k, _width_before_tail(words, tail)
     return None
 
@@ -455,7 +471,11 @@ def _first_cut_in_text(lines: list, text: str, start: int, widths: list, offset:
             continue
         tail, head = cut
         if measure(before[len(before) - tail:] + after[:head]) > _width_at(widths, offset + j + 1):
-            continue  # what is joined is wider than a line: it is cut wherever it goes
+            opening = _opening_tail(before)  # (too wide to move: but not cut after an opening bracket)
+            if opening:
+                kept = before.rstrip()[:-opening]
+                return j, measure(kept) + measure(before.rstrip()[-opening]) / 2, starts[j]
+            continue
         kept = before[:len(before) - tail]
         return j, measure(kept) + measure(before[len(before) - tail]) / 2, starts[j]
     return None

@@ -741,3 +741,32 @@ def test_long_numbered_steps_break_rather_than_leave_a_page_part_empty(lang, hea
     filled = fills(data, "large-print", "letter")
     low = [(i + 1, round(f, 2)) for i, f in enumerate(filled[:-1]) if f < 0.70]
     assert not low, f"pages filled less than 70 %: {low}"
+
+
+def test_a_panel_in_the_body_leaves_page_one_s_short_notes_where_they_are(tmp_path):
+    """Review finding: every panel recorded the page it ended on, so a panel at the end of a body
+    (a "Pharmacy record") sent page 1's short notes to the end. Only the prescription panel does."""
+    body = (ROOT / "templates" / "standard" / "body.xml.j2").read_text(encoding="utf-8").splitlines()
+    body.insert(152, '<panel title="Pharmacy record"><field label="Checked by"></field></panel>')
+    (tmp_path / "body.xml.j2").write_text("\n".join(body) + "\n", encoding="utf-8")
+    (tmp_path / "theme.yaml").write_text("name: bodypanel\nextends: standard\n", encoding="utf-8")
+    data = leaflet.build_pdf("diazepam", template=str(tmp_path), patient=PATIENT)
+    pages = pdfium_pages(data)
+    assert any("Pharmacy record" in page and "Checked by" in page for page in pages)  # (the body's panel)
+    assert squeezed("We will review it at your appointment") in squeezed(pages[0])  # the notes: on page 1
+    assert "See the prescriber notes" not in pages[0]
+
+
+def test_short_notes_that_take_the_panel_onto_page_two_go_to_the_end_with_side_heads_too(tmp_path):
+    """Review finding: in a template with side heads the panel spans both columns (flowables.Outdented),
+    which did not pass on the mark of the page the panel ends on: the notes stayed on page 2."""
+    (tmp_path / "theme.yaml").write_text("name: lpside\nextends: large-print\nside_heads_mm: 48\nside_gap_mm: 5\n",
+                                         encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TranslationWarning)
+        data = leaflet.build_pdf("ibuprofen", language="zh-Hans", template=str(tmp_path), paper="letter",
+                                 content_dirs=[UNSEEN / "content"], patient=UNSEEN / "patients" / "zh-suspension.yaml",
+                                 pharmacy=EXAMPLES / "pharmacy.yaml")
+    pages = [squeezed(text) for text in pdfium_pages(data)]
+    assert re.search(r"请见第(\d+)页的处方医生备注", pages[0]), pages[0][-120:]
+    assert not pages[1].startswith(squeezed("您的处方")), pages[1][:60]

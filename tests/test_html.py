@@ -305,3 +305,23 @@ def test_a_blank_line_in_typed_text_keeps_its_height_in_chromium(browser):
     blanks = [height for text, height in heights if text == ""]
     full = [height for text, height in heights if text]
     assert len(blanks) == 2 and min(blanks) > 0.8 * min(full), heights
+
+
+def test_a_left_to_right_cell_of_an_arabic_table_starts_at_the_right_in_chromium(browser):
+    """Review finding: with each cell's direction given, the forms table's Latin cells ("2 mg, 5 mg,
+    10 mg", dir="ltr") sat at the left of their column, the Arabic ones at the right. Each starts at
+    the right, as in the PDF."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TranslationWarning)
+        page_html = leaflet.build_html("diazepam", language="ar")
+    page = browser.new_page()
+    page.set_content(page_html)
+    cells = page.evaluate("""() => [...document.querySelectorAll('table.data td')].map(td => {
+        const r = document.createRange(); r.selectNodeContents(td);
+        const text = r.getBoundingClientRect(), box = td.getBoundingClientRect();
+        return {dir: td.getAttribute('dir'), text: td.textContent, gap: box.right - text.right};
+    })""")
+    page.close()
+    latin = [c for c in cells if c["dir"] == "ltr"]
+    assert latin and any("2\u00a0mg" in c["text"] for c in latin), cells
+    assert all(c["gap"] < 12 for c in cells if c["text"].strip()), cells  # within the cell's padding
