@@ -1,8 +1,8 @@
 """The one place leaflet touches ReportLab's internals.
 
-Everything leaflet does with ReportLab beyond its documented API is here: the two changes to
-ReportLab's paragraph module (shaping words through :func:`leaflet.fasttext.shape_frag_word`, and
-Chinese punctuation that may not start a line), the paragraph that reuses its line breaks, the text
+Everything leaflet does with ReportLab beyond its documented API is here: the changes to ReportLab's
+paragraph module (shaping words through :func:`leaflet.fasttext.shape_frag_word`, kinsoku for Chinese
+punctuation, where long words and Han lines break: see :func:`install`), the paragraph that reuses its line breaks, the text
 object that writes shaped text in one pass, the canvas that keeps its pages until "Page N of M" is
 known, and the font-subset reuse. Nothing here happens on ``import leaflet``: :func:`install` applies
 the two module changes when leaflet first renders, and checks first that this ReportLab has every
@@ -320,8 +320,13 @@ def _window(words: list, width: float) -> tuple[list, list]:
     return words, []
 
 
+def _word_text(word) -> tuple:
+    """A line's word (a fragment) and its text ("" for a picture or a line break)."""
+    return word, word.text if isinstance(getattr(word, "text", ""), str) else ""
+
+
 def _texts(line) -> list[tuple]:
-    return [(w, w.text if isinstance(getattr(w, "text", ""), str) else "") for w in line.words]
+    return [_word_text(w) for w in line.words]
 
 
 def _first_cut(lines: list, start: int, widths: list, offset: int, rest: list) -> tuple[int, float] | None:
@@ -334,25 +339,18 @@ def _first_cut(lines: list, start: int, widths: list, offset: int, rest: list) -
             continue  # a line break in the text ends this line: nothing is cut
         words, after = _texts(lines[k]), _texts(lines[k + 1])
         if k + 1 == len(lines) - 1:
-            after += [(w, w.text if isinstance(getattr(w, "text", ""), str) else "") for w in rest[:8]]
+            after += [_word_text(w) for w in rest[:8]]
         if any(getattr(getattr(w, "cbDefn", None), "width", 0) for w, _ in words):
             continue  # (a picture in the line: left as ReportLab sets it)
         before = "".join(t for _, t in words)
         cut = _joined_cut(before, "".join(t for _, t in after))
-        if cut is None:
-            opening = _opening_tail(before)
-            if opening:  # an opening bracket or quote may not end a line (kinsoku): it starts the next
-                return k, _width_before_tail(words, opening + _trailing_spaces(words))
-            continue
-        tail, head = cut
-        if _chars_width(words, -tail) + _chars_width(after, head) > _width_at(widths, offset + k + 1):
-            # what is joined is wider than a line: it is cut wherever it goes (but not after an opening
-            # bracket)
-            opening = _opening_tail(before)
-            if opening:
-                return k, _width_before_tail(words, opening + _trailing_spaces(words))
-            continue
-        return k, _width_before_tail(words, tail)
+        # (what is joined but wider than a line is cut wherever it goes)
+        if cut is not None and _chars_width(words, -cut[0]) + _chars_width(after, cut[1]) <= \
+                _width_at(widths, offset + k + 1):
+            return k, _width_before_tail(words, cut[0])
+        opening = _opening_tail(before)
+        if opening:  # an opening bracket or quote may not end a line (kinsoku): it starts the next
+            return k, _width_before_tail(words, opening + _trailing_spaces(words))
     return None
 
 
@@ -463,21 +461,14 @@ def _first_cut_in_text(lines: list, text: str, start: int, widths: list, offset:
     for j in range(start, len(lines) - 1):
         before, after = text[starts[j]:starts[j + 1]], text[starts[j + 1]:]
         cut = _joined_cut(before, after)
-        if cut is None:
-            opening = _opening_tail(before)
-            if opening:  # (as in :func:`_first_cut`)
-                kept = before.rstrip()[:-opening]
-                return j, measure(kept) + measure(before.rstrip()[-opening]) / 2, starts[j]
-            continue
-        tail, head = cut
-        if measure(before[len(before) - tail:] + after[:head]) > _width_at(widths, offset + j + 1):
-            opening = _opening_tail(before)  # (too wide to move: but not cut after an opening bracket)
-            if opening:
-                kept = before.rstrip()[:-opening]
-                return j, measure(kept) + measure(before.rstrip()[-opening]) / 2, starts[j]
-            continue
-        kept = before[:len(before) - tail]
-        return j, measure(kept) + measure(before[len(before) - tail]) / 2, starts[j]
+        if cut is not None and measure(before[len(before) - cut[0]:] + after[:cut[1]]) <= \
+                _width_at(widths, offset + j + 1):  # (as in :func:`_first_cut`)
+            kept = before[:len(before) - cut[0]]
+            return j, measure(kept) + measure(before[len(before) - cut[0]]) / 2, starts[j]
+        opening = _opening_tail(before)
+        if opening:
+            kept = before.rstrip()[:-opening]
+            return j, measure(kept) + measure(before.rstrip()[-opening]) / 2, starts[j]
     return None
 
 
