@@ -12,7 +12,16 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, StringConstraints, Tag, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    model_validator,
+)
 
 from .typedtext import Lines
 
@@ -24,7 +33,13 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=60)]
 LanguageTag = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-[A-Z]{2})?$")]
 Level = Literal["boxed", "serious", "caution", "information"]
-Cell = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]  # may be empty
+#: A table cell: may be empty; a line break in it is a line break in the printed cell (an address, the
+#: paragraphs of an imported cell), each line with its spaces at either end taken off and blank lines left out
+def _cell_lines(value: str) -> str:
+    return "\n".join(line.strip() for line in value.split("\n") if line.strip())
+
+
+Cell = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), Lines, AfterValidator(_cell_lines)]
 Align = Literal["left", "right", "center"]
 #: a figure's image: a file name beside the content file, or a ``data:image/png|jpeg;base64,`` URI
 ImageSource = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=3_000_000)]

@@ -254,6 +254,20 @@ def fit_widths(aw: float, fraction: float, shares: list[float], mins: list[float
     return [m if w <= m else w - (w - m) * short / spare for w, m in zip(widths, mins, strict=True)]
 
 
+def _cell_text(td: ET.Element) -> str:
+    """A cell's text, a newline where it has a ``<br/>``."""
+    parts = [td.text or ""]
+    for child in td:
+        parts.append("\n" if child.tag == "br" else "".join(child.itertext()))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _cell_len(cell: str) -> int:
+    """A cell's width in Latin letters: its longest line's."""
+    return max(_visual_len(line) for line in cell.split("\n"))
+
+
 def _visual_len(text: str) -> int:
     """Length in Latin letters: a Han, Kana or Hangul character is about two wide."""
     return sum(2 if "\u2e80" <= ch <= "\ud7ff" or "\uff00" <= ch <= "\uffef" else 1 for ch in text)
@@ -263,7 +277,7 @@ def _fraction(texts: list[list[str]]) -> float:
     """How much of the column a table takes: all of it, unless its text is short (a strength -> colour
     table need not stretch across the page)."""
     columns = list(zip(*texts, strict=True))
-    wants = sum(max((_visual_len(c) for c in col), default=1) + 4 for col in columns)
+    wants = sum(max((_cell_len(c) for c in col), default=1) + 4 for col in columns)
     return 1.0 if wants >= 60 else max(0.45, wants / 60)
 
 
@@ -274,7 +288,7 @@ def _shares(texts: list[list[str]]) -> list[float]:
     for col in columns:
         longest_word = max((_visual_len(w) for cell in col for w in cell.split() if _visual_len(w) == len(w)),
                            default=1)  # Han and Hangul text breaks anywhere: only other words count
-        typical = max((min(_visual_len(cell), 40) for cell in col), default=1)
+        typical = max((min(_cell_len(cell), 40) for cell in col), default=1)
         wants.append(max(longest_word, typical, 4))
     total = sum(wants)
     shares = [max(w / total, 0.06) for w in wants]
@@ -308,7 +322,7 @@ def table(builder, el: ET.Element) -> list[Flowable]:
                                          else builder.text_para(td if cjk else _with_units(td), style), aligns[c]),
                        td, r < head_rows, row, c)
                  for c, td in enumerate(tr.findall("td"))]
-        texts.append(["".join(td.itertext()) for td in tr.findall("td")])
+        texts.append([_cell_text(td) for td in tr.findall("td")])
         rows.append(cells[::-1] if builder.rtl else cells)
     shares = _shares(texts)
     if builder.rtl:

@@ -188,6 +188,7 @@ def _load(folder: Path, _stamp: tuple) -> Template:
     # passes the functions for its language; these English ones are the fallback.
     env.globals.update(i18n.functions("en"))
     env.filters["inline"] = _inline_filter(theme.allow_italic)
+    env.filters["lines"] = _lines_filter(theme.allow_italic)
     env.filters["plain"] = inline.plain
     env.filters["numbers"] = inline.bind_numbers
     env.filters["longdate"] = i18n.long_date
@@ -236,4 +237,13 @@ def _inline_filter(allow_italic: bool):
         if not allow_italic:
             markup = markup.replace("<i>", "<b>").replace("</i>", "</b>")
         return Markup(markup)
+    return apply
+
+
+def _lines_filter(allow_italic: bool):
+    """``inline``, line by line, a ``<br/>`` between the lines (a table cell's lines)."""
+    one = _inline_filter(allow_italic)
+
+    def apply(value: Any) -> Markup:
+        return Markup("<br/>").join(one(line) for line in str(value).split("\n"))
     return apply

@@ -406,3 +406,57 @@ def test_a_table_cell_with_an_arabic_word_reads_right_to_left(tmp_path):
     assert "2 mg, 5 mg" in found  # (the Latin cell: left to right)
     html = html.replace("\u00a0", " ")  # (numbers are tied to their units)
     assert f'<td dir="rtl">{dose}</td>' in html and '<td dir="ltr">2 mg, 5 mg</td>' in html
+
+
+def _boxes(data: bytes, strings: list[str]) -> dict[str, tuple[float, float, float]]:
+    """Each string's left edge, right edge and baseline height where pdfium first finds it."""
+    import pypdfium2 as pdfium
+
+    out = {}
+    for page in pdfium.PdfDocument(data):
+        tp = page.get_textpage()
+        text = tp.get_text_range().replace("\xa0", " ")  # (numbers are tied to their units)
+        for s in strings:
+            i = text.find(s)
+            if i >= 0 and s not in out:
+                boxes = [tp.get_charbox(k) for k in range(i, i + len(s)) if text[k].strip()]
+                out[s] = (min(b[0] for b in boxes), max(b[2] for b in boxes), min(b[1] for b in boxes))
+    return out
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_a_line_break_in_a_table_cell_prints_as_one(tmp_path, lang):
+    """A cell's lines (an address, the paragraphs of an imported cell) print one under the other, in
+    the PDF and the HTML leaflet, in both directions; a cell of one line is as before."""
+    data = yaml.safe_load((ROOT / "content" / "diazepam" / f"{lang}.yaml").read_text(encoding="utf-8"))
+    cell = "  **Merck Sharp Dohme**  \n\n MSD Belgium \nTel 32 2776 6211\n"
+    data["sections"][0]["blocks"].append({"table": {"header": ["Country", "Contact"],
+                                                    "rows": [["Belgium", cell]]}})
+    (tmp_path / "diazepam").mkdir()
+    (tmp_path / "diazepam" / f"{lang}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TranslationWarning)
+        pdf_data = leaflet.build_pdf("diazepam", language=lang, content_dirs=[tmp_path])
+        html = leaflet.build_html("diazepam", language=lang, content_dirs=[tmp_path])
+    lines = ["Merck Sharp Dohme", "MSD Belgium", "Tel 32 2776 6211"]
+    found = _boxes(pdf_data, lines)
+    assert sorted(found) == sorted(lines), found
+    tops = [found[line][2] for line in lines]
+    assert tops[0] > tops[1] > tops[2], tops  # one under the other, in order
+    edge = 0 if lang == "en" else 1  # each line starts at the cell's start: its left, or its right in Arabic
+    assert max(found[line][edge] for line in lines) - min(found[line][edge] for line in lines) < 2.5, found
+    assert "<strong>Merck Sharp Dohme</strong><br>MSD Belgium<br>Tel 32 2776 6211</td>" in html
+
+
+@pytest.mark.parametrize("cell", ["5 to \u202e7.6 kg\u202c", "2.5\u200b mL", "10\u2066 mg\u2069"])
+def test_a_table_cell_with_a_character_that_could_reorder_or_hide_text_is_refused(tmp_path, cell):
+    """Review finding: table cells were the one content text not checked for the characters that can
+    reorder or hide what prints; "5 to \\u202e7.6 kg" printed as typed (and reversed in a browser)."""
+    source = yaml.safe_load((BLOCKS / "blockdemo" / "en.yaml").read_text(encoding="utf-8"))
+    source["sections"][0]["blocks"] = [{"table": {"header": ["Weight", "Dose"], "rows": [["x", cell]]}}]
+    (tmp_path / "blockdemo").mkdir()
+    path = tmp_path / "blockdemo" / "en.yaml"
+    path.write_text(yaml.safe_dump(source, allow_unicode=True), encoding="utf-8")
+    out = io.StringIO()
+    assert main(["check", str(path)], stdout=out) == 1
+    assert "en.yaml" in out.getvalue() and "rows" in out.getvalue() and "U+" in out.getvalue(), out.getvalue()

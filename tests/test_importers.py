@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 import leaflet
 from leaflet import content, inline
 from leaflet.cli import main
-from leaflet.importers import epi, narrative, read, safexml
+from leaflet.importers import dump, epi, narrative, read, safexml
 
-from .conftest import DATA, reader
+from .conftest import DATA, page_texts, reader
 from .conftest import body_text as _body_text
 from .conftest import squash_all as _squash
 
@@ -315,15 +315,49 @@ def test_lists_nest_one_level_and_ordered_lists_are_steps():
                       {"steps": ["first", "second"]}]
 
 
+def test_a_table_cell_keeps_every_paragraph_and_list_item_on_its_own_line():
+    """Review finding: a list in a cell kept its first item only (the others were lost without a word),
+    and a cell's paragraphs ran together on one line ("MSD Belgium Tél/Tel: +32(0)27766211")."""
+    blocks = narrative.finish(narrative.Converter().blocks(_div(
+        "<table><tr><th>Dose</th><th>Contact</th></tr><tr>"
+        "<td><ul><li>one tablet</li><li>two tablets<ul><li>with food</li></ul></li><li>no more</li></ul></td>"
+        "<td><p><strong>Belgique</strong></p><p>MSD Belgium</p>Tel: 32<br/>mail</td></tr>"
+        "<tr><td><ol><li>shake</li><li>measure</li></ol></td><td></td></tr></table>")))
+    assert blocks == [{"table": {"header": ["Dose", "Contact"], "rows": [
+        ["\u2022 one tablet\n\u2022 two tablets\n\u2013 with food\n\u2022 no more",
+         "**Belgique**\nMSD Belgium\nTel: 32\nmail"],
+        ["1. shake\n2. measure", ""]]}}]
+
+
+def test_an_imported_address_table_prints_a_line_per_paragraph(tmp_path):
+    """The representatives' table of a real EU leaflet: each cell's paragraphs (country, company,
+    telephone, e-mail) print one under the other, as in the approved document."""
+    [item] = read(IMPORT / "aemps-07436001.xml", "isentress")
+    folder = tmp_path / "isentress"
+    folder.mkdir()
+    (folder / f"{item.language}.yaml").write_text(dump(item.data), encoding="utf-8")
+    data = leaflet.build_pdf("isentress", language=item.language, content_dirs=[tmp_path])
+    lines = [line.strip() for page in page_texts(data) for line in page.splitlines()]
+    at = lines.index("Lietuva")
+    assert lines[at + 1:at + 4] == ["UAB Merck Sharp & Dohme", "Tel.: +370 5 278 02 47", "msd_lietuva@merck.com"]
+
+
 _INLINE = st.sampled_from(["span", "strong", "em", "b", "i", "a"])
 _WORDS = st.text(alphabet=st.sampled_from(list("abcdefé *ñ\u00a0\n\t")), max_size=12)
 
 
 @st.composite
 def _fragment(draw, depth=0):
-    kind = draw(st.sampled_from(["text", "inline", "p", "ul"] if depth < 3 else ["text"]))
+    kind = draw(st.sampled_from(["text", "inline", "p", "ul", "ol", "table"][:6 if depth == 0 else 5]
+                                if depth < 3 else ["text"]))
     if kind == "text":
         return ET_escape(draw(_WORDS))
+    if kind == "table":  # cells hold paragraphs and lists too
+        cells = draw(st.lists(st.lists(_fragment(depth + 1), max_size=3), min_size=1, max_size=3))
+        return "<table><tr>" + "".join(f"<td>{''.join(c)}</td>" for c in cells) + "</tr></table>"
+    if kind == "ol":
+        return "<ol>" + "".join(f"<li>{draw(_fragment(depth + 1))}</li>" for _ in range(draw(st.integers(1, 3)))) \
+            + "</ol>"
     children = "".join(draw(st.lists(_fragment(depth + 1), max_size=3)))
     if kind == "inline":
         tag = draw(_INLINE)
@@ -350,6 +384,11 @@ def test_the_converter_never_changes_a_letter(parts):
     blocks = narrative.finish(narrative.Converter().blocks(div))
     out = []
     for block in blocks:
+        if isinstance(block, dict) and "table" in block:  # a cell's lines, a list's with its bullet or number
+            rows = [block["table"]["header"]] if "header" in block["table"] else []
+            cells = [cell for row in rows + block["table"]["rows"] for cell in row]
+            out += [re.sub(r"(?m)^(\u2022|\u2013|[0-9]+\.) ", "", inline.plain(cell)) for cell in cells]
+            continue
         for text in narrative._text_of(block):
             out.append(inline.plain(text))
     source = "".join(div.itertext())

@@ -244,7 +244,7 @@ class Converter:
                     all_th &= cname == "th"
                     parts = self.blocks(cell)
                     pictures += [b for b in parts if isinstance(b, dict) and "figure" in b]
-                    cells.append(" ".join(_text_of(p)[0] if _text_of(p) else "" for p in parts).strip())
+                    cells.append("\n".join(line for p in parts for line in _cell_lines(p)))
                     try:
                         span = int(cell.get("colspan", "1"))
                     except ValueError:
@@ -293,6 +293,19 @@ def _text_of(block) -> list[str]:
             t = block["table"]
             return [" ".join(c for c in row if c) for row in ([t.get("header") or []] + t["rows"]) if any(row)]
     return []
+
+
+def _cell_lines(block) -> list[str]:
+    """The lines a block is printed as in a table cell (a cell holds lines of text): a paragraph is a
+    line, a list's items are lines with their bullet or number, a table's rows are lines."""
+    if isinstance(block, dict) and "bullets" in block:
+        out = []
+        for b in block["bullets"]:
+            out += [f"\u2022 {b}"] if isinstance(b, str) else [f"\u2022 {b['text']}", *(f"\u2013 {i}" for i in b["bullets"])]
+        return out
+    if isinstance(block, dict) and "steps" in block:
+        return [f"{n}. {step}" for n, step in enumerate(block["steps"], 1)]
+    return [line for line in _text_of(block) if line.strip()]
 
 
 def _has_block(el: ET.Element) -> bool:
