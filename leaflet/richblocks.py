@@ -150,7 +150,9 @@ class FitTable(Flowable):
 
     Cells are paragraphs, so widths must be known before they can wrap; the shares come from how
     much text each column holds, and no column is narrower than its longest word (ReportLab would
-    split the word: "Tablet / s"). The header row repeats when the table breaks across pages.
+    split the word: "Tablet / s"). Then, if some cells would wrap, the narrow columns may take room
+    from the wide ones to set their cells on one line, where that makes the table no taller (measured
+    by wrapping its cells). The header row repeats when the table breaks across pages.
     """
 
     def __init__(self, rows: list[list[Flowable]], shares: list[float], commands: list, repeat: int,
@@ -163,11 +165,13 @@ class FitTable(Flowable):
         self._table: Table | None = None
         self._width: float | None = None
         self._mins: list[float] | None = None
+        self._naturals: list[float] | None = None
         self.spaceBefore, self.spaceAfter = 4, 8
 
     def table(self, aw: float) -> Table:
         if self._table is None or self._width != aw:
-            t = Table(self.rows, colWidths=fit_widths(aw, self.fraction, self.shares, self.min_widths()),
+            widths = self._fewer_broken_cells(fit_widths(aw, self.fraction, self.shares, self.min_widths()))
+            t = Table(self.rows, colWidths=widths,
                       repeatRows=self.repeat,
                       hAlign="RIGHT" if self.rtl else "LEFT", splitByRow=1)
             t.setStyle(TableStyle(self.commands))
@@ -180,6 +184,49 @@ class FitTable(Flowable):
             self._mins = [max((_min_width(cell) for cell in column), default=0.0) + _CELL_PADDING
                           for column in zip(*self.rows, strict=True)]
         return self._mins
+
+    def natural_widths(self) -> list[float]:
+        """Each column's longest line unbroken, with the cells' padding (measured once)."""
+        if self._naturals is None:
+            self._naturals = [max((_natural_width(cell) for cell in column), default=0.0) + _CELL_PADDING
+                              for column in zip(*self.rows, strict=True)]
+        return self._naturals
+
+    def _fewer_broken_cells(self, widths: list[float]) -> list[float]:
+        """``widths``, or widths that give the narrowest columns the room to set their cells on one line
+        each, taken from the wider columns, if the table is no taller that way ("3 to 6 months" on
+        one line, not "3 to" / "6 months", beside a column of long sentences that wraps anyway)."""
+        if len(widths) < 2 or len(self.rows) * len(widths) > _MEASURED_CELLS:
+            return widths
+        naturals, mins = self.natural_widths(), self.min_widths()
+        broken = _broken(self.rows, widths)
+        if not broken:
+            return widths
+        best, best_height, best_broken = widths, self._height(widths), broken
+        columns = range(len(widths))
+        if len(widths) <= 6:  # every choice of columns to set on one line (at most 63)
+            choices = [{c for c in columns if bits >> c & 1} for bits in range(1, 2 ** len(widths) - 1)]
+        else:  # the narrowest one, two, ...
+            order = sorted(columns, key=lambda c: naturals[c])
+            choices = [set(order[:k]) for k in range(1, len(widths))]
+        for fixed in sorted(choices, key=len):
+            need = sum(max(0.0, naturals[c] - widths[c]) for c in fixed)
+            room = sum(max(0.0, widths[c] - mins[c]) for c in columns if c not in fixed)
+            if need <= 0 or room < need:
+                continue
+            candidate = [max(w, naturals[c]) if c in fixed else w - max(0.0, w - mins[c]) * need / room
+                         for c, w in enumerate(widths)]
+            count = _broken(self.rows, candidate)
+            if count < best_broken:
+                height = self._height(candidate)
+                if height <= best_height + 0.01:
+                    best, best_height, best_broken = candidate, height, count
+        return best
+
+    def _height(self, widths: list[float]) -> float:
+        """The cells' height, row by row, at these column widths (without the padding, the same for any)."""
+        return sum(max(cell.wrap(w - _CELL_PADDING + 0.5, 1e6)[1] for cell, w in zip(row, widths, strict=True))
+                   for row in self.rows)
 
     def wrap(self, aw: float, ah: float) -> tuple[float, float]:
         self.width, self.height = self.table(aw).wrap(aw, ah)
@@ -214,6 +261,27 @@ class FitTable(Flowable):
 
 #: a cell's left and right padding (the table's style below), and rounding
 _CELL_PADDING = 4 + 4 + 0.5
+#: tables of more cells than this keep the widths their text's length gives (each try wraps every cell)
+_MEASURED_CELLS = 240
+
+
+def _broken(rows: list[list[Flowable]], widths: list[float]) -> int:
+    """How many cells take more than one line at these column widths."""
+    return sum(1 for row in rows for cell, w in zip(row, widths, strict=True)
+               if _natural_width(cell) + _CELL_PADDING > w + 0.01)
+
+
+def _natural_width(cell: Flowable) -> float:
+    """The width of a cell's longest line, unbroken (measured once per cell)."""
+    width = getattr(cell, "_leaflet_natural", None)
+    if width is None:
+        cell.wrap(1e6, 1e6)
+        para = cell._para if isinstance(cell, RTLParagraph) else cell
+        lines = para.getActualLineWidths0() if hasattr(para, "getActualLineWidths0") else [1e6]
+        style = para.style
+        width = max(lines or [0.0]) + style.leftIndent + style.rightIndent
+        cell._leaflet_natural = width
+    return width
 
 
 #: Han and Hangul text breaks between any two characters, but a cell of at most this many is a word

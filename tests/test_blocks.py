@@ -460,3 +460,40 @@ def test_a_table_cell_with_a_character_that_could_reorder_or_hide_text_is_refuse
     out = io.StringIO()
     assert main(["check", str(path)], stdout=out) == 1
     assert "en.yaml" in out.getvalue() and "rows" in out.getvalue() and "U+" in out.getvalue(), out.getvalue()
+
+
+def test_short_table_columns_are_set_on_one_line_when_the_table_is_no_taller():
+    """Review finding (the unseen medicine in large print): column widths came from the text's length
+    alone, so every short cell wrapped ("3 to" / "6 months", "2.5 mL" / "(50 mg)") beside a column of
+    sentences that took two lines anyway. Now the short columns get the room, the table no taller."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TranslationWarning)
+        data = leaflet.build_pdf("ibuprofen", template="large-print", content_dirs=[DATA / "unseen" / "content"])
+    lines = [line.strip() for page in page_texts(data) for line in page.replace("\xa0", " ").splitlines()]
+    for cell in ["3 to 6 months", "6 to 12 months", "5 to 7.6 kg", "10 to 15 kg", "2.5 mL (50 mg)",
+                 "15 mL (300 mg)"]:
+        assert any(line.startswith(cell) or f" {cell}" in line for line in lines), cell
+
+
+_CELL_WORDS = st.sampled_from(["3", "to", "6", "months", "2.5 mL", "(50 mg)", "up", "times", "in", "24 hours",
+                               "every", "day", "Paracetamolum", "a"])
+
+
+@given(st.integers(2, 4).flatmap(lambda cols: st.lists(
+    st.lists(st.lists(_CELL_WORDS, min_size=1, max_size=8).map(" ".join), min_size=cols, max_size=cols),
+    min_size=1, max_size=5)), st.floats(150, 520))
+def test_table_widths_that_set_cells_on_one_line_never_make_the_table_taller(texts, aw):
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Paragraph
+
+    from leaflet import richblocks
+
+    style = ParagraphStyle("cell", fontName="Helvetica", fontSize=10, leading=12)
+    rows = [[Paragraph(text, style) for text in row] for row in texts]
+    table = richblocks.FitTable(rows, richblocks._shares(texts), [], 0, richblocks._fraction(texts))
+    base = richblocks.fit_widths(aw, table.fraction, table.shares, table.min_widths())
+    chosen = table._fewer_broken_cells(base)
+    assert abs(sum(chosen) - sum(base)) < 0.01
+    assert all(w >= min(b, m) - 0.01 for w, b, m in zip(chosen, base, table.min_widths(), strict=True))
+    assert table._height(chosen) <= table._height(base) + 0.01
+    assert richblocks._broken(rows, chosen) <= richblocks._broken(rows, base)
