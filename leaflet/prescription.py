@@ -160,10 +160,32 @@ class StrengthWarning(LeafletWarning):
     """The strength dispensed is none of the strengths the medicine's content lists for its form."""
 
 
-#: A listed strength that is a plain amount ("2 mg", "0.5 mg", "500 microgram"); others are not checked.
-_PLAIN_STRENGTH = re.compile(r"\s*(\d+(?:[.,]\d+)?)\s*(mg|g|micrograms?|mcg|\u00b5g|\u03bcg)\s*", re.IGNORECASE)
-_UNIT_NAMES = {"mg": "mg", "g": "g", "microgram": "microgram", "micrograms": "microgram", "mcg": "microgram",
-               "\u00b5g": "microgram", "\u03bcg": "microgram"}
+#: The units a listed strength may be written in, in the shipped languages (a test reads every content
+#: file's strengths with them), as micrograms: "2 mg", "2 мг", "0,5 mg", "25 microgrammes", "25 마이크로그램".
+_STRENGTH_UNITS = {
+    **dict.fromkeys(["mg", "\u043c\u0433", "\u6beb\u514b", "\ubc00\ub9ac\uadf8\ub7a8", "\u092e\u093f\u0932\u0940\u0917\u094d\u0930\u093e\u092e",
+                     "\u0645\u0644\u063a", "\u0645\u0644\u062c\u0645", "milligram", "milligrams", "milligrammes", "milligramme",
+                     "milligramm", "miligram\u00f3w", "miligramy", "miligramos", "miligramo", "miligam"], 1000),
+    **dict.fromkeys(["g", "\u0433", "\u514b"], 1_000_000),
+    **dict.fromkeys(["microgram", "micrograms", "mcg", "\u00b5g", "\u03bcg", "microgramme", "microgrammes",
+                     "mikrogramm", "mikrogram", "mikrogram\u00f3w", "mikrogramy", "microgramo", "microgramos",
+                     "microgam", "\u043c\u043a\u0433", "\u043c\u0438\u043a\u0440\u043e\u0433\u0440\u0430\u043c\u043c", "\u043c\u0438\u043a\u0440\u043e\u0433\u0440\u0430\u043c\u043c\u043e\u0432",
+                     "\u043c\u0438\u043a\u0440\u043e\u0433\u0440\u0430\u043c\u043c\u0430", "\ub9c8\uc774\ud06c\ub85c\uadf8\ub7a8", "\u092e\u093e\u0907\u0915\u094d\u0930\u094b\u0917\u094d\u0930\u093e\u092e", "\u5fae\u514b",
+                     "\u0645\u064a\u0643\u0631\u0648\u063a\u0631\u0627\u0645"], 1),
+}
+#: A listed strength that is a plain amount ("2 mg", "0,5 mg", "500 microgram"); others are not checked.
+_PLAIN_STRENGTH = re.compile(r"\s*(\d+(?:[.,]\d+)?)\s*(\S+)\s*")
+#: The patient file's units, as micrograms.
+_PATIENT_UNITS = {"mg": 1000, "g": 1_000_000, "microgram": 1}
+
+
+def plain_strength(text: str) -> Decimal | None:
+    """A listed strength in micrograms, or None if it is not one amount in a known unit ("2 mg in 5 mL")."""
+    match = _PLAIN_STRENGTH.fullmatch(text)
+    unit = _STRENGTH_UNITS.get(match.group(2).casefold()) if match else None
+    if unit is None or re.fullmatch(r"[1-9]\d{0,2}[.,]\d{3}", match.group(1)):  # "1,000 mg": 1 or 1000? not checked
+        return None
+    return Decimal(match.group(1).replace(",", ".")) * unit
 
 
 def unlisted_strength(patient: Any, medicine: Any) -> str | None:
@@ -177,13 +199,10 @@ def unlisted_strength(patient: Any, medicine: Any) -> str | None:
     listed = [text for form in forms for text in form.strengths]
     if not listed:
         return None
-    amounts = []
-    for text in listed:
-        match = _PLAIN_STRENGTH.fullmatch(text)
-        if match is None:
-            return None
-        amounts.append((Decimal(match.group(1).replace(",", ".")), _UNIT_NAMES[match.group(2).lower()]))
-    if (Decimal(patient.strength), patient.strength_unit) in amounts:
+    amounts = [plain_strength(text) for text in listed]
+    if None in amounts:
+        return None
+    if Decimal(patient.strength) * _PATIENT_UNITS[patient.strength_unit] in amounts:  # 0.05 mg is 50 micrograms
         return None
     form = next((f.name for f in forms if patient.form and f.id == patient.form), None)
     return (f"{medicine.name}{' ' + form if form else ''} is listed in {', '.join(listed)}, not "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import warnings
 from decimal import Decimal
 
@@ -394,6 +395,51 @@ def test_a_strength_is_checked_against_the_form_s_strengths(fields, warns):
         warnings.simplefilter("always")
         leaflet.build_pdf("diazepam", patient={"name": "Ann", **fields})
     assert any(issubclass(w.category, StrengthWarning) for w in caught) == warns
+
+
+@pytest.mark.parametrize("lang", ["ru", "de", "ko", "hi", "ar", "zh-Hans"])
+@pytest.mark.parametrize("fields, warns", [
+    ({"strength": "3", "strength_unit": "mg", "form": "tablets"}, True),
+    ({"strength": "10", "strength_unit": "mg", "form": "tablets"}, False),
+    ({"strength": "2000", "strength_unit": "microgram", "form": "tablets"}, False),  # 2 mg, in micrograms
+    ({"strength": "0.002", "strength_unit": "g", "form": "tablets"}, False),
+])
+def test_a_strength_is_checked_in_every_language(lang, fields, warns):
+    """Review finding: the check read English units only, so in Russian ("2 мг") and in any language that
+    writes "microgrammes", "mikrogramów" or "마이크로그램" a strength the medicine is not made in printed
+    without a word; 0.05 mg was "not listed" in a medicine made in 50 micrograms."""
+    from leaflet.prescription import StrengthWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        leaflet.build_pdf("diazepam", language=lang, patient={"name": "Ann", **fields})
+    assert any(issubclass(w.category, StrengthWarning) for w in caught) == warns
+
+
+def test_every_strength_of_one_amount_in_any_content_is_read():
+    """A strength written as one number and one word ("2 мг", "25 microgrammes") is read, in every
+    content file there is: a unit the check does not know would leave a language unchecked."""
+    import yaml
+
+    from leaflet.prescription import plain_strength
+
+    files = [*(ROOT / "content").rglob("*.yaml"), *(ROOT / "tests" / "data").rglob("*.yaml")]
+    seen = 0
+    for path in files:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError):  # (files that test bad input)
+            continue
+        medicine = data.get("medicine") if isinstance(data, dict) else None
+        forms = medicine.get("forms") if isinstance(medicine, dict) else None
+        for form in forms if isinstance(forms, list) else []:
+            for text in form.get("strengths") or [] if isinstance(form, dict) else []:
+                if isinstance(text, str) and re.fullmatch(r"\s*[0-9]+(?:[.,][0-9]+)?\s*\S+\s*", text):
+                    seen += 1
+                    assert plain_strength(text) is not None, (path, text)
+    assert seen > 50
+    assert plain_strength("2 mg in 5 mL") is None and plain_strength("1,000 mg") is None
+    assert plain_strength("0,5 mg") == plain_strength("500 micrograms") == plain_strength("500 \u00b5g")
 
 
 def test_the_service_says_so_too(tmp_path):
