@@ -171,8 +171,10 @@ class FitTable(Flowable):
     def table(self, aw: float) -> Table:
         if self._table is None or self._width != aw:
             widths = self._fewer_broken_cells(fit_widths(aw, self.fraction, self.shares, self.min_widths()))
+            # (the spaces are the parts': split, the first keeps the space before, the last the space
+            # after, or the next paragraph touched a continued table's border)
             t = Table(self.rows, colWidths=widths,
-                      repeatRows=self.repeat,
+                      repeatRows=self.repeat, spaceBefore=self.spaceBefore, spaceAfter=self.spaceAfter,
                       hAlign="RIGHT" if self.rtl else "LEFT", splitByRow=1)
             t.setStyle(TableStyle(self.commands))
             self._table, self._width = t, aw

@@ -497,3 +497,22 @@ def test_table_widths_that_set_cells_on_one_line_never_make_the_table_taller(tex
     assert all(w >= min(b, m) - 0.01 for w, b, m in zip(chosen, base, table.min_widths(), strict=True))
     assert table._height(chosen) <= table._height(base) + 0.01
     assert richblocks._broken(rows, chosen) <= richblocks._broken(rows, base)
+
+
+def test_a_split_table_keeps_its_space_before_and_after():
+    """Review finding: the continued part of a split table had no space after it, so the next
+    paragraph touched its border (the first part had none before it either)."""
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Paragraph
+
+    from leaflet import richblocks
+
+    style = ParagraphStyle("cell", fontName="Helvetica", fontSize=10, leading=12)
+    texts = [["Strength", "Colour"]] + [[f"{n} mg", "white"] for n in range(1, 9)]
+    rows = [[Paragraph(text, style) for text in row] for row in texts]
+    table = richblocks.FitTable(rows, richblocks._shares(texts), [], 1, 1.0)
+    table.wrap(300, 1000)
+    parts = table.split(300, 60)
+    assert len(parts) == 2
+    assert parts[0].getSpaceBefore() == table.spaceBefore > 0
+    assert parts[-1].getSpaceAfter() == table.spaceAfter > 0
