@@ -122,13 +122,13 @@ def validate(model_cls: type[M], source: Loaded, limit: int | None = 4) -> M:
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         first = errors[0]
-        path = _yaml_path(first["loc"], source, first["type"])
+        path = _yaml_path(first["loc"], source, first["type"], first.get("ctx"))
         names = _field_names(model_cls)
         message = _explain(first, path, names)
         lines = [message]
         shown = len(errors) if limit is None else limit
         for other in errors[1:shown]:
-            other_path = _yaml_path(other["loc"], source, other["type"])
+            other_path = _yaml_path(other["loc"], source, other["type"], other.get("ctx"))
             where = source.locate(other_path)
             lines.append(f"  also {f'line {where.line}, ' if where.line else ''}field '{dotted(other_path)}': "
                          f"{_explain(other, other_path, names)}")
@@ -137,11 +137,16 @@ def validate(model_cls: type[M], source: Loaded, limit: int | None = 4) -> M:
                            hint=_more(extra) if extra > 0 else _hint(first)) from None
 
 
-def _yaml_path(loc: tuple[Any, ...], source: Loaded, kind: str = "missing") -> tuple[str | int, ...]:
+def _yaml_path(loc: tuple[Any, ...], source: Loaded, kind: str = "missing",
+               ctx: dict | None = None) -> tuple[str | int, ...]:
     """Map pydantic's location (which includes union tags) onto a path in the YAML data.
 
     A last part that is not in the data is a missing or unknown key, named for those errors only
-    (for others it is a union tag or a model validator's name)."""
+    (for others it is a union tag or a model validator's name). A model validator's error may name
+    the field it is about (``ctx["field"]``, e.g. ``("quantity",)``): the path goes on to it, as far as
+    the data has it."""
+    if ctx and ctx.get("field"):
+        loc = (*loc, *ctx["field"])
     path: tuple[str | int, ...] = ()
     data = source.data
 

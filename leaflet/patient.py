@@ -122,18 +122,21 @@ class Patient(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Patient:
-        def fail(message: str, hint: str) -> PydanticCustomError:
-            return PydanticCustomError("leaflet", "{message}", {"message": message, "hint": hint})
+        def fail(message: str, hint: str, field: tuple[str, ...] = ()) -> PydanticCustomError:
+            # field: where in the file the problem is (the error's own place is the whole patient)
+            return PydanticCustomError("leaflet", "{message}", {"message": message, "hint": hint, "field": field})
 
         if self.strength is not None:
             if self.strength_unit is None:
-                raise fail("strength has no strength_unit", "add strength_unit: mg (or microgram, g)")
+                raise fail("strength has no strength_unit", "add strength_unit: mg (or microgram, g)", ("strength",))
             if self.strength <= 0:
-                raise fail(f"strength {self.strength} must be more than 0", "check the strength")
+                raise fail(f"strength {self.strength} must be more than 0", "check the strength", ("strength",))
         elif self.strength_unit or self.strength_volume_ml is not None:
-            raise fail("strength_unit or strength_volume_ml without a strength", "add the strength, e.g. strength: 2")
+            raise fail("strength_unit or strength_volume_ml without a strength", "add the strength, e.g. strength: 2",
+                       ("strength_unit" if self.strength_unit else "strength_volume_ml",))
         if self.strength_volume_ml is not None and not Decimal("0.1") <= self.strength_volume_ml <= 1000:
-            raise fail(f"strength_volume_ml {self.strength_volume_ml} is outside 0.1-1000 mL", "check the volume")
+            raise fail(f"strength_volume_ml {self.strength_volume_ml} is outside 0.1-1000 mL", "check the volume",
+                       ("strength_volume_ml",))
         problem = self.units_problem()
         if problem:
             raise fail(*problem)
@@ -142,26 +145,26 @@ class Patient(BaseModel):
 
             unit = quantity_unit(self)
             if unit is None:
-                raise fail("the quantity has no unit", "add quantity_unit (tablet, capsule, ml, ...)")
+                raise fail("the quantity has no unit", "add quantity_unit (tablet, capsule, ml, ...)", ("quantity",))
             step = UNIT_RULES[unit].step
             if self.quantity <= 0 or self.quantity % step or self.quantity > 100000:
                 raise fail(f"quantity {self.quantity} {unit} is not a possible amount supplied",
-                           f"a quantity in {unit} is above 0, at most 100000, in steps of {step}")
+                           f"a quantity in {unit} is above 0, at most 100000, in steps of {step}", ("quantity",))
         if self.weight_kg is not None and not Decimal("0.3") <= self.weight_kg <= 400:
-            raise fail(f"weight_kg {self.weight_kg} is outside 0.3-400 kg", "check the weight (in kilograms)")
+            raise fail(f"weight_kg {self.weight_kg} is outside 0.3-400 kg", "check the weight (in kilograms)", ("weight_kg",))
         if self.age_months and self.age_years and self.age_months > 11:
-            raise fail(f"age_months {self.age_months} with age_years", "with age_years, give 1-11 months")
+            raise fail(f"age_months {self.age_months} with age_years", "with age_years, give 1-11 months", ("age_months",))
         if self.stop_date and isinstance(self.directions, Directions) and self.directions.days:
             raise fail("both stop_date and the directions' days say how long",
-                       "give one of them")
+                       "give one of them", ("stop_date",))
         for name in ("stop_date", "discard_date"):
             day = getattr(self, name)
             if day and self.date_dispensed and day < self.date_dispensed:
-                raise fail(f"{name} {day} is before date_dispensed {self.date_dispensed}", "check the dates")
+                raise fail(f"{name} {day} is before date_dispensed {self.date_dispensed}", "check the dates", (name,))
         return self
 
 
-    def units_problem(self) -> tuple[str, str] | None:
+    def units_problem(self) -> tuple[str, str, tuple[str, ...]] | None:
         """A dose and a quantity are amounts of the form dispensed: "Diazepam 2 mg tablets" with "Dose:
         5 mL", or 42 mL of tablets, is a slip that would print as given. A dose in mg fits any form; a
         liquid's dose may also be in drops."""
@@ -174,10 +177,11 @@ class Patient(BaseModel):
         unit = self.directions.unit if isinstance(self.directions, Directions) else None
         if unit is not None and unit not in doses:
             return (f"the dose is in {unit}, but the form dispensed is {self.form} (its unit: {form_unit})",
-                    f"give the dose in {' or '.join(sorted(doses))}, or check the form")
+                    f"give the dose in {' or '.join(sorted(doses))}, or check the form", ("directions", "unit"))
         if self.quantity_unit is not None and self.quantity_unit != form_unit:
             return (f"the quantity is in {self.quantity_unit}, but the form dispensed is {self.form} "
-                    f"(its unit: {form_unit})", f"give the quantity in {form_unit}, or check the form")
+                    f"(its unit: {form_unit})", f"give the quantity in {form_unit}, or check the form",
+                    ("quantity_unit",))
         return None
 
 

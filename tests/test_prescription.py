@@ -473,3 +473,24 @@ def test_steps_tables_and_figures_can_be_marked_for_a_form(tmp_path):
     for words in ("Fill the oral syringe to the line.", "Thigh muscle"):
         assert squeezed(words) in everything and squeezed(words) not in tablets
     assert squeezed("Fill the oral syringe to the line.") in liquid and squeezed("Thigh muscle") not in liquid
+
+
+@pytest.mark.parametrize("lines, bad, field", [
+    (["form: tablets", "quantity: 100001"], 2, "quantity"),
+    (["form: tablets", "directions:", "  dose: 5", "  unit: ml", "  frequency: once-daily"], 4, "directions.unit"),
+    (["date_dispensed: 2026-11-20", "stop_date: 2026-11-01"], 2, "stop_date"),
+    (["strength_unit: mg"], 1, "strength_unit"),
+    (["weight_kg: 900"], 1, "weight_kg"),
+])
+def test_a_check_of_several_fields_names_the_line_and_field_to_fix(tmp_path, lines, bad, field):
+    """Review finding: a problem found by comparing fields (a quantity, a dose unit against the form)
+    was placed at the file's line 1 with no field."""
+    from leaflet.cli import main
+
+    path = tmp_path / "p.yaml"
+    path.write_text("name: Ann\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    err = io.StringIO()
+    assert main(["build", "diazepam", "--patient", str(path), "-o", str(tmp_path / "x.pdf")],
+                stdout=io.StringIO(), stderr=err) == 2
+    assert f"p.yaml:{bad + 1}:" in err.getvalue() and f"field '{field}'" in err.getvalue(), err.getvalue()
+    assert "Traceback" not in err.getvalue()

@@ -165,6 +165,11 @@ def test_fhir_without_references_has_no_subject(client):
     ({"medicine": "diazepam", "patient": {"directions": {"dose": "1", "unit": "teaspoon"}}}, 422,
      "patient.directions.unit", "teaspoon"),
     ({"medicine": "diazepam", "patient": {"date_dispensed": "20/11/2026"}}, 422, "patient.date_dispensed", "date"),
+    # a check of several fields names the one to fix (review finding: "patient" alone)
+    ({"medicine": "diazepam", "patient": {"form": "tablets", "quantity": "100001"}}, 422, "patient.quantity",
+     "not a possible amount"),
+    ({"medicine": "diazepam", "patient": {"form": "tablets", "directions": {"dose": "5", "unit": "ml"}}}, 422,
+     "patient.directions.unit", "the form dispensed is tablets"),
     ({"medicine": "diazepam", "patient": {"name": "Ann \U0001F600"}}, 422, "patient.name", "U+1F600"),
     ({"medicine": "diazepam", "notes": "Take \u2603 care"}, 422, "notes", "U+2603"),
     ({"medicine": "diazepam", "notes": "x" * 6001}, 422, "notes", "6001 characters"),

@@ -62,7 +62,8 @@ def install(app: FastAPI, retry_after: int) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0]
-        loc = [str(part) for part in first.get("loc", ()) if part != "body"]
+        loc = [str(part) for part in (*first.get("loc", ()), *(first.get("ctx") or {}).get("field", ()))
+               if part != "body"]
         if first["type"] == "json_invalid":
             return problem(422, "the request body is not valid JSON", hint=str(first.get("ctx", {}).get("error", "")))
         field = ".".join(loc) or None
