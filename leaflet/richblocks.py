@@ -20,6 +20,7 @@ import io
 import re
 import weakref
 import xml.etree.ElementTree as ET
+from typing import Any
 
 from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
@@ -156,10 +157,14 @@ class FitTable(Flowable):
     """
 
     def __init__(self, rows: list[list[Flowable]], shares: list[float], commands: list, repeat: int,
-                 fraction: float = 1.0, rtl: bool = False):
+                 fraction: float = 1.0, rtl: bool = False, labels: list[list[Flowable]] | None = None,
+                 label_background: Any = None, rule: Any = None):
         super().__init__()
         self.rows, self.shares, self.commands, self.repeat = rows, shares, commands, repeat
         self.fraction, self.rtl = fraction, rtl
+        # each data row's header cells (logical order), to stack a table too narrow for its columns
+        self.labels, self.label_background, self.rule = labels, label_background, rule
+        self.stacked = False
         # a table narrower than the column starts where the text does: at the right, right to left
         self.hAlign = "RIGHT" if rtl else "LEFT"
         self._table: Table | None = None
@@ -170,6 +175,11 @@ class FitTable(Flowable):
 
     def table(self, aw: float) -> Table:
         if self._table is None or self._width != aw:
+            stacked = self._stacked(aw)
+            if stacked is not None:
+                self._table, self._width, self.stacked = stacked, aw, True
+                return stacked
+            self.stacked = False
             widths = self._fewer_broken_cells(fit_widths(aw, self.fraction, self.shares, self.min_widths()))
             # (the spaces are the parts': split, the first keeps the space before, the last the space
             # after, or the next paragraph touched a continued table's border)
@@ -179,6 +189,39 @@ class FitTable(Flowable):
             t.setStyle(TableStyle(self.commands))
             self._table, self._width = t, aw
         return self._table
+
+    def _stacked(self, aw: float) -> Table | None:
+        """The table stacked, if its columns' longest words do not fit ``aw`` side by side (so ReportLab
+        would split words and numbers: "microg" / "rammes", "(8" / "00 mg", in a column of the compact
+        template): each data row becomes its cells one under the other, each beside its column's
+        header (at the right, right to left), the rows parted by a heavier rule. None: the columns fit,
+        or the table has no header to stack by, or stacked its words would not fit either."""
+        if self.labels is None or sum(self.min_widths()) <= aw + 0.01:
+            return None
+        values = [row[::-1] if self.rtl else row for row in self.rows[1:]]  # logical order
+        label_min = max(_min_width(cell) for row in self.labels for cell in row) + _CELL_PADDING
+        label_natural = max(_natural_width(cell) for row in self.labels for cell in row) + _CELL_PADDING
+        value_min = max(self.min_widths())
+        label_w = max(label_min, min(label_natural, aw * 0.4))
+        if label_w + value_min > aw + 0.01:
+            return None
+        widths = [label_w, aw - label_w]
+        lines, commands = [], [c for c in self.commands if c[0] in ("GRID", "BOX", "VALIGN", "FONTNAME")
+                                or c[0].endswith("PADDING")]
+        for labels, cells in zip(self.labels, values, strict=True):
+            start = len(lines)
+            lines += [[label, cell][::-1] if self.rtl else [label, cell] for label, cell in zip(labels, cells,
+                                                                                               strict=True)]
+            commands.append(("NOSPLIT", (0, start), (-1, len(lines) - 1)))  # a row's cells stay together
+            if start:
+                commands.append(("LINEABOVE", (0, start), (-1, start), 0.9, self.rule))
+        column = 1 if self.rtl else 0
+        if self.label_background is not None:
+            commands.append(("BACKGROUND", (column, 0), (column, -1), self.label_background))
+        t = Table(lines, colWidths=widths[::-1] if self.rtl else widths, spaceBefore=self.spaceBefore,
+                  spaceAfter=self.spaceAfter, hAlign="RIGHT" if self.rtl else "LEFT", splitByRow=1)
+        t.setStyle(TableStyle(commands))
+        return t
 
     def min_widths(self) -> list[float]:
         """Each column's longest word with the cells' padding (measured once)."""
@@ -236,7 +279,7 @@ class FitTable(Flowable):
 
     def split(self, aw: float, ah: float) -> list[Flowable]:
         parts = self.table(aw).split(aw, ah)
-        if len(parts) == 2 and len(parts[1]._cellvalues) == self.repeat + 1 \
+        if not self.stacked and len(parts) == 2 and len(parts[1]._cellvalues) == self.repeat + 1 \
                 and len(parts[0]._cellvalues) >= self.repeat + 3:
             # one row alone under the repeated header on the next page: take another one with it
             first = parts[0]
@@ -255,6 +298,8 @@ class FitTable(Flowable):
         """How tall the header and the first ``rows`` rows after it are at width ``aw``."""
         table = self.table(aw)
         table.wrap(aw, 1e9)
+        if self.stacked:  # a row is its cells, one under the other
+            return sum(table._rowHeights[:rows * len(self.labels[0])])
         return sum(table._rowHeights[:self.repeat + rows])
 
     def draw(self) -> None:
@@ -378,22 +423,22 @@ def table(builder, el: ET.Element) -> list[Flowable]:
         head_rows += 1
     rows: list[list[Flowable]] = []
     texts: list[list[str]] = []
+    row_tags: list[object] = []
     for r, tr in enumerate(rows_el):
         style = head_style if r < head_rows else cell_style
-        # no-break spaces are bidi separators: in right-to-left text they would reorder "2 mg, 5 mg"
-        # (and in a right-to-left leaflet a cell reads right to left if it has a right-to-left letter,
-        # else left to right: rtl.cell_level)
-        # (Han text breaks between any two characters anyway, and ReportLab's CJK breaking drops spaces
-        # next to no-break ones)
-        cjk = builder.styles[style].wordWrap == "CJK"
         row = object()  # the cells of one row (a TR in a tagged PDF)
-        cells = [_cell(builder, _aligned(builder, builder.text_para(td, style, base=rtl.cell_level("".join(td.itertext())))
-                                         if builder.rtl
-                                         else builder.text_para(td if cjk else _with_units(td), style), aligns[c]),
-                       td, r < head_rows, row, c)
+        row_tags.append(row)
+        cells = [_cell(builder, _aligned(builder, _cell_para(builder, td, style), aligns[c]), td, r < head_rows, row, c)
                  for c, td in enumerate(tr.findall("td"))]
         texts.append([_cell_text(td) for td in tr.findall("td")])
         rows.append(cells[::-1] if builder.rtl else cells)
+    labels = None
+    if head_rows == 1 and len(rows) > 1 and len(rows[0]) > 1 and (len(rows) - 1) * len(rows[0]) <= _MEASURED_CELLS:
+        # each data row's own header cells, for a table too narrow for its columns (FitTable.stacked):
+        # made now, as the body is laid out once for any number of builds
+        heads = rows_el[0].findall("td")
+        labels = [[_cell(builder, _cell_para(builder, td, head_style), td, True, row_tags[r], c - 0.5, scope="Row")
+                   for c, td in enumerate(heads)] for r in range(1, len(rows))]
     shares = _shares(texts)
     if builder.rtl:
         shares = shares[::-1]
@@ -415,15 +460,29 @@ def table(builder, el: ET.Element) -> list[Flowable]:
         cap = builder.text_para(caption, _style(builder, "caption", "small"))
         cap.keepWithNext = cap._leaflet_keep_with_next = 1
         out.append(cap)
-    out.append(tag(FitTable(rows, shares, commands, head_rows, _fraction(texts), builder.rtl), "Table"))
+    out.append(tag(FitTable(rows, shares, commands, head_rows, _fraction(texts), builder.rtl, labels=labels,
+                            label_background=theme.color("panel"), rule=theme.color("text")), "Table"))
     return out
 
 
-def _cell(builder, para: Flowable, td: ET.Element, head: bool, row: object, column: int) -> Flowable:
-    """A cell's paragraph tagged as what it is: a header cell (``TH``, for its column) or a data cell."""
+def _cell_para(builder, td: ET.Element, style: str) -> Flowable:
+    """A cell's paragraph. No-break spaces are bidi separators: in right-to-left text they would reorder
+    "2 mg, 5 mg", so a right-to-left leaflet's cells keep their spaces, and a cell reads right to left
+    if it has a right-to-left letter, else left to right (rtl.cell_level); Han text breaks between any
+    two characters anyway, and ReportLab's CJK breaking drops spaces next to no-break ones."""
+    if builder.rtl:
+        return builder.text_para(td, style, base=rtl.cell_level("".join(td.itertext())))
+    cjk = builder.styles[style].wordWrap == "CJK"
+    return builder.text_para(td if cjk else _with_units(td), style)
+
+
+def _cell(builder, para: Flowable, td: ET.Element, head: bool, row: object, column: float,
+          scope: str = "Column") -> Flowable:
+    """A cell's paragraph tagged as what it is: a header cell (``TH``, for its column, or for its row in
+    a stacked table) or a data cell."""
     if not "".join(td.itertext()).strip():  # an empty cell: an element with no content
-        return tag(para, "TH" if head else "TD", row=row, column=column, scope="Column", artifact_content=True)
-    return builder.tagged(para, "TH" if head else "TD", td, row=row, column=column, scope="Column")
+        return tag(para, "TH" if head else "TD", row=row, column=column, scope=scope, artifact_content=True)
+    return builder.tagged(para, "TH" if head else "TD", td, row=row, column=column, scope=scope)
 
 
 class FigureImage(Flowable):
