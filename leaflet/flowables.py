@@ -14,7 +14,7 @@ from reportlab.lib.enums import TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, PageBreak, Paragraph, Table
+from reportlab.platypus import CondPageBreak, Flowable, Frame, KeepTogether, PageBreak, Paragraph, Table
 from reportlab.platypus.doctemplate import ActionFlowable, FrameBreak, _FrameBreak
 
 from . import caches, rlbridge
@@ -148,6 +148,24 @@ class WarningBox(Flowable):
         self.height = (2 * (self._inset() + self.padding) + self._head_height(inner_w)
                        + (self.padding * 0.7 + body if self.content else 0))
         return aw, self.height
+
+    def least_start(self, aw: float) -> float:
+        """The height of the smallest first part :meth:`split` can make at width ``aw``: the head, what
+        leads in (a list's intro) and the first item (2 of its lines, where an item may break); the
+        whole box, if it does not break."""
+        self.wrap(aw, 1e6)
+        if not self.breakable or not self.content or self.height <= 0:
+            return self.height
+        inner_w = self._inner_width(aw)
+        need = 2 * (self._inset() + self.padding) + self._head_height(inner_w) + self.padding * 0.7
+        for i, f in enumerate(self.content):
+            h = f.wrapOn(self.canv, inner_w, 1e6)[1] + (f.getSpaceBefore() if i else 0)
+            if not _leads_in(f):
+                if self.breakable == "lines" and i == 0 and hasattr(f, "style"):
+                    h = min(h, 2 * f.style.leading)
+                return min(self.height, need + h)
+            need += h + f.getSpaceAfter()
+        return self.height
 
     def split(self, aw: float, ah: float) -> list[Flowable]:
         self.wrap(aw, ah)
@@ -601,13 +619,20 @@ def _page_number_writer(ref: str, x: float, y: float, style: ParagraphStyle, rtl
 SIDE_CLEARANCE = 8.0
 
 
-def _side_clearance(flowable: Flowable) -> float:
+def _frame_key(frame: Frame) -> tuple:
+    """Which frame of the page: its place (ReportLab may measure in another frame object of the same
+    place than it draws in)."""
+    return (frame._x1, frame._y1, frame._width, frame._height)
+
+
+def _side_clearance(flowable: Flowable, frame: Frame | None = None) -> float:
     """How far below the frame's current position ``flowable`` must start to clear the last side head
-    drawn in this frame on this page (0: it is clear). Known only in a frame, while it is laid out."""
-    frame = flowable.__dict__.get("_frame")
+    drawn in this frame on this page (0: it is clear). Known only in a frame, while it is laid out
+    (``frame``: the frame it is about to go in, when it is measured with what it is kept with)."""
+    frame = frame or flowable.__dict__.get("_frame")
     doc = getattr(getattr(flowable, "canv", None), "_doctemplate", None)
     mark = getattr(doc, "_leaflet_side_head", None)
-    if frame is None or mark is None or mark[0] != doc.page or mark[1] != id(frame):
+    if frame is None or mark is None or mark[0] != doc.page or mark[1] != _frame_key(frame):
         return 0.0
     top = frame._y
     if not frame._atTop:
@@ -686,6 +711,29 @@ class RoomForTableStart(CondPageBreak):
         return super().wrap(availWidth, availHeight)
 
 
+class RoomForBoxStart(CondPageBreak):
+    """A page break unless there is room for ``kept`` (a heading) and the start of the warning box after
+    it that may break (:meth:`WarningBox.least_start`): with room for the heading alone, the heading
+    ended the page and its box began the next (review finding: "What to do in an asthma attack")."""
+
+    def __init__(self, kept: list[Flowable], box: WarningBox, least: float = 0.0):
+        super().__init__(0)
+        self.kept, self.box, self.least = kept, box, least
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
+        if rlbridge.at_frame_top(self):
+            self.height = 0.0  # a new page has all the room there is: never a blank page before it
+            return 0, 0
+        need = 0.0
+        for flowable in self.kept:
+            need += flowable.wrapOn(self.canv, availWidth, availHeight)[1] + flowable.getSpaceAfter()
+            need += flowable.getSpaceBefore() if need else 0.0
+        self.box.canv = self.canv
+        need += self.box.getSpaceBefore() + self.box.least_start(availWidth)
+        self.height = max(self.least, need)
+        return super().wrap(availWidth, availHeight)
+
+
 def acts_on_frame(flowable: object) -> bool:
     """A frame or page action (a frame or page break, a conditional one, an indent), not something drawn."""
     return (isinstance(flowable, (ActionFlowable, PageBreak, CondPageBreak))
@@ -713,8 +761,11 @@ class SideHead(Flowable):
         if self.__dict__.get("_frame") is None:
             # measured with what follows it (keep-together, keep-with-next): as tall as it is, as a
             # heading above its text would be. Else a two-line head beside one line of text, the last
-            # on a page, would be kept there and run into the footer.
-            self.width, self.height = aw, self._head_h
+            # on a page, would be kept there and run into the footer. And at least as low as it must
+            # start to clear the side head before it, or the head stayed on a page its text left
+            # (review finding: "Schwangerschaft und Stillzeit" alone at a page's foot).
+            frame = getattr(getattr(self.canv, "_doctemplate", None), "frame", None)
+            self.width, self.height = aw, max(self._head_h, _side_clearance(self, frame) if frame else 0.0)
         else:  # placed: it takes no room in the text column (but clears the last side head)
             self.width, self.height = aw, _side_clearance(self)
         return self.width, self.height
@@ -735,7 +786,7 @@ class SideHead(Flowable):
         top = 0.0 if frame._atTop else -self.follow_space  # the frame's top: the next block leaves no space
         x = self.width + self.gap if self.rtl else -self.side
         self.heading.drawOn(c, x, top - self._head_h)
-        doc._leaflet_side_head = (doc.page, id(frame), c.absolutePosition(0, top - self._head_h)[1])
+        doc._leaflet_side_head = (doc.page, _frame_key(frame), c.absolutePosition(0, top - self._head_h)[1])
 
 
 class Outdented(Flowable):

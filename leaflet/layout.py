@@ -31,6 +31,7 @@ from .flowables import LeafletParagraph as Paragraph
 from .flowables import (
     Outdented,
     PanelTable,
+    RoomForBoxStart,
     RoomForTableStart,
     RTLParagraph,
     RuledNotes,
@@ -682,14 +683,15 @@ def template_words(tree: ET.Element) -> frozenset[str]:
 def _headings_before_breakable_boxes(flowables: list[Flowable | str], room: float) -> list[Flowable | str]:
     """A heading followed by a box that may break between its items is not kept with the whole box
     (which would move both to the next page and leave a gap); it starts a new page only when less
-    than ``room`` is left, enough for the heading, the box's title and its first item."""
+    is left than the heading and the box's start need (the box's title, what leads in and its first
+    item), and never less than ``room``."""
     out: list[Flowable | str] = []
     for i, item in enumerate(flowables):
         following = flowables[i + 1] if i + 1 < len(flowables) else None
         if (getattr(item, "_leaflet_keep_with_next", 0) and isinstance(following, WarningBox)
                 and following.breakable):
             item.keepWithNext = item._leaflet_keep_with_next = 0
-            out.append(CondPageBreak(room))
+            out.append(RoomForBoxStart([item], following, least=room))
         out.append(item)
     return out
 
@@ -781,7 +783,10 @@ def _side_column(flowables: list[Flowable | str], side: float, gap: float, rtl: 
             if not head.keepWithNext and isinstance(before, CondPageBreak):
                 tall = head.heading.wrap(side - gap, 1e6)[1]
                 needs = head.getSpaceBefore() + head.follow_space + tall + 1
-                if isinstance(before, RoomForTableStart):  # (it measures again as it is placed)
+                if isinstance(before, RoomForBoxStart):  # the head beside the box's start, not above it
+                    before.kept = []
+                    before.least = max(before.least, needs)
+                elif isinstance(before, RoomForTableStart):  # (it measures again as it is placed)
                     before.least = max(before.least, needs)
                 else:
                     before.height = max(before.height, needs)

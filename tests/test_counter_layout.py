@@ -20,7 +20,7 @@ from leaflet import i18n, pdf, templating
 from leaflet.patient import load_pharmacy
 from leaflet.translations import TranslationWarning
 
-from .conftest import DATA, EXAMPLES, ROOT, reader
+from .conftest import DATA, EXAMPLES, ROOT, page_texts, reader
 
 LANGS = sorted(p.stem for p in (ROOT / "content" / "diazepam").glob("*.yaml"))
 TEMPLATES = ("standard", "compact", "large-print", "side-heads")
@@ -770,3 +770,60 @@ def test_short_notes_that_take_the_panel_onto_page_two_go_to_the_end_with_side_h
     pages = [squeezed(text) for text in pdfium_pages(data)]
     assert re.search(r"请见第(\d+)页的处方医生备注", pages[0]), pages[0][-120:]
     assert not pages[1].startswith(squeezed("您的处方")), pages[1][:60]
+
+
+@pytest.mark.parametrize("template", ["standard", "side-heads"])
+def test_a_heading_is_never_left_at_a_page_foot_without_its_warning_box(tmp_path, template):
+    """Review finding (an unseen medicine, side-heads): a sub-heading whose only block is a warning box
+    that may break ended page 2, its box began page 3. The room kept before the heading was a fixed
+    six lines, less than the box's title, its list's long intro and first item. Swept over where on a
+    page the heading falls."""
+    intro = ("You are having a bad attack if your reliever is not helping, you are too breathless to speak, "
+             "eat or sleep, or your lips or fingers turn blue, or you feel worse after using it. Stay with "
+             "someone if you can, and keep your reliever and spacer with you. Do not lie down: sitting up "
+             "straight makes it easier to breathe. Loosen tight clothing. Then:")
+    box = {"warning": {"level": "serious", "title": "Wombat attack", "blocks": [
+        {"intro": intro, "bullets": ["Sit up straight and try to keep calm.", "Take 1 puff every 30 to 60 seconds.",
+                                     "Call your local emergency number.", "Repeat the step above."]}]}}
+    failures = []
+    for filler in range(0, 51, 3):
+        def change(data, copy, filler=filler):
+            section = next(s for s in data["sections"] if s["id"] == "how-to-take")
+            section["subsections"][0]["blocks"] += [f"Filler line {k}." for k in range(filler)]
+            section["subsections"].insert(1, {"id": "attack", "title": "What to do in a quokka emergency",
+                                              "blocks": [box]})
+
+        folder = tmp_path / str(filler)
+        folder.mkdir()
+        pages = page_texts(leaflet.build_pdf("diazepam", template=template, content_dirs=[_moved_table(folder, change)]))
+        heading = next(i for i, text in enumerate(pages) if "quokka" in text)
+        if "Wombat attack" not in pages[heading]:
+            failures.append(filler)
+    assert failures == []
+
+
+def test_a_side_head_below_a_taller_one_stays_with_its_text(tmp_path):
+    """Review finding (an unseen medicine, side-heads): a side head under a taller one beside a short
+    text was measured without the room it needs to clear that one, so it was kept at the page's foot
+    and its text began the next page. Swept over where on a page the two fall."""
+    tall = "Using this medicine with food, drink and other medicines you take"
+    failures = []
+    for filler in range(0, 51, 2):
+        def change(data, copy, filler=filler):
+            section = next(s for s in data["sections"] if s["id"] == "how-to-take")
+            section["subsections"][0]["blocks"] += [f"Filler line {k}." for k in range(filler)]
+            section["subsections"][1:1] = [
+                {"id": "tall", "title": tall, "blocks": ["One short line."]},
+                {"id": "quokka", "title": "Quokka care", "blocks": [
+                    "Wombat words begin this text, which is long enough to take three lines of the text column "
+                    "beside its side head, so that it cannot fit in what is left below the tall head beside "
+                    "the short line before it."]}]
+
+        folder = tmp_path / str(filler)
+        folder.mkdir()
+        pages = page_texts(leaflet.build_pdf("diazepam", template="side-heads",
+                                             content_dirs=[_moved_table(folder, change)]))
+        head = next(i for i, text in enumerate(pages) if "Quokka care" in text)
+        if "Wombat words" not in pages[head]:
+            failures.append(filler)
+    assert failures == []
