@@ -79,6 +79,9 @@ class Options:
     frame_height: float = 700.0  # the body frame's height, so boxes know when they must split
     language: str = "en"
     column_width: float = 0.0  # page 1's text column, so the panel's labels get the room they need (0: unknown)
+    # the prescription panel's rows closer together: tried when the most important box would not start
+    # on page 1 under the panel (a child's liquid in large print: age, weight, discard date, English)
+    tight_panel: bool = False
 
 
 #: How text in a language is broken into lines, shaped and set. Han text breaks between any two
@@ -422,7 +425,9 @@ class _Builder:
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("FONTNAME", (0, 0), (-1, -1), self.t.body_font.regular),  # never ReportLab's Helvetica
             ("LEFTPADDING", (0, 0), (-1, -1), 6), ("RIGHTPADDING", (0, 0), (-1, -1), 6),
-            ("TOPPADDING", (0, 0), (-1, -1), 4), ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+            *([("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5)]
+              if self.prescription and self.options.tight_panel else
+              [("TOPPADDING", (0, 0), (-1, -1), 4), ("BOTTOMPADDING", (0, 0), (-1, -1), 4)]),
             # room to write by hand above a blank's line (with the label's own line, about 9 mm)
             *[("TOPPADDING", (0, r), (-1, r), label_style.leading * 0.5) for r in blank_rows],
         ]

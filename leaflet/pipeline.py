@@ -8,6 +8,7 @@ leaflets for many patients repeats only the per-patient work and the page layout
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 import warnings
 import xml.etree.ElementTree as ET
@@ -216,9 +217,16 @@ def _render(req: BuildRequest, marked: tuple) -> bytes:
     (:func:`_naming_the_page`). ``marked``: stages 1-3 (:func:`_markup`)."""
     laid = _laid_out(req, marked, notes_on_page_one=True)
     on_page_one = True
+    if laid.pages.get("important", 1) > 1 or _notes_after_page_one(laid):
+        # first the panel's rows closer together (review finding: a child's liquid in large print, age,
+        # weight, discard date and the English repeat, left the box's title a few points short)
+        tight = _laid_out(req, marked, notes_on_page_one=True, tight=True)
+        if tight.pages.get("important", 1) <= laid.pages.get("important", 1) and (
+                tight.pages.get("important", 1) == 1 or _notes_after_page_one(laid) and not _notes_after_page_one(tight)):
+            laid = tight
     if req.patient.notes and (laid.pages.get("important", 1) > 1 or _notes_after_page_one(laid)):
         try:
-            moved = _laid_out(req, marked, notes_on_page_one=False)
+            moved = _laid_out(req, marked, notes_on_page_one=False, tight=laid.tight)
         except LayoutError:  # (the panel's extra row did not fit: keep the notes where they were)
             moved = None
         # the box's start on page 1; or, when the short notes did not fit there (the panel went on to
@@ -244,9 +252,64 @@ _OWN_SCRIPT = {"ar": ("ARABIC",), "hi": ("DEVANAGARI",), "zh": ("CJK UNIFIED",),
 
 def _in_own_script(text: str, language: str) -> bool:
     """Whether ``text`` has letters of ``language``'s own script (for a language not written in Latin
-    letters: text in Latin letters cannot be told apart from English)."""
+    letters: text in Latin letters cannot be told apart from English by its letters)."""
     prefixes = _OWN_SCRIPT.get(language.split("-")[0])
     return bool(prefixes) and any(ch.isalpha() and unicodedata.name(ch, "").startswith(prefixes) for ch in text)
+
+
+#: English words directions are written with: free text that has more of these (and not of the
+#: leaflet's own words) than words of the leaflet's language is English.
+_ENGLISH_WORDS = frozenset("""a an and or of to in on at for with by as if is are be it this that your you
+take taken taking give use used apply put swallow chew dissolve shake one two three four half quarter
+tablet tablets capsule capsules spoonful spoonfuls drop drops puff puffs sachet dose doses day days daily
+week weeks month months every each morning mornings evening evenings night nights bedtime times once twice
+when needed before after food meal meals water whole do not until then stop hours hour minutes up more than
+mouth with without""".split())
+
+#: Letters English words do not have, of languages written in Latin letters: a word with one is the
+#: language's own, also where the leaflet does not have that word (an inflected form).
+_OWN_LETTERS = {"pl": "ąęłśźżćń", "de": "äöüß", "vi": "ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ",
+                "cs": "ěščřžůň", "tr": "ğışç", "ro": "ășțâî", "hu": "őű"}
+
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def _in_own_words(text: str, language: str, source: content.ContentFile | None) -> bool:
+    """Whether free text is in ``language`` rather than English: its own script, or, for a language
+    written in Latin letters, more of its words are words of the leaflet itself (and not English ones)
+    than English words (review finding: French, Polish and Vietnamese directions for a leaflet in
+    their own language were flagged "not translated")."""
+    if _in_own_script(text, language):
+        return True
+    if source is None or language.split("-")[0] in _OWN_SCRIPT:
+        return False
+    words = [w.casefold() for w in _WORD.findall(text)]
+    own = _leaflet_words(source)
+    letters = _OWN_LETTERS.get(language.split("-")[0], "")
+    mine = sum(1 for w in words if (w in own or any(ch in letters for ch in w)) and w not in _ENGLISH_WORDS)
+    english = sum(1 for w in words if w in _ENGLISH_WORDS and w not in own)
+    return mine >= 2 and mine > english
+
+
+def _leaflet_words(source: content.ContentFile) -> frozenset[str]:
+    """Every word of a leaflet's text, lower case (kept on the content file, which never changes)."""
+    kept = source.__dict__.get("_words")
+    if kept is None:
+        texts: list[str] = []
+
+        def walk(value: Any) -> None:
+            if isinstance(value, str):
+                texts.append(value)
+            elif isinstance(value, dict):
+                for item in value.values():
+                    walk(item)
+            elif isinstance(value, list):
+                for item in value:
+                    walk(item)
+        walk(source.source.data)
+        kept = frozenset(w.casefold() for text in texts for w in _WORD.findall(text))
+        object.__setattr__(source, "_words", kept)
+    return kept
 
 
 def _short_notes(patient_tree: ET.Element) -> bool:
@@ -267,7 +330,7 @@ def _naming_the_page(req: BuildRequest, marked: tuple, laid: _Layout, on_page_on
     else ``laid``. Leaflets with their notes on page 1 never come here: no extra layout for them."""
     page = laid.pages[_NOTES]
     try:
-        named = _laid_out(req, marked, on_page_one, notes_page=page)
+        named = _laid_out(req, marked, on_page_one, notes_page=page, tight=laid.tight)
     except LayoutError:  # (a longer sentence made the panel too tall: keep the one that fitted)
         return laid
     if named.pages.get(_NOTES) == page and named.page_count <= laid.page_count and \
@@ -286,10 +349,13 @@ class _Layout:
     page_count: int
     finish: Any
     short_notes: bool = False  # short notes were laid out on page 1 (in the panel or under it)
+    tight: bool = False  # the panel's rows were set closer together (layout.Options.tight_panel)
 
 
-def _laid_out(req: BuildRequest, marked: tuple, notes_on_page_one: bool, notes_page: int | None = None) -> _Layout:
-    """Stages 4-5 (:class:`_Layout`); ``notes_page``: the page the panel says the notes start on."""
+def _laid_out(req: BuildRequest, marked: tuple, notes_on_page_one: bool, notes_page: int | None = None,
+              tight: bool = False) -> _Layout:
+    """Stages 4-5 (:class:`_Layout`); ``notes_page``: the page the panel says the notes start on;
+    ``tight``: the prescription panel's rows closer together."""
     source, tpl, body_tree = marked
     pharmacy = load_pharmacy(req.pharmacy_file) if req.pharmacy_file else None
     geo = page_geometry(tpl, req.paper, _info_lines(pharmacy[0]) if pharmacy else      # once, for layout
@@ -301,7 +367,8 @@ def _laid_out(req: BuildRequest, marked: tuple, notes_on_page_one: bool, notes_p
     branding, pharmacy_data = _branding(pharmacy, req.pharmacy_file, tpl, options)
     body = _laid_out_body(body_tree, tpl, options)                                # 4: layout (cached)
     patient_tree = _patient_markup(req, tpl, pharmacy_data, source, notes_on_page_one, notes_page)
-    fills = layout.layout_patient(patient_tree, tpl, options, str(tpl.folders[0] / templating.PATIENT),
+    fills = layout.layout_patient(patient_tree, tpl, replace(options, tight_panel=True) if tight else options,
+                                  str(tpl.folders[0] / templating.PATIENT),
                                   words=_template_words(tpl, source.leaflet.language))
     fills = _fallback_slots(fills, body)
     meta = dict(body.meta)
@@ -319,7 +386,8 @@ def _laid_out(req: BuildRequest, marked: tuple, notes_on_page_one: bool, notes_p
                                     source=_source_file(source) if req.pdfa == "3b" else None)
         return data
 
-    return _Layout(data, furniture.pages, furniture.page_count, finish, short_notes=_short_notes(patient_tree))
+    return _Layout(data, furniture.pages, furniture.page_count, finish, short_notes=_short_notes(patient_tree),
+                   tight=tight)
 
 
 @caches.memoize("pipeline.patient-template-words", 64)
@@ -476,10 +544,10 @@ def _patient_data(patient: Patient, pharmacy: dict[str, str], tpl: templating.Te
         "directions_en": _bound(directions.lines(patient.directions, english.gettext, english.ngettext,
                                                  until=patient.stop_date), dates) if structured and language != "en"
         else [],
-        # free text is taken as English, unless it is in the leaflet's own script (a pharmacist typed
-        # Chinese directions for a Chinese leaflet: not "untranslated")
+        # free text is taken as English, unless it is in the leaflet's own script or words (a pharmacist
+        # typed Chinese or French directions for a Chinese or French leaflet: not "untranslated")
         "free_text_untranslated": bool(patient.directions) and not structured and language != "en"
-        and not _in_own_script(str(patient.directions), language),
+        and not _in_own_words(str(patient.directions), language, source),
         "notes_in_panel": False,  # short notes as a panel row (the theme's notes.page_one; set per build)
         "notes_on_page_one": True,  # short notes may go on page 1 (False: at the end; set per build)
         "notes_page": None,  # the page the notes at the end start on, as printed (set per build)

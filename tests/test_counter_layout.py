@@ -827,3 +827,34 @@ def test_a_side_head_below_a_taller_one_stays_with_its_text(tmp_path):
         if "Wombat words" not in pages[head]:
             failures.append(filler)
     assert failures == []
+
+
+_TALL_PANEL = {"name": "Wang Xiaoming", "prescriber": "Dr Zhang", "date_dispensed": "2026-12-02",
+               "form": "oral-solution", "strength": "2", "strength_unit": "mg", "strength_volume_ml": "5",
+               "quantity": "100", "age_years": "2", "weight_kg": "12.5", "discard_date": "2027-06-01",
+               "directions": {"dose": "5", "unit": "ml", "route": "by-mouth", "every_hours": "8",
+                              "max_doses_per_day": "3", "days": "3"},
+               "notes": "Take with food or milk. Come back if the fever lasts more than 3 days."}
+
+
+@pytest.mark.parametrize("lang", ["fr", "es", "pl"])
+def test_a_tall_panel_is_set_closer_together_when_that_brings_the_box_onto_page_one(monkeypatch, lang):
+    """Review finding (unseen medicines, large print): a child's liquid (age, weight, discard date,
+    the English repeat) left the most important box's start a few points short of page 1. Then the
+    panel's rows are set closer together; a leaflet whose box starts on page 1 is laid out as before."""
+    import yaml
+
+    from leaflet import pipeline
+
+    def box_page(data: bytes) -> int:
+        title = yaml.safe_load((ROOT / "content" / "diazepam" / f"{lang}.yaml").read_text(encoding="utf-8"))[
+            "important"]["title"]
+        return min(page for name, page in outline_pages(data).items() if name.startswith(title[:12]))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TranslationWarning)
+        data = leaflet.build_pdf("diazepam", language=lang, template="large-print", patient=_TALL_PANEL)
+        assert box_page(data) == 1
+        laid_out = pipeline._laid_out  # the panel as always: the box starts on page 2
+        monkeypatch.setattr(pipeline, "_laid_out", lambda *args, tight=False, **kw: laid_out(*args, **kw))
+        assert box_page(leaflet.build_pdf("diazepam", language=lang, template="large-print", patient=_TALL_PANEL)) > 1

@@ -167,11 +167,18 @@ def test_free_text_directions_are_flagged_untranslated():
 
 @pytest.mark.parametrize("lang, directions", [("zh-Hans", "\u6bcf\u665a\u7761\u524d\u670d\u7528\u4e00\u7247"),
                                               ("ar", "\u062d\u0628\u0629 \u0648\u0627\u062d\u062f\u0629 \u0641\u064a "
-                                                     "\u0627\u0644\u0644\u064a\u0644")])
+                                                     "\u0627\u0644\u0644\u064a\u0644"),
+                                              # Latin letters: by the leaflet's own words (review finding)
+                                              ("fr", "Prendre un comprim\u00e9 le soir, avant le coucher."),
+                                              ("de", "Nehmen Sie eine Tablette am Abend vor dem Schlafengehen."),
+                                              ("es", "Tome un comprimido por la noche, antes de acostarse."),
+                                              ("pl", "Przyjmowa\u0107 jedn\u0105 tabletk\u0119 wieczorem."),
+                                              ("vi", "U\u1ed1ng m\u1ed9t vi\u00ean v\u00e0o bu\u1ed5i t\u1ed1i.")])
 def test_free_text_directions_in_the_leaflet_s_own_script_are_not_flagged_untranslated(lang, directions):
     """Review finding: Chinese directions typed for a Chinese leaflet printed "these directions were
     not translated, ask your pharmacist" under them. Free text in the leaflet's own (non-Latin) script
-    is in its language; English free text is still flagged."""
+    is in its language; so is text in Latin letters whose words are more the leaflet's own (or have
+    letters English does not) than English ones. English free text is still flagged."""
     flag = squeezed(i18n.translations(lang).gettext("These directions were not translated. Ask your pharmacist "
                                                     "to explain them."))
     own = "".join(pdfium.PdfDocument(build(lang, patient={"directions": directions}))[0].get_textpage()
