@@ -257,17 +257,17 @@ def _in_own_script(text: str, language: str) -> bool:
     return bool(prefixes) and any(ch.isalpha() and unicodedata.name(ch, "").startswith(prefixes) for ch in text)
 
 
-#: English words directions are written with: free text that has more of these (and not of the
-#: leaflet's own words) than words of the leaflet's language is English.
-_ENGLISH_WORDS = frozenset("""a an and or of to in on at for with by as if is are be it this that your you
-take taken taking give use used apply put swallow chew dissolve shake one two three four half quarter
-tablet tablets capsule capsules spoonful spoonfuls drop drops puff puffs sachet dose doses day days daily
-week weeks month months every each morning mornings evening evenings night nights bedtime times once twice
-when needed before after food meal meals water whole do not until then stop hours hour minutes up more than
-mouth with without""".split())
+#: English words directions are written with: free text with as many of these as words of the
+#: leaflet's own language is English (and flagged "not translated").
+_ENGLISH_WORDS = frozenset("""a an the and or of to in on at for with by as if is are be it this that these
+your you take taken taking give given use used using apply put swallow chew dissolve inhale spray shake
+one two three four five six half quarter tablet tablets capsule capsules spoonful spoonfuls drop drops puff
+puffs sachet dose doses day days daily week weeks month months every each morning mornings evening
+evenings night nights bedtime times once twice three when needed required directed before after food meal
+meals water whole do not until then stop hours hour minutes up more than mouth without oral solution
+liquid suspension rectal gel injection cream ointment thin layer skin area affected eye eyes ear ears nose
+nostril procedure anxiety pain sleep""".split())
 
-#: Letters English words do not have, of languages written in Latin letters: a word with one is the
-#: language's own, also where the leaflet does not have that word (an inflected form).
 _OWN_LETTERS = {"pl": "ąęłśźżćń", "de": "äöüß", "vi": "ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ",
                 "cs": "ěščřžůň", "tr": "ğışç", "ro": "ășțâî", "hu": "őű"}
 
@@ -285,14 +285,26 @@ def _in_own_words(text: str, language: str, source: content.ContentFile | None) 
         return False
     words = [w.casefold() for w in _WORD.findall(text)]
     own = _leaflet_words(source)
+    neutral = _NEUTRAL | {w.casefold() for w in _WORD.findall(source.leaflet.medicine.name)}
     letters = _OWN_LETTERS.get(language.split("-")[0], "")
-    mine = sum(1 for w in words if (w in own or any(ch in letters for ch in w)) and w not in _ENGLISH_WORDS)
-    english = sum(1 for w in words if w in _ENGLISH_WORDS and w not in own)
+    mine = sum(1 for w in words if w not in _ENGLISH_WORDS and w not in neutral
+               and (w in own or any(ch in letters for ch in w)))
+    english = sum(1 for w in words if w in _ENGLISH_WORDS)
     return mine >= 2 and mine > english
 
 
+#: Words that are no language's: units, and (added per leaflet) the medicine's name.
+_NEUTRAL = frozenset("mg ml mcg kg µg iu".split())
+#: Parts of a content file that are not its language's printed words: ids, form ids, the sources (often
+#: in English), where an import came from, the translation's own record.
+_NOT_ITS_WORDS = frozenset({"id", "forms", "sources", "imported_from", "translation", "language", "src",
+                            "schema_version", "revision"})
+
+
 def _leaflet_words(source: content.ContentFile) -> frozenset[str]:
-    """Every word of a leaflet's text, lower case (kept on the content file, which never changes)."""
+    """Every word a leaflet prints in its language, lower case (kept on the content file, which never
+    changes): not its ids, form ids or sources (review finding: "take", "tablets" and "oral" came from
+    ids and English source titles, and English directions went unflagged)."""
     kept = source.__dict__.get("_words")
     if kept is None:
         texts: list[str] = []
@@ -301,8 +313,9 @@ def _leaflet_words(source: content.ContentFile) -> frozenset[str]:
             if isinstance(value, str):
                 texts.append(value)
             elif isinstance(value, dict):
-                for item in value.values():
-                    walk(item)
+                for key, item in value.items():
+                    if key not in _NOT_ITS_WORDS:
+                        walk(item)
             elif isinstance(value, list):
                 for item in value:
                     walk(item)

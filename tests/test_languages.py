@@ -739,3 +739,23 @@ def test_an_opening_quote_before_a_number_too_wide_to_move_does_not_end_a_line()
     para.wrap(80, 10_000)
     lines = _line_texts(para)
     assert all(line.rstrip()[-1:] != "\u201c" for line in lines[:-1]), lines
+
+
+@pytest.mark.parametrize("lang, directions", [
+    ("fr", "Take 10 mg diazepam before the procedure"), ("de", "Take 2.5 ml oral solution twice daily"),
+    ("es", "Take 5 mg tablets for anxiety"), ("fr", "10 mg rectal solution as required"),
+    ("de", "Take 2 tablets in the morning and 1 at night"), ("pl", "Use as directed"),
+    ("vi", "Apply a thin layer twice daily")])
+def test_english_free_text_directions_are_flagged_in_a_latin_script_leaflet(lang, directions):
+    """Review finding: the leaflet's own words had been read from the whole content file, its ids
+    ("how-to-take", "tablets", "oral-solution") and English source titles too, so English directions
+    with "take", "tablets" or "oral" passed for French or German and went unflagged."""
+    from leaflet import content, pipeline
+
+    source = content.load(ROOT / "content" / "diazepam" / f"{lang}.yaml")
+    assert not pipeline._in_own_words(directions, lang, source)
+    flag = squeezed(i18n.translations(lang).gettext("These directions were not translated. Ask your pharmacist "
+                                                    "to explain them."))
+    page = "".join(pdfium.PdfDocument(build(lang, patient={"directions": directions}))[0].get_textpage()
+                   .get_text_range().split())
+    assert flag in page
