@@ -16,6 +16,7 @@ module, and its ``<ul>`` builds nested items with :func:`nested_item`.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import weakref
@@ -180,6 +181,8 @@ class FitTable(Flowable):
                 self._table, self._width, self.stacked = stacked, aw, True
                 return stacked
             self.stacked = False
+            for flowable, tag_ in self.__dict__.get("_grid_tags", {}).values():  # (stacked at another width)
+                flowable._leaflet_tag = tag_
             widths = self._fewer_broken_cells(fit_widths(aw, self.fraction, self.shares, self.min_widths()))
             # (the spaces are the parts': split, the first keeps the space before, the last the space
             # after, or the next paragraph touched a continued table's border)
@@ -212,6 +215,16 @@ class FitTable(Flowable):
             start = len(lines)
             lines += [[label, cell][::-1] if self.rtl else [label, cell] for label, cell in zip(labels, cells,
                                                                                                strict=True)]
+            # each header and value a row (TR) of its own; the cells' tags as a grid are kept, made
+            # here, on this build's copy (never on the cached table, which is never laid out)
+            grid = self.__dict__.setdefault("_grid_tags", {})
+            for label, cell in zip(labels, cells, strict=True):
+                pair = object()
+                for column, flowable in enumerate((label, cell)):
+                    tag_ = flowable.__dict__.get("_leaflet_tag")
+                    if tag_ is not None:
+                        grid.setdefault(id(flowable), (flowable, tag_))
+                        flowable._leaflet_tag = dataclasses.replace(grid[id(flowable)][1], row=pair, column=column)
             commands.append(("NOSPLIT", (0, start), (-1, len(lines) - 1)))  # a row's cells stay together
             if start:
                 commands.append(("LINEABOVE", (0, start), (-1, start), 0.9, self.rule))

@@ -553,6 +553,18 @@ def test_a_table_too_narrow_for_its_columns_is_stacked_and_splits_no_word(tmp_pa
     if template == "compact":
         assert text.count("How often") == 2 and text.count("Most in 24 hours") == 2  # beside each row
         assert row_heads >= 8  # each value's header, for a screen reader too
+        # each header and its value a row of their own (review finding: one row of 8 cells per data row,
+        # so every value had all four headers); no row has more than the panel's four cells
+        rows, nodes = [], tree(data)
+        for i, (depth, role, _) in enumerate(nodes):
+            if role == "TR":
+                kids = []
+                for depth2, role2, _ in nodes[i + 1:]:
+                    if depth2 <= depth:
+                        break
+                    kids += [role2] if depth2 == depth + 1 else []
+                rows.append(kids)
+        assert rows.count(["TH", "TD"]) >= 8 and max(map(len, rows)) <= 4, rows
         from pdfua import validate
 
         (tmp_path / "stacked.pdf").write_bytes(data)
