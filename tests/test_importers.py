@@ -329,6 +329,19 @@ def test_a_table_cell_keeps_every_paragraph_and_list_item_on_its_own_line():
         ["1. shake\n2. measure", ""]]}}]
 
 
+def test_a_cell_s_list_is_numbered_only_where_its_numbers_are_plain():
+    """Review finding: a bullet under a numbered item in a cell became a numbered step ("2. for 10
+    seconds", then "3. Measure 5 ml" for the source's second item); a list starting at 3 printed 1."""
+    def cell(body: str) -> str:
+        [block] = narrative.finish(narrative.Converter().blocks(_div(f"<table><tr><td>{body}</td></tr></table>")))
+        return block["table"]["rows"][0][0]
+
+    assert cell("<ol><li>Shake</li><li>Measure 5 ml</li></ol>") == "1. Shake\n2. Measure 5 ml"
+    assert cell("<ol><li>Shake<ul><li>for 10 seconds</li></ul></li><li>Measure 5 ml</li></ol>") == \
+        "\u2022 Shake\n\u2022 for 10 seconds\n\u2022 Measure 5 ml"
+    assert cell('<ol start="3"><li>Shake</li></ol>') == "\u2022 Shake"
+
+
 def test_an_imported_address_table_prints_a_line_per_paragraph(tmp_path):
     """The representatives' table of a real EU leaflet: each cell's paragraphs (country, company,
     telephone, e-mail) print one under the other, as in the approved document."""

@@ -244,7 +244,8 @@ class Converter:
                     all_th &= cname == "th"
                     parts = self.blocks(cell)
                     pictures += [b for b in parts if isinstance(b, dict) and "figure" in b]
-                    cells.append("\n".join(line for p in parts for line in _cell_lines(p)))
+                    numbered = _plainly_numbered(cell)
+                    cells.append("\n".join(line for p in parts for line in _cell_lines(p, numbered)))
                     try:
                         span = int(cell.get("colspan", "1"))
                     except ValueError:
@@ -295,16 +296,29 @@ def _text_of(block) -> list[str]:
     return []
 
 
-def _cell_lines(block) -> list[str]:
+def _plainly_numbered(cell: ET.Element) -> bool:
+    """Whether the ordered lists in ``cell`` number their items 1, 2, 3 ... as read (no list inside
+    an item, no ``start``, ``type`` or ``reversed``): only then are their numbers written in."""
+    for ol in (d for d in cell.iter() if local(d.tag) == "ol"):
+        if any(ol.get(a) is not None for a in ("start", "type", "reversed")):
+            return False
+        if any(local(d.tag) in ("ol", "ul") for d in ol.iter() if d is not ol):
+            return False
+    return True
+
+
+def _cell_lines(block, numbered: bool = True) -> list[str]:
     """The lines a block is printed as in a table cell (a cell holds lines of text): a paragraph is a
-    line, a list's items are lines with their bullet or number, a table's rows are lines."""
+    line, a list's items are lines with their bullet, or number where the list is ``numbered``
+    plainly (else a bullet: a sub-item or a list starting at 3 would get a wrong number), a table's
+    rows are lines."""
     if isinstance(block, dict) and "bullets" in block:
         out = []
         for b in block["bullets"]:
             out += [f"\u2022 {b}"] if isinstance(b, str) else [f"\u2022 {b['text']}", *(f"\u2013 {i}" for i in b["bullets"])]
         return out
     if isinstance(block, dict) and "steps" in block:
-        return [f"{n}. {step}" for n, step in enumerate(block["steps"], 1)]
+        return [f"{n}. {step}" if numbered else f"\u2022 {step}" for n, step in enumerate(block["steps"], 1)]
     return [line for line in _text_of(block) if line.strip()]
 
 
