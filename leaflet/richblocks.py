@@ -349,6 +349,10 @@ def _natural_width(cell: Flowable) -> float:
 SHORT_CJK = 4
 
 
+#: A run of text that Han line breaking does not break (Latin letters, digits, their punctuation).
+_NOT_HAN = re.compile(r"[^\s\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+")
+
+
 def _min_width(cell: Flowable) -> float:
     """The width of a cell's longest word: where text breaks between any two characters, the whole of a
     short cell's text (:data:`SHORT_CJK`), else 0."""
@@ -358,7 +362,10 @@ def _min_width(cell: Flowable) -> float:
     if style is not None and style.wordWrap == "CJK":
         text = "".join(cell.getPlainText().split()) if hasattr(cell, "getPlainText") else ""
         if not 0 < len(text) <= SHORT_CJK:
-            return 0.0
+            # the longest run of other letters and digits, which is not broken unless it must be (review
+            # finding: "(800" was, "（80" / "0微克）", in a column too narrow for it)
+            runs = _NOT_HAN.findall(cell.getPlainText() if hasattr(cell, "getPlainText") else "")
+            return max((stringWidth(run, style.fontName, style.fontSize) for run in runs), default=0.0)
         cell.wrap(1e6, 1e6)
         return max(cell.getActualLineWidths0() or [0.0])
     return cell.minWidth()

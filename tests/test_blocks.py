@@ -580,3 +580,16 @@ def test_a_stacked_right_to_left_table_has_its_headers_at_the_right(tmp_path):
                                  content_dirs=[_with_wide_table(tmp_path, "ar")])
     found = _boxes(data, ["Who", "Children 4 to 11 years"])
     assert found["Who"][0] > found["Children 4 to 11 years"][1], found
+
+
+def test_a_han_table_cell_never_breaks_a_number_inside():
+    """Review finding (Chinese compact): a column narrower than "1,200" let Han line breaking cut the
+    number, "6 片（1," / "200 mg）". A Han cell's narrowest width is now its longest run of other
+    letters and digits, which Han line breaking keeps whole."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TranslationWarning)
+        data = leaflet.build_pdf("ibuprofen", language="zh-Hans", template="compact",
+                                 content_dirs=[DATA / "unseen" / "content"])
+    lines = [line.replace("\xa0", " ").strip() for page in page_texts(data) for line in page.splitlines()]
+    assert any("1,200" in line for line in lines)
+    assert not [line for line in lines if re.search(r"[0-9],$", line)], "a number broken after its comma"
