@@ -199,8 +199,10 @@ class FitTable(Flowable):
         template): each data row becomes its cells one under the other, each beside its column's
         header (at the right, right to left), the rows parted by a heavier rule. None: the columns fit,
         or the table has no header to stack by, or stacked its words would not fit either."""
-        if self.labels is None or sum(self.min_widths()) <= aw + 0.01:
+        if sum(self.min_widths()) <= aw + 0.01 or len(self.rows[0]) < 2:
             return None
+        if self.labels is None:
+            return self._one_under_another(aw) if not self.repeat else None
         values = [row[::-1] if self.rtl else row for row in self.rows[1:]]  # logical order
         label_min = max(_min_width(cell) for row in self.labels for cell in row) + _CELL_PADDING
         label_natural = max(_natural_width(cell) for row in self.labels for cell in row) + _CELL_PADDING
@@ -226,13 +228,31 @@ class FitTable(Flowable):
                         grid.setdefault(id(flowable), (flowable, tag_))
                         flowable._leaflet_tag = dataclasses.replace(grid[id(flowable)][1], row=pair, column=column)
             commands.append(("NOSPLIT", (0, start), (-1, len(lines) - 1)))  # a row's cells stay together
-            if start:
+            if start and self.rule is not None:
                 commands.append(("LINEABOVE", (0, start), (-1, start), 0.9, self.rule))
         column = 1 if self.rtl else 0
         if self.label_background is not None:
             commands.append(("BACKGROUND", (column, 0), (column, -1), self.label_background))
         t = Table(lines, colWidths=widths[::-1] if self.rtl else widths, spaceBefore=self.spaceBefore,
                   spaceAfter=self.spaceAfter, hAlign="RIGHT" if self.rtl else "LEFT", splitByRow=1)
+        t.setStyle(TableStyle(commands))
+        return t
+
+    def _one_under_another(self, aw: float) -> Table | None:
+        """A table with no header, stacked: each row's cells one under the other, the rows parted by a
+        heavier rule (None: its longest word is wider than ``aw`` even so)."""
+        if max(self.min_widths()) > aw + 0.01:
+            return None
+        lines, commands = [], [c for c in self.commands if c[0] in ("GRID", "BOX", "VALIGN", "FONTNAME")
+                                or c[0].endswith("PADDING")]
+        for row in self.rows:
+            start = len(lines)
+            lines += [[cell] for cell in (row[::-1] if self.rtl else row)]
+            commands.append(("NOSPLIT", (0, start), (-1, len(lines) - 1)))
+            if start and self.rule is not None:
+                commands.append(("LINEABOVE", (0, start), (-1, start), 0.9, self.rule))
+        t = Table(lines, colWidths=[aw], spaceBefore=self.spaceBefore, spaceAfter=self.spaceAfter,
+                  hAlign="RIGHT" if self.rtl else "LEFT", splitByRow=1)
         t.setStyle(TableStyle(commands))
         return t
 
@@ -312,7 +332,7 @@ class FitTable(Flowable):
         table = self.table(aw)
         table.wrap(aw, 1e9)
         if self.stacked:  # a row is its cells, one under the other
-            return sum(table._rowHeights[:rows * len(self.labels[0])])
+            return sum(table._rowHeights[:rows * len(self.rows[0])])
         return sum(table._rowHeights[:self.repeat + rows])
 
     def draw(self) -> None:

@@ -573,6 +573,20 @@ def test_a_table_too_narrow_for_its_columns_is_stacked_and_splits_no_word(tmp_pa
         assert text.count("How often") == 1
 
 
+def test_a_table_with_no_header_too_narrow_for_its_columns_is_stacked_too(tmp_path):
+    """Review finding: a table with no header (every imported table without <th>) was never stacked,
+    and still printed "Childre" / "n 4 to 1" / "1 years"."""
+    data = yaml.safe_load((ROOT / "content" / "diazepam" / "en.yaml").read_text(encoding="utf-8"))
+    data["sections"][0]["blocks"].append({"table": {"rows": _WIDE["rows"]}})
+    (tmp_path / "diazepam").mkdir()
+    (tmp_path / "diazepam" / "en.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    pdf_data = leaflet.build_pdf("diazepam", template="compact", content_dirs=[tmp_path])
+    text = " ".join(" ".join(page.replace("\xa0", " ").split()) for page in page_texts(pdf_data))
+    for row in _WIDE["rows"]:
+        for cell in row:
+            assert cell in text, cell
+
+
 def test_a_stacked_right_to_left_table_has_its_headers_at_the_right(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TranslationWarning)
