@@ -685,18 +685,16 @@ class PanelTable(Table):
 PANEL_END = PanelTable._leaflet_mark
 
 
-class RoomForTableStart(CondPageBreak):
-    """A page break unless there is room for ``kept`` (a heading, a caption) and the first rows of the
-    table after them: they were kept with the whole table, which ReportLab then moved to the next page
-    with them whenever it was shorter than a page but taller than what was left (a half-empty page).
-    The table breaks where the page ends instead, its header repeated."""
+class _RoomForStart(CondPageBreak):
+    """A page break unless there is room for ``kept`` (a heading, a caption) and the start of what they
+    head (:meth:`start`); never at a frame's top, and at least ``least`` high."""
 
-    _SPACETRANSFER = True  # (takes no space: what follows it collapses its space with what came before)
-
-    def __init__(self, kept: list[Flowable], table: Flowable, rows: int = 2):
+    def __init__(self, kept: list[Flowable], least: float = 0.0):
         super().__init__(0)
-        self.kept, self.table, self.rows = kept, table, rows
-        self.least = 0.0  # at least this much: what a side head kept with the table needs (side-heads)
+        self.kept, self.least = kept, least
+
+    def start(self, width: float) -> float:
+        raise NotImplementedError
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
         if rlbridge.at_frame_top(self):
@@ -706,32 +704,39 @@ class RoomForTableStart(CondPageBreak):
         for flowable in self.kept:
             need += flowable.wrapOn(self.canv, availWidth, availHeight)[1] + flowable.getSpaceAfter()
             need += flowable.getSpaceBefore() if need else 0.0
-        need += self.table.getSpaceBefore() + self.table.first_rows_height(availWidth, self.rows)
-        self.height = max(self.least, need)
+        self.height = max(self.least, need + self.start(availWidth))
         return super().wrap(availWidth, availHeight)
 
 
-class RoomForBoxStart(CondPageBreak):
+class RoomForTableStart(_RoomForStart):
+    """A page break unless there is room for ``kept`` (a heading, a caption) and the first rows of the
+    table after them: they were kept with the whole table, which ReportLab then moved to the next page
+    with them whenever it was shorter than a page but taller than what was left (a half-empty page).
+    The table breaks where the page ends instead, its header repeated. ``least``: what a side head
+    kept with the table needs (side-heads)."""
+
+    _SPACETRANSFER = True  # (takes no space: what follows it collapses its space with what came before)
+
+    def __init__(self, kept: list[Flowable], table: Flowable, rows: int = 2):
+        super().__init__(kept)
+        self.table, self.rows = table, rows
+
+    def start(self, width: float) -> float:
+        return self.table.getSpaceBefore() + self.table.first_rows_height(width, self.rows)
+
+
+class RoomForBoxStart(_RoomForStart):
     """A page break unless there is room for ``kept`` (a heading) and the start of the warning box after
     it that may break (:meth:`WarningBox.least_start`): with room for the heading alone, the heading
     ended the page and its box began the next (review finding: "What to do in an asthma attack")."""
 
     def __init__(self, kept: list[Flowable], box: WarningBox, least: float = 0.0):
-        super().__init__(0)
-        self.kept, self.box, self.least = kept, box, least
+        super().__init__(kept, least)
+        self.box = box
 
-    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
-        if rlbridge.at_frame_top(self):
-            self.height = 0.0  # a new page has all the room there is: never a blank page before it
-            return 0, 0
-        need = 0.0
-        for flowable in self.kept:
-            need += flowable.wrapOn(self.canv, availWidth, availHeight)[1] + flowable.getSpaceAfter()
-            need += flowable.getSpaceBefore() if need else 0.0
+    def start(self, width: float) -> float:
         self.box.canv = self.canv
-        need += self.box.getSpaceBefore() + self.box.least_start(availWidth)
-        self.height = max(self.least, need)
-        return super().wrap(availWidth, availHeight)
+        return self.box.getSpaceBefore() + self.box.least_start(width)
 
 
 def acts_on_frame(flowable: object) -> bool:
