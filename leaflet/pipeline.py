@@ -211,8 +211,9 @@ def _check_strength(req: BuildRequest, source: content.ContentFile) -> None:
 
 def _render(req: BuildRequest, marked: tuple) -> bytes:
     """The leaflet, its short notes on page 1 with the most important box starting below them; when
-    the box does not start on page 1 that way (large print on Letter paper under a pharmacy's header),
-    the notes go to the end, where page 1 says they are, if that brings the box's start onto page 1:
+    the box does not start on page 1 that way, first the panel's rows are set closer together (a tall
+    panel in large print); if that is not enough (large print on Letter paper under a pharmacy's
+    header, in Arabic and Hindi), the notes go to the end, where page 1 says they are, if that brings the box's start onto page 1:
     its warnings are what page 1 must never be without. Notes at the end are named by their page
     (:func:`_naming_the_page`). ``marked``: stages 1-3 (:func:`_markup`)."""
     laid = _laid_out(req, marked, notes_on_page_one=True)
@@ -268,6 +269,8 @@ meals water whole do not until then stop hours hour minutes up more than mouth w
 liquid suspension rectal gel injection cream ointment thin layer skin area affected eye eyes ear ears nose
 nostril procedure anxiety pain sleep""".split())
 
+#: Letters English words do not have, of languages written in Latin letters: a word with one is the
+#: language's own, also where the leaflet does not have that word (an inflected form).
 _OWN_LETTERS = {"pl": "ąęłśźżćń", "de": "äöüß", "vi": "ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ",
                 "cs": "ěščřžůň", "tr": "ğışç", "ro": "ășțâî", "hu": "őű"}
 
