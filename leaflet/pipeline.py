@@ -277,6 +277,14 @@ _OWN_LETTERS = {"pl": "ąęłśźżćń", "de": "äöüß", "vi": "ăâđêôơ�
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
 
+#: Words that are no language's: units, and (added per leaflet) the medicine's name.
+_NEUTRAL = frozenset("mg ml mcg kg µg iu".split())
+#: Parts of a content file that are not its language's printed words: ids, form ids, the sources (often
+#: in English), where an import came from, the translation's own record.
+_NOT_ITS_WORDS = frozenset({"id", "forms", "sources", "imported_from", "translation", "language", "src",
+                            "schema_version", "revision"})
+
+
 def _in_own_words(text: str, language: str, source: content.ContentFile | None) -> bool:
     """Whether free text is in ``language`` rather than English: its own script, or, for a language
     written in Latin letters, more of its words are words of the leaflet itself (and not English ones)
@@ -296,36 +304,25 @@ def _in_own_words(text: str, language: str, source: content.ContentFile | None) 
     return mine >= 2 and mine > english
 
 
-#: Words that are no language's: units, and (added per leaflet) the medicine's name.
-_NEUTRAL = frozenset("mg ml mcg kg µg iu".split())
-#: Parts of a content file that are not its language's printed words: ids, form ids, the sources (often
-#: in English), where an import came from, the translation's own record.
-_NOT_ITS_WORDS = frozenset({"id", "forms", "sources", "imported_from", "translation", "language", "src",
-                            "schema_version", "revision"})
-
-
+@caches.memoize("pipeline.leaflet-words", 64)
 def _leaflet_words(source: content.ContentFile) -> frozenset[str]:
-    """Every word a leaflet prints in its language, lower case (kept on the content file, which never
-    changes): not its ids, form ids or sources (review finding: "take", "tablets" and "oral" came from
-    ids and English source titles, and English directions went unflagged)."""
-    kept = source.__dict__.get("_words")
-    if kept is None:
-        texts: list[str] = []
+    """Every word a leaflet prints in its language, lower case (a content file is one object, cached):
+    not its ids, form ids or sources (review finding: "take", "tablets" and "oral" came from ids and
+    English source titles, and English directions went unflagged)."""
+    texts: list[str] = []
 
-        def walk(value: Any) -> None:
-            if isinstance(value, str):
-                texts.append(value)
-            elif isinstance(value, dict):
-                for key, item in value.items():
-                    if key not in _NOT_ITS_WORDS:
-                        walk(item)
-            elif isinstance(value, list):
-                for item in value:
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if key not in _NOT_ITS_WORDS:
                     walk(item)
-        walk(source.source.data)
-        kept = frozenset(w.casefold() for text in texts for w in _WORD.findall(text))
-        object.__setattr__(source, "_words", kept)
-    return kept
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+    walk(source.source.data)
+    return frozenset(w.casefold() for text in texts for w in _WORD.findall(text))
 
 
 def _short_notes(patient_tree: ET.Element) -> bool:

@@ -210,16 +210,10 @@ class FitTable(Flowable):
         label_w = max(label_min, min(label_natural, aw * 0.4))
         if label_w + value_min > aw + 0.01:
             return None
-        widths = [label_w, aw - label_w]
-        lines, commands = [], [c for c in self.commands if c[0] in ("GRID", "BOX", "VALIGN", "FONTNAME")
-                                or c[0].endswith("PADDING")]
+        # each header and value a row (TR) of its own; the cells' tags as a grid are kept, made here,
+        # on this build's copy (never on the cached table, which is never laid out)
+        grid = self.__dict__.setdefault("_grid_tags", {})
         for labels, cells in zip(self.labels, values, strict=True):
-            start = len(lines)
-            lines += [[label, cell][::-1] if self.rtl else [label, cell] for label, cell in zip(labels, cells,
-                                                                                               strict=True)]
-            # each header and value a row (TR) of its own; the cells' tags as a grid are kept, made
-            # here, on this build's copy (never on the cached table, which is never laid out)
-            grid = self.__dict__.setdefault("_grid_tags", {})
             for label, cell in zip(labels, cells, strict=True):
                 pair = object()
                 for column, flowable in enumerate((label, cell)):
@@ -227,33 +221,33 @@ class FitTable(Flowable):
                     if tag_ is not None:
                         grid.setdefault(id(flowable), (flowable, tag_))
                         flowable._leaflet_tag = dataclasses.replace(grid[id(flowable)][1], row=pair, column=column)
-            commands.append(("NOSPLIT", (0, start), (-1, len(lines) - 1)))  # a row's cells stay together
-            if start and self.rule is not None:
-                commands.append(("LINEABOVE", (0, start), (-1, start), 0.9, self.rule))
-        column = 1 if self.rtl else 0
-        if self.label_background is not None:
-            commands.append(("BACKGROUND", (column, 0), (column, -1), self.label_background))
-        t = Table(lines, colWidths=widths[::-1] if self.rtl else widths, spaceBefore=self.spaceBefore,
-                  spaceAfter=self.spaceAfter, hAlign="RIGHT" if self.rtl else "LEFT", splitByRow=1)
-        t.setStyle(TableStyle(commands))
-        return t
+        groups = [[[label, cell] for label, cell in zip(labels, cells, strict=True)]
+                  for labels, cells in zip(self.labels, values, strict=True)]
+        extra = [("BACKGROUND", (1 if self.rtl else 0, 0), (1 if self.rtl else 0, -1), self.label_background)] \
+            if self.label_background is not None else []
+        return self._stack(groups, [label_w, aw - label_w], extra)
 
     def _one_under_another(self, aw: float) -> Table | None:
         """A table with no header, stacked: each row's cells one under the other, the rows parted by a
         heavier rule (None: its longest word is wider than ``aw`` even so)."""
         if max(self.min_widths()) > aw + 0.01:
             return None
-        lines, commands = [], [c for c in self.commands if c[0] in ("GRID", "BOX", "VALIGN", "FONTNAME")
-                                or c[0].endswith("PADDING")]
-        for row in self.rows:
+        return self._stack([[[cell] for cell in (row[::-1] if self.rtl else row)] for row in self.rows], [aw])
+
+    def _stack(self, groups: list[list[list[Flowable]]], widths: list[float], extra: list | None = None) -> Table:
+        """A table of ``groups`` of lines (each line its cells, in logical order), a group never split
+        and the groups parted by a heavier rule; the grid's rules, padding and font."""
+        lines = []
+        commands = [c for c in self.commands if c[0] in ("GRID", "BOX", "VALIGN", "FONTNAME") or c[0].endswith("PADDING")]
+        for group in groups:
             start = len(lines)
-            lines += [[cell] for cell in (row[::-1] if self.rtl else row)]
-            commands.append(("NOSPLIT", (0, start), (-1, len(lines) - 1)))
+            lines += [line[::-1] if self.rtl else line for line in group]
+            commands.append(("NOSPLIT", (0, start), (-1, len(lines) - 1)))  # a row's cells stay together
             if start and self.rule is not None:
                 commands.append(("LINEABOVE", (0, start), (-1, start), 0.9, self.rule))
-        t = Table(lines, colWidths=[aw], spaceBefore=self.spaceBefore, spaceAfter=self.spaceAfter,
-                  hAlign="RIGHT" if self.rtl else "LEFT", splitByRow=1)
-        t.setStyle(TableStyle(commands))
+        t = Table(lines, colWidths=widths[::-1] if self.rtl else widths, spaceBefore=self.spaceBefore,
+                  spaceAfter=self.spaceAfter, hAlign="RIGHT" if self.rtl else "LEFT", splitByRow=1)
+        t.setStyle(TableStyle(commands + (extra or [])))
         return t
 
     def min_widths(self) -> list[float]:
