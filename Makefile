@@ -44,7 +44,7 @@ system:
 
 test: install system
 	$(BIN)/ruff check leaflet tests benchmarks tools
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 # Regenerate the reference page images after an intended change of look; review them before committing.
 references: install
