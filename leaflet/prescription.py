@@ -67,11 +67,17 @@ class Words:
         return self.ntr(*phrase, _plural_n(value, self.language)).format(count=_number(value, self.language))
 
 
-def strength(patient: Any, w: Words) -> str | None:
-    """"2 mg", "250 mg in 5 mL", or None."""
+def strength(patient: Any, w: Words, before_form: bool = False) -> str | None:
+    """"2 mg", "250 mg in 5 mL", or None. ``before_form``: it stands just before the form's name, where an
+    English unit is singular ("50 microgram tablets", not "50 micrograms tablets"; but "25 micrograms in
+    5 mL oral solution")."""
     if patient.strength is None:
         return None
-    amount = w.count(STRENGTH_UNITS[patient.strength_unit], patient.strength)
+    unit = STRENGTH_UNITS[patient.strength_unit]
+    if before_form and patient.strength_volume_ml is None and w.language.split("-")[0] == "en":  # the catalogue's own words: msgids are English
+        amount = w.ntr(*unit, 1).format(count=_number(Decimal(patient.strength), w.language))
+    else:
+        amount = w.count(unit, patient.strength)
     if patient.strength_volume_ml is None:
         return amount
     return w.tr(PER_VOLUME).format(amount=amount, volume=w.count(UNITS["ml"], patient.strength_volume_ml))
@@ -79,7 +85,7 @@ def strength(patient: Any, w: Words) -> str | None:
 
 def medicine(patient: Any, medicine_name: str, form_name: str | None, w: Words) -> str | None:
     """"Diazepam 2 mg tablets"; None when neither the strength nor the form is given."""
-    amount = strength(patient, w)
+    amount = strength(patient, w, before_form=patient.form in FORM_PHRASES)
     if amount is None and patient.form is None:
         return None
     if amount is None:

@@ -77,6 +77,20 @@ def test_a_liquid_and_a_stop_date():
     assert ("How long", "until 4 December 2026, then stop") in r["directions"]
 
 
+@pytest.mark.parametrize("strength,unit,volume,form,language,expected", [
+    ("50", "microgram", None, "tablets", "en", "Levothyroxine 50 microgram tablets"),  # not "micrograms tablets"
+    ("1", "microgram", None, "capsules", "en", "Levothyroxine 1 microgram capsules"),
+    ("0.5", "g", None, "tablets", "en", "Levothyroxine 0.5 g tablets"),
+    ("25", "microgram", "5", "oral-solution", "en", "Levothyroxine 25 micrograms in 5 mL oral solution"),
+    ("50", "microgram", None, None, "en", "Levothyroxine 50 micrograms"),  # no form: the amount as a noun
+    ("50", "microgram", None, "tablets", "fr", "Levothyroxine comprimés à 50 microgrammes"),
+])
+def test_a_strength_before_its_form_reads_as_english_writes_it(strength, unit, volume, form, language, expected):
+    patient = {"strength": strength, "strength_unit": unit, "strength_volume_ml": volume, "form": form}
+    assert rows({k: v for k, v in patient.items() if v is not None}, language, "Levothyroxine",
+                form=None)["medicine"] == expected
+
+
 @pytest.mark.parametrize("dose,words", [("0.25", "a quarter of a tablet"), ("0.5", "half a tablet"),
                                         ("0.75", "three quarters of a tablet"), ("1.5", "one and a half tablets"),
                                         ("1.25", "1.25 tablets"), ("2", "2 tablets"), ("1", "1 tablet")])
