@@ -31,7 +31,7 @@ for _tag in ("left", "center", "right"):  # the parts of a header or footer
 register(Element("fill", frozenset({"slot"}), role="part"))  # per-patient content for a <slot>
 register(Element("li", frozenset({"level"}), role="part", text=True,  # inside <ul> or <ol>
                  check=lambda el, f: _check_li(el, f)))
-register(Element("field", frozenset({"label", "lines", "half", "lang"}), role="part",
+register(Element("field", frozenset({"label", "lines", "half", "lang", "style"}), role="part",
                  text=True))  # lang: the value's language, where it is not the leaflet's  # inside <panel>
 
 

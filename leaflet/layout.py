@@ -359,7 +359,9 @@ class _Builder:
                 # right to left, every value starts at its cell's right edge, also one whose own text
                 # runs left to right (a name in Latin letters, the "In English" row: its order kept)
                 start = {"align": TA_RIGHT} if self.rtl else {}
-                value: Flowable = self.text_para(field_el, "panel_value", keep_lines=True, auto=True, **start)
+                style = field_el.get("style", "panel_value")  # (a style the theme lacks: panel_value)
+                style = style if style in self.styles else "panel_value"
+                value: Flowable = self.text_para(field_el, style, keep_lines=True, auto=True, **start)
             else:  # write-in lines, the first level with the label's baseline (ascent about 1.07 em)
                 lines = int(number(field_el, "lines", 1, 1, 10, self.source))
                 value = WriteIn(lines, label_style.leading * 1.7, theme.color("muted"),
