@@ -179,6 +179,10 @@ def _explain_number(text: str, example: str) -> PydanticCustomError:
         reason, hint = "is written in hexadecimal, octal or binary", f"write it in decimal, such as {example}"
     elif re.fullmatch(r"[0-9.]+[eE][+-]?[0-9]+", text):
         reason, hint = "has an exponent", "write the number out in full, such as 0.0001 or 1000"
+    elif unit := re.fullmatch(r"([0-9]+(?:\.[0-9]+)?) ?([^\W\d_]+)", text):
+        # "250 mg", "5mL": a unit typed after the number (its own field, or the form's)
+        reason = f"has a unit ('{unit.group(2)}') after the number"
+        hint = f"write only the number, {unit.group(1)}: the unit is a field of its own (or the form's)"
     elif "_" in text or " " in text or "," in text:
         reason, hint = "contains a separator", "write the digits without spaces, commas or underscores: 1000"
     else:
@@ -229,6 +233,15 @@ Count = Annotated[int, BeforeValidator(parse_whole)]
 Flag = Annotated[bool, BeforeValidator(parse_flag)]
 
 
+def _unit_as_printed(value: object) -> object:
+    """``mL``, as the leaflet prints it (and as a pharmacist types it), is the unit ``ml``."""
+    return "ml" if value == "mL" else value
+
+
+#: A unit of a dose or a quantity (``ml`` also written ``mL``)
+Unit = Annotated[Literal[tuple(UNITS)], BeforeValidator(_unit_as_printed)]  # type: ignore[valid-type]
+
+
 class Directions(BaseModel):
     """Directions for use as data: every part optional, each from a fixed list.
 
@@ -240,7 +253,7 @@ class Directions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     dose: Dose
-    unit: Literal[tuple(UNITS)]  # type: ignore[valid-type]
+    unit: Unit
     route: Literal[tuple(ROUTES)] | None = None  # type: ignore[valid-type]
     frequency: Literal[tuple(FREQUENCIES)] | None = None  # type: ignore[valid-type]
     every_hours: Count | None = Field(default=None, ge=1, le=72)

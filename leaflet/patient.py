@@ -26,7 +26,7 @@ from pydantic_core import PydanticCustomError
 
 from . import typedtext
 from .content import validate
-from .directions import UNIT_RULES, UNITS, Count, Directions, Dose
+from .directions import UNIT_RULES, Count, Directions, Dose, Unit
 from .errors import ContentError, Location
 from .files import hide_linked_text
 from .images import read_logo
@@ -113,7 +113,7 @@ class Patient(BaseModel):
     strength_unit: Literal["mg", "microgram", "g"] | None = None
     strength_volume_ml: Dose | None = None  # "in 5 mL" for a liquid
     quantity: Dose | None = None  # how much was supplied, in quantity_unit (default: the form's unit)
-    quantity_unit: Literal[tuple(UNITS)] | None = None  # type: ignore[valid-type]
+    quantity_unit: Unit | None = None
     stop_date: IsoDate | None = None  # the last day (instead of the directions' days)
     discard_date: IsoDate | None = None  # throw away an opened or mixed bottle on this day
     age_years: Count | None = Field(default=None, ge=1, le=130)

@@ -565,3 +565,37 @@ def test_what_composes_or_only_picks_a_glyph_stays_allowed(tmp_path):
     assert code == 0, out
     for emoji in ("\u260e\ufe0f020 7946 0000", "\u26a0\ufe0f 2 tablets"):  # (the fonts then say they lack it)
         assert typedtext.problem(emoji) is None
+
+
+@pytest.mark.parametrize(("lines", "field", "typed", "number", "unit"), [
+    ("strength: 250 mg\nstrength_unit: mg\n", "strength", "250 mg", "250", "mg"),
+    ("strength: 250\nstrength_unit: mg\nstrength_volume_ml: 5mL\n", "strength_volume_ml", "5mL", "5", "mL"),
+    ("quantity: 100 mL\n", "quantity", "100 mL", "100", "mL"),
+    ("age_years: 4\nweight_kg: 16.5 kg\n", "weight_kg", "16.5 kg", "16.5", "kg")])
+def test_a_unit_typed_after_a_number_is_named_and_the_number_alone_suggested(tmp_path, lines, field, typed,
+                                                                              number, unit):
+    """Review finding (an unseen medicine): "strength: 250 mg" was refused as "contains a separator ->
+    write the digits without spaces, commas or underscores: 1000", a hint that read like a dose."""
+    patient = tmp_path / "p.yaml"
+    patient.write_text(f"name: Ann Example\nform: oral-solution\n{lines}")
+    code, text = run("build", "diazepam", "--patient", str(patient), "-o", str(tmp_path / "x.pdf"))
+    assert code == 2, text
+    assert f"field '{field}': '{typed}' has a unit ('{unit}') after the number" in text, text
+    assert f"-> write only the number, {number}:" in text and "1000" not in text
+
+
+def test_ml_is_read_as_written_on_the_page_too(tmp_path):
+    """Review finding: ``unit: mL`` was refused although the leaflet prints "mL" (and a pharmacist types
+    it). It is the unit ``ml`` on every path: the same leaflet as ``ml``; other spellings are refused."""
+    def patient(unit: str) -> dict:
+        return {"name": "Ann Example", "form": "oral-solution", "quantity": "100", "quantity_unit": unit,
+                "directions": {"dose": "2.5", "unit": unit, "frequency": "twice-daily"}}
+    yaml_file = tmp_path / "p.yaml"
+    yaml_file.write_text("name: Ann Example\nform: oral-solution\nquantity: 100\nquantity_unit: mL\n"
+                         "directions:\n  dose: 2.5\n  unit: mL\n  frequency: twice-daily\n")
+    written = leaflet.build_pdf("diazepam", patient=patient("ml"))
+    assert leaflet.build_pdf("diazepam", patient=patient("mL")) == written == leaflet.build_pdf("diazepam", patient=yaml_file)
+    assert "Dose: 2.5 mL" in all_text(written) and "100 mL" in all_text(written)
+    for other in ("ML", "Ml", "millilitre"):
+        with pytest.raises(leaflet.LeafletError):
+            leaflet.build_pdf("diazepam", patient=patient(other))
