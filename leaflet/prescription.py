@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from . import directions
@@ -194,22 +195,56 @@ def plain_strength(text: str) -> Decimal | None:
     return Decimal(match.group(1).replace(",", ".")) * unit
 
 
+#: The units a liquid's listed strength may give its volume in ("2 mg in 5 mL", "2 мг в 5 мл", "每 5 mL 含 2 mg").
+_VOLUME_UNITS = ["ml", "\u043c\u043b", "\u6beb\u5347", "\ubc00\ub9ac\ub9ac\ud130", "\u092e\u093f\u0932\u0940\u0932\u0940\u091f\u0930",
+                 "\u0645\u0644", "millilitre", "millilitres", "milliliter", "milliliters", "mililitr", "mililitr\u00f3w",
+                 "mililitros", "mililitro"]
+#: An amount in a unit of mass or volume, inside a longer text: the longest unit first ("ملغ" before
+#: "مل"), never followed by another letter of the unit's script ("mg" is not the start of "mgx").
+_AMOUNT = re.compile(r"(\d+(?:[.,]\d+)?)\s*(" + "|".join(
+    re.escape(u) for u in sorted([*_STRENGTH_UNITS, *_VOLUME_UNITS], key=len, reverse=True))
+    + r")(?![a-z\u00c0-\u024f\u0400-\u04ff\u0600-\u06ff\u0900-\u097f])")
+
+
+def per_volume_strength(text: str) -> Fraction | None:
+    """A liquid's listed strength as micrograms in 1 mL ("2 mg in 5 mL": 400, exactly: "2 mg in 3 mL" is
+    2000/3), or None unless the text
+    has exactly one amount of mass and one of volume, in known units, and no other number."""
+    found = list(_AMOUNT.finditer(text.casefold()))
+    if len(found) != 2 or len(re.findall(r"\d+(?:[.,]\d+)?", text)) != 2:
+        return None
+    mass = [m for m in found if m.group(2) in _STRENGTH_UNITS]
+    volume = [m for m in found if m.group(2) in _VOLUME_UNITS]
+    if len(mass) != 1 or len(volume) != 1 or any(re.fullmatch(r"[1-9]\d{0,2}[.,]\d{3}", m.group(1)) for m in found):
+        return None  # (two masses, or "1,000 mg": 1 or 1000?)
+    amount, ml = (Fraction(m.group(1).replace(",", ".")) for m in (mass[0], volume[0]))
+    if not ml:
+        return None
+    return amount * _STRENGTH_UNITS[mass[0].group(2)] / ml
+
+
 def unlisted_strength(patient: Any, medicine: Any) -> str | None:
     """What to tell the pharmacist when the patient's strength is none of those the content lists for
     the form (or for any form, when the patient names none): "2 mg" of a medicine made in 0.5, 1, 3 and
-    5 mg is a patient file meant for another medicine, or a typing slip. None when it is listed, or when
-    any listed strength is not a plain amount (a liquid's "2 mg/5 mL": not checked)."""
-    if patient.strength is None or patient.strength_unit is None or patient.strength_volume_ml is not None:
+    5 mg is a patient file meant for another medicine, or a typing slip; so is "2500 mg in 5 mL" of a
+    suspension made as "250 mg in 5 mL" (a liquid's strength is compared as an amount in 1 mL: "0.4 mg
+    in 1 mL" is "2 mg in 5 mL"). None when it is listed, or when a listed strength it is compared with
+    cannot be read as one amount (in 1 mL, for a liquid's)."""
+    if patient.strength is None or patient.strength_unit is None:
         return None
     forms = [f for f in medicine.forms if patient.form and f.id == patient.form] or list(medicine.forms)
     listed = [text for form in forms for text in form.strengths]
-    if not listed:
-        return None
-    amounts = [plain_strength(text) for text in listed]
-    if None in amounts:
-        return None
-    if Decimal(patient.strength) * _PATIENT_UNITS[patient.strength_unit] in amounts:  # 0.05 mg is 50 micrograms
+    amount = Fraction(patient.strength) * _PATIENT_UNITS[patient.strength_unit]  # 0.05 mg is 50 micrograms
+    shown = f"{patient.strength} {patient.strength_unit}"
+    if patient.strength_volume_ml is None:
+        amounts = [plain_strength(text) for text in listed]
+    else:  # (only the strengths given per volume: a patient without a form compares with the liquids')
+        listed = [text for text in listed if any(m.group(2) in _VOLUME_UNITS for m in _AMOUNT.finditer(text.casefold()))]
+        amounts = [per_volume_strength(text) for text in listed]
+        amount /= Fraction(patient.strength_volume_ml)
+        shown += f" in {patient.strength_volume_ml} mL"
+    if not listed or None in amounts or amount in amounts:
         return None
     form = next((f.name for f in forms if patient.form and f.id == patient.form), None)
     return (f"{medicine.name}{' ' + form if form else ''} is listed in {', '.join(listed)}, not "
-            f"{patient.strength} {patient.strength_unit}: check the strength dispensed (or the medicine)")
+            f"{shown}: check the strength dispensed (or the medicine)")

@@ -399,7 +399,15 @@ def test_a_strength_the_medicine_is_not_listed_in_is_pointed_out_and_printed_as_
     ({"strength": "2.5", "strength_unit": "mg", "form": "tablets"}, True),
     ({"strength": "2", "strength_unit": "g", "form": "tablets"}, True),  # the unit counts
     ({"strength": "5", "strength_unit": "mg", "form": "rectal-gel"}, True),  # the form's own strengths
-    ({"strength": "2", "strength_unit": "mg", "strength_volume_ml": "5"}, False),  # a liquid: not checked
+    ({"strength": "2", "strength_unit": "mg", "strength_volume_ml": "5"}, False),  # a liquid's, any form
+    ({"strength": "3", "strength_unit": "mg", "strength_volume_ml": "5"}, True),
+    # a liquid's strength is an amount in 1 mL: 0.4 mg in 1 mL is 2 mg in 5 mL; 5 mg in 1 mL is listed
+    ({"strength": "0.4", "strength_unit": "mg", "strength_volume_ml": "1", "form": "oral-solution"}, False),
+    ({"strength": "5", "strength_unit": "mg", "strength_volume_ml": "1", "form": "oral-solution"}, False),
+    ({"strength": "2", "strength_unit": "mg", "strength_volume_ml": "1", "form": "oral-solution"}, True),
+    ({"strength": "20", "strength_unit": "mg", "strength_volume_ml": "5", "form": "oral-solution"}, True),  # 10x
+    ({"strength": "2", "strength_unit": "mg", "strength_volume_ml": "3", "form": "oral-solution"}, True),
+    ({"strength": "5", "strength_unit": "mg", "strength_volume_ml": "5", "form": "injection"}, True),  # the form's
     ({}, False),
 ])
 def test_a_strength_is_checked_against_the_form_s_strengths(fields, warns):
@@ -417,6 +425,9 @@ def test_a_strength_is_checked_against_the_form_s_strengths(fields, warns):
     ({"strength": "10", "strength_unit": "mg", "form": "tablets"}, False),
     ({"strength": "2000", "strength_unit": "microgram", "form": "tablets"}, False),  # 2 mg, in micrograms
     ({"strength": "0.002", "strength_unit": "g", "form": "tablets"}, False),
+    ({"strength": "2", "strength_unit": "mg", "strength_volume_ml": "5", "form": "oral-solution"}, False),
+    ({"strength": "2500", "strength_unit": "microgram", "strength_volume_ml": "0.5", "form": "oral-solution"}, False),
+    ({"strength": "20", "strength_unit": "mg", "strength_volume_ml": "5", "form": "oral-solution"}, True),
 ])
 def test_a_strength_is_checked_in_every_language(lang, fields, warns):
     """Review finding: the check read English units only, so in Russian ("2 мг") and in any language that
@@ -454,6 +465,38 @@ def test_every_strength_of_one_amount_in_any_content_is_read():
     assert seen > 50
     assert plain_strength("2 mg in 5 mL") is None and plain_strength("1,000 mg") is None
     assert plain_strength("0,5 mg") == plain_strength("500 micrograms") == plain_strength("500 \u00b5g")
+
+
+def test_every_liquid_strength_in_any_content_is_read_as_an_amount_in_one_ml():
+    """Review finding (an unseen medicine): a suspension's "2500 mg in 5 mL", ten times the "250 mg in 5
+    mL" it is made in, printed without a word: strengths per volume were not checked. Every one in
+    every content file there is reads as one amount of mass in 1 mL, in its language's words."""
+    from fractions import Fraction
+
+    import yaml
+
+    from leaflet.prescription import per_volume_strength
+
+    seen = 0
+    for path in [*(ROOT / "content").rglob("*.yaml"), *(ROOT / "tests" / "data").rglob("*.yaml")]:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError):  # (files that test bad input)
+            continue
+        medicine = data.get("medicine") if isinstance(data, dict) else None
+        forms = medicine.get("forms") if isinstance(medicine, dict) else None
+        for form in forms if isinstance(forms, list) else []:
+            for text in form.get("strengths") or [] if isinstance(form, dict) else []:
+                if isinstance(text, str) and re.search(r"\d\s*(mL|ml|мл|毫升)", text):
+                    seen += 1
+                    assert per_volume_strength(text) is not None, (path, text)
+    assert seen > 40
+    assert per_volume_strength("2 mg in 5 mL") == per_volume_strength("5 mL 중 2 mg") == per_volume_strength(
+        "每 5 mL 含 2 mg") == per_volume_strength("2 мг в 5 мл") == per_volume_strength("400 micrograms in 1 ml") == 400
+    assert per_volume_strength("2 mg in 3 mL") == Fraction(2000, 3)
+    for unread in ("2 mg", "2 mg in 5 mL, 10 mg in 2 mL", "1,000 mg in 5 mL", "2 mg in 5 mL for 3 days",
+                   "2 mgx in 5 mL", "2 mg in 0 mL", "5 mL"):
+        assert per_volume_strength(unread) is None, unread
 
 
 def test_the_service_says_so_too(tmp_path):
