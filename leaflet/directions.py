@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -313,12 +314,28 @@ def _number(value: Decimal, language: str) -> str:
 
 
 def _plural_n(value: Decimal, language: str) -> int:
-    """The count that picks a plural form: CLDR says 0.5 is "one" in French, "other" in English."""
+    """The count that picks a plural form: CLDR says 0.5 is "one" in French, "other" in English. A
+    fraction is given to gettext as the smallest whole number of its CLDR category ("other" in Arabic
+    is 100, "2.5 قرص", not 2, the dual: "2.5 قرصان" read "2.5 two tablets", review finding), or as 2
+    where no whole number has it (Russian and Polish fractions take the "few" form: "2,5 таблетки")."""
     if value == value.to_integral_value():
         return int(value)
+    return _fraction_count(language, _plural_rule(language)(value))
+
+
+@lru_cache(maxsize=64)
+def _plural_rule(language: str) -> Callable[[Decimal], str]:
     from babel import Locale
 
-    return 1 if Locale.parse(language.replace("-", "_")).plural_form(value) == "one" else 2
+    return Locale.parse(language.replace("-", "_")).plural_form
+
+
+@lru_cache(maxsize=256)
+def _fraction_count(language: str, category: str) -> int:
+    if category == "one":
+        return 1
+    rule = _plural_rule(language)
+    return next((n for n in range(2, 1001) if rule(n) == category), 2)
 
 
 def dose_phrase(d: Directions, tr: Callable[[str], str], ntr: Callable[[str, str, int], str],

@@ -45,6 +45,8 @@ PER_VOLUME = N_("{amount} in {volume}")
 OTHER_FORM = N_("{strength} ({form})")
 AGE_YEARS = NP_("{count} year", "{count} years")
 AGE_MONTHS = NP_("{count} month", "{count} months")
+#: a child's age in years and months ("2 years 3 months"; Arabic joins them with "و")
+AGE_YEARS_MONTHS = N_("{years} {months}")
 WEIGHT_KG = N_("{count} kg")
 LABELS = {
     "medicine": N_("Medicine"),
@@ -104,7 +106,7 @@ def age_weight(patient: Any, w: Words) -> str | None:
     age = [w.count(AGE_YEARS, patient.age_years)] if patient.age_years else []
     if patient.age_months:
         age.append(w.count(AGE_MONTHS, patient.age_months))
-    parts = [" ".join(age)] if age else []
+    parts = [w.tr(AGE_YEARS_MONTHS).format(years=age[0], months=age[1]) if len(age) == 2 else age[0]] if age else []
     if patient.weight_kg is not None:
         parts.append(w.tr(WEIGHT_KG).format(count=_number(patient.weight_kg, w.language)))
     if not parts:

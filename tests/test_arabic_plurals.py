@@ -36,10 +36,8 @@ COUNTED = {
     "{count} rectal tube": ("أنبوب شرجي", "أنبوبان شرجيان", "أنابيب شرجية", "أنابيب شرجية",
                             "أنبوبًا شرجيًا", "أنبوب شرجي"),
 }
-#: Tablets: the n=2 form is also the one a fractional dose gets (directions._plural_n gives 2 for any
-#: number CLDR calls "other" in Arabic, 2.5 included), so it stays the singular, "2.5 قرص", rather than
-#: the dual, which would print "2.5 قرصان" ("2.5 two tablets") on a dose line. See the xfail below.
-TABLET = ("قرص", "قرص", "أقراص", "أقراص", "قرصًا", "قرص")
+#: Tablets (a fraction is counted as Arabic's "other", 100: "2.5 قرص", never the dual; test below)
+TABLET = ("قرص", "قرصان", "أقراص", "أقراص", "قرصًا", "قرص")
 #: Units of measure: one word (or symbol) for every number.
 UNITS = {"{count} mg": "mg", "{count} mL": "mL", "{count} g": "g", "{count} microgram": "ميكروغرام"}
 
@@ -83,7 +81,7 @@ def test_placeholders_are_kept_in_every_form(msgid):
 @pytest.mark.parametrize("msgid", sorted(COUNTED))
 def test_counted_nouns_agree_with_the_number(msgid):
     texts = {n: render(msgid, n) for n in NS}
-    for n, noun in zip(NS, COUNTED[msgid]):
+    for n, noun in zip(NS, COUNTED[msgid], strict=True):
         assert re.search(rf"(?<!\d){n}(?!\d)", texts[n]), (msgid, n, texts[n])  # the digits are printed
         assert f"{n} {noun}" in texts[n], (msgid, n, texts[n])
     assert texts[2] != texts[1].replace("1", "2"), f"{msgid}: n=2 prints the singular noun: {texts[2]}"
@@ -98,7 +96,7 @@ def test_units_of_measure_do_not_change(msgid):
 
 
 def test_tablets():
-    for n, noun in zip(NS, TABLET):
+    for n, noun in zip(NS, TABLET, strict=True):
         assert render("{count} tablet", n) == f"{n} {noun}"
     assert render("{count} tablet", 3) != render("{count} tablet", 11).replace("11", "3")
 
@@ -113,12 +111,13 @@ def test_a_fractional_number_of_tablets_never_reads_as_two(dose):
     assert f"{dose} قرص" in text and "قرصان" not in text and "قرصين" not in text, text
 
 
-@pytest.mark.xfail(strict=True, reason="2 tablets should read '2 قرصان', but msgstr[2] is also the form a "
-                   "fractional dose gets (directions._plural_n returns 2 for Arabic 'other'); when that is "
-                   "fixed, set the tablet msgstr[2] to the dual and remove this mark")
-def test_two_tablets_read_as_the_dual():
+def test_two_tablets_read_as_the_dual_and_a_fraction_never_does():
+    """Review finding: every fraction was counted as 2, which in Arabic picks the dual ("2.5 two
+    tablets"); a fraction is counted as the whole number of its CLDR category, 100 ("other")."""
     assert render("{count} tablet", 2) == "2 قرصان"
-    assert render("{count} tablet", "2.5") == "2.5 قرص"
+    for fraction in ("2.5", "1.25", "0.5", "12.5"):
+        assert render("{count} tablet", fraction) == f"{fraction} قرص"
+        assert render("{count} month", fraction) == f"{fraction} شهر"
 
 
 def _text(markup: str) -> str:
@@ -132,5 +131,5 @@ def test_a_two_year_two_month_old_for_two_days():
     with pytest.warns(Warning):  # (the Arabic content is a draft translation)
         text = _text(leaflet.build_html("diazepam", language="ar", patient=patient))
     assert "لمدة 2 يومين" in text
-    assert "2 سنتان 2 شهران" in text
+    assert "2 سنتان و2 شهران" in text
     assert not re.search(r"(?<!\d)2 (يوم|سنة|شهر)(?!\S)", text), text  # no singular after a 2
