@@ -173,6 +173,9 @@ class FitTable(Flowable):
         self._mins: list[float] | None = None
         self._naturals: list[float] | None = None
         self.spaceBefore, self.spaceAfter = 4, 8
+        #: a table no taller than this is never broken: it moves whole to the next page (a dosing
+        #: table of four rows broke two and two, review finding); the layout sets a quarter of the frame
+        self.whole_below = 0.0
 
     def table(self, aw: float) -> Table:
         if self._table is None or self._width != aw:
@@ -305,6 +308,8 @@ class FitTable(Flowable):
         return self.width, self.height
 
     def split(self, aw: float, ah: float) -> list[Flowable]:
+        if self.whole_height(aw) <= self.whole_below:
+            return []  # (a short table: whole on the next page)
         parts = self.table(aw).split(aw, ah)
         if not self.stacked and len(parts) == 2 and len(parts[1]._cellvalues) == self.repeat + 1 \
                 and len(parts[0]._cellvalues) >= self.repeat + 3:
@@ -321,10 +326,19 @@ class FitTable(Flowable):
                 parts[1].setStyle(TableStyle([("LINEABOVE", (0, 0), (-1, 0), *box[3:])]))
         return parts
 
-    def first_rows_height(self, aw: float, rows: int) -> float:
-        """How tall the header and the first ``rows`` rows after it are at width ``aw``."""
+    def whole_height(self, aw: float) -> float:
+        """How tall the whole table is at width ``aw``."""
         table = self.table(aw)
         table.wrap(aw, 1e9)
+        return sum(table._rowHeights)
+
+    def first_rows_height(self, aw: float, rows: int) -> float:
+        """How tall the header and the first ``rows`` rows after it are at width ``aw``: the whole table,
+        when it is too short to be broken (``whole_below``)."""
+        table = self.table(aw)
+        table.wrap(aw, 1e9)
+        if sum(table._rowHeights) <= self.whole_below:
+            return sum(table._rowHeights)
         if self.stacked:  # a row is its cells, one under the other
             return sum(table._rowHeights[:rows * len(self.rows[0])])
         return sum(table._rowHeights[:self.repeat + rows])
@@ -494,8 +508,10 @@ def table(builder, el: ET.Element) -> list[Flowable]:
         cap = builder.text_para(caption, _style(builder, "caption", "small"))
         cap.keepWithNext = cap._leaflet_keep_with_next = 1
         out.append(cap)
-    out.append(tag(FitTable(rows, shares, commands, head_rows, _fraction(texts), builder.rtl, labels=labels,
-                            label_background=theme.color("panel"), rule=theme.color("text")), "Table"))
+    table = FitTable(rows, shares, commands, head_rows, _fraction(texts), builder.rtl, labels=labels,
+                     label_background=theme.color("panel"), rule=theme.color("text"))
+    table.whole_below = builder.options.frame_height / 4  # (as numbered steps: StepsTogether)
+    out.append(tag(table, "Table"))
     return out
 
 

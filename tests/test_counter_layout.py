@@ -932,3 +932,31 @@ def test_a_child_s_age_and_weight_share_the_patient_s_row(lang):
     rows = _baselines(child, ("Wang Xiaoming", label))
     assert len(rows) == 2 and abs(rows["Wang Xiaoming"] - rows[label]) < 3, rows
     assert label not in squeezed(reader(adult).pages[0].extract_text())
+
+
+@pytest.mark.parametrize("template", ["standard", "large-print"])
+def test_a_short_table_and_a_short_list_are_never_broken(tmp_path, template):
+    """Review finding (an unseen medicine): a dosing table of four rows broke two and two across pages
+    ("a carer sees only half the doses"), and a list of two items one and one. A table no taller than
+    a quarter of the frame moves whole, its caption with it; a list of three items or fewer is kept
+    whole. Swept over where on a page they fall."""
+    table = {"table": {"caption": "Wombat doses by age", "header": ["Age", "Dose"],
+                       "rows": [[f"Wombat age {k}", f"{k} mg"] for k in range(1, 5)]}}
+    items = {"id": "quokka", "title": "Quokka care", "blocks": [{"bullets": ["Quokka first item.", "Quokka second item."]}]}
+    broken: list[tuple[int, str]] = []
+    for filler in range(0, 48, 2):
+        def change(data, copy, filler=filler):
+            section = next(s for s in data["sections"] if s["id"] == "how-to-take")
+            section["subsections"][0]["blocks"] += [f"Filler line {k}." for k in range(filler)] + [table]
+            section["subsections"].insert(1, items)  # (a sub-heading, then its list: no intro)
+
+        folder = tmp_path / str(filler)
+        folder.mkdir()
+        pages = [squeezed(p) for p in pdfium_pages(leaflet.build_pdf("diazepam", template=template,
+                                                                     content_dirs=[_moved_table(folder, change)]))]
+        for words in (["Wombatdosesbyage", *(f"Wombatage{k}" for k in range(1, 5))],
+                      ["Quokkacare", "Quokkafirstitem.", "Quokkaseconditem."]):
+            on = {i for i, text in enumerate(pages) for w in words if w in text}
+            if len(on) != 1:
+                broken.append((filler, words[0]))
+    assert broken == []
