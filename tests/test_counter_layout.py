@@ -762,7 +762,8 @@ def test_a_panel_in_the_body_leaves_page_one_s_short_notes_where_they_are(tmp_pa
     """Review finding: every panel recorded the page it ended on, so a panel at the end of a body
     (a "Pharmacy record") sent page 1's short notes to the end. Only the prescription panel does."""
     body = (ROOT / "templates" / "standard" / "body.xml.j2").read_text(encoding="utf-8").splitlines()
-    body.insert(152, '<panel title="Pharmacy record"><field label="Checked by"></field></panel>')
+    body.insert(body.index('<slot name="prescriber-notes"/>'),  # (before the notes at the end)
+                '<panel title="Pharmacy record"><field label="Checked by"></field></panel>')
     (tmp_path / "body.xml.j2").write_text("\n".join(body) + "\n", encoding="utf-8")
     (tmp_path / "theme.yaml").write_text("name: bodypanel\nextends: standard\n", encoding="utf-8")
     data = leaflet.build_pdf("diazepam", template=str(tmp_path), patient=PATIENT)
