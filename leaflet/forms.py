@@ -1,7 +1,8 @@
 """Only the dispensed form: content marked with the dosage forms it applies to.
 
 A content file names its forms (``medicine.forms[].id``: ``tablets``, ``injection``, ...) and may mark
-a section, subsection, block, bullet, side-effect group or item with ``forms: [ids]``. A leaflet built
+a section, subsection, block, bullet, side-effect group, item or table row (``{cells: [...], forms:
+[...]}``) with ``forms: [ids]``. A leaflet built
 for one form (``--form tablets``, the patient's ``form``) leaves out what is marked for other forms
 only; without a form everything prints. Markers are removed before a template sees the content, so
 templates never deal with them: a marked paragraph or item (``{text: ..., forms: [...]}``) reaches the
@@ -111,6 +112,8 @@ def _keep(value: Any, form: str | None, top: bool = False) -> Any:
     if isinstance(value, dict):
         if not top and set(value) <= {"text", "forms"} and "text" in value:
             return value["text"]  # a marked paragraph or item is its text
+        if not top and set(value) <= {"cells", "forms"} and "cells" in value:
+            return value["cells"]  # a marked table row is its cells
         return {key: (item if top and key == "medicine" else _keep(item, form))
                 for key, item in value.items() if not (key == "forms" and not top)}
     return value
@@ -122,6 +125,8 @@ def _emptied(block: Any) -> bool:
         return False
     if block.get("bullets") == [] or block.get("items") == []:
         return True
+    if isinstance(block.get("table"), dict) and block["table"].get("rows") == []:
+        return True  # (every row marked for other forms)
     if isinstance(block.get("warning"), dict) and block["warning"].get("blocks") == []:
         return True
     return isinstance(block.get("side_effects"), dict) and block["side_effects"].get("groups") == []

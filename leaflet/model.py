@@ -130,18 +130,26 @@ class Steps(Strict):
     forms: FormIds | None = None
 
 
+class MarkedRow(Strict):
+    """A table row that applies only to some dosage forms (a capsule's row in a dosing table)."""
+
+    cells: list[Cell] = Field(min_length=1)
+    forms: FormIds
+
+
 class TableBody(Strict):
     header: list[Cell] | None = None  # the header row, repeated when the table breaks across pages
-    rows: list[list[Cell]] = Field(min_length=1, max_length=500)
+    rows: list[list[Cell] | MarkedRow] = Field(min_length=1, max_length=500)
     caption: Text | None = None
     align: list[Align] | None = None  # one per column; default left
 
     @model_validator(mode="after")
     def _same_width(self) -> TableBody:
-        width = len(self.header) if self.header is not None else len(self.rows[0])
+        rows = [row.cells if isinstance(row, MarkedRow) else row for row in self.rows]
+        width = len(self.header) if self.header is not None else len(rows[0])
         if not 1 <= width <= MAX_TABLE_COLUMNS:
             raise ValueError(f"a table has 1 to {MAX_TABLE_COLUMNS} columns (found {width})")
-        for i, row in enumerate(self.rows):
+        for i, row in enumerate(rows):
             if len(row) != width:
                 raise ValueError(f"row {i + 1} has {len(row)} cells; every row needs {width}, "
                                  "as many as the header (leave a cell empty with \"\")")

@@ -161,6 +161,46 @@ def test_a_table_row_of_the_wrong_width_is_refused(tmp_path):
         leaflet.content.load(path)
 
 
+def _diazepam_with(tmp_path: Path, *blocks: dict) -> Path:
+    """A content folder with diazepam (English) whose first "how to take" subsection ends with ``blocks``."""
+    source = yaml.safe_load((ROOT / "content" / "diazepam" / "en.yaml").read_text(encoding="utf-8"))
+    section = next(s for s in source["sections"] if s["id"] == "how-to-take")
+    section["subsections"][0]["blocks"] += list(blocks)
+    (tmp_path / "diazepam").mkdir()
+    (tmp_path / "diazepam" / "en.yaml").write_text(yaml.safe_dump(source, allow_unicode=True), encoding="utf-8")
+    return tmp_path
+
+
+def test_a_table_row_marked_for_forms_prints_only_for_them(tmp_path):
+    """Review finding (an unseen medicine): a dosing table's capsule row ("10 mL, or one 500 mg capsule")
+    printed for a child given the suspension, as rows could not be marked. A row may be
+    ``{cells: [...], forms: [...]}``; a table whose every row is for other forms is left out."""
+    folder = _diazepam_with(tmp_path, {"table": {"caption": "Wombat doses", "header": ["Who", "Dose"], "rows": [
+        ["Wombat every form", "1"], {"cells": ["Wombat tablets", "2 mg"], "forms": ["tablets"]},
+        {"cells": ["Wombat liquid", "5 mL"], "forms": ["oral-solution", "injection"]}]}},
+        {"table": {"caption": "Quokka liquid table", "header": ["A", "B"],
+                   "rows": [{"cells": ["Quokka liquid only", "x"], "forms": ["oral-solution"]}]}})
+    expected = {None: {"Wombat every form", "Wombat tablets", "Wombat liquid", "Quokka liquid table"},
+                "tablets": {"Wombat every form", "Wombat tablets"},
+                "oral-solution": {"Wombat every form", "Wombat liquid", "Quokka liquid table"}}
+    words = set().union(*expected.values())
+    for form, printed in expected.items():
+        pdf = all_text(leaflet.build_pdf("diazepam", content_dirs=[folder], form=form))
+        html = leaflet.build_html("diazepam", content_dirs=[folder], form=form)
+        assert {w for w in words if w in pdf} == printed == {w for w in words if w in html}, form
+
+
+@pytest.mark.parametrize(("row", "message"), [
+    ({"cells": ["1", "2"], "forms": ["capsules"]}, "unknown form 'capsules'"),
+    ({"cells": ["1"], "forms": ["tablets"]}, "row 2 has 1 cells; every row needs 2"),
+    ({"cells": ["1", "2"]}, "forms"),
+])
+def test_a_marked_table_row_is_checked_as_any_row(tmp_path, row, message):
+    folder = _diazepam_with(tmp_path, {"table": {"header": ["a", "b"], "rows": [["x", "y"], row]}})
+    with pytest.raises(ContentError, match=message):
+        leaflet.content.load(folder / "diazepam" / "en.yaml")
+
+
 PNG_URI = "data:image/png;base64," + base64.b64encode(_png(2, 2)).decode()
 
 
