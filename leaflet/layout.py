@@ -82,6 +82,9 @@ class Options:
     # the prescription panel's rows closer together: tried when the most important box would not start
     # on page 1 under the panel (a child's liquid in large print: age, weight, discard date, English)
     tight_panel: bool = False
+    # the space between paragraphs halved: tried when the leaflet's last page would hold only a few
+    # lines (its sources, review finding: a whole sheet for one source)
+    close_spacing: bool = False
 
 
 #: How text in a language is broken into lines, shaped and set. Han text breaks between any two
@@ -104,10 +107,16 @@ def script_layout(language: str) -> dict:
     return SCRIPT_LAYOUT.get(language.split("-")[0], {})
 
 
+#: How much of a style's space before and after is kept when the text is set closer (Options.close_spacing).
+CLOSE_SPACING = 0.5
+
+
 @caches.memoize("layout.paragraph-styles", 64)
-def paragraph_styles(template: Template, language: str = "en") -> dict[str, ParagraphStyle]:
-    """ReportLab paragraph styles for every style the theme defines, set up for the language."""
+def paragraph_styles(template: Template, language: str = "en", close: bool = False) -> dict[str, ParagraphStyle]:
+    """ReportLab paragraph styles for every style the theme defines, set up for the language;
+    ``close``: with :data:`CLOSE_SPACING` of their space before and after."""
     theme = template.theme
+    space = CLOSE_SPACING if close else 1.0
     script = script_layout(language)
     out: dict[str, ParagraphStyle] = {}
     for name, st in theme.styles.items():
@@ -115,8 +124,8 @@ def paragraph_styles(template: Template, language: str = "en") -> dict[str, Para
         face = _face(st.bold, st.italic and fam.italic)  # (an italic style is upright without an italic)
         out[name] = ParagraphStyle(
             name, fontName=fam.faces[face], fontSize=st.size, leading=st.line_height * script.get("leading", 1),
-            textColor=theme.color(st.color), alignment=_ALIGN[st.align], spaceBefore=st.space_before,
-            spaceAfter=st.space_after, leftIndent=st.indent, bulletIndent=max(0.0, st.indent - st.size * 0.9),
+            textColor=theme.color(st.color), alignment=_ALIGN[st.align], spaceBefore=st.space_before * space,
+            spaceAfter=st.space_after * space, leftIndent=st.indent, bulletIndent=max(0.0, st.indent - st.size * 0.9),
             bulletFontName=fam.regular, bulletFontSize=st.size, allowWidows=0, allowOrphans=0,
             splitLongWords=1, hyphenationLang="", embeddedHyphenation=0,
             wordWrap=script.get("wordWrap"), shaping=script.get("shaping", 0),
@@ -134,7 +143,7 @@ class _Builder:
         self.memo, self.words = memo, words
         self.t = template
         self.theme = template.theme
-        self.styles = paragraph_styles(template, options.language)
+        self.styles = paragraph_styles(template, options.language, options.close_spacing)
         self._styles_in: dict[tuple[str, str], ParagraphStyle] = {}
         self.options = options
         self.source = source

@@ -54,6 +54,9 @@ class PageFurniture:
     tags: tagging.Collector | None = None  # this build's marked content and structure (a tagged PDF)
     pages: dict[str, int] = field(default_factory=dict)  # filled in: the page each outline entry starts on
     page_count: int = 0  # filled in: how many pages the leaflet has
+    # filled in: how much of the last page's body frames its flowables fill (0-1; 1 for a one-page
+    # leaflet's only page when full); pipeline._render sets the text closer when it is little
+    last_fill: float = 1.0
 
     @property
     def header_lines(self) -> int | None:
@@ -66,6 +69,11 @@ class PageFurniture:
 
 class _Doc(BaseDocTemplate):
     def afterFlowable(self, flowable: Flowable) -> None:  # noqa: N802
+        frame = getattr(self, "frame", None)  # how far down each frame of this page is filled (the last
+        if frame is not None:                 # page's is kept; none yet before the first page's frame)
+            if self._fill_page != self.page:
+                self._fill_page, self._fill = self.page, {}
+            self._fill[frame.id] = (frame._y1 + frame._height - frame._y) / frame._height
         mark = getattr(flowable, "_leaflet_mark", None)
         if mark:  # (flowables.PanelTable: the page its last part lands on)
             self._pages[mark] = self.page
@@ -101,6 +109,7 @@ def render(flowables: list[Flowable], template: Template, geometry: Geometry, fu
                initialFontSize=theme.styles["body"].size)
     doc._keys = set()
     doc._pages = furniture.pages
+    doc._fill_page, doc._fill = 0, {}
     doc.addPageTemplates([PageTemplate(id="first", frames=_frames(geometry, True), autoNextPageTemplate="later"),
                           PageTemplate(id="later", frames=_frames(geometry, False))])
     canvas_class = type("LeafletCanvas", (rlbridge.DeferredCanvas,), {"decorate": staticmethod(decorate),
@@ -108,6 +117,8 @@ def render(flowables: list[Flowable], template: Template, geometry: Geometry, fu
                                                                       "_leaflet_tags": furniture.tags})
     doc.build(flowables, canvasmaker=canvas_class)
     furniture.page_count = doc.page
+    frames = len(geometry.frames(first=doc.page == 1))
+    furniture.last_fill = sum(doc._fill.values()) / frames if doc._fill_page == doc.page else 0.0
     return buffer.getvalue()
 
 

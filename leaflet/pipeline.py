@@ -237,9 +237,25 @@ def _render(req: BuildRequest, marked: tuple) -> bytes:
                 _notes_after_page_one(laid) and moved.pages.get(PANEL_END, 1) == 1
                 and moved.pages.get("important", 1) <= laid.pages.get("important", 1))):
             laid, on_page_one = moved, False
+    if laid.page_count > 1 and laid.last_fill < _FEW_LINES:
+        # a last page with a few lines on it (its sources: review finding, a whole sheet for one source
+        # under a pharmacy's header): the space between paragraphs halved, if that saves the page and
+        # keeps page 1 as it was (the panel, the notes and the box's start)
+        try:
+            closer = _laid_out(req, marked, on_page_one, tight=laid.tight, close=True)
+        except LayoutError:
+            closer = None
+        if closer is not None and closer.page_count < laid.page_count and all(
+                closer.pages.get(key, 1) <= laid.pages.get(key, 1) for key in ("important", PANEL_END)) and (
+                _notes_after_page_one(closer) <= _notes_after_page_one(laid)):
+            laid = closer
     if req.patient.notes and laid.pages.get(_NOTES, 1) > 1:
         laid = _naming_the_page(req, marked, laid, on_page_one)
     return laid.finish(laid.data)
+
+
+#: A last page filled less than this (a share of its body frames) is worth a layout with the text closer.
+_FEW_LINES = 0.25
 
 
 #: The outline key of the prescriber notes' box (its ``id`` in the patient template).
@@ -343,7 +359,7 @@ def _naming_the_page(req: BuildRequest, marked: tuple, laid: _Layout, on_page_on
     else ``laid``. Leaflets with their notes on page 1 never come here: no extra layout for them."""
     page = laid.pages[_NOTES]
     try:
-        named = _laid_out(req, marked, on_page_one, notes_page=page, tight=laid.tight)
+        named = _laid_out(req, marked, on_page_one, notes_page=page, tight=laid.tight, close=laid.close)
     except LayoutError:  # (a longer sentence made the panel too tall: keep the one that fitted)
         return laid
     if named.pages.get(_NOTES) == page and named.page_count <= laid.page_count and \
@@ -363,12 +379,14 @@ class _Layout:
     finish: Any
     short_notes: bool = False  # short notes were laid out on page 1 (in the panel or under it)
     tight: bool = False  # the panel's rows were set closer together (layout.Options.tight_panel)
+    close: bool = False  # the paragraphs were set closer together (layout.Options.close_spacing)
+    last_fill: float = 1.0  # how much of the last page its text fills (pdf.PageFurniture.last_fill)
 
 
 def _laid_out(req: BuildRequest, marked: tuple, notes_on_page_one: bool, notes_page: int | None = None,
-              tight: bool = False) -> _Layout:
+              tight: bool = False, close: bool = False) -> _Layout:
     """Stages 4-5 (:class:`_Layout`); ``notes_page``: the page the panel says the notes start on;
-    ``tight``: the prescription panel's rows closer together."""
+    ``tight``: the prescription panel's rows closer together; ``close``: the paragraphs closer together."""
     source, tpl, body_tree = marked
     pharmacy = load_pharmacy(req.pharmacy_file) if req.pharmacy_file else None
     geo = page_geometry(tpl, req.paper, _info_lines(pharmacy[0]) if pharmacy else      # once, for layout
@@ -376,7 +394,8 @@ def _laid_out(req: BuildRequest, marked: tuple, notes_on_page_one: bool, notes_p
                         pharmacy=pharmacy is not None,
                         right_to_left=bool(layout.script_layout(source.leaflet.language).get("rtl")))
     options = layout.Options(req.fillable, geo.frame_height, source.leaflet.language,
-                             column_width=geo.frames(first=True)[0][2] + geo.side)  # the panel spans a side column
+                             column_width=geo.frames(first=True)[0][2] + geo.side,  # the panel spans a side column
+                             close_spacing=close)
     branding, pharmacy_data = _branding(pharmacy, req.pharmacy_file, tpl, options)
     body = _laid_out_body(body_tree, tpl, options)                                # 4: layout (cached)
     patient_tree = _patient_markup(req, tpl, pharmacy_data, source, notes_on_page_one, notes_page)
@@ -400,7 +419,7 @@ def _laid_out(req: BuildRequest, marked: tuple, notes_on_page_one: bool, notes_p
         return data
 
     return _Layout(data, furniture.pages, furniture.page_count, finish, short_notes=_short_notes(patient_tree),
-                   tight=tight)
+                   tight=tight, close=close, last_fill=furniture.last_fill)
 
 
 @caches.memoize("pipeline.patient-template-words", 64)

@@ -961,3 +961,29 @@ def test_a_short_table_and_a_short_list_are_never_broken(tmp_path, template):
             if len(on) != 1:
                 broken.append((filler, words[0]))
     assert broken == []
+
+
+@pytest.mark.parametrize(("lang", "template", "paper", "header", "before"), [
+    ("en", "standard", "a4", True, 6), ("en", "compact", "letter", False, 4), ("ko", "large-print", "a4", False, 11)])
+def test_a_last_page_of_a_few_lines_is_saved_by_setting_the_text_closer(monkeypatch, lang, template, paper, header,
+                                                                          before):
+    """Review finding: the English A4 leaflet under a pharmacy's header was 6 pages, the last holding only
+    the sources (an unseen medicine's compact leaflet: a whole sheet for one source). A leaflet whose
+    last page is filled less than a quarter is laid out again with the space between paragraphs halved,
+    kept if that saves the page (page 1 as it was); every other leaflet is laid out as before."""
+    from leaflet import pipeline
+
+    options = {"language": lang, "template": template, "paper": paper, "patient": PATIENT, "form": "tablets",
+               "pharmacy": EXAMPLES / "pharmacy.yaml" if header else None}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TranslationWarning)
+        closer = leaflet.build_pdf("diazepam", **options)
+        assert len(reader(closer).pages) == before - 1
+        important = leaflet.content.load(ROOT / "content" / "diazepam" / f"{lang}.yaml").leaflet.important.title
+        assert outline_pages(closer)[important] == 1 and "AnnExample" in squeezed(pdfium_pages(closer)[0])
+        monkeypatch.setattr(pipeline, "_FEW_LINES", 0.0)  # (never closer)
+        assert len(reader(leaflet.build_pdf("diazepam", **options)).pages) == before
+        full = {**options, "pharmacy": None} if header else {**options, "paper": "a4" if paper == "letter" else "letter"}
+        kept = leaflet.build_pdf("diazepam", **full)
+        monkeypatch.setattr(pipeline, "_FEW_LINES", 0.25)
+        assert leaflet.build_pdf("diazepam", **full) == kept  # (its last page is full enough: as before)
