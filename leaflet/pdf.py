@@ -57,6 +57,7 @@ class PageFurniture:
     # filled in: how much of the last page's body frames its flowables fill (0-1; 1 for a one-page
     # leaflet's only page when full); pipeline._render sets the text closer when it is little
     last_fill: float = 1.0
+    spacing: float = 0.0  # filled in: the space above and below every flowable, in body frames' heights
 
     @property
     def header_lines(self) -> int | None:
@@ -74,6 +75,7 @@ class _Doc(BaseDocTemplate):
             if self._fill_page != self.page:
                 self._fill_page, self._fill = self.page, {}
             self._fill[frame.id] = (frame._y1 + frame._height - frame._y) / frame._height
+            self._spacing += flowable.getSpaceBefore() + flowable.getSpaceAfter()
         mark = getattr(flowable, "_leaflet_mark", None)
         if mark:  # (flowables.PanelTable: the page its last part lands on)
             self._pages[mark] = self.page
@@ -109,7 +111,7 @@ def render(flowables: list[Flowable], template: Template, geometry: Geometry, fu
                initialFontSize=theme.styles["body"].size)
     doc._keys = set()
     doc._pages = furniture.pages
-    doc._fill_page, doc._fill = 0, {}
+    doc._fill_page, doc._fill, doc._spacing = 0, {}, 0.0
     doc.addPageTemplates([PageTemplate(id="first", frames=_frames(geometry, True), autoNextPageTemplate="later"),
                           PageTemplate(id="later", frames=_frames(geometry, False))])
     canvas_class = type("LeafletCanvas", (rlbridge.DeferredCanvas,), {"decorate": staticmethod(decorate),
@@ -119,6 +121,7 @@ def render(flowables: list[Flowable], template: Template, geometry: Geometry, fu
     furniture.page_count = doc.page
     frames = len(geometry.frames(first=doc.page == 1))
     furniture.last_fill = sum(doc._fill.values()) / frames if doc._fill_page == doc.page else 0.0
+    furniture.spacing = doc._spacing / (frames * geometry.frame_height)
     return buffer.getvalue()
 
 

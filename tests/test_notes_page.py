@@ -71,9 +71,9 @@ def _layouts(monkeypatch) -> list[int | None]:
     made: list[int | None] = []
     original = pipeline._laid_out
 
-    def laid_out(req, marked, notes_on_page_one, notes_page=None, tight=False):
+    def laid_out(req, marked, notes_on_page_one, notes_page=None, tight=False, close=False):
         made.append(notes_page)
-        return original(req, marked, notes_on_page_one, notes_page, tight)
+        return original(req, marked, notes_on_page_one, notes_page, tight, close)
 
     monkeypatch.setattr(pipeline, "_laid_out", laid_out)
     return made
@@ -96,8 +96,8 @@ def test_the_end_of_the_leaflet_is_said_when_the_number_would_move_the_notes(mon
     line), page 1 says "at the end" rather than name a wrong page."""
     original = pipeline._laid_out
 
-    def laid_out(req, marked, notes_on_page_one, notes_page=None, tight=False):
-        laid = original(req, marked, notes_on_page_one, notes_page, tight)
+    def laid_out(req, marked, notes_on_page_one, notes_page=None, tight=False, close=False):
+        laid = original(req, marked, notes_on_page_one, notes_page, tight, close)
         if notes_page is None:
             return laid
         return dataclasses.replace(laid, pages={**laid.pages, "prescriber-notes": notes_page + 1})
