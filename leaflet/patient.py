@@ -6,6 +6,7 @@ Any field may be left out: the leaflet then prints blank write-in lines for it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from decimal import Decimal
@@ -177,10 +178,12 @@ class Patient(BaseModel):
         unit = self.directions.unit if isinstance(self.directions, Directions) else None
         if unit is not None and unit not in doses:
             return (f"the dose is in {unit}, but the form dispensed is {self.form} (its unit: {form_unit})",
-                    f"give the dose in {' or '.join(sorted(doses))}, or check the form", ("directions", "unit"))
+                    f"give the dose in {' or '.join(sorted(doses))}, or check the form (the patient's, or --form "
+                    "which replaces it)", ("directions", "unit"))
         if self.quantity_unit is not None and self.quantity_unit != form_unit:
             return (f"the quantity is in {self.quantity_unit}, but the form dispensed is {self.form} "
-                    f"(its unit: {form_unit})", f"give the quantity in {form_unit}, or check the form",
+                    f"(its unit: {form_unit})", f"give the quantity in {form_unit}, or check the form (the patient's, "
+                    "or --form which replaces it)",
                     ("quantity_unit",))
         return None
 
@@ -206,13 +209,22 @@ def load_patient(path: Path) -> Patient:
     return load_patient_source(path)[0]
 
 
-def load_patient_source(path: Path) -> tuple[Patient, Loaded]:
-    """A patient file and where each of its values is (for errors found later, in layout)."""
+def load_patient_source(path: Path, form: str | None = None) -> tuple[Patient, Loaded]:
+    """A patient file and where each of its values is (for errors found later, in layout). ``form``
+    (``--form``) replaces the file's ``form`` before the file is checked: the dose must be an amount
+    of the form that is printed."""
     try:
         source = load_yaml_file(path, what="patient file", text_scalars=True)
-        return validate(Patient, source), source
+        return validate(Patient, with_form(source, form)), source
     except ContentError as exc:
         raise hide_linked_text(exc, path, "patient file") from None
+
+
+def with_form(source: Loaded, form: str | None) -> Loaded:
+    """Patient data with ``form`` in place of its own (None: as it is)."""
+    if form is None or not isinstance(source.data, dict):
+        return source
+    return dataclasses.replace(source, data={**source.data, "form": form})
 
 
 def load_pharmacy(path: Path) -> tuple[Pharmacy, bytes | None]:

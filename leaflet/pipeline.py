@@ -43,7 +43,7 @@ from .fonts import require_glyphs
 from .geometry import page_geometry
 from .inline import bind_numbers
 from .output import write_atomic
-from .patient import Patient, check_notes, load_patient_source, load_pharmacy
+from .patient import Patient, check_notes, load_patient_source, load_pharmacy, with_form
 from .yamlsafe import MAX_BYTES, Loaded
 
 
@@ -111,10 +111,10 @@ def _request(medicine: str, language: str, template: str, paper: str, patient: P
              form: str | None = None) -> BuildRequest:
     source = None
     if isinstance(patient, (str, os.PathLike)):  # a patient file, named as a string or a path
-        patient, source = load_patient_source(Path(patient))
-    elif isinstance(patient, dict):
+        patient, source = load_patient_source(Path(patient), form)
+    elif isinstance(patient, dict):  # (``form`` replaces its form before it is checked, as a file's)
         source = Loaded(patient, "patient data")
-        patient = content.validate(Patient, source)
+        patient = content.validate(Patient, with_form(source, form))
     elif patient is not None and not isinstance(patient, Patient):
         raise LeafletError(f"patient is a {type(patient).__name__}",
                            hint="pass a Patient, a dict of its fields or the path of a patient file")
@@ -128,8 +128,8 @@ def _request(medicine: str, language: str, template: str, paper: str, patient: P
     if form is not None:
         patient = patient.model_copy(update={"form": form})
         problem = patient.units_problem()  # (model_copy does not validate: the form's check, again)
-        if problem:
-            raise ContentError(problem[0], where=Location("--form" if source is None else source.file),
+        if problem:  # (a Patient object: a file's or dict's was checked with the form already)
+            raise ContentError(f"{problem[0]} (the form given with form=)", where=Location("--form"),
                                hint=problem[1])
     if paper not in pdf.PAPER:
         raise LeafletError(f"unknown paper size '{paper}'", hint="use one of: " + ", ".join(pdf.PAPER))

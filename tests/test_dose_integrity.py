@@ -356,6 +356,27 @@ def test_notes_given_apart_are_composed_and_a_form_given_apart_is_checked(tmp_pa
     assert not (tmp_path / "x.pdf").exists()
 
 
+def test_a_form_given_apart_replaces_the_file_s_before_the_dose_is_checked(tmp_path):
+    """Review finding: ``--form`` replaces the patient file's form, but the file was checked with its own
+    first, so a tablet dose in a file saying oral-solution was refused with ``--form tablets``, and a
+    dose refused for ``--form``'s form was named without its line. It is checked with the form printed."""
+    patient = tmp_path / "p.yaml"
+    patient.write_text("name: Ann Example\nform: oral-solution\ndirections:\n  dose: 1\n  unit: tablet\n")
+    code, out = run("build", "diazepam", "--patient", str(patient), "--form", "tablets", "-o", str(tmp_path / "t.pdf"))
+    assert code == 0, out
+    assert "Medicine Diazepam (Tablets) Directions for use Dose: 1 tablet" in all_text((tmp_path / "t.pdf").read_bytes())
+    code, out = run("build", "diazepam", "--patient", str(patient), "-o", str(tmp_path / "s.pdf"))
+    assert code == 2 and "the dose is in tablet, but the form dispensed is oral-solution" in out, out
+    patient.write_text("name: Ann Example\nform: tablets\ndirections:\n  dose: 1\n  unit: tablet\n")
+    code, out = run("build", "diazepam", "--patient", str(patient), "--form", "oral-solution", "-o", str(tmp_path / "i.pdf"))
+    assert code == 2 and "p.yaml:5:9, field 'directions.unit'" in out and "--form" in out, out
+    data = {"name": "Ann Example", "form": "oral-solution", "directions": {"dose": "1", "unit": "tablet"}}
+    assert leaflet.build_pdf("diazepam", patient=data, form="tablets") == (tmp_path / "t.pdf").read_bytes()
+    with pytest.raises(leaflet.LeafletError, match="patient data, field 'directions.unit': the dose is in tablet"):
+        leaflet.build_pdf("diazepam", patient={**data, "form": "tablets"}, form="oral-solution")
+    assert not (tmp_path / "s.pdf").exists() and not (tmp_path / "i.pdf").exists()
+
+
 @pytest.mark.parametrize("language", ["hi", "ar"])
 def test_shaped_leaflets_print_devanagari_and_loose_accents(language):
     name = "\u092a\u094d\u0930\u093f\u092f\u093e Ade\u0323\u0301"
