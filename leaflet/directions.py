@@ -17,11 +17,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
+
+from . import caches
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention: mark for extraction only
@@ -152,8 +153,16 @@ def _as_text(value: object, example: str) -> str:
     raise _fail(f"expected a number, found {type(value).__name__}", f"write a number such as {example}")
 
 
-def _explain_number(text: str, example: str) -> PydanticCustomError:
-    """Why ``text`` is not a plain decimal number, and what to write instead."""
+#: The unit a number field is always in (a number typed with it is the number alone).
+_FIELD_UNITS = {"weight_kg": "kg", "strength_volume_ml": "ml"}
+#: Where a number field's unit is given, for a number typed with some unit after it.
+_UNIT_GIVEN = {"dose": "the unit in `unit`", "quantity": "`quantity_unit` (or the form's unit)",
+               "strength": "the unit in `strength_unit`", "weight_kg": "kg", "strength_volume_ml": "mL"}
+
+
+def _explain_number(text: str, example: str, field: str | None = None) -> PydanticCustomError:
+    """Why ``text`` is not a plain decimal number, and what to write instead (``field``: the field's
+    name, for a number typed with a unit)."""
     low = text.lower()
     if not text:
         reason, hint = "is empty", f"write a number such as {example}, or leave the field out"
@@ -180,10 +189,18 @@ def _explain_number(text: str, example: str) -> PydanticCustomError:
         reason, hint = "is written in hexadecimal, octal or binary", f"write it in decimal, such as {example}"
     elif re.fullmatch(r"[0-9.]+[eE][+-]?[0-9]+", text):
         reason, hint = "has an exponent", "write the number out in full, such as 0.0001 or 1000"
-    elif unit := re.fullmatch(r"([0-9]+(?:\.[0-9]+)?) ?([^\W\d_]+)", text):
-        # "250 mg", "5mL": a unit typed after the number (its own field, or the form's)
-        reason = f"has a unit ('{unit.group(2)}') after the number"
-        hint = f"write only the number, {unit.group(1)}: the unit is a field of its own (or the form's)"
+    elif typed := re.fullmatch(r"([0-9]+(?:[.,][0-9]+)?) ?([^\W\d_]+)", text):
+        # "250 mg", "5mL", "2,5 ml": a unit typed after the number. The number alone is suggested only
+        # where the word is the field's own unit: "35 lb" is not 35 kg, nor "2 mg" 2 tablets (review finding)
+        number, word = typed.groups()
+        plain = re.sub(r"^0+(?=\d)", "", number.replace(",", "."))
+        reason = f"has '{word}' after the number" + (" and a decimal comma" if "," in number else "")
+        if _FIELD_UNITS.get(field or "") == word.casefold():
+            hint = f"write only the number, {plain}"
+        else:
+            hint = (f"write the number alone, in {_UNIT_GIVEN.get(field or '', 'the field`s unit')}"
+                    + (", with a point for the decimal comma" if "," in number else "")
+                    + f"; if '{word}' is another unit, convert the amount first")
     elif "_" in text or " " in text or "," in text:
         reason, hint = "contains a separator", "write the digits without spaces, commas or underscores: 1000"
     else:
@@ -191,7 +208,7 @@ def _explain_number(text: str, example: str) -> PydanticCustomError:
     return _fail(f"'{text}' {reason}", hint)
 
 
-def parse_decimal(value: object) -> Decimal:
+def parse_decimal(value: object, field: str | None = None) -> Decimal:
     """A dose: plain decimal text (``0.5``, ``10``, ``2.25``) read exactly, trailing zeros dropped.
 
     Leading zeros, signs, exponents, separators, sexagesimal, hexadecimal, octal and binary forms,
@@ -201,7 +218,7 @@ def parse_decimal(value: object) -> Decimal:
     if len(text) > 12:
         raise _fail(f"'{text[:20]}...' has too many digits for a dose", "write the dose as it is given, such as 0.5 or 10")
     if not _DECIMAL.fullmatch(text):
-        raise _explain_number(text, "0.5 or 10")
+        raise _explain_number(text, "0.5 or 10", field)
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return Decimal(text)
@@ -229,7 +246,7 @@ def parse_flag(value: object) -> bool:
     raise _fail(f"expected true or false, found {value!r}", "write true or false")
 
 
-Dose = Annotated[Decimal, BeforeValidator(parse_decimal)]
+Dose = Annotated[Decimal, BeforeValidator(lambda value, info: parse_decimal(value, info.field_name))]
 Count = Annotated[int, BeforeValidator(parse_whole)]
 Flag = Annotated[bool, BeforeValidator(parse_flag)]
 
@@ -323,14 +340,14 @@ def _plural_n(value: Decimal, language: str) -> int:
     return _fraction_count(language, _plural_rule(language)(value))
 
 
-@lru_cache(maxsize=64)
+@caches.memoize("directions.plural-rules", 64)
 def _plural_rule(language: str) -> Callable[[Decimal], str]:
     from babel import Locale
 
     return Locale.parse(language.replace("-", "_")).plural_form
 
 
-@lru_cache(maxsize=256)
+@caches.memoize("directions.fraction-counts", 256)
 def _fraction_count(language: str, category: str) -> int:
     if category == "one":
         return 1

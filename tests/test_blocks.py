@@ -365,13 +365,13 @@ def _extents(data: bytes, strings: list[str]) -> dict[str, tuple[float, float]]:
 
 @pytest.mark.parametrize("template", ["standard", "large-print"])
 def test_right_to_left_table_cells_start_at_the_right(template):
-    """Left-to-right text in an Arabic table cell ("2 mg, 5 mg, 10 mg") is set from the column's right
-    edge, as the Arabic cells are; the columns read from the right ("Form" first)."""
+    """Left-to-right text in an Arabic table cell ("2 mg، 5 mg، 10 mg", the Arabic comma between) is set
+    from the column's right edge, as the Arabic cells are; the columns read from the right ("Form" first)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TranslationWarning)
         data = leaflet.build_pdf("diazepam", language="ar", template=template)
-    # pdfium gives a right-to-left line's text in visual order: "mg 10 ,mg 5 ,mg 2" is "2 mg, 5 mg, 10 mg"
-    tablets, gel = "mg 10 ,mg 5 ,mg 2", "mg 20 ,mg 10 ,mg 2.5"
+    # pdfium gives a right-to-left line's text in visual order: "mg 10 ،mg 5 ،mg 2" is "2 mg، 5 mg، 10 mg"
+    tablets, gel = "mg 10 ،mg 5 ،mg 2", "mg 20 ،mg 10 ،mg 2.5"
     found = _extents(data, [tablets, gel, "أقراص"])
     assert set(found) == {tablets, gel, "أقراص"}, found
     assert abs(found[tablets][1] - found[gel][1]) < 1.0, found  # the same right edge

@@ -943,12 +943,14 @@ def test_a_short_table_and_a_short_list_are_never_broken(tmp_path, template):
     whole. Swept over where on a page they fall."""
     table = {"table": {"caption": "Wombat doses by age", "header": ["Age", "Dose"],
                        "rows": [[f"Wombat age {k}", f"{k} mg"] for k in range(1, 5)]}}
+    bare = {"table": {"header": ["Age", "Dose"], "rows": [[f"Numbat age {k}", f"{k} mg"] for k in range(1, 5)]}}
     items = {"id": "quokka", "title": "Quokka care", "blocks": [{"bullets": ["Quokka first item.", "Quokka second item."]}]}
     broken: list[tuple[int, str]] = []
     for filler in range(0, 48, 2):
         def change(data, copy, filler=filler):
             section = next(s for s in data["sections"] if s["id"] == "how-to-take")
             section["subsections"][0]["blocks"] += [f"Filler line {k}." for k in range(filler)] + [table]
+            section["subsections"][-1]["blocks"] += [f"More filler {k}." for k in range(filler)] + [bare]
             section["subsections"].insert(1, items)  # (a sub-heading, then its list: no intro)
 
         folder = tmp_path / str(filler)
@@ -956,6 +958,7 @@ def test_a_short_table_and_a_short_list_are_never_broken(tmp_path, template):
         pages = [squeezed(p) for p in pdfium_pages(leaflet.build_pdf("diazepam", template=template,
                                                                      content_dirs=[_moved_table(folder, change)]))]
         for words in (["Wombatdosesbyage", *(f"Wombatage{k}" for k in range(1, 5))],
+                      [f"Numbatage{k}" for k in range(1, 5)],  # (no caption: the table itself moves whole)
                       ["Quokkacare", "Quokkafirstitem.", "Quokkaseconditem."]):
             on = {i for i, text in enumerate(pages) for w in words if w in text}
             if len(on) != 1:

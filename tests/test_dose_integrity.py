@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 import warnings
 from decimal import Decimal
 
@@ -588,21 +589,33 @@ def test_what_composes_or_only_picks_a_glyph_stays_allowed(tmp_path):
         assert typedtext.problem(emoji) is None
 
 
-@pytest.mark.parametrize(("lines", "field", "typed", "number", "unit"), [
-    ("strength: 250 mg\nstrength_unit: mg\n", "strength", "250 mg", "250", "mg"),
-    ("strength: 250\nstrength_unit: mg\nstrength_volume_ml: 5mL\n", "strength_volume_ml", "5mL", "5", "mL"),
-    ("quantity: 100 mL\n", "quantity", "100 mL", "100", "mL"),
-    ("age_years: 4\nweight_kg: 16.5 kg\n", "weight_kg", "16.5 kg", "16.5", "kg")])
-def test_a_unit_typed_after_a_number_is_named_and_the_number_alone_suggested(tmp_path, lines, field, typed,
-                                                                              number, unit):
+@pytest.mark.parametrize(("lines", "field", "typed", "hint"), [
+    # the field's own unit: the number alone (with a point) is what to write
+    ("age_years: 4\nweight_kg: 16.5 kg\n", "weight_kg", "16.5 kg", "write only the number, 16.5"),
+    ("age_years: 4\nweight_kg: 16,5 kg\n", "weight_kg", "16,5 kg", "write only the number, 16.5"),
+    ("strength: 250\nstrength_unit: mg\nstrength_volume_ml: 5mL\n", "strength_volume_ml", "5mL",
+     "write only the number, 5"),
+    # another unit, or one given by another field: no number is suggested ("35 lb" is not 35 kg)
+    ("age_years: 4\nweight_kg: 35 lb\n", "weight_kg", "35 lb", "in kg; if 'lb' is another unit, convert"),
+    ("strength: 250 mg\nstrength_unit: mg\n", "strength", "250 mg", "in the unit in `strength_unit`"),
+    ("quantity: 100 mL\n", "quantity", "100 mL", "in `quantity_unit` (or the form's unit)"),
+    ("directions:\n  dose: 2 mg\n  unit: tablet\n", "directions.dose", "2 mg", "in the unit in `unit`"),
+    ("directions:\n  dose: 2,5 ml\n  unit: ml\n", "directions.dose", "2,5 ml", "with a point for the decimal comma"),
+])
+def test_a_unit_typed_after_a_number_is_named_and_the_number_alone_suggested_only_in_the_field_s_unit(
+        tmp_path, lines, field, typed, hint):
     """Review finding (an unseen medicine): "strength: 250 mg" was refused as "contains a separator ->
-    write the digits without spaces, commas or underscores: 1000", a hint that read like a dose."""
+    write the digits without spaces, commas or underscores: 1000", a hint that read like a dose; and
+    (review of the fix) "write only the number, 35" for "weight_kg: 35 lb" would have printed 35 kg."""
     patient = tmp_path / "p.yaml"
     patient.write_text(f"name: Ann Example\nform: oral-solution\n{lines}")
     code, text = run("build", "diazepam", "--patient", str(patient), "-o", str(tmp_path / "x.pdf"))
     assert code == 2, text
-    assert f"field '{field}': '{typed}' has a unit ('{unit}') after the number" in text, text
-    assert f"-> write only the number, {number}:" in text and "1000" not in text
+    assert f"field '{field}': '{typed}' has '{typed.split()[-1] if ' ' in typed else typed.lstrip('0123456789')}' " \
+           "after the number" in text, text
+    assert hint in text and "1000" not in text, text
+    if "write only the number" not in hint:  # (no number to copy)
+        assert not re.search(r"write [^\n]*\d", text.split("->")[1]), text
 
 
 def test_ml_is_read_as_written_on_the_page_too(tmp_path):
