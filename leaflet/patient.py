@@ -174,6 +174,10 @@ class Patient(BaseModel):
         form_unit = FORM_UNITS.get(self.form or "")
         if form_unit is None:
             return None
+        if self.strength_volume_ml is not None and form_unit in ("tablet", "capsule"):
+            return (f"a strength in a volume (strength_volume_ml) is a liquid's, but the form dispensed is "
+                    f"{self.form}", "leave out strength_volume_ml, or check the form (the patient's, or --form "
+                    "which replaces it)", ("strength_volume_ml",))
         doses = {form_unit, "mg", *(("drop",) if form_unit == "ml" else ())}
         unit = self.directions.unit if isinstance(self.directions, Directions) else None
         if unit is not None and unit not in doses:

@@ -208,11 +208,17 @@ _AMOUNT = re.compile(r"(\d+(?:[.,]\d+)?)\s*(" + "|".join(
     + r")(?![a-z\u00c0-\u024f\u0400-\u04ff\u0600-\u06ff\u0900-\u097f])")
 
 
+#: "/mL" or "per mL" just after a unit of mass (no number of mL): one mL.
+_PER_ML = re.compile(r"(?<=[^\d\s])\s*(?:/|\bper\b)\s*(?=(?:" + "|".join(map(re.escape, _VOLUME_UNITS))
+                     + r")(?![a-z\u00c0-\u024f\u0400-\u04ff\u0600-\u06ff\u0900-\u097f]))")
+
+
 def per_volume_strength(text: str) -> Fraction | None:
     """A liquid's listed strength as micrograms in 1 mL ("2 mg in 5 mL": 400, exactly: "2 mg in 3 mL" is
     2000/3), or None unless the text
     has exactly one amount of mass and one of volume, in known units, and no other number."""
-    found = list(_AMOUNT.finditer(text.casefold()))
+    text = _PER_ML.sub(" 1 ", text.casefold())  # "5 mg/mL", "5 mg per mL": in 1 mL
+    found = list(_AMOUNT.finditer(text))
     if len(found) != 2 or len(re.findall(r"\d+(?:[.,]\d+)?", text)) != 2:
         return None
     mass = [m for m in found if m.group(2) in _STRENGTH_UNITS]

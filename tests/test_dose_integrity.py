@@ -421,6 +421,8 @@ def test_a_date_outside_any_prescriptions_years_is_refused_on_every_path(tmp_pat
     ("form: tablets\ndirections: {dose: 2, unit: capsule}", "the dose is in capsule"),
     ("form: oral-solution\ndirections: {dose: 1, unit: tablet}", "the dose is in tablet"),
     ("form: tablets\nquantity: 42\nquantity_unit: ml", "the quantity is in ml"),
+    # review finding: a strength per volume for tablets printed "Diazepam 2 mg in 5 mL tablets"
+    ("form: tablets\nstrength: 2\nstrength_unit: mg\nstrength_volume_ml: 5", "strength_volume_ml) is a liquid's"),
 ])
 def test_a_dose_or_quantity_in_another_forms_unit_is_refused(tmp_path, fields, named):
     """"Diazepam 2 mg tablets" with "Dose: 5 mL" (or 42 mL of tablets) printed as given."""

@@ -494,7 +494,12 @@ def test_every_liquid_strength_in_any_content_is_read_as_an_amount_in_one_ml():
     assert per_volume_strength("2 mg in 5 mL") == per_volume_strength("5 mL 중 2 mg") == per_volume_strength(
         "每 5 mL 含 2 mg") == per_volume_strength("2 мг в 5 мл") == per_volume_strength("400 micrograms in 1 ml") == 400
     assert per_volume_strength("2 mg in 3 mL") == Fraction(2000, 3)
+    # review finding: "5 mg/mL", the usual way to write a concentration, was not read (and left the check off)
+    assert per_volume_strength("5 mg/mL") == per_volume_strength("5 mg per mL") == per_volume_strength(
+        "5 мг/мл") == per_volume_strength("5 mg in 1 mL") == 5000
+    assert per_volume_strength("5 mg/5 mL") == 1000
     for unread in ("2 mg", "2 mg in 5 mL, 10 mg in 2 mL", "1,000 mg in 5 mL", "2 mg in 5 mL for 3 days",
+                   "2 mg in 5 mL (0.4 mg/mL)", "5/mL",
                    "2 mgx in 5 mL", "2 mg in 0 mL", "5 mL"):
         assert per_volume_strength(unread) is None, unread
 
