@@ -342,6 +342,29 @@ def test_a_cell_s_list_is_numbered_only_where_its_numbers_are_plain():
     assert cell('<ol start="3"><li>Shake</li></ol>') == "\u2022 Shake"
 
 
+def test_a_cell_spanning_rows_keeps_the_cells_after_it_in_their_columns():
+    """Known weakness, fixed: a cell with ``rowspan`` was read in its first row only, so in the rows it
+    spans every cell after it moved one column left (a dose under the age heading). Each spanned row
+    gets the cell's text in its column, and the import says so."""
+    converter = narrative.Converter()
+    [block] = narrative.finish(converter.blocks(_div(
+        "<table><thead><tr><th>Age</th><th>Weight</th><th>Dose</th></tr></thead><tbody>"
+        "<tr><td rowspan='2'>Children</td><td>10 to 20 kg</td><td>5 mL</td></tr>"
+        "<tr><td>20 to 30 kg</td><td>10 mL</td></tr>"
+        "<tr><td>Adults</td><td colspan='1' rowspan='2'>any</td><td>20 mL</td></tr>"
+        "<tr><td>Older adults</td><td>15 mL</td></tr>"
+        "<tr><td>Last</td><td>x</td><td rowspan='3'>tail</td></tr>"
+        "</tbody></table>")))
+    assert block["table"]["header"] == ["Age", "Weight", "Dose"]
+    assert block["table"]["rows"] == [["Children", "10 to 20 kg", "5 mL"], ["Children", "20 to 30 kg", "10 mL"],
+                                      ["Adults", "any", "20 mL"], ["Older adults", "any", "15 mL"],
+                                      ["Last", "x", "tail"]]
+    assert any("spans rows" in note for note in converter.notes)
+    [plain] = narrative.finish(narrative.Converter().blocks(_div(
+        "<table><tr><td rowspan='x'>a</td><td>b</td></tr><tr><td>c</td><td>d</td></tr></table>")))
+    assert plain["table"]["rows"] == [["a", "b"], ["c", "d"]]  # (a span that is not a number: none)
+
+
 def test_an_imported_address_table_prints_a_line_per_paragraph(tmp_path):
     """The representatives' table of a real EU leaflet: each cell's paragraphs (country, company,
     telephone, e-mail) print one under the other, as in the approved document."""

@@ -229,6 +229,18 @@ class Converter:
         pictures: list = []  # pictures in cells are printed after the table
         head_rows = 0
         caption = None
+        # cells of rows above that span down (rowspan): column -> (rows still to cover, their text).
+        # Each spanned row gets the cell's text in its column, so the cells after it stay in their
+        # columns (they had moved one column left: a dose under another heading, review finding).
+        pending: dict[int, tuple[int, str]] = {}
+        spanned = False
+
+        def carry(cells: list[str]) -> None:
+            left, text = pending.pop(len(cells))
+            if left > 1:
+                pending[len(cells)] = (left - 1, text)
+            cells.append(text)
+
         for part in el:
             pname = local(part.tag)
             if pname == "caption":
@@ -242,15 +254,26 @@ class Converter:
                     if cname not in ("td", "th"):
                         continue
                     all_th &= cname == "th"
+                    while len(cells) in pending:
+                        carry(cells)
                     parts = self.blocks(cell)
                     pictures += [b for b in parts if isinstance(b, dict) and "figure" in b]
                     numbered = _plainly_numbered(cell)
-                    cells.append("\n".join(line for p in parts for line in _cell_lines(p, numbered)))
-                    try:
-                        span = int(cell.get("colspan", "1"))
-                    except ValueError:
-                        span = 1
-                    cells.extend([""] * max(0, min(span, MAX_TABLE_COLUMNS) - 1))
+                    text = "\n".join(line for p in parts for line in _cell_lines(p, numbered))
+                    start = len(cells)
+                    cells.append(text)
+                    span = max(1, min(_span(cell, "colspan"), MAX_TABLE_COLUMNS))
+                    cells.extend([""] * (span - 1))
+                    down = min(_span(cell, "rowspan"), 500)
+                    if down > 1:
+                        spanned = True
+                        for column in range(start, start + span):
+                            pending[column] = (down - 1, text if column == start else "")
+                while pending and max(pending) >= len(cells):  # (spanned cells after the row's own)
+                    if len(cells) in pending:
+                        carry(cells)
+                    else:
+                        cells.append("")
                 if not cells:
                     continue
                 if (pname == "thead" or all_th) and len(rows) == head_rows:
@@ -259,6 +282,8 @@ class Converter:
         rows = [r for r in rows if any(c for c in r)]
         if not rows:
             return pictures
+        if spanned:
+            self.notes.append("a table cell that spans rows is printed in each row it spans")
         width = max(len(r) for r in rows)
         if width > MAX_TABLE_COLUMNS:  # too wide to print as a table: each row as a paragraph
             self.notes.append(f"a table of {width} columns is printed row by row")
@@ -272,6 +297,14 @@ class Converter:
             rows = rows[1:]
         table["rows"] = rows
         return [{"table": table}, *pictures]
+
+
+def _span(cell: ET.Element, attribute: str) -> int:
+    """A cell's ``colspan`` or ``rowspan``: 1 unless it is a whole number above 1."""
+    try:
+        return max(1, int(cell.get(attribute, "1")))
+    except ValueError:
+        return 1
 
 
 def _text_of(block) -> list[str]:
