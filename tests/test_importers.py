@@ -363,6 +363,12 @@ def test_a_cell_spanning_rows_keeps_the_cells_after_it_in_their_columns():
     [plain] = narrative.finish(narrative.Converter().blocks(_div(
         "<table><tr><td rowspan='x'>a</td><td>b</td></tr><tr><td>c</td><td>d</td></tr></table>")))
     assert plain["table"]["rows"] == [["a", "b"], ["c", "d"]]  # (a span that is not a number: none)
+    from leaflet.importers import spl  # an SPL table's spans reach the converter too
+
+    text = ET.fromstring('<text xmlns="urn:hl7-org:v3"><table><tbody><tr><td rowspan="2">Children</td><td>5 mL</td>'
+                         '</tr><tr><td>10 mL</td></tr></tbody></table></text>')
+    [block] = narrative.finish(narrative.Converter().blocks(spl.to_xhtml(text, {})))
+    assert block["table"]["rows"] == [["Children", "5 mL"], ["Children", "10 mL"]]
 
 
 def test_an_imported_address_table_prints_a_line_per_paragraph(tmp_path):

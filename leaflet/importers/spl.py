@@ -51,7 +51,7 @@ def to_xhtml(el: ET.Element, media: dict[str, tuple[str, str]]) -> ET.Element:
         out = ET.Element("ol" if el.get("listType") == "ordered" else "ul")
     else:
         out = ET.Element(_TAGS.get(name, "div" if name == "text" else "span"))
-        for attr in ("styleCode", "colspan"):
+        for attr in ("styleCode", "colspan", "rowspan"):
             if el.get(attr):
                 out.set(attr, el.get(attr))
     out.text = el.text
