@@ -107,7 +107,7 @@ JOB_FIELDS = {"output", "medicine", "language", "template", "paper", "fillable"}
 PATIENT_FIELDS = {"name", "prescriber", "pharmacy", "date_dispensed", "directions", "notes", "notes_language",
                   "form", "strength",
                   "strength_unit", "strength_volume_ml", "quantity", "quantity_unit", "stop_date",
-                  "discard_date", "age_years", "age_months", "weight_kg"}
+                  "discard_date", "review_date", "age_years", "age_months", "weight_kg"}
 DIRECTION_FIELDS = {"dose", "unit", "route", "frequency", "every_hours", "as_needed", "days",
                     "max_doses_per_day", "confirm_unusual_dose"}
 ALL_FIELDS = JOB_FIELDS | PATIENT_FIELDS | DIRECTION_FIELDS

@@ -117,6 +117,7 @@ class Patient(BaseModel):
     quantity_unit: Unit | None = None
     stop_date: IsoDate | None = None  # the last day (instead of the directions' days)
     discard_date: IsoDate | None = None  # throw away an opened or mixed bottle on this day
+    review_date: IsoDate | None = None  # the treatment's next review (a medicine taken for good has no stop date)
     age_years: Count | None = Field(default=None, ge=1, le=130)
     age_months: Count | None = Field(default=None, ge=1, le=23)
     weight_kg: Dose | None = None
@@ -158,7 +159,7 @@ class Patient(BaseModel):
         if self.stop_date and isinstance(self.directions, Directions) and self.directions.days:
             raise fail("both stop_date and the directions' days say how long",
                        "give one of them", ("stop_date",))
-        for name in ("stop_date", "discard_date"):
+        for name in ("stop_date", "discard_date", "review_date"):
             day = getattr(self, name)
             if day and self.date_dispensed and day < self.date_dispensed:
                 raise fail(f"{name} {day} is before date_dispensed {self.date_dispensed}", "check the dates", (name,))

@@ -608,6 +608,7 @@ def check_body(path: Path, template: str) -> None:
 
 #: The panel's phrases when there is no patient (for the template's own words).
 _NO_PRESCRIPTION = {"medicine": None, "directions": [], "duration": None, "quantity": None, "discard": None,
+                    "review": None,
                     "age_weight": None, "labels": {}}
 
 
@@ -636,10 +637,10 @@ def _prescription(patient: Patient, source: content.ContentFile, roots: list[Pat
 
 
 def _panel_dates(patient: Patient, language: str) -> tuple[tuple[str, str], ...]:
-    """The stop and discard dates as the panel's phrases write them (in the leaflet's language and
+    """The stop, discard and review dates as the panel's phrases write them (in the leaflet's language and
     in English), each with its one-line form (:func:`leaflet.i18n.long_date`)."""
     return tuple((i18n.long_date(day, lang), i18n.long_date(day, lang, one_line=True))
-                 for day in (patient.stop_date, patient.discard_date) if day
+                 for day in (patient.stop_date, patient.discard_date, patient.review_date) if day
                  for lang in dict.fromkeys((language, "en")))
 
 

@@ -52,6 +52,7 @@ LABELS = {
     "medicine": N_("Medicine"),
     "quantity": N_("Quantity supplied"),
     "discard": N_("Throw away an opened or mixed bottle on"),
+    "review": N_("Next review"),
     "age_weight": N_("Age and weight"),
     "duration": directions.LABELS["duration"],
 }
@@ -116,7 +117,7 @@ def age_weight(patient: Any, w: Words) -> str | None:
 
 def rows(patient: Any, medicine_name: str, form_name: str | None, w: Words) -> dict[str, Any]:
     """The panel's phrases in one language: ``medicine``, ``directions`` ((label, phrase) pairs, empty
-    for free text), ``duration`` (a stop date beside free-text directions), ``quantity``, ``discard``,
+    for free text), ``duration`` (a stop date beside free-text directions), ``quantity``, ``discard``, ``review``,
     ``age_weight`` and ``labels`` (every row's label); a value is None when not given."""
     from .i18n import long_date
 
@@ -132,6 +133,7 @@ def rows(patient: Any, medicine_name: str, form_name: str | None, w: Words) -> d
         if patient.stop_date and not structured else None,
         "quantity": quantity,
         "discard": long_date(patient.discard_date, w.language) if patient.discard_date else None,
+        "review": long_date(patient.review_date, w.language) if patient.review_date else None,
         "age_weight": age_weight(patient, w),
         "labels": {key: w.tr(msg) for key, msg in LABELS.items()},
     }
@@ -144,7 +146,7 @@ def english_summary(english: dict[str, Any]) -> str:
     if english["medicine"]:
         parts.append(f"{labels['medicine']}: {english['medicine']}")
     parts += [f"{label}: {phrase}" for label, phrase in english["directions"]]
-    for key in ("duration", "quantity", "discard", "age_weight"):
+    for key in ("duration", "quantity", "discard", "review", "age_weight"):
         if english[key]:
             parts.append(f"{labels[key]}: {english[key]}")
     return "; ".join(parts)

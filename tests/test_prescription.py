@@ -26,7 +26,7 @@ from leaflet.errors import ContentError, LeafletError, display_path
 from leaflet.patient import Patient
 from leaflet.yamlsafe import Loaded
 
-from .conftest import EXAMPLES, ROOT, all_text, reader
+from .conftest import EXAMPLES, ROOT, all_text, page_texts, reader
 
 LANGS = sorted(p.stem for p in (ROOT / "content" / "diazepam").glob("*.yaml"))
 TABLETS = {"form": "tablets", "strength": "2", "strength_unit": "mg", "quantity": "42",
@@ -197,6 +197,8 @@ def test_fuzz_panel_numbers_print_as_entered_or_are_refused(value, field, langua
     ({"weight_kg": "900"}, "weight"), ({"strength": "2"}, "strength_unit"), ({"quantity": "0.3"}, "quantity"),
     ({"age_years": "0"}, "age_years"), ({"age_years": "3", "age_months": "14"}, "age_months"),
     ({"discard_date": "2026-11-01", "date_dispensed": "2026-11-20"}, "discard_date"),
+    ({"review_date": "2026-11-01", "date_dispensed": "2026-11-20"}, "review_date"),
+    ({"review_date": "0027-03-15"}, "review_date"),
     ({"stop_date": "2026-12-01", "directions": {"dose": "1", "unit": "tablet", "days": "3"}}, "stop_date"),
     ({"stop_date": "20/11/26"}, "YYYY-MM-DD"), ({"form": "Tablets!"}, "form"),
     ({"strength": "2", "strength_unit": "mcg"}, "strength_unit"),
@@ -350,8 +352,8 @@ def test_examples_patient_names_the_tablet_form():
 # --- a date never breaks across lines (issue 10: compact printed "20 / November / 2026") ------------
 
 _DATED = {"name": "Ann Example", "date_dispensed": "2026-11-20", "stop_date": "2026-12-04",
-          "discard_date": "2026-12-20", "quantity": "42", "form": "tablets", "strength": "2", "strength_unit": "mg",
-          "prescriber": "Dr Sam Rivera", "directions": "Take one 2 mg tablet up to three times a day when needed."}
+          "discard_date": "2026-12-20", "review_date": "2027-02-20", "quantity": "42", "form": "tablets",
+          "strength": "2", "strength_unit": "mg", "prescriber": "Dr Sam Rivera", "directions": "Take one 2 mg tablet up to three times a day when needed."}
 
 
 @pytest.mark.parametrize("template", ["standard", "compact", "large-print"])
@@ -368,10 +370,34 @@ def test_the_panels_dates_each_print_on_one_line(lang, paper, template):
     def words(text: str) -> set[str]:  # (right to left, a comma after the date is extracted before it)
         return {w.strip("،,.") for w in text.split()}
 
-    for day in ("2026-11-20", "2026-12-04", "2026-12-20"):
+    for day in ("2026-11-20", "2026-12-04", "2026-12-20", "2027-02-20"):
         date = " ".join(i18n.long_date(day, lang).split())
         assert any(date in line or (lang == "ar" and words(date) <= words(line)) for line in lines), (
             f"{lang} {template} {paper}: {date!r} is not on one line")
+
+
+@pytest.mark.parametrize("lang", ["en", "de", "ar", "zh-Hans"])
+def test_a_review_date_prints_in_the_panel_and_in_english_beside_it(lang):
+    """Review finding (levothyroxine, taken for good): a pharmacist had only stop_date for "see your doctor
+    by", and the panel said "then stop". ``review_date`` prints as its own row ("Next review"), in the
+    English repeat of a translated leaflet too, and in a job list's column."""
+    patient = {**TABLETS, "name": "Ann Example", "date_dispensed": "2026-12-07", "review_date": "2027-03-15"}
+    t = i18n.translations(lang)
+    r = prescription.rows(content.validate(Patient, Loaded(patient, "p.yaml")), "Diazepam", "Tablets",
+                          prescription.Words(t.gettext, t.ngettext, lang))
+    assert r["review"] == i18n.long_date("2027-03-15", lang) and r["labels"]["review"] == t.gettext("Next review")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        html = leaflet.build_html("diazepam", language=lang, patient=patient)
+        pdf = leaflet.build_pdf("diazepam", language=lang, patient=patient)
+    page = " ".join(re.sub(r"<[^>]+>", " ", html).replace("\u00a0", " ").split())
+    assert f"{t.gettext('Next review')} {' '.join(i18n.long_date('2027-03-15', lang).split())}" in page, page[:2000]
+    if lang != "en":
+        assert "Next review: 15 March 2027" in page and t.gettext("Next review") != "Next review"  # (translated)
+    if lang in ("en", "de"):  # (the PDF's page 1, read back: shaped Arabic is not)
+        assert "Next review" in " ".join(page_texts(pdf)[0].split())
+    assert "then stop" not in page
+    assert "review_date" in batch.PATIENT_FIELDS
 
 
 # --- a strength the medicine is not made in ---------------------------------------------------------
