@@ -186,10 +186,14 @@ def _joined_cut(before: str, after: str) -> tuple[int, int] | None:
     head = _run_length(after)
     if not tail:
         return None
-    if head:  # the break is inside a run of Latin text: cut if a no-break space is in it
-        joined = any(ch in _NO_BREAK_SPACES for ch in before[len(before) - tail:] + after[:head])
-    else:  # the next line starts with a space or a Han character: cut after a no-break space only
-        joined = before[-1] in _NO_BREAK_SPACES and bool(after) and not after[0].isspace()
+    if head:  # the break is inside a run of Latin text: cut if a no-break space is in it, or if it
+        # is inside a number ("240" / "0微克": the run's Latin letters and digits may end a line unjoined)
+        joined = any(ch in _NO_BREAK_SPACES for ch in before[len(before) - tail:] + after[:head]) or (
+            "0" <= before[-1] <= "9" and "0" <= after[0] <= "9")
+    else:  # the next line starts with a space or a Han character: cut after a no-break space, or
+        # between a number and the Han character after it ("800" / "微克", "3" / "天": a number and its unit)
+        joined = (before[-1] in _NO_BREAK_SPACES or "0" <= before[-1] <= "9") and bool(after) \
+            and not after[0].isspace()
     return (tail, head) if joined and before[:len(before) - tail].strip() else None
 
 
