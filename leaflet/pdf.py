@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from reportlab.lib.styles import ParagraphStyle
@@ -94,6 +95,14 @@ class _Doc(BaseDocTemplate):
 def render(flowables: list[Flowable], template: Template, geometry: Geometry, furniture: PageFurniture) -> bytes:
     """Lay the flowables out on pages of ``geometry`` (the one layout used) and return the PDF bytes;
     ``furniture.tags``, if any, records the marked content and structure for :func:`leaflet.tagging.apply`."""
+    return render_later(flowables, template, geometry, furniture)()
+
+
+def render_later(flowables: list[Flowable], template: Template, geometry: Geometry,
+                 furniture: PageFurniture) -> Callable[[], bytes]:
+    """:func:`render`'s layout and drawing now (``furniture`` filled in: pages, page count, how full the
+    last page is), its pages written as PDF bytes only when the returned function is called (once): a
+    layout that is measured and then not kept (pipeline._render's tries) is never written."""
     rlbridge.install()
     tagging.install()
     theme = template.theme
@@ -117,12 +126,20 @@ def render(flowables: list[Flowable], template: Template, geometry: Geometry, fu
     canvas_class = type("LeafletCanvas", (rlbridge.DeferredCanvas,), {"decorate": staticmethod(decorate),
                                                                       "created": furniture.created,
                                                                       "_leaflet_tags": furniture.tags})
+    doc._doSave = 0  # (ReportLab's switch: the canvas's save, which writes the pages, when they are asked for)
     doc.build(flowables, canvasmaker=canvas_class)
     furniture.page_count = doc.page
     frames = len(geometry.frames(first=doc.page == 1))
     furniture.last_fill = sum(doc._fill.values()) / frames if doc._fill_page == doc.page else 0.0
     furniture.spacing = doc._spacing / (frames * geometry.frame_height)
-    return buffer.getvalue()
+    written: list[bytes] = []
+
+    def write() -> bytes:
+        if not written:
+            doc.canv.save()
+            written.append(buffer.getvalue())
+        return written[0]
+    return write
 
 
 def _frames(geometry: Geometry, first: bool) -> list[Frame]:

@@ -12,6 +12,7 @@ import re
 import unicodedata
 import warnings
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -253,7 +254,7 @@ def _render(req: BuildRequest, marked: tuple) -> bytes:
             laid = closer
     if req.patient.notes and laid.pages.get(_NOTES, 1) > 1:
         laid = _naming_the_page(req, marked, laid, on_page_one)
-    return laid.finish(laid.data)
+    return laid.finish(laid.written())
 
 
 #: A last page filled less than this (a share of its body frames) is worth a layout with the text closer.
@@ -379,7 +380,7 @@ class _Layout:
     """One layout of a leaflet (stages 4-5): the PDF bytes, the page each outline entry starts on,
     how many pages, and stage 5a-b to finish the bytes with."""
 
-    data: bytes
+    written: Callable[[], bytes]  # the PDF bytes, written when first asked for (pdf.render_later)
     pages: dict[str, int]
     page_count: int
     finish: Any
@@ -415,7 +416,7 @@ def _laid_out(req: BuildRequest, marked: tuple, notes_on_page_one: bool, notes_p
     tags = tagging.Collector(source.leaflet.language) if req.tagged else None
     furniture = pdf.PageFurniture(body.footer, body.header, branding, meta, source.leaflet.language,
                                   source.leaflet.revision.date, tags)
-    data = pdf.render(layout.assemble(body, fills), tpl, geo, furniture)           # 5: PDF bytes
+    written = pdf.render_later(layout.assemble(body, fills), tpl, geo, furniture)  # 5: PDF bytes (when kept)
 
     def finish(data: bytes) -> bytes:
         if tags is not None:                                                       # 5a: tagged PDF
@@ -425,7 +426,7 @@ def _laid_out(req: BuildRequest, marked: tuple, notes_on_page_one: bool, notes_p
                                     source=_source_file(source) if req.pdfa == "3b" else None)
         return data
 
-    return _Layout(data, furniture.pages, furniture.page_count, finish, short_notes=_short_notes(patient_tree),
+    return _Layout(written, furniture.pages, furniture.page_count, finish, short_notes=_short_notes(patient_tree),
                    tight=tight, close=close, last_fill=furniture.last_fill, spacing=furniture.spacing)
 
 
