@@ -101,7 +101,7 @@ def test_layout_and_pdf_use_one_page_geometry(tmp_path, monkeypatch):
     body = folder / "body.xml.j2"
     body.write_text(body.read_text().replace("<footer>", "<header></header>\n<footer>", 1))
     seen = {}
-    real_layout, real_render = layout.layout_body, pdf.render
+    real_layout, real_render = layout.layout_body, pdf.render_later
 
     def spy_layout(tree, template, options, source):
         seen["layout"] = options.frame_height
@@ -113,7 +113,7 @@ def test_layout_and_pdf_use_one_page_geometry(tmp_path, monkeypatch):
         return real_render(flowables, template, geometry, furniture)
 
     monkeypatch.setattr(layout, "layout_body", spy_layout)
-    monkeypatch.setattr(pdf, "render", spy_render)
+    monkeypatch.setattr(pdf, "render_later", spy_render)
     leaflet.clear_caches()
     leaflet.build_pdf("diazepam", template=str(folder))
     assert seen["layout"] == seen["pdf"] and seen["header"] == 0
