@@ -215,11 +215,16 @@ _PER_ML = re.compile(r"(?<=[^\d\s])\s*(?:/|\bper\b)\s*(?=(?:" + "|".join(map(re.
                      + r")(?![a-z\u00c0-\u024f\u0400-\u04ff\u0600-\u06ff\u0900-\u097f]))")
 
 
+def _amounts_text(text: str) -> str:
+    """A listed strength as its amounts are read: case folded, "5 mg/mL" and "5 mg per mL" as in 1 mL."""
+    return _PER_ML.sub(" 1 ", text.casefold())
+
+
 def per_volume_strength(text: str) -> Fraction | None:
     """A liquid's listed strength as micrograms in 1 mL ("2 mg in 5 mL": 400, exactly: "2 mg in 3 mL" is
     2000/3), or None unless the text
     has exactly one amount of mass and one of volume, in known units, and no other number."""
-    text = _PER_ML.sub(" 1 ", text.casefold())  # "5 mg/mL", "5 mg per mL": in 1 mL
+    text = _amounts_text(text)
     found = list(_AMOUNT.finditer(text))
     if len(found) != 2 or len(re.findall(r"\d+(?:[.,]\d+)?", text)) != 2:
         return None
@@ -249,7 +254,8 @@ def unlisted_strength(patient: Any, medicine: Any) -> str | None:
     if patient.strength_volume_ml is None:
         amounts = [plain_strength(text) for text in listed]
     else:  # (only the strengths given per volume: a patient without a form compares with the liquids')
-        listed = [text for text in listed if any(m.group(2) in _VOLUME_UNITS for m in _AMOUNT.finditer(text.casefold()))]
+        listed = [text for text in listed
+                  if any(m.group(2) in _VOLUME_UNITS for m in _AMOUNT.finditer(_amounts_text(text)))]
         amounts = [per_volume_strength(text) for text in listed]
         amount /= Fraction(patient.strength_volume_ml)
         shown += f" in {patient.strength_volume_ml} mL"

@@ -504,6 +504,28 @@ def test_every_strength_of_one_amount_in_any_content_is_read():
     assert plain_strength("0,5 mg") == plain_strength("500 micrograms") == plain_strength("500 \u00b5g")
 
 
+@pytest.mark.parametrize(("listed", "strength", "volume", "warns"), [
+    (["5 mg/mL"], "50", "1", True), (["5 mg/mL"], "5", "1", False), (["5 mg/mL"], "25", "5", False),
+    (["2 mg in 5 mL", "5 mg/mL"], "5", "1", False), (["2 mg in 5 mL", "5 mg per mL"], "50", "1", True)])
+def test_a_liquid_listed_per_ml_is_checked(tmp_path, listed, strength, volume, warns):
+    """Review finding: a strength listed as "5 mg/mL" was read, but left out of the strengths compared:
+    50 mg in 1 mL passed without a word, and 5 mg in 1 mL was warned about as not "2 mg in 5 mL"."""
+    import yaml
+
+    from leaflet.prescription import StrengthWarning
+
+    data = yaml.safe_load((ROOT / "content" / "diazepam" / "en.yaml").read_text(encoding="utf-8"))
+    next(f for f in data["medicine"]["forms"] if f["id"] == "oral-solution")["strengths"] = listed
+    (tmp_path / "diazepam").mkdir()
+    (tmp_path / "diazepam" / "en.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        leaflet.build_pdf("diazepam", content_dirs=[tmp_path], patient={
+            "name": "Ann", "form": "oral-solution", "strength": strength, "strength_unit": "mg",
+            "strength_volume_ml": volume})
+    assert any(issubclass(w.category, StrengthWarning) for w in caught) == warns
+
+
 def test_every_liquid_strength_in_any_content_is_read_as_an_amount_in_one_ml():
     """Review finding (an unseen medicine): a suspension's "2500 mg in 5 mL", ten times the "250 mg in 5
     mL" it is made in, printed without a word: strengths per volume were not checked. Every one in
