@@ -363,6 +363,19 @@ def test_a_cell_spanning_rows_keeps_the_cells_after_it_in_their_columns():
     [plain] = narrative.finish(narrative.Converter().blocks(_div(
         "<table><tr><td rowspan='x'>a</td><td>b</td></tr><tr><td>c</td><td>d</td></tr></table>")))
     assert plain["table"]["rows"] == [["a", "b"], ["c", "d"]]  # (a span that is not a number: none)
+    def table(body: str) -> dict:
+        [block] = narrative.finish(narrative.Converter().blocks(_div(f"<table>{body}</table>")))
+        return block["table"]
+
+    # (review of the fix) a span ends with its section: a header cell spanning two header rows does not
+    # run into the body; overlapping spans in a malformed table are used up, not carried on; a spacer
+    # row holding only spanned copies is left out
+    assert table("<thead><tr><th rowspan='2'>Age</th><th>Dose</th></tr></thead><tbody><tr><td>Adults</td>"
+                 "<td>10 mg</td></tr></tbody>") == {"header": ["Age", "Dose"], "rows": [["Adults", "10 mg"]]}
+    assert table("<tr><td>A</td><td rowspan='2'>B</td><td>C</td></tr><tr><td colspan='2'>X</td><td>Y</td></tr>"
+                 "<tr><td>Z1</td><td>Z2</td><td>Z3</td></tr>")["rows"][2] == ["Z1", "Z2", "Z3"]
+    assert table("<tr><td rowspan='3'>Organ</td><td>a</td></tr><tr><td></td></tr><tr><td>b</td></tr>")["rows"] == [
+        ["Organ", "a"], ["Organ", "b"]]
     from leaflet.importers import spl  # an SPL table's spans reach the converter too
 
     text = ET.fromstring('<text xmlns="urn:hl7-org:v3"><table><tbody><tr><td rowspan="2">Children</td><td>5 mL</td>'

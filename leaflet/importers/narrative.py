@@ -241,13 +241,18 @@ class Converter:
                 pending[len(cells)] = (left - 1, text)
             cells.append(text)
 
+        section = None
         for part in el:
             pname = local(part.tag)
             if pname == "caption":
                 caption = " ".join(p.text for p in self.blocks(part) if isinstance(p, Para)) or None
+            if pname != section:  # a rowspan ends with its section (thead, tbody, tfoot; bare rows are one)
+                pending.clear()
+                section = "tr" if pname == "tr" else pname
             groups = [part] if pname == "tr" else [r for r in part if local(r.tag) == "tr"]
             for tr in groups:
                 cells: list[str] = []
+                own = False  # (a row of spanned copies only, a spacer row in the source, is not printed)
                 all_th = True
                 for cell in tr:
                     cname = local(cell.tag)
@@ -262,7 +267,13 @@ class Converter:
                     text = "\n".join(line for p in parts for line in _cell_lines(p, numbered))
                     start = len(cells)
                     cells.append(text)
+                    own = own or bool(text)
                     span = max(1, min(_span(cell, "colspan"), MAX_TABLE_COLUMNS))
+                    for column in range(start + 1, start + span):  # (a span from above that it covers, in a
+                        if column in pending:                       # table that overlaps them, is used up)
+                            left, carried = pending.pop(column)
+                            if left > 1:
+                                pending[column] = (left - 1, carried)
                     cells.extend([""] * (span - 1))
                     down = min(_span(cell, "rowspan"), 500)
                     if down > 1:
@@ -274,7 +285,7 @@ class Converter:
                         carry(cells)
                     else:
                         cells.append("")
-                if not cells:
+                if not cells or not own:
                     continue
                 if (pname == "thead" or all_th) and len(rows) == head_rows:
                     head_rows += 1
