@@ -401,7 +401,8 @@ def _one_run_keeping_groups(original: Callable) -> Callable:
     what no-break spaces join, as :func:`_cjk_keeping_groups` does. Its lines come back as
     ``[extra space, text]``, the text stripped of spaces at both ends."""
     def split(word, maxWidths, fontName, fontSize, encoding="utf8"):  # noqa: N803
-        if not isinstance(word, str) or not any(c in _NO_BREAK_SPACES or c in _OPENING for c in word):
+        if not isinstance(word, str) or not any(c in _NO_BREAK_SPACES or c in _OPENING or "0" <= c <= "9"
+                                                for c in word):
             return original(word, maxWidths, fontName, fontSize, encoding)
         widths = list(maxWidths) if isinstance(maxWidths, (list, tuple)) else [maxWidths]
 

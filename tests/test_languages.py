@@ -630,6 +630,34 @@ def test_han_line_breaking_keeps_units_with_numbers_for_any_text(pieces, width, 
         _check_han_breaks(text, runs, width, widths_kept=runs == "several")
 
 
+@pytest.mark.parametrize("text", ["\u6bcf\u65e5\u670d\u7528800\u5fae\u514b\uff0c\u8bf7\u5728\u7b2c3\u6b21\u670d\u836f\u540e\u590d\u67e5",
+                                  "\u8bf7\u57282027\u5e743\u67085\u65e5\u524d\u590d\u67e5\uff0c\u6bcf\u65e5\u4e0d\u8d85\u8fc72400\u5fae\u514b"])
+def test_a_paragraph_of_one_han_run_keeps_a_number_with_its_unit(text):
+    """Review finding: a paragraph in one font run (the CJK font has digits: no run of another font)
+    went through ReportLab's one-run breaking unchecked, and broke "第3" / "次", "年3月5" / "日" and
+    "用80" / "0微克". At every width, no break is inside a number or right after one."""
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Paragraph
+
+    from leaflet import rlbridge
+
+    rlbridge.install()
+    style = ParagraphStyle("t", fontName=fonts.family("Noto Sans CJK SC").regular, fontSize=10, leading=13,
+                           wordWrap="CJK")
+    broke = 0
+    for width in range(45, 160, 3):  # (from about four characters: a number and its unit fit on a line)
+        para = Paragraph(text, style)
+        para.wrap(width, 10_000)
+        lines = _line_texts(para)
+        assert "".join(lines) == text, width  # nothing lost, nothing added
+        for line, after in zip(lines, lines[1:], strict=False):
+            broke += 1
+            if line.isdigit():
+                continue  # (a number alone on its line, its unit not fitting beside it: nothing to move)
+            assert not (line[-1:].isdigit() and after[:1] and not after[0].isspace()), (width, line, after)
+    assert broke > 10
+
+
 def _in_latin_run(ch: str) -> bool:
     return ch == "\u00a0" or not ch.isspace() and ord(ch) < 0x3000
 
