@@ -376,6 +376,9 @@ def test_a_cell_spanning_rows_keeps_the_cells_after_it_in_their_columns():
                  "<tr><td>Z1</td><td>Z2</td><td>Z3</td></tr>")["rows"][2] == ["Z1", "Z2", "Z3"]
     assert table("<tr><td rowspan='3'>Organ</td><td>a</td></tr><tr><td></td></tr><tr><td>b</td></tr>")["rows"] == [
         ["Organ", "a"], ["Organ", "b"]]
+    assert table("<tbody><tr><td rowspan='0'>All ages</td><td>5 mL</td></tr><tr><td>10 mL</td></tr></tbody>"
+                 "<tfoot><tr><td>Note</td><td>x</td></tr></tfoot>")["rows"] == [  # (0: to its section's end)
+        ["All ages", "5 mL"], ["All ages", "10 mL"], ["Note", "x"]]
     from leaflet.importers import spl  # an SPL table's spans reach the converter too
 
     text = ET.fromstring('<text xmlns="urn:hl7-org:v3"><table><tbody><tr><td rowspan="2">Children</td><td>5 mL</td>'

@@ -275,7 +275,8 @@ class Converter:
                             if left > 1:
                                 pending[column] = (left - 1, carried)
                     cells.extend([""] * (span - 1))
-                    down = min(_span(cell, "rowspan"), 500)
+                    down = 500 if cell.get("rowspan", "").strip() == "0" else min(_span(cell, "rowspan"), 500)
+                    # (rowspan="0": to the end of its section)
                     if down > 1:
                         spanned = True
                         for column in range(start, start + span):
