@@ -107,6 +107,8 @@ def script_layout(language: str) -> dict:
     return SCRIPT_LAYOUT.get(language.split("-")[0], {})
 
 
+#: The line spacing, as a share of the size, of the panel's text when its rows are set closer (tight_panel).
+_TIGHT_LEADING = 1.17
 #: How much of a style's space before and after is kept when the text is set closer (Options.close_spacing).
 CLOSE_SPACING = 0.5
 
@@ -144,6 +146,11 @@ class _Builder:
         self.t = template
         self.theme = template.theme
         self.styles = paragraph_styles(template, options.language, options.close_spacing)
+        if options.tight_panel:  # (the panel's rows closer together: its lines too, to 1.17 of their size,
+            tight = _TIGHT_LEADING * script_layout(options.language).get("leading", 1)  # more for marks)
+            self.styles = {**self.styles, **{
+                name: ParagraphStyle(f"{name}-tight", parent=st, leading=min(st.leading, st.fontSize * tight))
+                for name, st in self.styles.items() if name.startswith("panel_")}}
         self._styles_in: dict[tuple[str, str], ParagraphStyle] = {}
         self.options = options
         self.source = source
