@@ -215,7 +215,8 @@ def _render(req: BuildRequest, marked: tuple) -> bytes:
     the box does not start on page 1 that way, first the panel's rows are set closer together (a tall
     panel in large print); if that is not enough (large print on Letter paper under a pharmacy's
     header, in Arabic and Hindi), the notes go to the end, where page 1 says they are, if that brings the box's start onto page 1:
-    its warnings are what page 1 must never be without. Notes at the end are named by their page
+    its warnings are what page 1 must never be without. A last page of a few lines is saved, where it
+    can be, by setting the paragraphs closer together. Notes at the end are named by their page
     (:func:`_naming_the_page`). ``marked``: stages 1-3 (:func:`_markup`)."""
     laid = _laid_out(req, marked, notes_on_page_one=True)
     on_page_one = True
@@ -239,11 +240,10 @@ def _render(req: BuildRequest, marked: tuple) -> bytes:
                 and moved.pages.get("important", 1) <= laid.pages.get("important", 1))):
             laid, on_page_one = moved, False
     if laid.page_count > 1 and laid.last_fill < min(_FEW_LINES, laid.spacing * (1 - layout.CLOSE_SPACING) * _REACHES):
-        # (tried only where the space it takes away is well more than the last page holds: some of it
-        # is lost at the foot of each page)
         # a last page with a few lines on it (its sources: review finding, a whole sheet for one source
-        # under a pharmacy's header): the space between paragraphs halved, if that saves the page and
-        # keeps page 1 as it was (the panel, the notes and the box's start)
+        # under a pharmacy's header): the space between paragraphs halved, kept if that saves the page
+        # and page 1 still has the whole panel, the notes and the box's start. Tried only where the
+        # space it takes away is well more than the last page holds (some is lost at each page's foot).
         try:
             closer = _laid_out(req, marked, on_page_one, tight=laid.tight, close=True)
         except LayoutError:
