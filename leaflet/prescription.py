@@ -186,6 +186,8 @@ _STRENGTH_UNITS = {
 }
 #: A listed strength that is a plain amount ("2 mg", "0,5 mg", "500 microgram"); others are not checked.
 _PLAIN_STRENGTH = re.compile(r"\s*(\d+(?:[.,]\d+)?)\s*(\S+)\s*")
+#: An amount that reads two ways: "1,000" (or "1.000") is 1 or 1000.
+_TWO_READINGS = re.compile(r"[1-9]\d{0,2}[.,]\d{3}")
 #: The patient file's units, as micrograms.
 _PATIENT_UNITS = {"mg": 1000, "g": 1_000_000, "microgram": 1}
 
@@ -194,7 +196,7 @@ def plain_strength(text: str) -> Decimal | None:
     """A listed strength in micrograms, or None if it is not one amount in a known unit ("2 mg in 5 mL")."""
     match = _PLAIN_STRENGTH.fullmatch(text)
     unit = _STRENGTH_UNITS.get(match.group(2).casefold()) if match else None
-    if unit is None or re.fullmatch(r"[1-9]\d{0,2}[.,]\d{3}", match.group(1)):  # "1,000 mg": 1 or 1000? not checked
+    if unit is None or _TWO_READINGS.fullmatch(match.group(1)):  # "1,000 mg": 1 or 1000? not checked
         return None
     return Decimal(match.group(1).replace(",", ".")) * unit
 
@@ -203,16 +205,14 @@ def plain_strength(text: str) -> Decimal | None:
 _VOLUME_UNITS = ["ml", "\u043c\u043b", "\u6beb\u5347", "\ubc00\ub9ac\ub9ac\ud130", "\u092e\u093f\u0932\u0940\u0932\u0940\u091f\u0930",
                  "\u0645\u0644", "millilitre", "millilitres", "milliliter", "milliliters", "mililitr", "mililitr\u00f3w",
                  "mililitros", "mililitro"]
-#: An amount in a unit of mass or volume, inside a longer text: the longest unit first ("ملغ" before
-#: "مل"), never followed by another letter of the unit's script ("mg" is not the start of "mgx").
+#: After a unit: not another letter of its script ("mg" is not the start of "mgx").
+_UNIT_ENDS = r"(?![a-z\u00c0-\u024f\u0400-\u04ff\u0600-\u06ff\u0900-\u097f])"
+#: An amount in a unit of mass or volume, inside a longer text: the longest unit first ("ملغ" before "مل").
 _AMOUNT = re.compile(r"(\d+(?:[.,]\d+)?)\s*(" + "|".join(
-    re.escape(u) for u in sorted([*_STRENGTH_UNITS, *_VOLUME_UNITS], key=len, reverse=True))
-    + r")(?![a-z\u00c0-\u024f\u0400-\u04ff\u0600-\u06ff\u0900-\u097f])")
-
-
+    re.escape(u) for u in sorted([*_STRENGTH_UNITS, *_VOLUME_UNITS], key=len, reverse=True)) + ")" + _UNIT_ENDS)
 #: "/mL" or "per mL" just after a unit of mass (no number of mL): one mL.
 _PER_ML = re.compile(r"(?<=[^\d\s])\s*(?:/|\bper\b)\s*(?=(?:" + "|".join(map(re.escape, _VOLUME_UNITS))
-                     + r")(?![a-z\u00c0-\u024f\u0400-\u04ff\u0600-\u06ff\u0900-\u097f]))")
+                     + ")" + _UNIT_ENDS + ")")
 
 
 def _amounts_text(text: str) -> str:
@@ -222,15 +222,15 @@ def _amounts_text(text: str) -> str:
 
 def per_volume_strength(text: str) -> Fraction | None:
     """A liquid's listed strength as micrograms in 1 mL ("2 mg in 5 mL": 400, exactly: "2 mg in 3 mL" is
-    2000/3), or None unless the text
-    has exactly one amount of mass and one of volume, in known units, and no other number."""
+    2000/3), or None unless the text has exactly one amount of mass and one of volume, in known units,
+    and no other number."""
     text = _amounts_text(text)
     found = list(_AMOUNT.finditer(text))
     if len(found) != 2 or len(re.findall(r"\d+(?:[.,]\d+)?", text)) != 2:
         return None
     mass = [m for m in found if m.group(2) in _STRENGTH_UNITS]
     volume = [m for m in found if m.group(2) in _VOLUME_UNITS]
-    if len(mass) != 1 or len(volume) != 1 or any(re.fullmatch(r"[1-9]\d{0,2}[.,]\d{3}", m.group(1)) for m in found):
+    if len(mass) != 1 or len(volume) != 1 or any(_TWO_READINGS.fullmatch(m.group(1)) for m in found):
         return None  # (two masses, or "1,000 mg": 1 or 1000?)
     amount, ml = (Fraction(m.group(1).replace(",", ".")) for m in (mass[0], volume[0]))
     if not ml:

@@ -335,10 +335,10 @@ class FitTable(Flowable):
     def first_rows_height(self, aw: float, rows: int) -> float:
         """How tall the header and the first ``rows`` rows after it are at width ``aw``: the whole table,
         when it is too short to be broken (``whole_below``)."""
-        table = self.table(aw)
-        table.wrap(aw, 1e9)
-        if sum(table._rowHeights) <= self.whole_below:
-            return sum(table._rowHeights)
+        whole = self.whole_height(aw)
+        if whole <= self.whole_below:
+            return whole
+        table = self._table  # (as whole_height wrapped it)
         if self.stacked:  # a row is its cells, one under the other
             return sum(table._rowHeights[:rows * len(self.rows[0])])
         return sum(table._rowHeights[:self.repeat + rows])
