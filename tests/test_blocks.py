@@ -379,6 +379,20 @@ def test_right_to_left_table_cells_start_at_the_right(template):
     assert found["أقراص"][0] > found[tablets][1]  # the form's column is right of the strengths'
 
 
+def test_chinese_lists_strengths_and_brand_names_with_the_enumeration_comma():
+    """Items of a list in Chinese are joined by the enumeration comma "、" (CLDR's list pattern), not by
+    the clause comma "，" (review finding: "2 mg，5 mg，10 mg" in the forms table)."""
+    import pypdfium2 as pdfium
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TranslationWarning)
+        data = leaflet.build_pdf("diazepam", language="zh-Hans")
+    text = "".join(page.get_textpage().get_text_range() for page in pdfium.PdfDocument(data))
+    assert "2 mg、5 mg、10 mg" in text and "2.5 mg、10 mg、20 mg" in text  # the forms table's cells
+    assert "Valium、Diastat" in text  # the brand names under the title
+    assert not re.search(r"mg，\s*\d", text), re.findall(r".{8}mg，.{8}", text)
+
+
 @pytest.mark.parametrize("template", ["standard", "compact"])
 def test_a_right_to_left_table_narrower_than_its_column_sits_at_the_right(template):
     """The forms table for tablets alone has little text: narrower than the column, it starts where the
