@@ -137,18 +137,53 @@ class MarkedRow(Strict):
     forms: FormIds
 
 
+def header_rows(header: list | None) -> list[list[str]]:
+    """The rows of a table's ``header`` (content data or model): none, its one row, or its rows."""
+    if not header:
+        return []
+    return list(header) if isinstance(header[0], (list, tuple)) else [header]
+
+
+def _header_tag(value: Any) -> str:
+    # (tags that are no field's name: an error's location names the field, not the tag)
+    return "header-rows" if isinstance(value, (list, tuple)) and value and isinstance(value[0], (list, tuple)) \
+        else "header-row"
+
+
+#: The most header rows a table has (a group heading above the column headings, as approved product
+#: information has: "Dose" over "Adults" and "Children").
+MAX_HEADER_ROWS = 4
+
+#: A table's header: a row of cells, or a list of rows (each row as wide as the table).
+Header = Annotated[
+    Annotated[list[Cell], Tag("header-row")]
+    | Annotated[list[list[Cell]], Field(min_length=1, max_length=MAX_HEADER_ROWS), Tag("header-rows")],
+    Discriminator(_header_tag),
+]
+
+
 class TableBody(Strict):
-    header: list[Cell] | None = None  # the header row, repeated when the table breaks across pages
+    header: Header | None = None  # the header row or rows, repeated when the table breaks across pages
     rows: list[list[Cell] | MarkedRow] = Field(min_length=1, max_length=500)
     caption: Text | None = None
     align: list[Align] | None = None  # one per column; default left
 
+    @property
+    def head_rows(self) -> list[list[str]]:
+        """The header's rows: none, one, or several."""
+        return header_rows(self.header)
+
     @model_validator(mode="after")
     def _same_width(self) -> TableBody:
         rows = [row.cells if isinstance(row, MarkedRow) else row for row in self.rows]
-        width = len(self.header) if self.header is not None else len(rows[0])
+        heads = self.head_rows
+        width = len(heads[0]) if heads else len(rows[0])
         if not 1 <= width <= MAX_TABLE_COLUMNS:
             raise ValueError(f"a table has 1 to {MAX_TABLE_COLUMNS} columns (found {width})")
+        for i, row in enumerate(heads[1:], start=2):
+            if len(row) != width:
+                raise ValueError(f"header row {i} has {len(row)} cells; every header row needs {width}, "
+                                 "as many as the first (leave a cell empty with \"\")")
         for i, row in enumerate(rows):
             if len(row) != width:
                 raise ValueError(f"row {i + 1} has {len(row)} cells; every row needs {width}, "

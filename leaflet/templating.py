@@ -24,6 +24,7 @@ from . import buildcache, caches, diskcache, i18n, inline
 from .content import validate
 from .errors import Location, NotFoundError, TemplateError, display_path
 from .fonts import Family, FontChain, family
+from .model import header_rows
 from .resources import shipped_dir
 from .theme import REQUIRED_STYLES, Theme, merge
 from .yamlsafe import Loaded, load_yaml_file
@@ -192,9 +193,16 @@ def _load(folder: Path, _stamp: tuple) -> Template:
     env.filters["plain"] = inline.plain
     env.filters["numbers"] = inline.bind_numbers
     env.filters["longdate"] = i18n.long_date
+    env.filters["head_rows"] = head_rows
     fallbacks = tuple((name, partial(_family, theme, name, tuple(folders))) for name in theme.fallback_fonts)
     return Template(folder.name, tuple(folders), theme, env, fams["body"], fams.get("heading", fams["body"]),
                     fallbacks)
+
+
+def head_rows(table: dict) -> list[list[str]]:
+    """A content table's header rows (``table|head_rows`` in a template): its ``header`` is one row of
+    cells, or a list of rows (a group heading above the columns' headings)."""
+    return header_rows(table.get("header") if isinstance(table, dict) else None)
 
 
 #: How every template's Jinja2 environment is made (with its own folders as the loader).

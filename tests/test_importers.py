@@ -16,6 +16,7 @@ import leaflet
 from leaflet import content, inline
 from leaflet.cli import main
 from leaflet.importers import dump, epi, narrative, read, safexml
+from leaflet.model import header_rows
 
 from .conftest import DATA, page_texts, reader
 from .conftest import body_text as _body_text
@@ -443,7 +444,7 @@ def test_the_converter_never_changes_a_letter(parts):
     out = []
     for block in blocks:
         if isinstance(block, dict) and "table" in block:  # a cell's lines, a list's with its bullet or number
-            rows = [block["table"]["header"]] if "header" in block["table"] else []
+            rows = header_rows(block["table"].get("header"))
             cells = [cell for row in rows + block["table"]["rows"] for cell in row]
             out += [re.sub(r"(?m)^(\u2022|\u2013|[0-9]+\.) ", "", inline.plain(cell)) for cell in cells]
             continue
@@ -546,3 +547,45 @@ def test_a_picture_kept_as_a_binary_resource_is_found(tmp_path):
     [item] = read(_nordic_with(tmp_path, add_binary))
     figures = [b["figure"] for b in _blocks(item.data) if isinstance(b, dict) and "figure" in b]
     assert [f["alt"] for f in figures] == ["a dot"] and figures[0]["src"].startswith("data:image/png;base64,")
+
+
+def test_a_table_with_two_header_rows_keeps_both_as_its_header(tmp_path):
+    """Known weakness, fixed: a table whose header is two rows (a group heading, "Dose", above the
+    columns' headings "Adults" and "Children", as approved product information has) printed its second
+    header row as a data row: neither shaded, bold and repeated on a new page, nor header cells (TH) in
+    the tagged PDF. Both rows are the header now, in the content file, the PDF and its tags."""
+    import pikepdf
+
+    rows = "".join(f"<tr><td>{i} to {i + 1} years</td><td>{i} mg</td><td>{i + 1} mL</td></tr>" for i in range(70))
+    [block] = narrative.finish(narrative.Converter().blocks(_div(
+        "<table><thead><tr><th></th><th colspan='2'>Dose</th></tr>"
+        "<tr><th>Age</th><th>Tablets</th><th>Oral solution</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>")))
+    assert block["table"]["header"] == [["", "Dose", ""], ["Age", "Tablets", "Oral solution"]]
+    assert block["table"]["rows"][0] == ["0 to 1 years", "0 mg", "1 mL"]
+    folder = tmp_path / "content" / "testamol"
+    folder.mkdir(parents=True)
+    data = yaml.safe_load((DATA / "content" / "testamol" / "en.yaml").read_text("utf-8"))
+    data["sections"][0]["blocks"].append(block)
+    (folder / "en.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    pdf_bytes = leaflet.build_pdf("testamol", content_dirs=[tmp_path / "content"])
+    pages = [" ".join(text.split()) for text in page_texts(pdf_bytes)]
+    starts = [i for i, text in enumerate(pages) if "Age Tablets Oral solution" in text]
+    assert len(starts) >= 2, pages  # the table breaks across pages; both header rows come again
+    for i in starts:
+        assert "Dose Age Tablets Oral solution" in pages[i]
+    with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
+        found = []
+
+        def walk(el):
+            if str(el.get("/S")) == "/Table":
+                kids = el.K if isinstance(el.K, pikepdf.Array) else [el.K]
+                found.append([[str(c.S) for c in (tr.K if isinstance(tr.K, pikepdf.Array) else [tr.K])]
+                              for tr in kids if str(tr.S) == "/TR"])
+            kids = el.get("/K")
+            for kid in (kids if isinstance(kids, pikepdf.Array) else [kids]):
+                if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+                    walk(kid)
+        walk(pdf.Root.StructTreeRoot)
+    [table] = [t for t in found if len(t) == 72]
+    assert table[0] == table[1] == ["/TH"] * 3 and table[2] == ["/TD"] * 3, table[:3]

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from .. import inline
-from ..model import MAX_TABLE_COLUMNS
+from ..model import MAX_HEADER_ROWS, MAX_TABLE_COLUMNS, header_rows
 
 BLOCK_TAGS = {"p", "div", "section", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table",
               "dl", "dt", "dd", "pre", "center", "caption"}
@@ -304,9 +304,10 @@ class Converter:
         table: dict = {}
         if caption:
             table["caption"] = caption
-        if head_rows and len(rows) > 1:
-            table["header"] = rows[0]
-            rows = rows[1:]
+        heads = min(head_rows, len(rows) - 1, MAX_HEADER_ROWS)  # (at least one row stays a data row)
+        if heads:  # one header row as a row; several (a group heading above the columns') as a list of rows
+            table["header"] = rows[0] if heads == 1 else rows[:heads]
+            rows = rows[heads:]
         table["rows"] = rows
         return [{"table": table}, *pictures]
 
@@ -337,7 +338,7 @@ def _text_of(block) -> list[str]:
             return list(block["steps"])
         if "table" in block:
             t = block["table"]
-            return [" ".join(c for c in row if c) for row in ([t.get("header") or []] + t["rows"]) if any(row)]
+            return [" ".join(c for c in row if c) for row in (header_rows(t.get("header")) + t["rows"]) if any(row)]
     return []
 
 
