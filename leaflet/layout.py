@@ -80,8 +80,10 @@ class Options:
     language: str = "en"
     column_width: float = 0.0  # page 1's text column, so the panel's labels get the room they need (0: unknown)
     # the prescription panel's rows closer together: tried when the most important box would not start
-    # on page 1 under the panel (a child's liquid in large print: age, weight, discard date, English)
-    tight_panel: bool = False
+    # on page 1 under the panel (a child's liquid in large print: age, weight, discard date, English).
+    # 0: no; 1: rows and lines closer; 2: also the "In English" repeat in the theme's smaller
+    # ``panel_repeat_tight`` (large print: a carer's 12 pt, the patient's own words stay 16 pt)
+    tight_panel: int = 0
     # the space between paragraphs halved: tried when the leaflet's last page would hold only a few
     # lines (its sources, review finding: a whole sheet for one source)
     close_spacing: bool = False
@@ -109,6 +111,8 @@ def script_layout(language: str) -> dict:
 
 #: The line spacing, as a share of the size, of the panel's text when its rows are set closer (tight_panel).
 _TIGHT_LEADING = 1.17
+#: Options.tight_panel's levels: the rows and lines closer; and the "In English" repeat smaller too.
+TIGHT_PANEL, TIGHTER_PANEL = 1, 2
 #: How much of a style's space before and after is kept when the text is set closer (Options.close_spacing).
 CLOSE_SPACING = 0.5
 
@@ -151,6 +155,8 @@ class _Builder:
             self.styles = {**self.styles, **{
                 name: ParagraphStyle(f"{name}-tight", parent=st, leading=min(st.leading, st.fontSize * tight))
                 for name, st in self.styles.items() if name.startswith("panel_")}}
+            if options.tight_panel >= TIGHTER_PANEL and "panel_repeat_tight" in self.styles:
+                self.styles["panel_repeat"] = self.styles["panel_repeat_tight"]
         self._styles_in: dict[tuple[str, str], ParagraphStyle] = {}
         self.options = options
         self.source = source

@@ -213,17 +213,21 @@ def _check_strength(req: BuildRequest, source: content.ContentFile) -> None:
 def _render(req: BuildRequest, marked: tuple) -> bytes:
     """The leaflet, its short notes on page 1 with the most important box starting below them; when
     the box does not start on page 1 that way, first the panel's rows are set closer together (a tall
-    panel in large print); if that is not enough (large print on Letter paper under a pharmacy's
-    header, in Arabic and Hindi), the notes go to the end, where page 1 says they are, if that brings the box's start onto page 1:
+    panel in large print), then its English repeat smaller (large print on Letter paper under a
+    pharmacy's header); if that is not enough, the notes go to the end, where page 1 says they are, if that brings the box's start onto page 1:
     its warnings are what page 1 must never be without. A last page of a few lines is saved, where it
     can be, by setting the paragraphs closer together. Notes at the end are named by their page
     (:func:`_naming_the_page`). ``marked``: stages 1-3 (:func:`_markup`)."""
     laid = _laid_out(req, marked, notes_on_page_one=True)
     on_page_one = True
-    if laid.pages.get("important", 1) > 1 or _notes_after_page_one(laid):
+    for level in _tight_levels(marked[1]):
+        if laid.pages.get("important", 1) == 1 and not _notes_after_page_one(laid):
+            break
         # first the panel's rows closer together (review finding: a child's liquid in large print, age,
-        # weight, discard date and the English repeat, left the box's title a few points short)
-        tight = _laid_out(req, marked, notes_on_page_one=True, tight=True)
+        # weight, discard date and the English repeat, left the box's title a few points short); then,
+        # where the theme has a smaller one, the English repeat smaller too (large print on Letter under
+        # a pharmacy's header: rather that than the prescriber's notes moved off page 1)
+        tight = _laid_out(req, marked, notes_on_page_one=True, tight=level)
         if tight.pages.get("important", 1) <= laid.pages.get("important", 1) and (
                 tight.pages.get("important", 1) == 1 or _notes_after_page_one(laid) and not _notes_after_page_one(tight)):
             laid = tight
@@ -255,6 +259,12 @@ def _render(req: BuildRequest, marked: tuple) -> bytes:
     if req.patient.notes and laid.pages.get(_NOTES, 1) > 1:
         laid = _naming_the_page(req, marked, laid, on_page_one)
     return laid.finish(laid.written())
+
+
+def _tight_levels(tpl: templating.Template) -> list[int]:
+    """The panel's closer settings (layout.Options.tight_panel) to try, in turn: the rows and lines
+    closer, then the English repeat smaller too (only in a theme with ``panel_repeat_tight``)."""
+    return [layout.TIGHT_PANEL] + ([layout.TIGHTER_PANEL] if "panel_repeat_tight" in tpl.theme.styles else [])
 
 
 #: A last page filled less than this (a share of its body frames) is worth a layout with the text closer.
@@ -385,14 +395,14 @@ class _Layout:
     page_count: int
     finish: Any
     short_notes: bool = False  # short notes were laid out on page 1 (in the panel or under it)
-    tight: bool = False  # the panel's rows were set closer together (layout.Options.tight_panel)
+    tight: int = 0  # how much closer the panel's rows were set (layout.Options.tight_panel)
     close: bool = False  # the paragraphs were set closer together (layout.Options.close_spacing)
     last_fill: float = 1.0  # how much of the last page its text fills (pdf.PageFurniture.last_fill)
     spacing: float = 0.0  # the space above and below its paragraphs, in pages (pdf.PageFurniture.spacing)
 
 
 def _laid_out(req: BuildRequest, marked: tuple, notes_on_page_one: bool, notes_page: int | None = None,
-              tight: bool = False, close: bool = False) -> _Layout:
+              tight: int = 0, close: bool = False) -> _Layout:
     """Stages 4-5 (:class:`_Layout`); ``notes_page``: the page the panel says the notes start on;
     ``tight``: the prescription panel's rows closer together; ``close``: the paragraphs closer together."""
     source, tpl, body_tree = marked
@@ -407,7 +417,7 @@ def _laid_out(req: BuildRequest, marked: tuple, notes_on_page_one: bool, notes_p
     branding, pharmacy_data = _branding(pharmacy, req.pharmacy_file, tpl, options)
     body = _laid_out_body(body_tree, tpl, options)                                # 4: layout (cached)
     patient_tree = _patient_markup(req, tpl, pharmacy_data, source, notes_on_page_one, notes_page)
-    fills = layout.layout_patient(patient_tree, tpl, replace(options, tight_panel=True) if tight else options,
+    fills = layout.layout_patient(patient_tree, tpl, replace(options, tight_panel=tight) if tight else options,
                                   str(tpl.folders[0] / templating.PATIENT),
                                   words=_template_words(tpl, source.leaflet.language))
     fills = _fallback_slots(fills, body)

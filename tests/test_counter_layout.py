@@ -908,6 +908,35 @@ def test_the_english_repeat_is_set_at_the_label_size_in_large_print(lang):
     assert min(page for name, page in outline_pages(large).items() if name.startswith(title[:12])) == 1
 
 
+@pytest.mark.parametrize("lang", ["de", "ar", "hi"])
+def test_a_tall_panel_on_letter_under_the_header_sets_the_english_repeat_smaller_not_the_notes_away(
+        monkeypatch, lang):
+    """Known weakness, fixed: large print of a child's liquid on Letter paper under a pharmacy's header
+    (a US counter) left the most important box on page 2 in 6 of 44 builds, even with the panel's
+    rows closer and the prescriber's notes moved off page 1. Then large print sets the "In English"
+    repeat, which is for the pharmacist, at 12 pt (``panel_repeat_tight``) and keeps the notes: page 1
+    has the patient's 16 pt values, the notes and the box's start. Without that step the box is on
+    page 2 (this changes as the panel changes)."""
+    from leaflet import pipeline
+
+    options = {"language": lang, "template": "large-print", "paper": "letter", "patient": _TALL_PANEL,
+               "pharmacy": EXAMPLES / "pharmacy.yaml"}
+    title = yaml.safe_load((ROOT / "content" / "diazepam" / f"{lang}.yaml").read_text(encoding="utf-8"))[
+        "important"]["title"]
+
+    def box_page(data: bytes) -> int:
+        return min(page for name, page in outline_pages(data).items() if name.startswith(title[:12]))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TranslationWarning)
+        data = leaflet.build_pdf("diazepam", **options)
+        assert box_page(data) == 1
+        assert _value_sizes(data, "Medicine:") == {12.0} and _value_sizes(data, "Wang Xiaoming") == {16.0}
+        assert squeezed("Take with food or milk.") in squeezed(reader(data).pages[0].extract_text())
+        monkeypatch.setattr(pipeline, "_tight_levels", lambda tpl: [1])
+        assert box_page(leaflet.build_pdf("diazepam", **options)) > 1
+
+
 def _baselines(data: bytes, words: tuple[str, ...]) -> dict[str, float]:
     """The baseline height on page 1 of the first run of text containing each of ``words``."""
     found: dict[str, float] = {}
