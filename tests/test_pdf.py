@@ -338,3 +338,29 @@ def test_a_patient_file_may_be_named_by_a_string_and_anything_else_is_refused():
     for wrong in ({"patient": 42}, {"patient": ["Jane"]}, {"pharmacy": 3}):
         with pytest.raises(leaflet.LeafletError, match="is a (int|list)"):
             leaflet.build_pdf("diazepam", **wrong)
+
+
+def test_a_frame_s_quick_copy_is_a_copy():
+    """ReportLab measures a box's content in a deep copy of its frame (``_listWrapOn``); leaflet's
+    frames copy faster (``pdf._Frame.__deepcopy__``), and the copy must still be one: the same numbers,
+    its own lists, and what is added to it (a frame break its content asks for) not added to the frame."""
+    import copy
+
+    from reportlab.platypus.doctemplate import FrameBreak
+
+    from leaflet import pdf
+
+    frame = pdf._Frame(10, 20, 300, 400, id="body-first-0")
+    frame._frameBGs = [("#ffffff", 0, 0)]  # (the document gives its frame this list)
+    frame.add_generated_content(FrameBreak)
+    twin = copy.deepcopy(frame)
+    assert {k: v for k, v in vars(twin).items() if k != "_generated_content"} == \
+        {k: v for k, v in vars(frame).items() if k != "_generated_content"}
+    assert twin._frameBGs is not frame._frameBGs
+    twin._generated_content = None  # as ReportLab does with its copy
+    del twin._generated_content
+    twin.add_generated_content(FrameBreak)
+    twin._frameBGs.append(("#000000", 0, 0))
+    assert frame._generated_content == [FrameBreak] and len(frame._frameBGs) == 1
+    twin._y -= 50
+    assert frame._y != twin._y
