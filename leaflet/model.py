@@ -138,10 +138,11 @@ class MarkedRow(Strict):
 
 
 def header_rows(header: list | None) -> list[list[str]]:
-    """The rows of a table's ``header`` (content data or model): none, its one row, or its rows."""
-    if not header:
+    """The rows of a table's ``header`` (content data or model): none, its one row, or its rows (an
+    empty header is one row of no cells, which a table refuses)."""
+    if header is None:
         return []
-    return list(header) if isinstance(header[0], (list, tuple)) else [header]
+    return list(header) if header and isinstance(header[0], (list, tuple)) else [header]
 
 
 def _header_tag(value: Any) -> str:

@@ -221,7 +221,8 @@ def _render(req: BuildRequest, marked: tuple) -> bytes:
     laid = _laid_out(req, marked, notes_on_page_one=True)
     on_page_one = True
     for level in _tight_levels(marked[1]):
-        if laid.pages.get("important", 1) == 1 and not _notes_after_page_one(laid):
+        if laid.pages.get("important", 1) == 1 and not _notes_after_page_one(laid) or \
+                level == layout.TIGHTER_PANEL and not laid.repeat:  # (no English repeat: the same layout)
             break
         # first the panel's rows closer together (review finding: a child's liquid in large print, age,
         # weight, discard date and the English repeat, left the box's title a few points short); then,
@@ -399,6 +400,7 @@ class _Layout:
     close: bool = False  # the paragraphs were set closer together (layout.Options.close_spacing)
     last_fill: float = 1.0  # how much of the last page its text fills (pdf.PageFurniture.last_fill)
     spacing: float = 0.0  # the space above and below its paragraphs, in pages (pdf.PageFurniture.spacing)
+    repeat: bool = False  # its panel has the "In English" repeat (a field in the theme's panel_repeat)
 
 
 def _laid_out(req: BuildRequest, marked: tuple, notes_on_page_one: bool, notes_page: int | None = None,
@@ -437,7 +439,8 @@ def _laid_out(req: BuildRequest, marked: tuple, notes_on_page_one: bool, notes_p
         return data
 
     return _Layout(written, furniture.pages, furniture.page_count, finish, short_notes=_short_notes(patient_tree),
-                   tight=tight, close=close, last_fill=furniture.last_fill, spacing=furniture.spacing)
+                   tight=tight, close=close, last_fill=furniture.last_fill, spacing=furniture.spacing,
+                   repeat=any(f.get("style") == "panel_repeat" for f in patient_tree.iter("field")))
 
 
 @caches.memoize("pipeline.patient-template-words", 64)

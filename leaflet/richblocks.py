@@ -16,6 +16,7 @@ module, and its ``<ul>`` builds nested items with :func:`nested_item`.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import io
 import re
@@ -206,7 +207,7 @@ class FitTable(Flowable):
             return None
         if self.labels is None:
             return self._one_under_another(aw) if not self.repeat else None
-        values = [row[::-1] if self.rtl else row for row in self.rows[1:]]  # logical order
+        values = [row[::-1] if self.rtl else row for row in self.rows[self.repeat:]]  # logical order
         label_min = max(_min_width(cell) for row in self.labels for cell in row) + _CELL_PADDING
         label_natural = max(_natural_width(cell) for row in self.labels for cell in row) + _CELL_PADDING
         value_min = max(self.min_widths())
@@ -481,12 +482,13 @@ def table(builder, el: ET.Element) -> list[Flowable]:
         texts.append([_cell_text(td) for td in tr.findall("td")])
         rows.append(cells[::-1] if builder.rtl else cells)
     labels = None
-    if head_rows == 1 and len(rows) > 1 and len(rows[0]) > 1 and (len(rows) - 1) * len(rows[0]) <= _MEASURED_CELLS:
+    if head_rows and len(rows) > head_rows and len(rows[0]) > 1 and \
+            (len(rows) - head_rows) * len(rows[0]) <= _MEASURED_CELLS:
         # each data row's own header cells, for a table too narrow for its columns (FitTable.stacked):
         # made now, as the body is laid out once for any number of builds
-        heads = rows_el[0].findall("td")
+        heads = _column_heads(rows_el[:head_rows])
         labels = [[_cell(builder, _cell_para(builder, td, head_style), td, True, row_tags[r], c - 0.5, scope="Row")
-                   for c, td in enumerate(heads)] for r in range(1, len(rows))]
+                   for c, td in enumerate(heads)] for r in range(head_rows, len(rows))]
     shares = _shares(texts)
     if builder.rtl:
         shares = shares[::-1]
@@ -512,6 +514,41 @@ def table(builder, el: ET.Element) -> list[Flowable]:
                      label_background=theme.color("panel"), rule=theme.color("text"))
     table.whole_below = builder.options.frame_height / 4  # (as numbered steps: StepsTogether)
     out.append(tag(table, "Table"))
+    return out
+
+
+#: Between a column's header cells, one above the other, when a stacked table sets them as one label.
+_HEAD_JOIN = " \u2013 "
+
+
+def _column_heads(head_rows: list[ET.Element]) -> list[ET.Element]:
+    """Each column's header, as one cell: a header of one row, its cells; of several (a group heading
+    above the columns' own), each column's cells from the top, the empty ones and one that repeats the
+    cell above left out, joined by a dash ("Dose \u2013 Tablets"), so a stacked table (FitTable.stacked)
+    keeps the group heading beside each value."""
+    columns = list(zip(*(tr.findall("td") for tr in head_rows), strict=True))
+    out = []
+    for column in columns:
+        parts: list[ET.Element] = []
+        for td in column:
+            text = " ".join("".join(td.itertext()).split())
+            if text and (not parts or text != " ".join("".join(parts[-1].itertext()).split())):
+                parts.append(td)
+        if len(parts) <= 1:
+            out.append(parts[0] if parts else column[-1])
+            continue
+        joined = ET.Element("td")
+        for i, td in enumerate(parts):
+            if i:  # the dash after what the cell so far ends with
+                if len(joined):
+                    joined[-1].tail = (joined[-1].tail or "") + _HEAD_JOIN + (td.text or "")
+                else:
+                    joined.text = (joined.text or "") + _HEAD_JOIN + (td.text or "")
+            else:
+                joined.text = td.text
+            for child in td:
+                joined.append(copy.deepcopy(child))
+        out.append(joined)
     return out
 
 

@@ -239,9 +239,18 @@ def _family(theme: Theme, name: str, folders: tuple[Path, ...] | list[Path]) -> 
     return family(name, paths)
 
 
+def _text_only(value: Any, name: str) -> str:
+    """A filter's value as text; a list or mapping is a template's mistake (it printed as "['', 'Dose']":
+    a table's header of several rows looped over as one row), refused with what to do."""
+    if isinstance(value, (list, tuple, dict)):  # (reported with the template's file and line)
+        raise TypeError(f"the '{name}' filter was given a {type(value).__name__}, not text (a table's "
+                        "header rows: loop over `b.table|head_rows`, then over each row's cells)")
+    return str(value)
+
+
 def _inline_filter(allow_italic: bool):
     def apply(value: Any) -> Markup:
-        markup = inline.to_markup(str(value))
+        markup = inline.to_markup(_text_only(value, "inline"))
         if not allow_italic:
             markup = markup.replace("<i>", "<b>").replace("</i>", "</b>")
         return Markup(markup)
@@ -253,5 +262,5 @@ def _lines_filter(allow_italic: bool):
     one = _inline_filter(allow_italic)
 
     def apply(value: Any) -> Markup:
-        return Markup("<br/>").join(one(line) for line in str(value).split("\n"))
+        return Markup("<br/>").join(one(line) for line in _text_only(value, "lines").split("\n"))
     return apply

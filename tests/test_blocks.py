@@ -381,7 +381,8 @@ def test_right_to_left_table_cells_start_at_the_right(template):
 
 def test_chinese_lists_strengths_and_brand_names_with_the_enumeration_comma():
     """Items of a list in Chinese are joined by the enumeration comma "、" (CLDR's list pattern), not by
-    the clause comma "，" (review finding: "2 mg，5 mg，10 mg" in the forms table)."""
+    the clause comma "，" (review finding: "2 mg，5 mg，10 mg" in the forms table); two clauses of the
+    directions are still joined by "，" (their own message)."""
     import pypdfium2 as pdfium
 
     with warnings.catch_warnings():
@@ -391,6 +392,13 @@ def test_chinese_lists_strengths_and_brand_names_with_the_enumeration_comma():
     assert "2 mg、5 mg、10 mg" in text and "2.5 mg、10 mg、20 mg" in text  # the forms table's cells
     assert "Valium、Diastat" in text  # the brand names under the title
     assert not re.search(r"mg，\s*\d", text), re.findall(r".{8}mg，.{8}", text)
+    # (review of the fix) the clauses of the directions stay apart by "，": "、" would make a list of them
+    patient = {"name": "Wang", "form": "tablets", "strength": "2", "strength_unit": "mg",
+               "directions": {"dose": "1", "unit": "tablet", "as_needed": "anxiety", "every_hours": "8"}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TranslationWarning)
+        first = pdfium.PdfDocument(leaflet.build_pdf("diazepam", language="zh-Hans", patient=patient))[0]
+    assert "焦虑时按需使用，两次用药至少间隔 8 小时" in first.get_textpage().get_text_range()
 
 
 @pytest.mark.parametrize("template", ["standard", "compact"])
@@ -625,6 +633,51 @@ def test_a_table_too_narrow_for_its_columns_is_stacked_and_splits_no_word(tmp_pa
         assert [(f.rule_id, f.message) for f in validate(str(tmp_path / "stacked.pdf")).findings] == []
     else:
         assert text.count("How often") == 1
+
+
+def test_a_table_with_a_header_of_two_rows_is_stacked_too_with_its_group_heading(tmp_path):
+    """Review finding: a header of two rows (a group heading over the columns' own, as imported) was
+    never stacked, so the compact template split "Childre" / "n" and "(800 micr" / "ograms)" again.
+    Stacked, each value is beside its column's headers joined ("Dose \u2013 How much"), each a row header."""
+    from .test_tagging import tree
+
+    data = yaml.safe_load((ROOT / "content" / "diazepam" / "en.yaml").read_text(encoding="utf-8"))
+    data["sections"][0]["blocks"].append({"table": {
+        "header": [["", "Dose", "Dose", "Dose"], _WIDE["header"]], "rows": _WIDE["rows"]}})
+    (tmp_path / "diazepam").mkdir()
+    (tmp_path / "diazepam" / "en.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    pdf_data = leaflet.build_pdf("diazepam", template="compact", content_dirs=[tmp_path])
+    text = " ".join(" ".join(page.replace("\xa0", " ").split()) for page in page_texts(pdf_data))
+    for row in _WIDE["rows"]:
+        for cell in row:
+            assert cell in text, cell
+    assert text.count("Dose \u2013 How often") == 2 and text.count("Who ") >= 2, text[:3000]
+    roles = [(role, entries["/A"]) for _, role, entries in tree(pdf_data)]
+    assert sum(1 for role, a in roles if role == "TH" and a is not None and "/Row" in str(a)) >= 8
+
+
+def test_a_template_that_loops_over_a_header_of_several_rows_as_one_row_is_refused(tmp_path):
+    """(review of the header rows) a template written for a header of one row printed a header of
+    several as "['', 'Dose']"; the filters refuse a list, naming the template's line and what to use."""
+    template = tmp_path / "tpl"
+    shutil.copytree(ROOT / "templates" / "standard", template)
+    body = (template / "body.xml.j2").read_text(encoding="utf-8")
+    new_loop = '{% for row in b.table|head_rows %}<tr head="yes">{% for c in row %}<td>{{ c|lines }}</td>{% endfor %}</tr>{% endfor %}'
+    old_loop = '{% if b.table.header %}<tr head="yes">{% for c in b.table.header %}<td>{{ c|lines }}</td>{% endfor %}</tr>{% endif %}'
+    assert new_loop in body
+    (template / "body.xml.j2").write_text(body.replace(new_loop, old_loop), encoding="utf-8")
+    data = yaml.safe_load((DATA / "content" / "testamol" / "en.yaml").read_text(encoding="utf-8"))
+    data["sections"][0]["blocks"].append({"table": {"header": [["", "Dose"], ["Age", "Tablets"]],
+                                                    "rows": [["Adults", "2 mg"]]}})
+    (tmp_path / "content" / "testamol").mkdir(parents=True)
+    (tmp_path / "content" / "testamol" / "en.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(leaflet.LeafletError) as caught:
+        leaflet.build_pdf("testamol", template=str(template), content_dirs=[tmp_path / "content"])
+    message = caught.value.format()
+    assert "body.xml.j2:" in message and "given a list, not text" in message and "head_rows" in message
+    data["sections"][0]["blocks"][-1]["table"]["header"] = ["Age", "Tablets"]  # one row: as before
+    (tmp_path / "content" / "testamol" / "en.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    assert leaflet.build_pdf("testamol", template=str(template), content_dirs=[tmp_path / "content"])
 
 
 def test_a_table_with_no_header_too_narrow_for_its_columns_is_stacked_too(tmp_path):

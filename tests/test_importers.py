@@ -561,7 +561,8 @@ def test_a_table_with_two_header_rows_keeps_both_as_its_header(tmp_path):
         "<table><thead><tr><th></th><th colspan='2'>Dose</th></tr>"
         "<tr><th>Age</th><th>Tablets</th><th>Oral solution</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>")))
-    assert block["table"]["header"] == [["", "Dose", ""], ["Age", "Tablets", "Oral solution"]]
+    # (review of the fix) the group heading spans two columns: it is printed over each of them
+    assert block["table"]["header"] == [["", "Dose", "Dose"], ["Age", "Tablets", "Oral solution"]]
     assert block["table"]["rows"][0] == ["0 to 1 years", "0 mg", "1 mL"]
     folder = tmp_path / "content" / "testamol"
     folder.mkdir(parents=True)
@@ -573,7 +574,7 @@ def test_a_table_with_two_header_rows_keeps_both_as_its_header(tmp_path):
     starts = [i for i, text in enumerate(pages) if "Age Tablets Oral solution" in text]
     assert len(starts) >= 2, pages  # the table breaks across pages; both header rows come again
     for i in starts:
-        assert "Dose Age Tablets Oral solution" in pages[i]
+        assert "Dose Dose Age Tablets Oral solution" in pages[i]
     with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
         found = []
 
@@ -589,3 +590,29 @@ def test_a_table_with_two_header_rows_keeps_both_as_its_header(tmp_path):
         walk(pdf.Root.StructTreeRoot)
     [table] = [t for t in found if len(t) == 72]
     assert table[0] == table[1] == ["/TH"] * 3 and table[2] == ["/TD"] * 3, table[:3]
+
+
+def test_a_cell_spanning_columns_is_printed_in_each_column_it_spans():
+    """Review finding: a cell with ``colspan`` was printed in its first column, the others left blank:
+    a dose given once for two forms read as no dose for the second, a group heading stood over one of
+    its columns. It is printed in each column it spans, as a cell spanning rows is in each row, except a
+    row of one cell across the whole table (a heading inside it). A table's header keeps at most four
+    rows (the import says so), and a table of header cells only has its first row as the header."""
+    def table(body: str) -> tuple[dict, list[str]]:
+        converter = narrative.Converter()
+        [block] = narrative.finish(converter.blocks(_div(f"<table>{body}</table>")))
+        return block["table"], converter.notes
+
+    found, notes = table("<tr><th>Age</th><th>Tablets</th><th>Oral solution</th></tr>"
+                         "<tr><td colspan='3'>Children</td></tr>"
+                         "<tr><td>2 to 5 years</td><td colspan='2'>1 mg</td></tr>"
+                         "<tr><td rowspan='2' colspan='2'>Adults</td><td>5 mL</td></tr><tr><td>10 mL</td></tr>")
+    assert found["rows"] == [["Children", "", ""], ["2 to 5 years", "1 mg", "1 mg"],
+                             ["Adults", "Adults", "5 mL"], ["Adults", "Adults", "10 mL"]]
+    assert any("spans columns" in note for note in notes)
+    heads = "".join(f"<tr><th>h{i}</th><th>x</th></tr>" for i in range(6))
+    found, notes = table(f"<thead>{heads}</thead><tbody><tr><td>a</td><td>b</td></tr></tbody>")
+    assert found["header"] == [[f"h{i}", "x"] for i in range(4)] and found["rows"][:2] == [["h4", "x"], ["h5", "x"]]
+    assert any("after the 4th" in note for note in notes)
+    found, _notes = table("<tr><th>A</th><th>B</th></tr><tr><th>C</th><th>D</th></tr>")
+    assert found == {"header": ["A", "B"], "rows": [["C", "D"]]}

@@ -229,16 +229,20 @@ class Converter:
         pictures: list = []  # pictures in cells are printed after the table
         head_rows = 0
         caption = None
-        # cells of rows above that span down (rowspan): column -> (rows still to cover, their text).
-        # Each spanned row gets the cell's text in its column, so the cells after it stay in their
-        # columns (they had moved one column left: a dose under another heading, review finding).
-        pending: dict[int, tuple[int, str]] = {}
+        # cells of rows above that span down (rowspan): column -> (rows still to cover, their text, the
+        # columns the cell spans from here: 0 where it is not the cell's first). Each spanned row gets
+        # the cell's text in its column, so the cells after it stay in their columns (they had moved one
+        # column left: a dose under another heading, review finding).
+        pending: dict[int, tuple[int, str, int]] = {}
         spanned = False
+        spans: list[list[tuple[int, int]]] = []  # each row's cells that span columns: (first column, columns)
 
-        def carry(cells: list[str]) -> None:
-            left, text = pending.pop(len(cells))
+        def carry(cells: list[str], across: list[tuple[int, int]]) -> None:
+            left, text, wide = pending.pop(len(cells))
             if left > 1:
-                pending[len(cells)] = (left - 1, text)
+                pending[len(cells)] = (left - 1, text, wide)
+            if wide > 1:
+                across.append((len(cells), wide))
             cells.append(text)
 
         section = None
@@ -252,6 +256,7 @@ class Converter:
             groups = [part] if pname == "tr" else [r for r in part if local(r.tag) == "tr"]
             for tr in groups:
                 cells: list[str] = []
+                across: list[tuple[int, int]] = []
                 own = False  # (a row of spanned copies only, a spacer row in the source, is not printed)
                 all_th = True
                 for cell in tr:
@@ -260,7 +265,7 @@ class Converter:
                         continue
                     all_th &= cname == "th"
                     while len(cells) in pending:
-                        carry(cells)
+                        carry(cells, across)
                     parts = self.blocks(cell)
                     pictures += [b for b in parts if isinstance(b, dict) and "figure" in b]
                     numbered = _plainly_numbered(cell)
@@ -271,19 +276,21 @@ class Converter:
                     span = max(1, min(_span(cell, "colspan"), MAX_TABLE_COLUMNS))
                     for column in range(start + 1, start + span):  # (a span from above that it covers, in a
                         if column in pending:                       # table that overlaps them, is used up)
-                            left, carried = pending.pop(column)
+                            left, carried, wide = pending.pop(column)
                             if left > 1:
-                                pending[column] = (left - 1, carried)
+                                pending[column] = (left - 1, carried, wide)
                     cells.extend([""] * (span - 1))
+                    if span > 1:
+                        across.append((start, span))
                     down = 500 if cell.get("rowspan", "").strip() == "0" else min(_span(cell, "rowspan"), 500)
                     # (rowspan="0": to the end of its section)
                     if down > 1:
                         spanned = True
                         for column in range(start, start + span):
-                            pending[column] = (down - 1, text if column == start else "")
+                            pending[column] = (down - 1, text, span) if column == start else (down - 1, "", 0)
                 while pending and max(pending) >= len(cells):  # (spanned cells after the row's own)
                     if len(cells) in pending:
-                        carry(cells)
+                        carry(cells, across)
                     else:
                         cells.append("")
                 if not cells or not own:
@@ -291,7 +298,9 @@ class Converter:
                 if (pname == "thead" or all_th) and len(rows) == head_rows:
                     head_rows += 1
                 rows.append(cells)
-        rows = [r for r in rows if any(c for c in r)]
+                spans.append(across)
+        kept = [(r, a) for r, a in zip(rows, spans, strict=True) if any(c for c in r)]
+        rows, spans = [r for r, _a in kept], [a for _r, a in kept]
         if not rows:
             return pictures
         if spanned:
@@ -304,7 +313,23 @@ class Converter:
         table: dict = {}
         if caption:
             table["caption"] = caption
-        heads = min(head_rows, len(rows) - 1, MAX_HEADER_ROWS)  # (at least one row stays a data row)
+        # the header: its rows (at most MAX_HEADER_ROWS, and at least one row left as data); a table of
+        # header cells only has its first row as the header, as before several rows could be
+        heads = min(head_rows, MAX_HEADER_ROWS) if head_rows < len(rows) else min(head_rows, 1)
+        if head_rows > heads and heads and head_rows < len(rows):
+            self.notes.append(f"a table's header rows after the {MAX_HEADER_ROWS}th are printed as rows")
+        # a cell that spans columns is printed in each column it spans, as one that spans rows is in each
+        # row ("Dose" over both "Tablets" and "Oral solution"; a dose for two forms under both), except a
+        # row of one cell across the whole table (a heading inside the table), which stays where it is
+        filled = False
+        for index, (row, across) in enumerate(zip(rows, spans, strict=True)):
+            for first, wide in across:
+                if index < heads or wide < width:
+                    for column in range(first + 1, min(first + wide, width)):
+                        if not row[column]:
+                            row[column], filled = row[first], True
+        if filled:
+            self.notes.append("a table cell that spans columns is printed in each column it spans")
         if heads:  # one header row as a row; several (a group heading above the columns') as a list of rows
             table["header"] = rows[0] if heads == 1 else rows[:heads]
             rows = rows[heads:]
