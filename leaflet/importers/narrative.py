@@ -236,6 +236,7 @@ class Converter:
         pending: dict[int, tuple[int, str, int]] = {}
         spanned = False
         spans: list[list[tuple[int, int]]] = []  # each row's cells that span columns: (first column, columns)
+        singles: list[bool] = []  # each row: one cell across it, nothing else (a heading inside the table)
 
         def carry(cells: list[str], across: list[tuple[int, int]]) -> None:
             left, text, wide = pending.pop(len(cells))
@@ -259,11 +260,13 @@ class Converter:
                 across: list[tuple[int, int]] = []
                 own = False  # (a row of spanned copies only, a spacer row in the source, is not printed)
                 all_th = True
+                mine = 0  # the row's own cells
                 for cell in tr:
                     cname = local(cell.tag)
                     if cname not in ("td", "th"):
                         continue
                     all_th &= cname == "th"
+                    mine += 1
                     while len(cells) in pending:
                         carry(cells, across)
                     parts = self.blocks(cell)
@@ -299,8 +302,9 @@ class Converter:
                     head_rows += 1
                 rows.append(cells)
                 spans.append(across)
-        kept = [(r, a) for r, a in zip(rows, spans, strict=True) if any(c for c in r)]
-        rows, spans = [r for r, _a in kept], [a for _r, a in kept]
+                singles.append(mine == 1 and len(across) == 1 and across[0] == (0, len(cells)))
+        kept = [(r, a, o) for r, a, o in zip(rows, spans, singles, strict=True) if any(c for c in r)]
+        rows, spans, singles = [r for r, _a, _o in kept], [a for _r, a, _o in kept], [o for _r, _a, o in kept]
         if not rows:
             return pictures
         if spanned:
@@ -315,21 +319,24 @@ class Converter:
             table["caption"] = caption
         # the header: its rows (at most MAX_HEADER_ROWS, and at least one row left as data); a table of
         # header cells only has its first row as the header, as before several rows could be
-        heads = min(head_rows, MAX_HEADER_ROWS) if head_rows < len(rows) else min(head_rows, 1)
+        heads = min(head_rows if head_rows < len(rows) else 1, MAX_HEADER_ROWS, len(rows) - 1)
         if head_rows > heads and heads and head_rows < len(rows):
             self.notes.append(f"a table's header rows after the {MAX_HEADER_ROWS}th are printed as rows")
-        # a cell that spans columns is printed in each column it spans, as one that spans rows is in each
-        # row ("Dose" over both "Tablets" and "Oral solution"; a dose for two forms under both), except a
-        # row of one cell across the whole table (a heading inside the table), which stays where it is
-        filled = False
-        for index, (row, across) in enumerate(zip(rows, spans, strict=True)):
-            for first, wide in across:
-                if index < heads or wide < width:
+        # a header cell that spans columns is printed over each column it spans ("Dose" over both
+        # "Tablets" and "Oral solution", so each column's headings say what it holds), except a header
+        # row of one cell across the table (its title). A data cell that spans columns stays in its
+        # first column, the others blank: "20 mg a day in two doses" across "Morning" and "Evening"
+        # would read as 20 mg twice, copied into both (review finding); the import says so.
+        for index, (row, across, single) in enumerate(zip(rows, spans, singles, strict=True)):
+            if index < heads and not single:
+                for first, wide in across:
                     for column in range(first + 1, min(first + wide, width)):
                         if not row[column]:
-                            row[column], filled = row[first], True
-        if filled:
-            self.notes.append("a table cell that spans columns is printed in each column it spans")
+                            row[column] = row[first]
+            elif index >= heads and not single and across:
+                note = "a table cell that spans columns is printed in its first column only: check the table"
+                if note not in self.notes:
+                    self.notes.append(note)
         if heads:  # one header row as a row; several (a group heading above the columns') as a list of rows
             table["header"] = rows[0] if heads == 1 else rows[:heads]
             rows = rows[heads:]
