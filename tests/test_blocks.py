@@ -641,16 +641,8 @@ def test_a_table_with_a_header_of_two_rows_is_stacked_too_with_its_group_heading
     Stacked, each value is beside its column's headers joined ("Dose \u2013 How much"), each a row header."""
     from .test_tagging import tree
 
-    data = yaml.safe_load((ROOT / "content" / "diazepam" / "en.yaml").read_text(encoding="utf-8"))
-    data["sections"][0]["blocks"].append({"table": {
-        "header": [["", "Dose", "Dose", "Dose"], _WIDE["header"]], "rows": _WIDE["rows"]}})
-    (tmp_path / "diazepam").mkdir()
-    (tmp_path / "diazepam" / "en.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    pdf_data = leaflet.build_pdf("diazepam", template="compact", content_dirs=[tmp_path])
-    text = " ".join(" ".join(page.replace("\xa0", " ").split()) for page in page_texts(pdf_data))
-    for row in _WIDE["rows"]:
-        for cell in row:
-            assert cell in text, cell
+    pdf_data, text = _compact_with_wide_cells(tmp_path, {
+        "header": [["", "Dose", "Dose", "Dose"], _WIDE["header"]], "rows": _WIDE["rows"]})
     assert text.count("Dose \u2013 How often") == 2 and text.count("Who ") >= 2, text[:3000]
     roles = [(role, entries["/A"]) for _, role, entries in tree(pdf_data)]
     assert sum(1 for role, a in roles if role == "TH" and a is not None and "/Row" in str(a)) >= 8
@@ -683,8 +675,14 @@ def test_a_template_that_loops_over_a_header_of_several_rows_as_one_row_is_refus
 def test_a_table_with_no_header_too_narrow_for_its_columns_is_stacked_too(tmp_path):
     """Review finding: a table with no header (every imported table without <th>) was never stacked,
     and still printed "Childre" / "n 4 to 1" / "1 years"."""
+    _compact_with_wide_cells(tmp_path, {"rows": _WIDE["rows"]})
+
+
+def _compact_with_wide_cells(tmp_path: Path, table: dict) -> tuple[bytes, str]:
+    """The English compact leaflet with ``table`` (of _WIDE's rows) added, and its text; each of the
+    rows' cells printed whole (broken only at spaces)."""
     data = yaml.safe_load((ROOT / "content" / "diazepam" / "en.yaml").read_text(encoding="utf-8"))
-    data["sections"][0]["blocks"].append({"table": {"rows": _WIDE["rows"]}})
+    data["sections"][0]["blocks"].append({"table": table})
     (tmp_path / "diazepam").mkdir()
     (tmp_path / "diazepam" / "en.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     pdf_data = leaflet.build_pdf("diazepam", template="compact", content_dirs=[tmp_path])
@@ -692,6 +690,7 @@ def test_a_table_with_no_header_too_narrow_for_its_columns_is_stacked_too(tmp_pa
     for row in _WIDE["rows"]:
         for cell in row:
             assert cell in text, cell
+    return pdf_data, text
 
 
 def test_a_stacked_right_to_left_table_has_its_headers_at_the_right(tmp_path):
