@@ -1037,3 +1037,22 @@ def test_a_tight_panel_sets_its_lines_closer_too(lang, marks):
         assert tight[name].leading == pytest.approx(min(loose[name].leading, loose[name].fontSize * 1.17 * marks))
         assert tight[name].leading < loose[name].leading and tight[name].fontSize == loose[name].fontSize
     assert tight["body"] is loose["body"]
+
+
+@pytest.mark.parametrize("repeat", [True, False])
+def test_the_smaller_english_repeat_is_tried_only_where_the_panel_has_one(monkeypatch, repeat):
+    """(review of the smaller repeat) the last closer setting only sets the "In English" repeat
+    smaller: for a panel without one (an English leaflet) it would lay the same leaflet out again."""
+    from leaflet import layout, pipeline, templating
+
+    tried: list[int] = []
+
+    def laid_out(req, marked, notes_on_page_one, notes_page=None, tight=0, close=False):
+        tried.append(tight)
+        return pipeline._Layout(lambda: b"%PDF", {"important": 2}, 9, lambda data: data, tight=tight,
+                                repeat=repeat)
+
+    monkeypatch.setattr(pipeline, "_laid_out", laid_out)
+    req = pipeline._request("diazepam", "en", "large-print", "a4", None, None, None, None, None)
+    pipeline._render(req, (None, templating.load_template("large-print"), None))
+    assert tried == [0, layout.TIGHT_PANEL] + ([layout.TIGHTER_PANEL] if repeat else [])
