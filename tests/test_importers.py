@@ -624,3 +624,53 @@ def test_a_header_cell_spanning_columns_is_printed_over_each_of_them():
     assert found == {"header": ["A", "B"], "rows": [["C", "D"]]}
     found, _notes = table("<tr><th>Keep out of the reach of children</th></tr>")
     assert found == {"rows": [["Keep out of the reach of children"]]}
+
+
+@st.composite
+def _spanned_grid(draw):
+    """A table as HTML with cells spanning rows and columns, and the grid it stands for: each cell
+    (text, row, column, rowspan, colspan) placed at the first free slot, as HTML lays tables out."""
+    width, height = draw(st.integers(1, 5)), draw(st.integers(1, 6))
+    taken: set[tuple[int, int]] = set()
+    cells = []
+    for r in range(height):
+        for c in range(width):
+            if (r, c) in taken:
+                continue
+            free = 1
+            while c + free < width and (r, c + free) not in taken and free < 3:
+                free += 1
+            across = draw(st.integers(1, free))
+            down = 1
+            while r + down < height and down < 3 and all((r + down, k) not in taken for k in range(c, c + across)):
+                down += 1
+            down = draw(st.integers(1, down))
+            cells.append((f"t{len(cells)}", r, c, down, across))
+            taken |= {(rr, k) for rr in range(r, r + down) for k in range(c, c + across)}
+    html = ""
+    for r in range(height):
+        row = [cell for cell in cells if cell[1] == r]
+        html += "<tr>" + "".join(f"<td rowspan='{d}' colspan='{a}'>{t}</td>" for t, _r, _c, d, a in row) + "</tr>"
+    return html, cells, width, height
+
+
+@settings(max_examples=200, deadline=None)
+@given(_spanned_grid())
+def test_every_cell_of_an_imported_table_keeps_its_column(table):
+    """Fuzzed: whatever cells span rows and columns, each cell's text is in its own column in every row
+    it spans (a dose never moves under another heading), a data cell that spans columns only in its
+    first (the others empty), and a row whose every cell comes from above (a spacer) is left out."""
+    html, cells, width, height = table
+    [block] = narrative.finish(narrative.Converter().blocks(_div(f"<table>{html}</table>")))
+    expected = []
+    for r in range(height):
+        if not any(cell[1] == r for cell in cells):
+            continue  # a spacer row: only cells from the rows above
+        row = [""] * width
+        for text, r0, c0, down, _across in cells:
+            if r0 <= r < r0 + down:
+                row[c0] = text
+        expected.append(row)
+    found = block["table"]
+    assert "header" not in found
+    assert found["rows"] == expected, html
