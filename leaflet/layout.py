@@ -719,8 +719,16 @@ def _headings_before_breakable_boxes(flowables: list[Flowable | str], room: floa
         following = flowables[i + 1] if i + 1 < len(flowables) else None
         if (getattr(item, "_leaflet_keep_with_next", 0) and isinstance(following, WarningBox)
                 and following.breakable):
-            item.keepWithNext = item._leaflet_keep_with_next = 0
-            out.append(RoomForBoxStart([item], following, least=room))
+            # with the headings above it that it is kept with (a section's heading over the sub-heading:
+            # kept with the room's page break instead, the section heading ended a page, review finding)
+            kept = [item]
+            while out and isinstance(out[-1], Flowable) and getattr(out[-1], "_leaflet_keep_with_next", 0) \
+                    and not acts_on_frame(out[-1]):
+                kept.insert(0, out.pop())
+            for flowable in kept:
+                flowable.keepWithNext = flowable._leaflet_keep_with_next = 0
+            out += [RoomForBoxStart(kept, following, least=room), *kept]
+            continue
         out.append(item)
     return out
 

@@ -819,6 +819,33 @@ def test_a_heading_is_never_left_at_a_page_foot_without_its_warning_box(tmp_path
     assert failures == []
 
 
+@pytest.mark.parametrize("template", ["standard", "compact", "side-heads"])
+def test_a_section_heading_over_a_sub_heading_and_its_warning_box_never_ends_a_page(tmp_path, template):
+    """Review finding (a made-up medicine's pages, compact and side-heads): a section whose first
+    sub-heading holds only a warning box that may break left the section's heading alone at the foot of
+    a page ("3. How to take it", then a blank): the room kept for the sub-heading and the box's start
+    was kept with the section heading above it, after it. Both headings are kept with that room now.
+    Swept over where on a page the heading falls."""
+    box = {"warning": {"level": "serious", "title": "Wombat alarm", "blocks": ["Call for help now.",
+                                                                           {"bullets": ["one", "two", "three"]}]}}
+    failures = []
+    for filler in range(0, 60, 4):
+        def change(data, copy, filler=filler):
+            before = next(s for s in data["sections"] if s["id"] == "before-you-take")
+            before["subsections"][-1]["blocks"] += [f"Filler line {k}." for k in range(filler)]
+            section = next(s for s in data["sections"] if s["id"] == "how-to-take")
+            section["blocks"] = []
+            section["subsections"].insert(0, {"id": "alarm", "title": "Quokka alarm", "blocks": [box]})
+
+        folder = tmp_path / str(filler)
+        folder.mkdir()
+        data = leaflet.build_pdf("diazepam", template=template, content_dirs=[_moved_table(folder, change)])
+        heading = next(page for title, page in outline_pages(data).items() if "How to take diazepam" in title)
+        if "Wombat alarm" not in page_texts(data)[heading - 1]:
+            failures.append(filler)
+    assert failures == []
+
+
 def test_a_side_head_below_a_taller_one_stays_with_its_text(tmp_path):
     """Review finding (an unseen medicine, side-heads): a side head under a taller one beside a short
     text was measured without the room it needs to clear that one, so it was kept at the page's foot
