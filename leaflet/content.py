@@ -31,13 +31,15 @@ class ContentFile:
     path: Path
 
 
-def content_roots(extra: list[Path] | None = None) -> list[Path]:
-    """Folders searched for ``<medicine>/<lang>.yaml``: the user's first, then the shipped one."""
-    for folder in extra or []:
-        if not Path(folder).is_dir():
+def content_roots(extra: list[Path | str] | None = None) -> list[Path]:
+    """Folders searched for ``<medicine>/<lang>.yaml``: the user's first (paths, or their names as
+    text, from a Python caller), then the shipped one."""
+    folders = [Path(folder) for folder in extra or []]
+    for folder in folders:
+        if not folder.is_dir():
             raise NotFoundError(f"content folder {display_path(folder)} does not exist",
                                 hint="check the --content path")
-    return [*(extra or []), shipped_dir("content")]
+    return [*folders, shipped_dir("content")]
 
 
 _MEDICINE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")

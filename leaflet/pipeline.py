@@ -107,6 +107,13 @@ def build_html(medicine: str, *, language: str = "en", template: str = "standard
     return html.render(body_tree, patient_tree, page)                               # 4-5: HTML
 
 
+def _folders(content_dirs) -> tuple[Path, ...]:
+    """Content folders as paths: a list of paths or of their names as text, or one of either."""
+    if isinstance(content_dirs, (str, os.PathLike)):
+        content_dirs = [content_dirs]
+    return tuple(Path(folder) for folder in content_dirs or ())
+
+
 def _request(medicine: str, language: str, template: str, paper: str, patient: Patient | dict | Path | None,
              notes: str | None, pharmacy: Path | None, content_dirs: list[Path] | None,
              form: str | None = None) -> BuildRequest:
@@ -135,7 +142,7 @@ def _request(medicine: str, language: str, template: str, paper: str, patient: P
     if paper not in pdf.PAPER:
         raise LeafletError(f"unknown paper size '{paper}'", hint="use one of: " + ", ".join(pdf.PAPER))
     return BuildRequest(medicine, language, template, paper, patient, pharmacy,
-                        content_dirs=tuple(content_dirs or ()), patient_source=source)
+                        content_dirs=_folders(content_dirs), patient_source=source)
 
 
 def _markup(req: BuildRequest) -> tuple[content.ContentFile, templating.Template, ET.Element]:

@@ -178,3 +178,16 @@ def test_check_counts_a_file_named_and_inside_a_folder_named_once(tmp_path):
     files = len(list(root.glob("*/*.yaml")))
     assert f"{files} passed, 0 failed" in out.getvalue()
     assert out.getvalue().count("ok      ") == files
+
+
+def test_a_python_caller_may_name_content_folders_as_text(tmp_path):
+    """(visual review) ``content_dirs=["/some/folder"]`` failed with a TypeError deep in the lookup;
+    a folder may be given as text or a path, alone or in a list, and builds the same leaflet."""
+    import shutil
+
+    import leaflet
+
+    shutil.copytree(DATA / "content", tmp_path / "content")
+    as_path = leaflet.build_pdf("testamol", content_dirs=[tmp_path / "content"])
+    assert leaflet.build_pdf("testamol", content_dirs=[str(tmp_path / "content")]) == as_path
+    assert leaflet.build_pdf("testamol", content_dirs=str(tmp_path / "content")) == as_path
