@@ -466,7 +466,7 @@ class RTLParagraph(Flowable):
             bullet = self.bullet if not self.base else None  # left-to-right text: the usual bullet
             self._para = LeafletParagraph(markup, self.inner_style, bulletText=bullet, memo=self.memo,
                                           style_number=self._inner_key if self.memo else None)
-            self._for_width = aw
+            self._markup, self._for_width = markup, aw
         return self._para
 
     def _lay_out(self, aw: float) -> str:
@@ -490,6 +490,15 @@ class RTLParagraph(Flowable):
 
     def split(self, aw: float, ah: float) -> list[Flowable]:
         parts = self._inner(aw).split(aw, ah)
+        if len(parts) == 2:
+            # ReportLab's split of lines joined by <br/> starts its second part with the break, a blank
+            # line: every right-to-left paragraph that went on to the next page or column began it one
+            # line down (visual review: an Arabic box continued on page 2). The rest is its own lines.
+            lines = self._markup.split("<br/>")
+            kept = len(parts[0].blPara.lines)
+            if 0 < kept < len(lines):
+                parts[1] = LeafletParagraph("<br/>".join(lines[kept:]), self.inner_style, memo=self.memo,
+                                            style_number=self._inner_key if self.memo else None)
         if parts and self.bullet and self.base:
             parts[0] = _RightBullet(parts[0], self.bullet, self.style)
         return parts

@@ -123,3 +123,33 @@ def test_two_columns_are_read_from_the_side_the_script_starts(language, first_co
     body = [b for b in boxes if 80 < b[1] < page.get_height() - 90]
     assert any(b[2] < width / 2 for b in body) and any(b[0] > width / 2 for b in body)  # two columns
     assert (body[0][0] > width / 2) == (first_column == "right")
+
+
+@pytest.mark.parametrize("memo", [False, True])
+def test_a_right_to_left_paragraph_split_across_pages_starts_the_next_at_its_next_line(memo):
+    """Visual review (an Arabic box continued on page 2): ReportLab's split of lines joined by <br/>,
+    as a right-to-left paragraph's are, began the second part with the break, a blank line, so every
+    such paragraph went on one line down. The parts now hold the paragraph's lines, each once."""
+    import io
+
+    from reportlab.pdfgen.canvas import Canvas
+
+    from leaflet import flowables, layout, rtl, templating
+
+    style = layout.paragraph_styles(templating.load_template("large-print"), "ar")["bullet"]
+    text = ("تناول ديازيبام مع الأدوية الأفيونية أو الكحول أو المخدرات أو أدوية أخرى تسبب النعاس قد يؤدي إلى "
+            "الوفاة. تشمل الأدوية الأفيونية مسكنات الألم القوية وبعض أدوية السعال. إذا أُخذت معًا، فقد تسبب "
+            "نعاسًا عميقًا جدًا، وبطء التنفس أو توقفه، والغيبوبة (لا يمكن إيقاظك)، والوفاة.")
+    paragraph = flowables.RTLParagraph((rtl.Run(text, style.fontName),), style, bullet="\u2022", memo=memo)
+    canvas = Canvas(io.BytesIO())
+    paragraph.canv = canvas
+    lines = round(paragraph.wrap(400, 1000)[1] / style.leading)
+    assert lines >= 5
+    parts = paragraph.split(400, style.leading * 2 + 1)
+    heights = []
+    for part in parts:
+        part.canv = canvas
+        heights.append(round(part.wrap(400, 1000)[1] / style.leading))
+    assert heights == [2, lines - 2]
+    markup = paragraph._markup.split("<br/>")
+    assert parts[1].text == "<br/>".join(markup[2:])  # the same lines, in order, none twice
