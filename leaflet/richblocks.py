@@ -487,7 +487,9 @@ def table(builder, el: ET.Element) -> list[Flowable]:
         # each data row's own header cells, for a table too narrow for its columns (FitTable.stacked):
         # made now, as the body is laid out once for any number of builds
         heads = _column_heads(rows_el[:head_rows])
-        labels = [[_cell(builder, _cell_para(builder, td, head_style), td, True, row_tags[r], c - 0.5, scope="Row")
+        # (set from the start of the line, as the values are: at the right, right to left)
+        labels = [[_cell(builder, _aligned(builder, _cell_para(builder, td, head_style), "left"), td, True,
+                         row_tags[r], c - 0.5, scope="Row")
                    for c, td in enumerate(heads)] for r in range(head_rows, len(rows))]
     shares = _shares(texts)
     if builder.rtl:

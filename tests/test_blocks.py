@@ -698,8 +698,10 @@ def test_a_stacked_right_to_left_table_has_its_headers_at_the_right(tmp_path):
         warnings.simplefilter("ignore", TranslationWarning)
         data = leaflet.build_pdf("diazepam", language="ar", template="compact",
                                  content_dirs=[_with_wide_table(tmp_path, "ar")])
-    found = _boxes(data, ["Who", "Children 4 to 11 years"])
+    found = _boxes(data, ["Who", "How often", "Children 4 to 11 years"])
     assert found["Who"][0] > found["Children 4 to 11 years"][1], found
+    # (visual review) the headers start at their cells' right edge too, as the values do
+    assert abs(found["Who"][1] - found["How often"][1]) < 1, found
 
 
 def test_a_han_table_cell_never_breaks_a_number_inside():
