@@ -241,14 +241,24 @@ class _Writer:
         caption = element.find("caption")
         if caption is not None:
             _inline(ET.SubElement(table, "caption"), caption)
-        for row in element.findall("tr"):
+        from .markup import header_spans  # (here: the markup module brings the PDF's blocks with it)
+
+        rows = element.findall("tr")
+        spans = header_spans(rows)  # a group heading: one cell over the columns it spans, as in the PDF
+        for r, row in enumerate(rows):
             head = row.get("head") == "yes"
             tr = ET.SubElement(table, "tr")
-            for cell in row.findall("td"):
+            covered = 0
+            for c, cell in enumerate(row.findall("td")):
+                if covered:
+                    covered -= 1
+                    continue
                 # in a right-to-left leaflet, a cell's own direction, as in the PDF (rtl.cell_level)
                 attrs = {"dir": "rtl" if _cell_level("".join(cell.itertext())) else "ltr"} if self.rtl else {}
-                _inline(ET.SubElement(tr, "th", scope="col", **attrs) if head else ET.SubElement(tr, "td", **attrs),
-                        cell)
+                if (r, c) in spans:
+                    attrs["colspan"], covered = str(spans[r, c]), spans[r, c] - 1
+                _inline(ET.SubElement(tr, "th", scope="colgroup" if (r, c) in spans else "col", **attrs) if head
+                        else ET.SubElement(tr, "td", **attrs), cell)
 
     def figure(self, parent: ET.Element, element: ET.Element) -> None:
         src = element.get("src", "")

@@ -120,4 +120,27 @@ def number(element: ET.Element, attr: str, default: float, lo: float, hi: float,
     return value
 
 
+def header_spans(rows: list[ET.Element]) -> dict[tuple[int, int], int]:
+    """A ``<table>``'s header cells that stand over several columns: (row, first column) -> columns.
+
+    In each header row (``<tr head="yes">``) above the last, adjacent cells of the same text are one
+    cell: a group heading over the columns it spans, as importing prints it over each of them ("Dose"
+    over "Tablets" and "Oral solution"). The last header row holds each column's own heading."""
+    heads = 0
+    while heads < len(rows) and rows[heads].get("head") == "yes":
+        heads += 1
+    spans: dict[tuple[int, int], int] = {}
+    for r in range(heads - 1):
+        texts = [" ".join("".join(td.itertext()).split()) for td in rows[r].findall("td")]
+        c = 0
+        while c < len(texts):
+            end = c + 1
+            while end < len(texts) and texts[c] and texts[end] == texts[c]:
+                end += 1
+            if end - c > 1:
+                spans[(r, c)] = end - c
+            c = end
+    return spans
+
+
 from . import blocks as _blocks  # noqa: E402,F401 - defines the shipped elements

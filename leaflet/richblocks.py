@@ -35,7 +35,7 @@ from . import rtl
 from .errors import Location, TemplateError
 from .figures import ImageError, decode_data_uri, image_info
 from .flowables import RTLParagraph, StepsTogether
-from .markup import Element, register
+from .markup import Element, header_spans, register
 from .tagging import tag
 
 ALIGNS = {"left": TA_LEFT, "right": TA_RIGHT, "center": TA_CENTER}
@@ -506,6 +506,14 @@ def table(builder, el: ET.Element) -> list[Flowable]:
     if head_rows:
         commands += [("BACKGROUND", (0, 0), (-1, head_rows - 1), theme.color("panel")),
                      ("LINEBELOW", (0, head_rows - 1), (-1, head_rows - 1), 0.9, theme.color("text"))]
+    width = len(rows[0]) if rows else 0
+    for (r, c), count in header_spans(rows_el).items():  # a group heading: one cell over its columns
+        first, last = (width - c - count, width - 1 - c) if builder.rtl else (c, c + count - 1)
+        commands.append(("SPAN", (first, r), (last, r)))
+        drawn = rows[r][first]  # (ReportLab draws a span's first cell; the others' copies are not drawn)
+        tag_ = drawn.__dict__.get("_leaflet_tag")
+        if tag_ is not None:
+            drawn._leaflet_tag = dataclasses.replace(tag_, colspan=count, column=c)
     out: list[Flowable] = []
     caption = el.find("caption")
     if caption is not None:

@@ -64,6 +64,7 @@ class Tag:
     scope: str = "Row"  # a header cell's /Scope: Row (the prescription panel's labels) or Column
     column: int | None = None  # a content table's cell: its column, for the row's reading order
     depth: int = 1  # a list item's level: a second-level item is in a list inside its parent's LBody
+    colspan: int = 1  # a table cell over several columns (a group heading): its /ColSpan
 
 
 def tag(flowable: Flowable, role: str, **info) -> Flowable:
@@ -446,7 +447,9 @@ def apply(data: bytes, collector: Collector, *, title: str | None = None,
                 if value:
                     entries.append(f"/{key}{_text(value)}")
             if role == "TH":
-                entries.append(f"/A<</O/Table/Scope/{t.scope}>>")
+                entries.append(f"/A<</O/Table/Scope/{t.scope}{f'/ColSpan {t.colspan}' if t.colspan > 1 else ''}>>")
+            elif role == "TD" and t.colspan > 1:
+                entries.append(f"/A<</O/Table/ColSpan {t.colspan}>>")
             content = [kid for kid in node.kids if not isinstance(kid, Node) and kid[0] != "annot"]
             if len(content) == len(node.kids) == 1:  # the usual leaf: one MCID on one page
                 page, mcid = content[0]

@@ -715,3 +715,28 @@ def test_a_han_table_cell_never_breaks_a_number_inside():
     lines = [line.replace("\xa0", " ").strip() for page in page_texts(data) for line in page.splitlines()]
     assert any("1,200" in line for line in lines)
     assert not [line for line in lines if re.search(r"[0-9],$", line)], "a number broken after its comma"
+
+
+def test_a_group_heading_over_its_columns_is_one_header_cell():
+    """Importing prints a group heading over each column it spans ("Dose", "Dose"); the PDF and the
+    HTML leaflet set such a run of one text, in a header row above the columns' own, as one cell.
+    Blank cells, a row's different texts, the columns' own headings and data rows are never joined."""
+    import xml.etree.ElementTree as ET
+
+    from leaflet.markup import header_spans
+
+    def rows(*cells: tuple[str, list[str]]) -> list[ET.Element]:
+        out = []
+        for head, texts in cells:
+            tr = ET.Element("tr", {"head": head})
+            for text in texts:
+                ET.SubElement(tr, "td").text = text
+            out.append(tr)
+        return out
+
+    assert header_spans(rows(("yes", ["", "Dose", "Dose", "x"]), ("yes", ["Age", "A", "A", "B"]),
+                             ("no", ["1", "2", "2", "2"]))) == {(0, 1): 2}
+    assert header_spans(rows(("yes", ["Dose", "Dose"]), ("no", ["1", "1"]))) == {}  # the columns' own
+    assert header_spans(rows(("yes", ["", "", "a"]), ("yes", ["b", "c", "d"]))) == {}  # blanks stay apart
+    assert header_spans(rows(("yes", ["T", "T", "T"]), ("yes", ["G", "G", "x"]), ("yes", ["a", "b", "c"]))) == {
+        (0, 0): 3, (1, 0): 2}
