@@ -7,6 +7,7 @@ pattern, a drawn icon, a label word and a header band, with colour only as an ex
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from reportlab.lib.colors import Color, toColor, white
@@ -489,16 +490,9 @@ class RTLParagraph(Flowable):
         return self.width, self.height
 
     def split(self, aw: float, ah: float) -> list[Flowable]:
-        parts = self._inner(aw).split(aw, ah)
-        if len(parts) == 2:
-            # ReportLab's split of lines joined by <br/> starts its second part with the break, a blank
-            # line: every right-to-left paragraph that went on to the next page or column began it one
-            # line down (visual review: an Arabic box continued on page 2). The rest is its own lines.
-            lines = self._markup.split("<br/>")
-            kept = len(parts[0].blPara.lines)
-            if 0 < kept < len(lines):
-                parts[1] = LeafletParagraph("<br/>".join(lines[kept:]), self.inner_style, memo=self.memo,
-                                            style_number=self._inner_key if self.memo else None)
+        kw = {"memo": self.memo, "style_number": self._inner_key if self.memo else None}
+        parts = _split_at_lines(self._inner(aw), self._markup.split("<br/>"), aw, ah,
+                                lambda rest: _MarkupLines(None, self.inner_style, lines=rest, kw=kw))
         if parts and self.bullet and self.base:
             parts[0] = _RightBullet(parts[0], self.bullet, self.style)
         return parts
@@ -514,6 +508,39 @@ class RTLParagraph(Flowable):
 
     def getSpaceAfter(self) -> float:  # noqa: N802
         return self.style.spaceAfter
+
+
+def _split_at_lines(para: LeafletParagraph, lines: list[str], aw: float, ah: float,
+                    make: Callable[[list[str]], Flowable]) -> list[Flowable]:
+    """ReportLab's split of ``para``, a paragraph of ``lines`` joined by <br/>, with what goes on made
+    of the lines after those kept (``make``). ReportLab's own second part starts with the break, a
+    blank line: every right-to-left paragraph that went on to the next page or column began it one
+    line down (visual review: an Arabic box continued on page 2). Only where each of ``lines`` is one
+    printed line: a word too long for its line (an address in left-to-right notes) prints on two."""
+    if "blPara" not in para.__dict__:
+        para.wrap(aw, ah)
+    whole = len(para.blPara.lines)
+    parts = LeafletParagraph.split(para, aw, ah)
+    if len(parts) == 2 and whole == len(lines):
+        kept = len(parts[0].blPara.lines)
+        if 0 < kept < len(lines):
+            parts[1] = make(lines[kept:])
+    return parts
+
+
+class _MarkupLines(LeafletParagraph):
+    """What goes on of a right-to-left paragraph: its ``lines`` from there, split again between them.
+    (ReportLab makes the parts of a split as ``cls(None, style, frags=...)``: those have no lines.)"""
+
+    def __init__(self, text, style=None, *, lines: list[str] | None = None, kw: dict | None = None, **rest):
+        super().__init__(text if lines is None else "<br/>".join(lines), style, **{**(kw or {}), **rest})
+        self._lines, self._kw = lines, kw or {}
+
+    def split(self, aw: float, ah: float) -> list[Flowable]:
+        if self._lines is None:
+            return super().split(aw, ah)
+        return _split_at_lines(self, self._lines, aw, ah,
+                               lambda rest: _MarkupLines(None, self.style, lines=rest, kw=self._kw))
 
 
 def _draw_right_bullet(canv: Canvas, bullet: str, style: ParagraphStyle, width: float, height: float) -> None:

@@ -257,8 +257,8 @@ class _Writer:
                 attrs = {"dir": "rtl" if _cell_level("".join(cell.itertext())) else "ltr"} if self.rtl else {}
                 if (r, c) in spans:
                     attrs["colspan"], covered = str(spans[r, c]), spans[r, c] - 1
-                _inline(ET.SubElement(tr, "th", scope="colgroup" if (r, c) in spans else "col", **attrs) if head
-                        else ET.SubElement(tr, "td", **attrs), cell)
+                _inline(ET.SubElement(tr, "th", scope="col", **attrs) if head else ET.SubElement(tr, "td", **attrs),
+                        cell)
 
     def figure(self, parent: ET.Element, element: ET.Element) -> None:
         src = element.get("src", "")

@@ -153,3 +153,27 @@ def test_a_right_to_left_paragraph_split_across_pages_starts_the_next_at_its_nex
     assert heights == [2, lines - 2]
     markup = paragraph._markup.split("<br/>")
     assert parts[1].text == "<br/>".join(markup[2:])  # the same lines, in order, none twice
+    again = parts[1].split(400, style.leading * 2 + 1)  # (what goes on, split again: no blank line either)
+    for part in again:
+        part.canv = canvas
+    assert [round(part.wrap(400, 1000)[1] / style.leading) for part in again] == [2, lines - 4]
+
+
+def test_a_right_to_left_leaflet_s_notes_with_long_addresses_lose_no_line_across_pages():
+    """(review of the split) left-to-right notes in a right-to-left leaflet break a word too long for
+    its line (an address) onto two printed lines; counting those as the paragraph's own lines, the
+    split skipped whole lines of the notes ("Dose5" and "Dose6" were not printed)."""
+    import warnings
+
+    import pypdfium2 as pdfium
+
+    import leaflet
+
+    url = "https://www.medicines.org.uk/emc/product/1234/smpc/very-long-address-that-wraps-" + "x" * 40
+    notes = " ".join(f"Dose{k} take {url} twice." for k in range(8))
+    for template in ("compact", "large-print"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            data = leaflet.build_pdf("diazepam", language="ar", template=template, notes=notes)
+        text = "".join(page.get_textpage().get_text_range() for page in pdfium.PdfDocument(data))
+        assert [k for k in range(8) if f"Dose{k}" not in text] == [], template
