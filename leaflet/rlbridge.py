@@ -409,6 +409,10 @@ def _one_run_keeping_groups(original: Callable) -> Callable:
         def measure(text: str) -> float:
             return pdfmetrics.stringWidth(text, fontName, fontSize)
 
+        # spaces (no-break ones too) before the text start no line: ReportLab strips them from the line
+        # it draws, but counted them in its width, and a number with its unit that fitted the line
+        # without them was cut ("125 m" / "g": hypothesis, a paragraph starting with a no-break space)
+        word = word.lstrip(" " + "".join(_NO_BREAK_SPACES))
         lines = original(word, widths, fontName, fontSize, encoding)
         found = _first_cut_in_text(lines, word, 0, widths, 0, measure)
         if found is None:
