@@ -18,11 +18,20 @@ os.environ["LEAFLET_CACHE_DIR"] = tempfile.mkdtemp(prefix="leaflet-test-cache-")
 atexit.register(shutil.rmtree, os.environ["LEAFLET_CACHE_DIR"], True)
 
 import pytest  # noqa: E402
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
 from pypdf.generic import ContentStream  # noqa: E402
 
 import leaflet  # noqa: E402
 from leaflet.translations import TranslationWarning  # noqa: E402
+
+# In CI (CI=true, as .ci/run sets it) the fuzz tests draw the same examples on every run, so a change
+# is judged on what it changed, not on a random draw: two rare cases the random draws found on other
+# runs (an address line filled exactly, a paragraph starting with a no-break space) made main red by
+# chance. Run without CI for new draws; what they find is pinned with @example.
+_hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    _hypothesis_settings.load_profile("ci")
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
