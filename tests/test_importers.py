@@ -630,10 +630,10 @@ def test_a_header_cell_spanning_columns_is_printed_over_each_of_them():
 
 
 @st.composite
-def _spanned_grid(draw):
+def _spanned_grid(draw, width: int | None = None, tag: str = "td", prefix: str = "t"):
     """A table as HTML with cells spanning rows and columns, and the grid it stands for: each cell
     (text, row, column, rowspan, colspan) placed at the first free slot, as HTML lays tables out."""
-    width, height = draw(st.integers(1, 5)), draw(st.integers(1, 6))
+    width, height = width or draw(st.integers(1, 5)), draw(st.integers(1, 6 if tag == "td" else 3))
     taken: set[tuple[int, int]] = set()
     cells = []
     for r in range(height):
@@ -648,13 +648,32 @@ def _spanned_grid(draw):
             while r + down < height and down < 3 and all((r + down, k) not in taken for k in range(c, c + across)):
                 down += 1
             down = draw(st.integers(1, down))
-            cells.append((f"t{len(cells)}", r, c, down, across))
+            cells.append((f"{prefix}{len(cells)}", r, c, down, across))
             taken |= {(rr, k) for rr in range(r, r + down) for k in range(c, c + across)}
     html = ""
     for r in range(height):
         row = [cell for cell in cells if cell[1] == r]
-        html += "<tr>" + "".join(f"<td rowspan='{d}' colspan='{a}'>{t}</td>" for t, _r, _c, d, a in row) + "</tr>"
+        html += "<tr>" + "".join(f"<{tag} rowspan='{d}' colspan='{a}'>{t}</{tag}>" for t, _r, _c, d, a in row) + "</tr>"
     return html, cells, width, height
+
+
+def _grid_rows(cells: list, width: int, height: int, head: bool) -> list[list[str]]:
+    """The rows the converter should make of a grid: each cell's text in its column in every row it
+    spans; a header cell's also in each column it spans (not a row's one cell across it all); a row
+    whose every cell comes from above (a spacer) left out."""
+    out = []
+    for r in range(height):
+        own = [cell for cell in cells if cell[1] == r]
+        if not own:
+            continue
+        single = len(own) == 1 and own[0][2] == 0 and own[0][4] == width
+        row = [""] * width
+        for text, r0, c0, down, across in cells:
+            if r0 <= r < r0 + down:
+                for c in range(c0, c0 + (across if head and not single else 1)):
+                    row[c] = text
+        out.append(row)
+    return out
 
 
 @settings(max_examples=200, deadline=None)
@@ -665,15 +684,21 @@ def test_every_cell_of_an_imported_table_keeps_its_column(table):
     first (the others empty), and a row whose every cell comes from above (a spacer) is left out."""
     html, cells, width, height = table
     [block] = narrative.finish(narrative.Converter().blocks(_div(f"<table>{html}</table>")))
-    expected = []
-    for r in range(height):
-        if not any(cell[1] == r for cell in cells):
-            continue  # a spacer row: only cells from the rows above
-        row = [""] * width
-        for text, r0, c0, down, _across in cells:
-            if r0 <= r < r0 + down:
-                row[c0] = text
-        expected.append(row)
     found = block["table"]
     assert "header" not in found
-    assert found["rows"] == expected, html
+    assert found["rows"] == _grid_rows(cells, width, height, head=False), html
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 5).flatmap(lambda width: st.tuples(_spanned_grid(width, "th", "h"), _spanned_grid(width))))
+def test_every_cell_of_an_imported_table_s_header_keeps_its_columns(tables):
+    """Fuzzed, with a header of rows that span (a thead): the header rows are the table's header, each
+    cell's text in each column it spans (a group heading), no span runs from the header into the body,
+    and the body's cells keep their columns as above."""
+    (head_html, head_cells, width, head_height), (body_html, body_cells, _width, body_height) = tables
+    html = f"<table><thead>{head_html}</thead><tbody>{body_html}</tbody></table>"
+    [block] = narrative.finish(narrative.Converter().blocks(_div(html)))
+    found = block["table"]
+    heads = _grid_rows(head_cells, width, head_height, head=True)
+    assert header_rows(found.get("header")) == heads, html
+    assert found["rows"] == _grid_rows(body_cells, width, body_height, head=False), html
