@@ -120,6 +120,11 @@ def number(element: ET.Element, attr: str, default: float, lo: float, hi: float,
     return value
 
 
+def cell_words(td: ET.Element) -> str:
+    """A table cell's words, one space between them (how two cells are compared)."""
+    return " ".join("".join(td.itertext()).split())
+
+
 def header_spans(rows: list[ET.Element]) -> dict[tuple[int, int], int]:
     """A ``<table>``'s header cells that stand over several columns: (row, first column) -> columns.
 
@@ -131,7 +136,7 @@ def header_spans(rows: list[ET.Element]) -> dict[tuple[int, int], int]:
         heads += 1
     spans: dict[tuple[int, int], int] = {}
     for r in range(heads - 1):
-        texts = [" ".join("".join(td.itertext()).split()) for td in rows[r].findall("td")]
+        texts = [cell_words(td) for td in rows[r].findall("td")]
         c = 0
         while c < len(texts):
             end = c + 1

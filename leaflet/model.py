@@ -169,15 +169,10 @@ class TableBody(Strict):
     caption: Text | None = None
     align: list[Align] | None = None  # one per column; default left
 
-    @property
-    def head_rows(self) -> list[list[str]]:
-        """The header's rows: none, one, or several."""
-        return header_rows(self.header)
-
     @model_validator(mode="after")
     def _same_width(self) -> TableBody:
         rows = [row.cells if isinstance(row, MarkedRow) else row for row in self.rows]
-        heads = self.head_rows
+        heads = header_rows(self.header)
         width = len(heads[0]) if heads else len(rows[0])
         if not 1 <= width <= MAX_TABLE_COLUMNS:
             raise ValueError(f"a table has 1 to {MAX_TABLE_COLUMNS} columns (found {width})")

@@ -35,7 +35,7 @@ from . import rtl
 from .errors import Location, TemplateError
 from .figures import ImageError, decode_data_uri, image_info
 from .flowables import RTLParagraph, StepsTogether
-from .markup import Element, header_spans, register
+from .markup import Element, cell_words, header_spans, register
 from .tagging import tag
 
 ALIGNS = {"left": TA_LEFT, "right": TA_RIGHT, "center": TA_CENTER}
@@ -541,8 +541,8 @@ def _column_heads(head_rows: list[ET.Element]) -> list[ET.Element]:
     for column in columns:
         parts: list[ET.Element] = []
         for td in column:
-            text = " ".join("".join(td.itertext()).split())
-            if text and (not parts or text != " ".join("".join(parts[-1].itertext()).split())):
+            text = cell_words(td)
+            if text and (not parts or text != cell_words(parts[-1])):
                 parts.append(td)
         if len(parts) <= 1:
             out.append(parts[0] if parts else column[-1])

@@ -235,8 +235,9 @@ class Converter:
         # column left: a dose under another heading, review finding).
         pending: dict[int, tuple[int, str, int]] = {}
         spanned = False
-        spans: list[list[tuple[int, int]]] = []  # each row's cells that span columns: (first column, columns)
-        singles: list[bool] = []  # each row: one cell across it, nothing else (a heading inside the table)
+        # each row's cells that span columns (first column, columns), and whether its one cell spans it
+        # all, with nothing else in it (a heading inside the table)
+        spans: list[tuple[list[tuple[int, int]], bool]] = []
 
         def carry(cells: list[str], across: list[tuple[int, int]]) -> None:
             left, text, wide = pending.pop(len(cells))
@@ -301,10 +302,9 @@ class Converter:
                 if (pname == "thead" or all_th) and len(rows) == head_rows:
                     head_rows += 1
                 rows.append(cells)
-                spans.append(across)
-                singles.append(mine == 1 and len(across) == 1 and across[0] == (0, len(cells)))
-        kept = [(r, a, o) for r, a, o in zip(rows, spans, singles, strict=True) if any(c for c in r)]
-        rows, spans, singles = [r for r, _a, _o in kept], [a for _r, a, _o in kept], [o for _r, _a, o in kept]
+                spans.append((across, mine == 1 and across == [(0, len(cells))]))
+        kept = [(row, span) for row, span in zip(rows, spans, strict=True) if any(row)]
+        rows, spans = [row for row, _span in kept], [span for _row, span in kept]
         if not rows:
             return pictures
         if spanned:
@@ -327,7 +327,7 @@ class Converter:
         # row of one cell across the table (its title). A data cell that spans columns stays in its
         # first column, the others blank: "20 mg a day in two doses" across "Morning" and "Evening"
         # would read as 20 mg twice, copied into both (review finding); the import says so.
-        for index, (row, across, single) in enumerate(zip(rows, spans, singles, strict=True)):
+        for index, (row, (across, single)) in enumerate(zip(rows, spans, strict=True)):
             if index < heads and not single:
                 for first, wide in across:
                     for column in range(first + 1, min(first + wide, width)):
