@@ -241,17 +241,17 @@ class _Writer:
         caption = element.find("caption")
         if caption is not None:
             _inline(ET.SubElement(table, "caption"), caption)
-        from .markup import header_spans  # (here: the markup module brings the PDF's blocks with it)
+        from .markup import cell_spans, row_cells  # (here: the markup module brings the PDF's blocks with it)
 
         rows = element.findall("tr")
-        spans = header_spans(rows)  # a group heading: one cell over the columns it spans, as in the PDF
+        spans = cell_spans(rows)  # a group heading or a wide cell: one cell over its columns, as in the PDF
         for r, row in enumerate(rows):
             head = row.get("head") == "yes"
             tr = ET.SubElement(table, "tr")
             covered = 0
-            for c, cell in enumerate(row.findall("td")):
-                if covered:
-                    covered -= 1
+            for c, cell in enumerate(row_cells(row)):
+                if covered or cell is None:
+                    covered = max(0, covered - 1)
                     continue
                 # in a right-to-left leaflet, a cell's own direction, as in the PDF (rtl.cell_level)
                 attrs = {"dir": "rtl" if _cell_level("".join(cell.itertext())) else "ltr"} if self.rtl else {}

@@ -125,18 +125,41 @@ def cell_words(td: ET.Element) -> str:
     return " ".join("".join(td.itertext()).split())
 
 
-def header_spans(rows: list[ET.Element]) -> dict[tuple[int, int], int]:
-    """A ``<table>``'s header cells that stand over several columns: (row, first column) -> columns.
+def cell_columns(td: ET.Element) -> int:
+    """How many columns a ``<td>`` stands over: its ``columns`` (checked with its table), else 1."""
+    raw = td.get("columns")
+    return int(raw) if raw is not None and raw.isdigit() and int(raw) >= 1 else 1
 
-    In each header row (``<tr head="yes">``) above the last, adjacent cells of the same text are one
-    cell: a group heading over the columns it spans, as importing prints it over each of them ("Dose"
-    over "Tablets" and "Oral solution"). The last header row holds each column's own heading."""
+
+def row_cells(tr: ET.Element) -> list[ET.Element | None]:
+    """A ``<tr>``'s cells, one per column: a cell over several columns (``<td columns="2">``, a wide cell
+    of the content) followed by None for each further column it covers."""
+    out: list[ET.Element | None] = []
+    for td in tr.findall("td"):
+        out.append(td)
+        out.extend([None] * (cell_columns(td) - 1))
+    return out
+
+
+def cell_spans(rows: list[ET.Element]) -> dict[tuple[int, int], int]:
+    """A ``<table>``'s cells that stand over several columns: (row, first column) -> columns.
+
+    A cell with ``columns`` stands over that many. And in each header row (``<tr head="yes">``) above
+    the last, adjacent cells of the same text are one cell: a group heading over the columns it spans,
+    as importing prints it over each of them ("Dose" over "Tablets" and "Oral solution"). The last
+    header row holds each column's own heading."""
     heads = 0
     while heads < len(rows) and rows[heads].get("head") == "yes":
         heads += 1
     spans: dict[tuple[int, int], int] = {}
-    for r in range(heads - 1):
-        texts = [cell_words(td) for td in rows[r].findall("td")]
+    for r, tr in enumerate(rows):
+        cells = row_cells(tr)
+        for c, td in enumerate(cells):
+            if td is not None and cell_columns(td) > 1:
+                spans[(r, c)] = cell_columns(td)
+        if r >= heads - 1:
+            continue
+        texts = [cell_words(td) if td is not None and cell_columns(td) == 1 else None for td in cells]
         c = 0
         while c < len(texts):
             end = c + 1

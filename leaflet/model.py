@@ -130,11 +130,56 @@ class Steps(Strict):
     forms: FormIds | None = None
 
 
+class WideCell(Strict):
+    """A table cell over several columns, as approved product information has them: "20 mg a day in
+    two doses" under both "Morning" and "Evening", or a row of one cell across the table ("Children").
+    Printed as one cell over its columns; the row has that many cells fewer."""
+
+    text: Cell
+    columns: int = Field(ge=2, le=MAX_TABLE_COLUMNS)
+
+
+def _cell_tag(value: Any) -> str:
+    return "cell-over-columns" if isinstance(value, (dict, WideCell)) else "cell"
+
+
+#: A cell of a table's row: text, or text over several columns (:class:`WideCell`).
+RowCell = Annotated[
+    Annotated[Cell, Tag("cell")] | Annotated[WideCell, Tag("cell-over-columns")],
+    Discriminator(_cell_tag),
+]
+
+
+def row_columns(row: list) -> int:
+    """How many columns a row of cells (content data or model) stands over: a wide cell counts its own."""
+    return sum(_columns_of(cell) for cell in row)
+
+
+def _columns_of(cell: Any) -> int:
+    if isinstance(cell, WideCell):
+        return cell.columns
+    if isinstance(cell, dict):
+        return cell.get("columns", 1) if isinstance(cell.get("columns"), int) else 1
+    return 1
+
+
 class MarkedRow(Strict):
     """A table row that applies only to some dosage forms (a capsule's row in a dosing table)."""
 
-    cells: list[Cell] = Field(min_length=1)
+    cells: list[RowCell] = Field(min_length=1)
     forms: FormIds
+
+
+def _row_tag(value: Any) -> str:
+    return "marked-row" if isinstance(value, (dict, MarkedRow)) else "row"
+
+
+#: A table's row: its cells, or its cells marked with the dosage forms it applies to. (Tagged, so that
+#: an error in a cell is reported once, at the cell, not also as "not a marked row".)
+Row = Annotated[
+    Annotated[list[RowCell], Tag("row")] | Annotated[MarkedRow, Tag("marked-row")],
+    Discriminator(_row_tag),
+]
 
 
 def header_rows(header: list | None) -> list[list[str]]:
@@ -165,7 +210,7 @@ Header = Annotated[
 
 class TableBody(Strict):
     header: Header | None = None  # the header row or rows, repeated when the table breaks across pages
-    rows: list[list[Cell] | MarkedRow] = Field(min_length=1, max_length=500)
+    rows: list[Row] = Field(min_length=1, max_length=500)
     caption: Text | None = None
     align: list[Align] | None = None  # one per column; default left
 
@@ -173,7 +218,7 @@ class TableBody(Strict):
     def _same_width(self) -> TableBody:
         rows = [row.cells if isinstance(row, MarkedRow) else row for row in self.rows]
         heads = header_rows(self.header)
-        width = len(heads[0]) if heads else len(rows[0])
+        width = len(heads[0]) if heads else row_columns(rows[0])
         if not 1 <= width <= MAX_TABLE_COLUMNS:
             raise ValueError(f"a table has 1 to {MAX_TABLE_COLUMNS} columns (found {width})")
         for i, row in enumerate(heads[1:], start=2):
@@ -181,8 +226,10 @@ class TableBody(Strict):
                 raise ValueError(f"header row {i} has {len(row)} cells; every header row needs {width}, "
                                  "as many as the first (leave a cell empty with \"\")")
         for i, row in enumerate(rows):
-            if len(row) != width:
-                raise ValueError(f"row {i + 1} has {len(row)} cells; every row needs {width}, "
+            columns = row_columns(row)
+            if columns != width:
+                wide = " (a cell with `columns` counts as that many)" if columns != len(row) else ""
+                raise ValueError(f"row {i + 1} has {columns} cells{wide}; every row needs {width}, "
                                  "as many as the header (leave a cell empty with \"\")")
         if self.align is not None and len(self.align) != width:
             raise ValueError(f"align names {len(self.align)} columns; the table has {width}")

@@ -35,10 +35,12 @@ from . import rtl
 from .errors import Location, TemplateError
 from .figures import ImageError, decode_data_uri, image_info
 from .flowables import RTLParagraph, StepsTogether
-from .markup import Element, cell_words, header_spans, register
+from .markup import Element, cell_columns, cell_spans, cell_words, register, row_cells
 from .tagging import tag
 
 ALIGNS = {"left": TA_LEFT, "right": TA_RIGHT, "center": TA_CENTER}
+#: The most columns a table has, and so a wide cell (``<td columns>``): the content model's limit.
+MAX_TABLE_COLUMNS = 8
 _CHILDREN = {"table": {"tr", "caption"}, "tr": {"td"}, "figure": {"caption"}, "ol": {"li"}}
 _PARENTS = {"tr": "<table>", "td": "<tr>", "caption": "<table> or <figure>"}
 #: parts (rows, cells, captions) their parent has checked: a part anywhere else is an error. The markup
@@ -83,9 +85,15 @@ def _check_table(element: ET.Element, template_file: str) -> None:
         raise TemplateError("a <table> needs at least one <tr>", where=where)
     for row in rows:
         _children(row, where)
-    widths = {len(r.findall("td")) for r in rows}
+        for td in row.findall("td"):
+            raw = td.get("columns")
+            if raw is not None and not (raw.isdigit() and 1 <= int(raw) <= MAX_TABLE_COLUMNS):
+                raise TemplateError(f"<td columns='{raw}'> is a whole number of columns, 1 to {MAX_TABLE_COLUMNS}",
+                                    where=where)
+    widths = {len(row_cells(r)) for r in rows}
     if len(widths) != 1 or 0 in widths:
-        raise TemplateError("every <tr> of a <table> needs the same number of <td> cells", where=where)
+        raise TemplateError("every <tr> of a <table> needs the same number of <td> cells (a <td columns='2'> "
+                            "counts as two)", where=where)
     aligns = (element.get("align") or "").split()
     if any(a not in ALIGNS for a in aligns) or (aligns and len(aligns) != widths.pop()):
         raise TemplateError("<table align> names one of left, right, center for each column", where=where)
@@ -208,64 +216,93 @@ class FitTable(Flowable):
         if self.labels is None:
             return self._one_under_another(aw) if not self.repeat else None
         values = [row[::-1] if self.rtl else row for row in self.rows[self.repeat:]]  # logical order
-        label_min = max(_min_width(cell) for row in self.labels for cell in row) + _CELL_PADDING
-        label_natural = max(_natural_width(cell) for row in self.labels for cell in row) + _CELL_PADDING
-        value_min = max(self.min_widths())
+        # (each value beside its header; the columns a wide cell stands over have none: its one label)
+        pairs = [[(label, cell) for label, cell in zip(labels, cells, strict=True) if not _covered(cell)]
+                 for labels, cells in zip(self.labels, values, strict=True)]
+        # (a wide cell over every column, a heading inside the table, has no label: it spans the line)
+        labelled = [label for row in pairs for label, _cell in row if label is not None]
+        label_min = max(map(_min_width, labelled), default=0.0) + _CELL_PADDING
+        label_natural = max(map(_natural_width, labelled), default=0.0) + _CELL_PADDING
+        value_min = max([*self.min_widths(), *(_min_width(cell) + _CELL_PADDING for row in pairs
+                                              for _label, cell in row if _columns(cell) > 1)])
         label_w = max(label_min, min(label_natural, aw * 0.4))
         if label_w + value_min > aw + 0.01:
             return None
         # each header and value a row (TR) of its own; the cells' tags as a grid are kept, made here,
         # on this build's copy (never on the cached table, which is never laid out)
         grid = self.__dict__.setdefault("_grid_tags", {})
-        for labels, cells in zip(self.labels, values, strict=True):
-            for label, cell in zip(labels, cells, strict=True):
+        for row in pairs:
+            for label, cell in row:
                 pair = object()
                 for column, flowable in enumerate((label, cell)):
-                    tag_ = flowable.__dict__.get("_leaflet_tag")
+                    tag_ = flowable.__dict__.get("_leaflet_tag") if flowable is not None else None
                     if tag_ is not None:
                         grid.setdefault(id(flowable), (flowable, tag_))
-                        flowable._leaflet_tag = dataclasses.replace(grid[id(flowable)][1], row=pair, column=column)
-        groups = [[[label, cell] for label, cell in zip(labels, cells, strict=True)]
-                  for labels, cells in zip(self.labels, values, strict=True)]
-        extra = [("BACKGROUND", (1 if self.rtl else 0, 0), (1 if self.rtl else 0, -1), self.label_background)] \
-            if self.label_background is not None else []
-        return self._stack(groups, [label_w, aw - label_w], extra)
+                        flowable._leaflet_tag = dataclasses.replace(grid[id(flowable)][1], row=pair, column=column,
+                                                                    colspan=2 if label is None else 1)
+        groups = [[[label, cell] if label is not None else ["", cell] for label, cell in row] for row in pairs]
+        return self._stack(groups, [label_w, aw - label_w], self.label_background)
 
     def _one_under_another(self, aw: float) -> Table | None:
         """A table with no header, stacked: each row's cells one under the other, the rows parted by a
         heavier rule (None: its longest word is wider than ``aw`` even so)."""
         if max(self.min_widths()) > aw + 0.01:
             return None
-        return self._stack([[[cell] for cell in (row[::-1] if self.rtl else row)] for row in self.rows], [aw])
+        return self._stack([[[cell] for cell in (row[::-1] if self.rtl else row) if not _covered(cell)]
+                            for row in self.rows], [aw])
 
-    def _stack(self, groups: list[list[list[Flowable]]], widths: list[float], extra: list | None = None) -> Table:
+    def _stack(self, groups: list[list[list[Flowable]]], widths: list[float], background: Any = None) -> Table:
         """A table of ``groups`` of lines (each line its cells, in logical order), a group never split
-        and the groups parted by a heavier rule; the grid's rules, padding and font."""
+        and the groups parted by a heavier rule; the grid's rules, padding and font; ``background``
+        behind the labels (the first cells of lines of two, a line ``["", cell]`` being one cell)."""
         lines = []
+        spanned: list[int] = []
+        self._group_lines = [len(group) for group in groups]
         commands = [c for c in self.commands if c[0] in ("GRID", "BOX", "VALIGN", "FONTNAME") or c[0].endswith("PADDING")]
         for group in groups:
             start = len(lines)
-            lines += [line[::-1] if self.rtl else line for line in group]
+            for line in group:
+                if len(line) == 2 and line[0] == "":  # a heading inside the table, over the whole line
+                    commands.append(("SPAN", (0, len(lines)), (1, len(lines))))
+                    spanned.append(len(lines))
+                    lines.append([line[1], ""])  # (ReportLab draws a span's first cell)
+                    continue
+                lines.append(line[::-1] if self.rtl else line)
             commands.append(("NOSPLIT", (0, start), (-1, len(lines) - 1)))  # a row's cells stay together
             if start and self.rule is not None:
                 commands.append(("LINEABOVE", (0, start), (-1, start), 0.9, self.rule))
         t = Table(lines, colWidths=widths[::-1] if self.rtl else widths, spaceBefore=self.spaceBefore,
                   spaceAfter=self.spaceAfter, hAlign="RIGHT" if self.rtl else "LEFT", splitByRow=1)
-        t.setStyle(TableStyle(commands + (extra or [])))
+        if background is not None:  # behind each run of labelled lines
+            column, start = (1 if self.rtl else 0), 0
+            for end in [*spanned, len(lines)]:
+                if end > start:
+                    commands.append(("BACKGROUND", (column, start), (column, end - 1 if end < len(lines) else -1),
+                                     background))
+                start = end + 1
+        t.setStyle(TableStyle(commands))
         return t
 
     def min_widths(self) -> list[float]:
         """Each column's longest word with the cells' padding (measured once)."""
         if self._mins is None:
-            self._mins = [max((_min_width(cell) for cell in column), default=0.0) + _CELL_PADDING
-                          for column in zip(*self.rows, strict=True)]
+            mins = [max((_min_width(cell) for cell in column if _columns(cell) == 1), default=0.0) + _CELL_PADDING
+                    for column in zip(*self.rows, strict=True)]
+            for row in self.rows:  # a wide cell's longest word, shared by its columns where they are short
+                for v, cell in enumerate(row):
+                    n = _columns(cell)
+                    if n > 1:
+                        short = _min_width(cell) + _CELL_PADDING - sum(mins[v:v + n])
+                        for k in range(v, v + n) if short > 0 else ():
+                            mins[k] += short / n
+            self._mins = mins
         return self._mins
 
     def natural_widths(self) -> list[float]:
         """Each column's longest line unbroken, with the cells' padding (measured once)."""
         if self._naturals is None:
-            self._naturals = [max((_natural_width(cell) for cell in column), default=0.0) + _CELL_PADDING
-                              for column in zip(*self.rows, strict=True)]
+            self._naturals = [max((_natural_width(cell) for cell in column if _columns(cell) == 1), default=0.0)
+                              + _CELL_PADDING for column in zip(*self.rows, strict=True)]
         return self._naturals
 
     def _fewer_broken_cells(self, widths: list[float]) -> list[float]:
@@ -301,8 +338,8 @@ class FitTable(Flowable):
 
     def _height(self, widths: list[float]) -> float:
         """The cells' height, row by row, at these column widths (without the padding, the same for any)."""
-        return sum(max(cell.wrap(w - _CELL_PADDING + 0.5, 1e6)[1] for cell, w in zip(row, widths, strict=True))
-                   for row in self.rows)
+        return sum(max((cell.wrap(w - _CELL_PADDING + 0.5, 1e6)[1] for cell, w in _set_widths(row, widths)),
+                       default=0.0) for row in self.rows)
 
     def wrap(self, aw: float, ah: float) -> tuple[float, float]:
         self.width, self.height = self.table(aw).wrap(aw, ah)
@@ -341,7 +378,7 @@ class FitTable(Flowable):
             return whole
         table = self._table  # (as whole_height wrapped it)
         if self.stacked:  # a row is its cells, one under the other
-            return sum(table._rowHeights[:rows * len(self.rows[0])])
+            return sum(table._rowHeights[:sum(self._group_lines[:rows])])
         return sum(table._rowHeights[:self.repeat + rows])
 
     def draw(self) -> None:
@@ -356,8 +393,26 @@ _MEASURED_CELLS = 240
 
 def _broken(rows: list[list[Flowable]], widths: list[float]) -> int:
     """How many cells take more than one line at these column widths."""
-    return sum(1 for row in rows for cell, w in zip(row, widths, strict=True)
+    return sum(1 for row in rows for cell, w in _set_widths(row, widths)
                if _natural_width(cell) + _CELL_PADDING > w + 0.01)
+
+
+def _set_widths(row: list[Flowable], widths: list[float]):
+    """A row's cells with the width each is set in: a wide cell its columns' together, and none for the
+    columns it stands over."""
+    for v, cell in enumerate(row):
+        if not _covered(cell):
+            yield cell, sum(widths[v:v + _columns(cell)])
+
+
+def _columns(cell: Flowable) -> int:
+    """How many columns a cell stands over (a wide cell, ``<td columns>``)."""
+    return cell.__dict__.get("_leaflet_columns", 1)
+
+
+def _covered(cell: Flowable) -> bool:
+    """Whether a cell is a column a wide cell stands over (empty, not drawn)."""
+    return cell.__dict__.get("_leaflet_covered", False)
 
 
 def _natural_width(cell: Flowable) -> float:
@@ -437,11 +492,11 @@ def _visual_len(text: str) -> int:
     return sum(2 if "\u2e80" <= ch <= "\ud7ff" or "\uff00" <= ch <= "\uffef" else 1 for ch in text)
 
 
-def _fraction(texts: list[list[str]]) -> float:
+def _fraction(texts: list[list[str]], wide: int = 0) -> float:
     """How much of the column a table takes: all of it, unless its text is short (a strength -> colour
-    table need not stretch across the page)."""
+    table need not stretch across the page); ``wide``: what its longest wide cell wants the same way."""
     columns = list(zip(*texts, strict=True))
-    wants = sum(max((_cell_len(c) for c in col), default=1) + 4 for col in columns)
+    wants = max(sum(max((_cell_len(c) for c in col), default=1) + 4 for col in columns), wide)
     return 1.0 if wants >= 60 else max(0.45, wants / 60)
 
 
@@ -464,7 +519,8 @@ def table(builder, el: ET.Element) -> list[Flowable]:
     cell_style = _style(builder, "table", "body")
     head_style = _style(builder, "table_head", cell_style)
     rows_el = el.findall("tr")
-    aligns = (el.get("align") or "").split() or ["left"] * len(rows_el[0].findall("td"))
+    grid = [row_cells(tr) for tr in rows_el]  # each row's cells, one per column (None: a wide cell's)
+    aligns = (el.get("align") or "").split() or ["left"] * len(grid[0])
     head_rows = 0
     for tr in rows_el:  # header rows come first; only those repeat
         if tr.get("head") != "yes":
@@ -473,13 +529,31 @@ def table(builder, el: ET.Element) -> list[Flowable]:
     rows: list[list[Flowable]] = []
     texts: list[list[str]] = []
     row_tags: list[object] = []
-    for r, tr in enumerate(rows_el):
+    wide = 0  # (the longest wide cell's text, for the table's width)
+    for r, tds in enumerate(grid):
         style = head_style if r < head_rows else cell_style
         row = object()  # the cells of one row (a TR in a tagged PDF)
         row_tags.append(row)
-        cells = [_cell(builder, _aligned(builder, _cell_para(builder, td, style), aligns[c]), td, r < head_rows, row, c)
-                 for c, td in enumerate(tr.findall("td"))]
-        texts.append([_cell_text(td) for td in tr.findall("td")])
+        cells = []
+        for c, td in enumerate(tds):
+            if td is None:  # a column a wide cell stands over: an empty cell, never drawn (SPAN below)
+                empty = ET.Element("td")
+                cells.append(_cell(builder, _cell_para(builder, empty, style), empty, r < head_rows, row, c))
+                cells[-1]._leaflet_covered = True
+                continue
+            cells.append(_cell(builder, _aligned(builder, _cell_para(builder, td, style), aligns[c]), td,
+                               r < head_rows, row, c))
+            if cell_columns(td) > 1:
+                cells[-1]._leaflet_columns = cell_columns(td)
+        # (a wide cell's text takes no column's share: it has all of its columns)
+        texts.append(["" if td is None or cell_columns(td) > 1 else _cell_text(td) for td in tds])
+        wide = max([wide] + [_cell_len(_cell_text(td)) + 4 * cell_columns(td) for td in tds
+                             if td is not None and cell_columns(td) > 1])
+        if builder.rtl:  # a wide cell drawn where its columns start, at the right: its last logically
+            for c, td in enumerate(tds):
+                if td is not None and cell_columns(td) > 1:
+                    last = c + cell_columns(td) - 1
+                    cells[c], cells[last] = cells[last], cells[c]
         rows.append(cells[::-1] if builder.rtl else cells)
     labels = None
     if head_rows and len(rows) > head_rows and len(rows[0]) > 1 and \
@@ -487,10 +561,25 @@ def table(builder, el: ET.Element) -> list[Flowable]:
         # each data row's own header cells, for a table too narrow for its columns (FitTable.stacked):
         # made now, as the body is laid out once for any number of builds
         heads = _column_heads(rows_el[:head_rows])
-        # (set from the start of the line, as the values are: at the right, right to left)
-        labels = [[_cell(builder, _aligned(builder, _cell_para(builder, td, head_style), "left"), td, True,
+
+        def label(td: ET.Element, r: int, c: int) -> Flowable:
+            # (set from the start of the line, as the values are: at the right, right to left)
+            return _cell(builder, _aligned(builder, _cell_para(builder, td, head_style), "left"), td, True,
                          row_tags[r], c - 0.5, scope="Row")
-                   for c, td in enumerate(heads)] for r in range(head_rows, len(rows))]
+
+        labels = []
+        for r in range(head_rows, len(rows)):
+            own: list[Flowable | None] = [label(td, r, c) for c, td in enumerate(heads)]
+            for c, td in enumerate(grid[r]):  # a wide cell beside its columns' headers, one label
+                if td is not None and cell_columns(td) > 1:
+                    spanned = range(c, c + cell_columns(td))
+                    at = spanned[-1] if builder.rtl else c  # (where its value is: see above)
+                    for k in spanned:
+                        own[k] = None
+                    # (one over every column, a heading inside the table, has none: it spans the line)
+                    own[at] = label(_joined([heads[k] for k in spanned], _WIDE_JOIN), r, c) \
+                        if len(spanned) < len(heads) else None
+            labels.append(own)
     shares = _shares(texts)
     if builder.rtl:
         shares = shares[::-1]
@@ -507,7 +596,8 @@ def table(builder, el: ET.Element) -> list[Flowable]:
         commands += [("BACKGROUND", (0, 0), (-1, head_rows - 1), theme.color("panel")),
                      ("LINEBELOW", (0, head_rows - 1), (-1, head_rows - 1), 0.9, theme.color("text"))]
     width = len(rows[0]) if rows else 0
-    for (r, c), count in header_spans(rows_el).items():  # a group heading: one cell over its columns
+    # a group heading, or a wide cell: one cell over its columns
+    for (r, c), count in cell_spans(rows_el).items():
         first, last = (width - c - count, width - 1 - c) if builder.rtl else (c, c + count - 1)
         commands.append(("SPAN", (first, r), (last, r)))
         drawn = rows[r][first]  # (ReportLab draws a span's first cell; the others' copies are not drawn)
@@ -520,7 +610,7 @@ def table(builder, el: ET.Element) -> list[Flowable]:
         cap = builder.text_para(caption, _style(builder, "caption", "small"))
         cap.keepWithNext = cap._leaflet_keep_with_next = 1
         out.append(cap)
-    table = FitTable(rows, shares, commands, head_rows, _fraction(texts), builder.rtl, labels=labels,
+    table = FitTable(rows, shares, commands, head_rows, _fraction(texts, wide), builder.rtl, labels=labels,
                      label_background=theme.color("panel"), rule=theme.color("text"))
     table.whole_below = builder.options.frame_height / 4  # (as numbered steps: StepsTogether)
     out.append(tag(table, "Table"))
@@ -536,30 +626,36 @@ def _column_heads(head_rows: list[ET.Element]) -> list[ET.Element]:
     above the columns' own), each column's cells from the top, the empty ones and one that repeats the
     cell above left out, joined by a dash ("Dose \u2013 Tablets"), so a stacked table (FitTable.stacked)
     keeps the group heading beside each value."""
-    columns = list(zip(*(tr.findall("td") for tr in head_rows), strict=True))
-    out = []
-    for column in columns:
-        parts: list[ET.Element] = []
-        for td in column:
-            text = cell_words(td)
-            if text and (not parts or text != cell_words(parts[-1])):
-                parts.append(td)
-        if len(parts) <= 1:
-            out.append(parts[0] if parts else column[-1])
-            continue
-        joined = ET.Element("td")
-        for i, td in enumerate(parts):
-            if i:  # the dash after what the cell so far ends with
-                if len(joined):
-                    joined[-1].tail = (joined[-1].tail or "") + _HEAD_JOIN + (td.text or "")
-                else:
-                    joined.text = (joined.text or "") + _HEAD_JOIN + (td.text or "")
+    columns = list(zip(*(row_cells(tr) for tr in head_rows), strict=True))
+    return [_joined([td for td in column if td is not None], _HEAD_JOIN) for column in columns]
+
+
+#: Between the headers of the columns a wide cell stands over, when a stacked table sets it beside them.
+_WIDE_JOIN = " / "
+
+
+def _joined(cells: list[ET.Element], between: str) -> ET.Element:
+    """Cells as one: their words and markup in order, ``between`` them, the empty ones and one that
+    repeats the one before left out (no cells with words: an empty cell)."""
+    parts: list[ET.Element] = []
+    for td in cells:
+        text = cell_words(td)
+        if text and (not parts or text != cell_words(parts[-1])):
+            parts.append(td)
+    if len(parts) <= 1:
+        return parts[0] if parts else ET.Element("td")
+    joined = ET.Element("td")
+    for i, td in enumerate(parts):
+        if i:  # the separator after what the cell so far ends with
+            if len(joined):
+                joined[-1].tail = (joined[-1].tail or "") + between + (td.text or "")
             else:
-                joined.text = td.text
-            for child in td:
-                joined.append(copy.deepcopy(child))
-        out.append(joined)
-    return out
+                joined.text = (joined.text or "") + between + (td.text or "")
+        else:
+            joined.text = td.text
+        for child in td:
+            joined.append(copy.deepcopy(child))
+    return joined
 
 
 def _cell_para(builder, td: ET.Element, style: str) -> Flowable:
@@ -667,7 +763,7 @@ def nested_item(builder, li: ET.Element, style: str, auto: bool) -> Flowable:
 
 register(Element("table", frozenset({"align"}), check=_check_table, build=table))
 register(Element("tr", frozenset({"head"}), role="part", check=_check_tr))
-register(Element("td", role="part", text=True, check=_check_part))
+register(Element("td", frozenset({"columns"}), role="part", text=True, check=_check_part))
 register(Element("caption", role="part", text=True, check=_check_part))
 register(Element("figure", frozenset({"src", "alt", "width"}), check=_check_figure, build=figure))
 register(Element("ol", frozenset({"style"}), check=_check_ol, build=steps))

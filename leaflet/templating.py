@@ -244,7 +244,8 @@ def _text_only(value: Any, name: str) -> str:
     a table's header of several rows looped over as one row), refused with what to do."""
     if isinstance(value, (list, tuple, dict)):  # (reported with the template's file and line)
         raise TypeError(f"the '{name}' filter was given a {type(value).__name__}, not text (a table's "
-                        "header rows: loop over `b.table|head_rows`, then over each row's cells)")
+                        "header rows: loop over `b.table|head_rows`, then over each row's cells; a cell "
+                        "over several columns is a mapping: `<td columns=\"{{ c.columns }}\">{{ c.text|lines }}</td>`)")
     return str(value)
 
 

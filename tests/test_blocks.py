@@ -723,7 +723,7 @@ def test_a_group_heading_over_its_columns_is_one_header_cell():
     Blank cells, a row's different texts, the columns' own headings and data rows are never joined."""
     import xml.etree.ElementTree as ET
 
-    from leaflet.markup import header_spans
+    from leaflet.markup import cell_spans as header_spans
 
     def rows(*cells: tuple[str, list[str]]) -> list[ET.Element]:
         out = []
@@ -740,3 +740,134 @@ def test_a_group_heading_over_its_columns_is_one_header_cell():
     assert header_spans(rows(("yes", ["", "", "a"]), ("yes", ["b", "c", "d"]))) == {}  # blanks stay apart
     assert header_spans(rows(("yes", ["T", "T", "T"]), ("yes", ["G", "G", "x"]), ("yes", ["a", "b", "c"]))) == {
         (0, 0): 3, (1, 0): 2}
+
+
+#: A dosing table as approved product information has it: a row of one cell across the table, and a
+#: dose across two columns (imported from ``colspan``).
+_WIDE_CELLS = {"caption": "Dose by age", "header": ["Age", "Morning", "Evening"],
+               "rows": [[{"text": "Children under 12 years: do not give diazepam tablets", "columns": 3}],
+                        ["Adults", {"text": "20 mg a day in two doses, 12 hours apart", "columns": 2}],
+                        ["Older adults", "5 mg", "5 mg"]]}
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_a_wide_cell_prints_once_over_its_columns(tmp_path, lang):
+    """Known weakness, fixed: a cell spanning columns (imported ``colspan``) printed in its first column
+    only, so "20 mg a day in two doses" stood under "Morning" as the morning's dose. A wide cell prints
+    once, from where its first column starts (the right, right to left) across the others; it is one
+    TD with /ColSpan in the structure tree and one td with colspan in the HTML leaflet."""
+    from .test_tagging import tree
+
+    data = yaml.safe_load((ROOT / "content" / "diazepam" / f"{lang}.yaml").read_text(encoding="utf-8"))
+    data["sections"][0]["blocks"].append({"table": _WIDE_CELLS})
+    (tmp_path / "diazepam").mkdir()
+    (tmp_path / "diazepam" / f"{lang}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TranslationWarning)
+        pdf_data = leaflet.build_pdf("diazepam", language=lang, content_dirs=[tmp_path])
+        html = leaflet.build_html("diazepam", language=lang, content_dirs=[tmp_path])
+    dose, children = "20 mg a day in two doses, 12 hours apart", "Children under 12 years: do not give diazepam tablets"
+    text = all_text(pdf_data).replace("\xa0", " ")
+    assert text.count(dose) == 1 and text.count(children) == 1
+    found = _boxes(pdf_data, ["Age", "Morning", "Evening", dose, children])
+    assert set(found) == {"Age", "Morning", "Evening", dose, children}, found
+    if lang == "en":  # the dose from Morning's left edge past where Evening starts, on one line
+        assert abs(found[dose][0] - found["Morning"][0]) < 1 and found[dose][1] > found["Evening"][0] + 5, found
+        assert abs(found[children][0] - found["Age"][0]) < 1 and found[children][1] > found["Morning"][0] + 5, found
+    else:  # the columns from the right: Age, Morning, Evening; the dose ends at Morning's right edge
+        assert found["Age"][0] > found["Morning"][1] > found["Evening"][1], found
+        assert abs(found[dose][1] - found["Morning"][1]) < 1 and found[dose][0] < found["Evening"][1] - 5, found
+        assert abs(found[children][1] - found["Age"][1]) < 1 and found[children][0] < found["Morning"][1] - 5, found
+    spans = sorted(int(entries["/A"]["/ColSpan"]) for _, role, entries in tree(pdf_data)
+                   if role == "TD" and entries["/A"] is not None and "/ColSpan" in entries["/A"])
+    assert spans == [2, 3], spans
+    html = html.replace("\xa0", " ")  # (numbers are tied to their units)
+    assert f'colspan="2">{dose}</td>' in html and f'colspan="3">{children}</td>' in html
+
+
+def test_a_stacked_table_sets_a_wide_cell_beside_its_columns_headers(tmp_path):
+    """A table too narrow for its columns (compact) is stacked: a wide cell is one value beside the
+    headers of the columns it stands over ("How much / How often"), and a cell over every column (a
+    heading inside the table) spans the line with no header beside it; the structure stays valid."""
+    from pdfua import validate
+
+    table = {"header": _WIDE["header"],
+             "rows": [[{"text": "Children under 4 years: ask your doctor", "columns": 4}], _WIDE["rows"][0],
+                      ["Adults and children 12 years and over",
+                       {"text": "1 or 2 puffs (100 to 200 micrograms) when needed", "columns": 2},
+                       "8 puffs (800 micrograms)"]]}
+    data = yaml.safe_load((ROOT / "content" / "diazepam" / "en.yaml").read_text(encoding="utf-8"))
+    data["sections"][0]["blocks"].append({"table": table})
+    (tmp_path / "diazepam").mkdir()
+    (tmp_path / "diazepam" / "en.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    pdf_data = leaflet.build_pdf("diazepam", template="compact", content_dirs=[tmp_path])
+    text = " ".join(" ".join(page.replace("\xa0", " ").split()) for page in page_texts(pdf_data))
+    assert "How much / How often 1 or 2 puffs (100 to 200 micrograms) when needed" in text, text[:4000]
+    assert "Children under 4 years: ask your doctor Who Children 4 to 11 years" in text, text[:4000]
+    assert "Who / How much" not in text
+    found = _boxes(pdf_data, ["Children under 4 years", "Who"])
+    assert abs(found["Children under 4 years"][0] - found["Who"][0]) < 1, found  # from the table's start
+    (tmp_path / "stacked.pdf").write_bytes(pdf_data)
+    assert [(f.rule_id, f.message) for f in validate(str(tmp_path / "stacked.pdf")).findings] == []
+
+
+def test_a_wide_cell_is_checked_as_any_cell(tmp_path):
+    """A row's cells count a wide cell's columns; a wide cell is over 2 to 8 columns, and its text is
+    checked as any cell's. Each mistake is one message at the cell (rows are a tagged union: no second
+    "not a marked row" message)."""
+    def load(rows: list) -> str:
+        data = yaml.safe_load((DATA / "content" / "testamol" / "en.yaml").read_text(encoding="utf-8"))
+        data["sections"][0]["blocks"].append({"table": {"header": ["Age", "Morning", "Evening"], "rows": rows}})
+        folder = tmp_path / f"c{len(list(tmp_path.iterdir()))}" / "testamol"
+        folder.mkdir(parents=True)
+        (folder / "en.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        with pytest.raises(ContentError) as caught:
+            leaflet.content.load(folder / "en.yaml")
+        return caught.value.format()
+
+    message = load([["Adults", {"text": "20 mg", "columns": 3}]])
+    assert "row 1 has 4 cells (a cell with `columns` counts as that many); every row needs 3" in message
+    message = load([[{"text": "20 mg", "columns": 1}, "a", "b"]])
+    assert "rows[0][0].columns" in message and "greater than or equal to 2" in message and "MarkedRow" not in message
+    message = load([["Adults", {"text": "20 mg\u202e", "columns": 2}]])
+    assert "rows[0][1].text" in message and "U+202E" in message and "also" not in message
+    rows = [["Adults", {"text": "20 mg a day", "columns": 2}], {"cells": [{"text": "Children", "columns": 3}],
+                                                              "forms": ["tablets"]}]
+    data = yaml.safe_load((DATA / "content" / "testamol" / "en.yaml").read_text(encoding="utf-8"))
+    data["medicine"]["forms"][0]["id"] = "tablets"
+    data["sections"][0]["blocks"].append({"table": {"header": ["Age", "Morning", "Evening"], "rows": rows}})
+    (tmp_path / "ok" / "testamol").mkdir(parents=True)
+    (tmp_path / "ok" / "testamol" / "en.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    leaflet.content.load(tmp_path / "ok" / "testamol" / "en.yaml")  # (a marked row may hold one too)
+
+
+def test_a_template_that_prints_a_wide_cell_as_text_is_refused(tmp_path):
+    """A template written before wide cells looped over a row's cells with ``c|lines``: a wide cell is a
+    mapping, refused with the template's line and what to write, never printed as "{'text': ...}"."""
+    template = tmp_path / "tpl"
+    shutil.copytree(ROOT / "templates" / "standard", template)
+    body = (template / "body.xml.j2").read_text(encoding="utf-8")
+    new_loop = ('{% for c in r %}{% if c is mapping %}<td columns="{{ c.columns }}">{{ c.text|lines }}</td>'
+                '{% else %}<td>{{ c|lines }}</td>{% endif %}{% endfor %}')
+    assert new_loop in body
+    (template / "body.xml.j2").write_text(body.replace(new_loop, "{% for c in r %}<td>{{ c|lines }}</td>{% endfor %}"),
+                                          encoding="utf-8")
+    data = yaml.safe_load((DATA / "content" / "testamol" / "en.yaml").read_text(encoding="utf-8"))
+    data["sections"][0]["blocks"].append({"table": _WIDE_CELLS})
+    (tmp_path / "content" / "testamol").mkdir(parents=True)
+    (tmp_path / "content" / "testamol" / "en.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(leaflet.LeafletError) as caught:
+        leaflet.build_pdf("testamol", template=str(template), content_dirs=[tmp_path / "content"])
+    message = caught.value.format()
+    assert "body.xml.j2:" in message and "given a dict, not text" in message and "c.columns" in message
+
+
+@pytest.mark.parametrize(("cell", "message"), [
+    ('<td columns="0">a</td><td>b</td>', "whole number of columns, 1 to 8"),
+    ('<td columns="x">a</td><td>b</td>', "whole number of columns"),
+    ('<td columns="9">a</td><td>b</td>', "1 to 8"),
+    ('<td columns="3">a</td>', "counts as two"),
+])
+def test_bad_wide_cell_markup_is_refused(cell, message):
+    with pytest.raises(TemplateError, match=message):
+        markup.parse(f"<leaflet><table><tr><td>h</td><td>i</td></tr><tr>{cell}</tr></table></leaflet>", "t.xml", "leaflet")

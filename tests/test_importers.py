@@ -598,9 +598,9 @@ def test_a_table_with_two_header_rows_keeps_both_as_its_header(tmp_path):
 def test_a_header_cell_spanning_columns_is_printed_over_each_of_them():
     """Review finding: a header cell with ``colspan`` (a group heading) stood over its first column
     only. It is printed over each column it spans, so each column's headings say what it holds; a
-    header row of one cell across the table (its title) is not. A data cell that spans columns stays in
-    its first column: copied, "20 mg a day in two doses" under "Morning" and "Evening" would read as
-    20 mg twice (review of the fix); the import says to check it. A header keeps at most four rows (the
+    header row of one cell across the table (its title) is not. A data cell that spans columns is a
+    wide cell over them: copied, "20 mg a day in two doses" under "Morning" and "Evening" would read as
+    20 mg twice (review of the fix), and in its first column only as the morning's dose. A header keeps at most four rows (the
     import says so); a table of header cells only has its first row as the header, and a table of one
     header row only is a row of data (the content needs one)."""
     def table(body: str) -> tuple[dict, list[str]]:
@@ -614,11 +614,24 @@ def test_a_header_cell_spanning_columns_is_printed_over_each_of_them():
                          "<tbody><tr><td colspan='3'>Children</td></tr>"
                          "<tr><td>Adults</td><td colspan='2'>20 mg a day in two doses</td></tr></tbody>")
     assert found["header"] == [["Table 1 Dosing", "", ""], ["", "Dose", "Dose"], ["Age", "Morning", "Evening"]]
-    assert found["rows"] == [["Children", "", ""], ["Adults", "20 mg a day in two doses", ""]]
-    assert any("first column only" in note for note in notes)
+    assert found["rows"] == [[{"text": "Children", "columns": 3}],
+                             ["Adults", {"text": "20 mg a day in two doses", "columns": 2}]]
+    assert not any("column" in note for note in notes)
     found, notes = table("<tr><th>Age</th><th>Dose</th></tr><tr><td colspan='2'>Children</td></tr>"
                          "<tr><td>Adults</td><td>2 mg</td></tr>")
-    assert found["rows"] == [["Children", ""], ["Adults", "2 mg"]] and not any("column" in n for n in notes)
+    assert found["rows"] == [[{"text": "Children", "columns": 2}], ["Adults", "2 mg"]]
+    assert not any("column" in n for n in notes)
+    # a cell spanning a column a cell from above spans into: the one from above is used up
+    found, notes = table("<tr><td>A</td><td rowspan='2'>B</td></tr><tr><td colspan='2'>X</td></tr>")
+    assert found["rows"] == [["A", "B"], [{"text": "X", "columns": 2}]]
+    converter = narrative.Converter()  # (text in a column a cell spans: the cells stay apart, noted)
+    assert converter._wide_cells(["X", "B", "C"], [(0, 2)]) == ["X", "B", "C"]
+    assert converter._wide_cells(["X", "", "C"], [(0, 2)]) == [{"text": "X", "columns": 2}, "C"]
+    assert any("check the table" in note for note in converter.notes)
+    # a table in a cell is its rows' text, a wide cell's too
+    found, _notes = table("<tr><td>Outer</td><td><table><tr><th>Age</th><th>Dose</th></tr><tr><td colspan='2'>"
+                          "Children: ask</td></tr><tr><td>Adults</td><td>2 mg</td></tr></table></td></tr>")
+    assert found["rows"] == [["Outer", "Age Dose\nChildren: ask\nAdults 2 mg"]]
     heads = "".join(f"<tr><th>h{i}</th><th>x</th></tr>" for i in range(6))
     found, notes = table(f"<thead>{heads}</thead><tbody><tr><td>a</td><td>b</td></tr></tbody>")
     assert found["header"] == [[f"h{i}", "x"] for i in range(4)] and found["rows"][:2] == [["h4", "x"], ["h5", "x"]]
@@ -657,22 +670,28 @@ def _spanned_grid(draw, width: int | None = None, tag: str = "td", prefix: str =
     return html, cells, width, height
 
 
-def _grid_rows(cells: list, width: int, height: int, head: bool) -> list[list[str]]:
+def _grid_rows(cells: list, width: int, height: int, head: bool) -> list[list]:
     """The rows the converter should make of a grid: each cell's text in its column in every row it
-    spans; a header cell's also in each column it spans (not a row's one cell across it all); a row
-    whose every cell comes from above (a spacer) left out."""
+    spans; a header cell's also in each column it spans (not a row's one cell across it all); a data
+    cell that spans columns a wide cell over them ({"text", "columns"}, the row that many cells
+    shorter); a row whose every cell comes from above (a spacer) left out."""
     out = []
     for r in range(height):
         own = [cell for cell in cells if cell[1] == r]
         if not own:
             continue
         single = len(own) == 1 and own[0][2] == 0 and own[0][4] == width
-        row = [""] * width
+        row: list = [""] * width
         for text, r0, c0, down, across in cells:
             if r0 <= r < r0 + down:
+                if not head and across > 1:
+                    row[c0] = {"text": text, "columns": across}
+                    for c in range(c0 + 1, c0 + across):
+                        row[c] = None
+                    continue
                 for c in range(c0, c0 + (across if head and not single else 1)):
                     row[c] = text
-        out.append(row)
+        out.append([cell for cell in row if cell is not None])
     return out
 
 
@@ -680,8 +699,8 @@ def _grid_rows(cells: list, width: int, height: int, head: bool) -> list[list[st
 @given(_spanned_grid())
 def test_every_cell_of_an_imported_table_keeps_its_column(table):
     """Fuzzed: whatever cells span rows and columns, each cell's text is in its own column in every row
-    it spans (a dose never moves under another heading), a data cell that spans columns only in its
-    first (the others empty), and a row whose every cell comes from above (a spacer) is left out."""
+    it spans (a dose never moves under another heading), a data cell that spans columns a wide cell
+    over them, and a row whose every cell comes from above (a spacer) is left out."""
     html, cells, width, height = table
     [block] = narrative.finish(narrative.Converter().blocks(_div(f"<table>{html}</table>")))
     found = block["table"]

@@ -216,6 +216,27 @@ class Converter:
         elif sub:
             self._attach(items, sub) if items and not numbered else items.extend(sub)
 
+    def _wide_cells(self, row: list[str], across: list[tuple[int, int]]) -> list:
+        """A data row with each cell that spans columns as a wide cell over them (``{"text", "columns"}``).
+        Where a malformed table has text in a column a cell spans, the cells stay apart, and the import
+        says to check the table."""
+        starts = dict(across)
+        out: list = []
+        c = 0
+        while c < len(row):
+            wide = min(starts.get(c, 1), len(row) - c)
+            if wide > 1 and not any(row[c + 1:c + wide]):
+                out.append({"text": row[c], "columns": wide})
+                c += wide
+                continue
+            if wide > 1:
+                note = "a table cell that spans columns over other cells is printed in its first column: check the table"
+                if note not in self.notes:
+                    self.notes.append(note)
+            out.append(row[c])
+            c += 1
+        return out
+
     @staticmethod
     def _attach(items: list, sub: list[str]) -> None:
         last = items[-1]
@@ -324,24 +345,28 @@ class Converter:
             self.notes.append(f"a table's header rows after the {MAX_HEADER_ROWS}th are printed as rows")
         # a header cell that spans columns is printed over each column it spans ("Dose" over both
         # "Tablets" and "Oral solution", so each column's headings say what it holds), except a header
-        # row of one cell across the table (its title). A data cell that spans columns stays in its
-        # first column, the others blank: "20 mg a day in two doses" across "Morning" and "Evening"
-        # would read as 20 mg twice, copied into both (review finding); the import says so.
+        # row of one cell across the table (its title). A data cell that spans columns is a wide cell,
+        # printed once over its columns: "20 mg a day in two doses" across "Morning" and "Evening"
+        # would read as 20 mg twice, copied into both (review finding), and in its first column only
+        # as the morning's dose.
         for index, (row, (across, single)) in enumerate(zip(rows, spans, strict=True)):
             if index < heads and not single:
                 for first, wide in across:
                     for column in range(first + 1, min(first + wide, width)):
                         if not row[column]:
                             row[column] = row[first]
-            elif index >= heads and not single and across:
-                note = "a table cell that spans columns is printed in its first column only: check the table"
-                if note not in self.notes:
-                    self.notes.append(note)
+            elif index >= heads and across:
+                rows[index] = self._wide_cells(row, across)
         if heads:  # one header row as a row; several (a group heading above the columns') as a list of rows
             table["header"] = rows[0] if heads == 1 else rows[:heads]
             rows = rows[heads:]
         table["rows"] = rows
         return [{"table": table}, *pictures]
+
+
+def _cell_words(cell: str | dict) -> str:
+    """A table cell's text (a wide cell's, ``{"text", "columns"}``)."""
+    return cell["text"] if isinstance(cell, dict) else cell
 
 
 def _span(cell: ET.Element, attribute: str) -> int:
@@ -370,7 +395,8 @@ def _text_of(block) -> list[str]:
             return list(block["steps"])
         if "table" in block:
             t = block["table"]
-            return [" ".join(c for c in row if c) for row in (header_rows(t.get("header")) + t["rows"]) if any(row)]
+            return [" ".join(_cell_words(c) for c in row if _cell_words(c))
+                    for row in (header_rows(t.get("header")) + t["rows"]) if any(map(_cell_words, row))]
     return []
 
 
