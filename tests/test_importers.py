@@ -721,3 +721,50 @@ def test_every_cell_of_an_imported_table_s_header_keeps_its_columns(tables):
     heads = _grid_rows(head_cells, width, head_height, head=True)
     assert header_rows(found.get("header")) == heads, html
     assert found["rows"] == _grid_rows(body_cells, width, body_height, head=False), html
+
+
+#: span attributes as sources have them, good and bad: "0" (to the end of the section), numbers that are
+#: not whole, huge, negative, empty, with spaces
+_SPAN_VALUES = st.sampled_from(["1", "2", "3", "0", "-1", "x", "", " 2 ", "99999", "1.5"])
+
+
+@st.composite
+def _malformed_table(draw):
+    """A table as HTML whose cells have any span attributes, in thead, tbody, tfoot or bare rows, each
+    cell's text its own ("c0", "c1", ...); with the texts."""
+    texts: list[str] = []
+    html = "<table>"
+    for section in draw(st.lists(st.sampled_from(["thead", "tbody", "tfoot", ""]), min_size=1, max_size=3)):
+        body = ""
+        for row in draw(st.lists(st.lists(st.tuples(st.sampled_from(["td", "th"]), _SPAN_VALUES, _SPAN_VALUES),
+                                          max_size=4), min_size=1, max_size=4)):
+            body += "<tr>"
+            for tag, across, down in row:
+                texts.append(f"c{len(texts)}")
+                body += f"<{tag} colspan='{across}' rowspan='{down}'>{texts[-1]}</{tag}>"
+            body += "</tr>"
+        html += f"<{section}>{body}</{section}>" if section else body
+    return html + "</table>", texts
+
+
+@settings(max_examples=200, deadline=None)
+@given(_malformed_table())
+def test_an_imported_table_with_any_spans_keeps_every_cell(table):
+    """Fuzzed with malformed spans (rowspan="0", colspan="99999", "-1", "x", spans that overlap) and a
+    tfoot: the import never fails; what it makes is valid content (a table, or rows as paragraphs when
+    too wide); every cell's text is there, and a data row never holds one text twice (a dose printed
+    twice in a row reads as two doses)."""
+    from leaflet.model import TableBody
+
+    html, texts = table
+    blocks = narrative.finish(narrative.Converter().blocks(_div(html)))
+    tables = [b["table"] for b in blocks if isinstance(b, dict) and "table" in b]
+    words = " ".join(b for b in blocks if isinstance(b, str)).replace("\u00b7", " ").split()
+    for found in tables:
+        TableBody.model_validate(found)
+        for row in found["rows"]:
+            own = [c["text"] if isinstance(c, dict) else c for c in row]
+            assert len([c for c in own if c]) == len({c for c in own if c}), (html, row)
+            words += own
+        words += [c for row in header_rows(found.get("header")) for c in row]
+    assert set(texts) <= set(words), html
