@@ -85,7 +85,8 @@ def _check_box(el: ET.Element, template_file: str) -> None:
 
 
 def _keep(b, el: ET.Element) -> list:
-    inner = [f for f in b.blocks(el) if not isinstance(f, str)]
+    built = [(child, [f for f in b.block(child) if not isinstance(f, str)]) for child in el]
+    inner = [f for _child, flowables in built for f in flowables]
     # a keep inside a keep (numbered steps with their intro) is one group: ReportLab's KeepTogether
     # reports itself taller than any page, so a nested one always starts a new page
     flat = [g for f in inner for g in (rlbridge.group_content(f) if isinstance(f, KeepTogether) else [f])]
@@ -93,7 +94,19 @@ def _keep(b, el: ET.Element) -> list:
 
     if inner and isinstance(inner[-1], StepsTogether):  # (steps that end the group may still break)
         return [StepsTogether(flat, inner[-1].steps)]
+    items = sum(len(flowables) for child, flowables in built if child.tag == "ul")
+    if el.get("split") == "items" and items and built[-1][0].tag == "ul" and flat == inner:
+        # a list kept with its intro, or whole: on one page when it fits or is short; a tall one that
+        # does not fit breaks between its items, one at least on either side (review finding: two
+        # items, each with its own bullets, moved whole and left a third of a large-print page empty)
+        return [StepsTogether(flat, items, least=1)]
     return [KeepTogether(flat)]
+
+
+def _check_keep(el: ET.Element, template_file: str) -> None:
+    if el.get("split", "items") != "items":
+        raise TemplateError("<keep split> is 'items' (a list that may break between its items)",
+                            where=Location(template_file))
 
 
 def _check_li(el: ET.Element, template_file: str) -> None:
@@ -113,7 +126,7 @@ register(Element("h3", frozenset({"style"}), text=True, build=_heading))
 register(Element("ul", frozenset({"style", "columns", "dir"}), build=_ul))
 register(Element("box", frozenset({"level", "label", "title", "continued", "split", "id", "outline"}), check=_check_box,
                  build=lambda b, el: [b.box(el)]))
-register(Element("keep", build=_keep))
+register(Element("keep", frozenset({"split"}), check=_check_keep, build=_keep))
 
 
 def _contents(b, el: ET.Element) -> list:

@@ -681,12 +681,14 @@ class StepsTogether(KeepTogether):
     """Numbered steps, with what is kept with them (their intro, a heading): on one page when they fit,
     as a keep-together group is. A list taller than a quarter of the frame that does not fit what is
     left of it breaks between two steps instead of moving whole to the next one (which left pages
-    part empty, review finding), with its intro and at least two steps before the break and at least
-    two after it. ``steps``: how many of the group's last flowables are steps."""
+    part empty, review finding), with its intro and at least ``least`` steps before the break (two)
+    and as many after it, and never just after a line that ends with a colon (an item introducing its
+    own bullets). ``steps``: how many of the group's last flowables are steps (or a list's items)."""
 
-    def __init__(self, flowables: list[Flowable], steps: int, maxHeight: float | None = None):  # noqa: N803
+    def __init__(self, flowables: list[Flowable], steps: int, maxHeight: float | None = None,  # noqa: N803
+                 least: int = 2):
         super().__init__(flowables, maxHeight)
-        self.steps = steps
+        self.steps, self.least = steps, least
 
     def split(self, aW: float, aH: float) -> list[Flowable]:  # noqa: N803
         parts = super().split(aW, aH)
@@ -702,10 +704,18 @@ class StepsTogether(KeepTogether):
             if used + height > aH:
                 break
             used, fit = used + height, i + 1
-        fit = min(fit, len(content) - 2)  # two steps at least after the break
-        if fit < first_step + 2:
+        fit = min(fit, len(content) - self.least)  # two steps at least after the break
+        while fit > first_step and _introduces(content[fit - 1]):
+            fit -= 1  # (not under "Call your doctor if you have the following:", its bullets overleaf)
+        if fit < first_step + self.least:
             return parts  # (not its intro and two steps: it moves whole)
         return [*content[:fit], FrameBreak(), *content[fit:]]
+
+
+def _introduces(flowable: Flowable) -> bool:
+    """Whether a paragraph's text ends with a colon: it introduces what follows it."""
+    text = flowable.getPlainText() if hasattr(flowable, "getPlainText") else ""
+    return text.rstrip().endswith((":", "\uff1a"))
 
 
 class PanelTable(Table):

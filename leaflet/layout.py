@@ -771,7 +771,8 @@ def _keep_headings_with_groups(flowables: list[Flowable | str]) -> list[Flowable
                 headings.insert(0, out.pop())
             if headings:
                 content = headings + rlbridge.group_content(item)
-                item = StepsTogether(content, item.steps) if isinstance(item, StepsTogether) else KeepTogether(content)
+                item = StepsTogether(content, item.steps, least=item.least) if isinstance(item, StepsTogether) \
+                    else KeepTogether(content)
         out.append(item)
     return out
 

@@ -1083,3 +1083,50 @@ def test_the_smaller_english_repeat_is_tried_only_where_the_panel_has_one(monkey
     req = pipeline._request("diazepam", "en", "large-print", "a4", None, None, None, None, None)
     pipeline._render(req, (None, templating.load_template("large-print"), None))
     assert tried == [0, layout.TIGHT_PANEL] + ([layout.TIGHTER_PANEL] if repeat else [])
+
+
+_TALL_LIST = [
+    "**These serious side effects have happened only to a small number of people. Your doctor can monitor "
+    "you for them. These serious side effects include:**",
+    {"bullets": [
+        "**Muscle problems.** " + "Diazepam can cause muscle weakness that can lead to falls, and you have a "
+        "higher chance of it if you take certain other medicines with diazepam or drink alcohol. " * 3,
+        {"text": "**Liver problems.** " + "Your doctor should do blood tests to check your liver before you start "
+                 "and while you take it. " * 3 + "Call your doctor right away if you have the following:",
+         "bullets": ["feel tired or weak", "loss of appetite", "upper belly pain", "dark amber coloured urine",
+                     "yellowing of your skin or the whites of your eyes", "itching all over"]}]}]
+
+
+def _ends_and_fills(tmp_path, template: str, filler: int) -> tuple[list[str], list[float]]:
+    """The last line of each page's body but the last page's, and how full each page is, for diazepam
+    with ``filler`` words and then a paragraph ending with a colon and a tall list of two items (as
+    imported text has them: the intro not the list's own)."""
+    def change(data, copy):
+        blocks = next(s for s in data["sections"] if s["id"] == "what-it-is")["blocks"]
+        blocks += [" ".join(["Filler"] * min(400, filler - k)) + "." for k in range(0, filler, 400)]
+        blocks += copy.deepcopy(_TALL_LIST)
+
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    data = leaflet.build_pdf("diazepam", template=template, patient=PATIENT,
+                             content_dirs=[_moved_table(tmp_path, change)])
+    ends = []
+    for page in list(pdfium.PdfDocument(data))[:-1]:
+        lines = [line.strip() for line in page.get_textpage().get_text_range().splitlines() if line.strip()]
+        body = [line for line in lines if not re.search(r"Page \d+ of \d+$", line)]  # (the footer)
+        ends.append(body[-1])
+    return ends, fills(data, template, "a4")
+
+
+@pytest.mark.parametrize(("template", "filler"), [("standard", n) for n in range(0, 960, 40)]
+                         + [("large-print", n) for n in range(0, 260, 20)])  # (about a page of filler)
+def test_a_paragraph_ending_with_a_colon_stays_with_the_list_and_a_tall_list_breaks(tmp_path, template, filler):
+    """Review findings (imported leaflets, large print): a paragraph that ends with a colon before a
+    list ("These serious side effects include:") ended a page with the list overleaf, as it was not the
+    list's own intro; and a list of two items, each with its own bullets, was kept whole and moved to
+    the next page, leaving a third of a page empty. The paragraph is now kept with the list's first
+    item, an item that introduces its own bullets is never left at a page's foot, and a tall list
+    breaks between its items: every page but the last is well filled, wherever the list falls."""
+    ends, filled = _ends_and_fills(tmp_path / str(filler), template, filler)
+    assert not [e for e in ends if e.rstrip().endswith(":")], ends
+    low = [(i + 1, round(f, 2)) for i, f in enumerate(filled[:-1]) if f < 0.70]
+    assert not low, low
