@@ -128,6 +128,24 @@ def test_epi_sections_are_the_six_in_order(imported, source):
     assert not any(re.match(r"\d", t) for t in titles[:6])  # the template numbers the six
 
 
+def test_the_medicine_s_name_is_the_one_its_leaflet_is_for(imported):
+    """Review finding: the Simvastatina Almus summary of product characteristics names three medicines
+    (10, 20 and 40 mg), and the 20 mg package leaflet was titled with the first, "10 mg", on its title
+    and every page's footer. The name is the one whose name and strength the leaflet's text uses; when
+    it names none or several alike, the first, and the import's notes say to check it."""
+    from leaflet.importers.epi import _the_leaflet_s
+
+    simva = imported["aemps-64279.xml"][1]
+    assert simva["medicine"]["name"] == "Simvastatina ALMUS 20 mg comprimidos recubiertos con película EFG"
+    assert imported["aemps-39681.xml"][1]["medicine"]["name"] == "Salazopyrina 500 mg comprimidos"
+    names = ["X 10 mg comprimidos", "X 20 mg comprimidos", "X 40 mg comprimidos"]
+    notes: list[str] = []
+    assert _the_leaflet_s(names, "Cómo tomar X 40 mg. Si toma más X40 mg ...", notes) == names[2] and not notes
+    assert _the_leaflet_s(names, "Cómo tomar X", notes) == names[0] and "check it" in notes[-1]
+    assert _the_leaflet_s(names, "X 10 mg o X 20 mg", notes) == names[0] and len(notes) == 2  # (alike)
+    assert _the_leaflet_s(["Y 5 mg"], "", notes) == "Y 5 mg" and len(notes) == 2
+
+
 def test_codes_missing_or_wrong_fall_back_on_numbers_and_order(imported):
     salazopyrina = imported["aemps-39681.xml"][1]
     storage = salazopyrina["sections"][4]

@@ -268,7 +268,8 @@ def _one(bundle: Node, leaflet: Node, doc_bundle: Node, smpc: Node | None, produ
     date = _date(leaflet.value("date") or (doc_bundle or bundle).value("timestamp"))
     if date is None:
         raise ContentError("the package leaflet has no date (Composition.date)", where=Location(file))
-    name = _product_name(product, smpc, build) or heading_text(leaflet.value("title") or "")
+    name = _product_name(product, smpc, build, _leaflet_words(leaflet, file), notes) \
+        or heading_text(leaflet.value("title") or "")
     top_sections = leaflet.many("section")
     intro: list = []
     if len(top_sections) == 1 and (WRAPPER in top_sections[0].codes("code") or not _is_top(top_sections[0])):
@@ -377,7 +378,8 @@ def _date(value: str | None) -> dt.date | None:
         return None
 
 
-def _product_name(product: Node | None, smpc: Node | None, build: _Builder) -> str | None:
+def _product_name(product: Node | None, smpc: Node | None, build: _Builder, words: str,
+                  notes: list[str]) -> str | None:
     if product is not None:
         for name in product.many("name"):
             text = name.value("productName")
@@ -386,10 +388,49 @@ def _product_name(product: Node | None, smpc: Node | None, build: _Builder) -> s
     if smpc is not None:  # the summary of product characteristics' section 1 names the medicine
         for section in _walk_sections(smpc):
             if _number(_title(section)) == 1:
-                for block in build.blocks(section):
-                    if isinstance(block, Para):
-                        return heading_text(block.plain)[:200]
+                names = [heading_text(block.plain)[:200] for block in build.blocks(section) if isinstance(block, Para)]
+                return _the_leaflet_s(names, words, notes) if names else None
     return None
+
+
+#: A medicine's name up to its strength ("Simvastatina ALMUS 20 mg"), to find it in a leaflet's text.
+_UP_TO_STRENGTH = re.compile(r"^(.*?\d+(?:[.,]\d+)?\s*(?:mg|g|µg|microgramos|mcg|ml|mL|%|UI|IU)(?![\w]))")
+
+
+def _the_leaflet_s(names: list[str], words: str, notes: list[str]) -> str:
+    """Of the names a summary of product characteristics gives (one for each strength it covers: 10,
+    20 and 40 mg), the one its package leaflet is for: the one whose name and strength the leaflet's
+    own text uses most (review finding: the 20 mg leaflet was titled with the first name, 10 mg, a
+    wrong strength on every page). When the leaflet names none or several alike, the first name, and
+    the import's notes say to check it."""
+    if len(names) == 1:
+        return names[0]
+
+    def squeezed(text: str) -> str:  # (spaces left out: a leaflet's text may have lost them, "Almus20 mg")
+        return "".join(text.lower().split())
+
+    text = squeezed(words)
+    counts = []
+    for name in names:
+        match = _UP_TO_STRENGTH.match(name)
+        counts.append(text.count(squeezed(match.group(1) if match else name)))
+    best = max(counts)
+    if best and counts.count(best) == 1:
+        return names[counts.index(best)]
+    notes.append(f"the summary of product characteristics names {len(names)} medicines and the leaflet does "
+                 f"not say which it is for: its name is taken from the first ({names[0]}); check it")
+    return names[0]
+
+
+def _leaflet_words(leaflet: Node, file: str) -> str:
+    """A package leaflet's text: its sections' titles and narratives."""
+    out = []
+    for section in _walk_sections(leaflet):
+        out.append(section.value("title") or "")
+        div = section.div(file)
+        if div is not None:
+            out.append(" ".join(div.itertext()))
+    return " ".join(out)
 
 
 def medicine_id(name: str) -> str:
