@@ -9,6 +9,7 @@ own module).
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -128,7 +129,7 @@ def cell_words(td: ET.Element) -> str:
 def cell_columns(td: ET.Element) -> int:
     """How many columns a ``<td>`` stands over: its ``columns`` (checked with its table), else 1."""
     raw = td.get("columns")
-    return int(raw) if raw is not None and raw.isdigit() and int(raw) >= 1 else 1
+    return int(raw) if raw is not None and re.fullmatch(r"[0-9]{1,2}", raw) and int(raw) >= 1 else 1
 
 
 def row_cells(tr: ET.Element) -> list[ET.Element | None]:

@@ -133,7 +133,7 @@ class Steps(Strict):
 class WideCell(Strict):
     """A table cell over several columns, as approved product information has them: "20 mg a day in
     two doses" under both "Morning" and "Evening", or a row of one cell across the table ("Children").
-    Printed as one cell over its columns; the row has that many cells fewer."""
+    Printed as one cell over its columns; in its row it counts as that many cells."""
 
     text: Cell
     columns: int = Field(ge=2, le=MAX_TABLE_COLUMNS)
@@ -171,13 +171,22 @@ class MarkedRow(Strict):
 
 
 def _row_tag(value: Any) -> str:
+    if isinstance(value, dict) and "cells" not in value and ("text" in value or "columns" in value):
+        return "cell-as-row"
     return "marked-row" if isinstance(value, (dict, MarkedRow)) else "row"
 
 
+def _a_cell_is_not_a_row(value: Any) -> Any:
+    raise ValueError("a row is a list of cells: a cell over several columns goes inside its row's list, "
+                     "- [{text: ..., columns: 2}]")
+
+
 #: A table's row: its cells, or its cells marked with the dosage forms it applies to. (Tagged, so that
-#: an error in a cell is reported once, at the cell, not also as "not a marked row".)
+#: an error in a cell is reported once, at the cell, not also as "not a marked row"; a wide cell written
+#: as a row is one message saying so.)
 Row = Annotated[
-    Annotated[list[RowCell], Tag("row")] | Annotated[MarkedRow, Tag("marked-row")],
+    Annotated[list[RowCell], Tag("row")] | Annotated[MarkedRow, Tag("marked-row")]
+    | Annotated[Annotated[dict, AfterValidator(_a_cell_is_not_a_row)], Tag("cell-as-row")],
     Discriminator(_row_tag),
 ]
 

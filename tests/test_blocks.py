@@ -787,7 +787,7 @@ def test_a_wide_cell_prints_once_over_its_columns(tmp_path, lang):
 
 def test_a_stacked_table_sets_a_wide_cell_beside_its_columns_headers(tmp_path):
     """A table too narrow for its columns (compact) is stacked: a wide cell is one value beside the
-    headers of the columns it stands over ("How much / How often"), and a cell over every column (a
+    headers of the columns it stands over ("How much, How often"), and a cell over every column (a
     heading inside the table) spans the line with no header beside it; the structure stays valid."""
     from pdfua import validate
 
@@ -802,7 +802,7 @@ def test_a_stacked_table_sets_a_wide_cell_beside_its_columns_headers(tmp_path):
     (tmp_path / "diazepam" / "en.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     pdf_data = leaflet.build_pdf("diazepam", template="compact", content_dirs=[tmp_path])
     text = " ".join(" ".join(page.replace("\xa0", " ").split()) for page in page_texts(pdf_data))
-    assert "How much / How often 1 or 2 puffs (100 to 200 micrograms) when needed" in text, text[:4000]
+    assert "How much, How often 1 or 2 puffs (100 to 200 micrograms) when needed" in text, text[:4000]
     assert "Children under 4 years: ask your doctor Who Children 4 to 11 years" in text, text[:4000]
     assert "Who / How much" not in text
     found = _boxes(pdf_data, ["Children under 4 years", "Who"])
@@ -831,6 +831,8 @@ def test_a_wide_cell_is_checked_as_any_cell(tmp_path):
     assert "rows[0][0].columns" in message and "greater than or equal to 2" in message and "MarkedRow" not in message
     message = load([["Adults", {"text": "20 mg\u202e", "columns": 2}]])
     assert "rows[0][1].text" in message and "U+202E" in message and "also" not in message
+    message = load([{"text": "Children", "columns": 3}])  # (a wide cell written as the row itself)
+    assert "rows[0]'" in message and "a row is a list of cells" in message and "also" not in message
     rows = [["Adults", {"text": "20 mg a day", "columns": 2}], {"cells": [{"text": "Children", "columns": 3}],
                                                               "forms": ["tablets"]}]
     data = yaml.safe_load((DATA / "content" / "testamol" / "en.yaml").read_text(encoding="utf-8"))
@@ -867,7 +869,58 @@ def test_a_template_that_prints_a_wide_cell_as_text_is_refused(tmp_path):
     ('<td columns="x">a</td><td>b</td>', "whole number of columns"),
     ('<td columns="9">a</td><td>b</td>', "1 to 8"),
     ('<td columns="3">a</td>', "counts as two"),
+    ('<td columns="\u00b2">a</td><td>b</td>', "whole number of columns"),  # (a digit to str.isdigit)
+    ('<td columns="\u0663">a</td><td>b</td>', "whole number of columns"),
 ])
 def test_bad_wide_cell_markup_is_refused(cell, message):
     with pytest.raises(TemplateError, match=message):
         markup.parse(f"<leaflet><table><tr><td>h</td><td>i</td></tr><tr>{cell}</tr></table></leaflet>", "t.xml", "leaflet")
+
+
+def _with_table(tmp_path: Path, table: dict, lang: str = "en") -> Path:
+    data = yaml.safe_load((ROOT / "content" / "diazepam" / f"{lang}.yaml").read_text(encoding="utf-8"))
+    data["sections"][0]["blocks"].append({"table": table})
+    (tmp_path / "diazepam").mkdir(parents=True)
+    (tmp_path / "diazepam" / f"{lang}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return tmp_path
+
+
+def test_a_wide_cell_still_lets_its_table_stack(tmp_path):
+    """(review of the wide cells) its stacked label joined its columns' headers with " / ", which the
+    units rule ties ("250 mg / 5 ml"): "Morning / Midday / Evening / Bedtime" was one word too wide, so
+    the table stayed a grid and ReportLab split "Child" / "ren". The headers are joined by commas."""
+    from .test_tagging import tree
+
+    rows = [["Children 4 to 11 years", "100 micrograms", "100 micrograms", "100 micrograms", "200 micrograms"],
+            ["Adults", "200 micrograms", "200 micrograms", "200 micrograms", "400 micrograms"],
+            ["Children under 4 years", {"text": "ask your doctor", "columns": 4}]]
+    table = {"header": ["Age", "Morning", "Midday", "Evening", "Bedtime"], "rows": rows}
+    data = leaflet.build_pdf("diazepam", template="compact", content_dirs=[_with_table(tmp_path, table)])
+    text = " ".join(" ".join(page.replace("\xa0", " ").split()) for page in page_texts(data))
+    assert "Morning, Midday, Evening, Bedtime ask your doctor" in text, text[:3000]
+    row_heads = sum(1 for _, role, entries in tree(data)
+                    if role == "TH" and entries["/A"] is not None and "/Row" in str(entries["/A"]))
+    assert row_heads >= 11  # stacked: each value beside its header
+
+
+@pytest.mark.parametrize(("template", "columns"), [("standard", 2), ("large-print", 2), ("large-print", 4),
+                                                  ("compact", 4)])
+def test_a_heading_inside_a_table_never_ends_a_page(tmp_path, template, columns):
+    """(review of the wide cells) a row of one cell over every column (a heading inside an imported
+    table) was left at the foot of a page or column with its rows overleaf, in the grid (its own row)
+    and stacked (its own group). It goes with the row after it."""
+    wide = ["1 or 2 puffs (100 to 200 micrograms)", "when needed, at least 4 hours apart", "8 puffs (800 micrograms)"]
+    rows = []
+    for i in range(40 if columns == 2 else 14):
+        rows.append([{"text": f"HEADING {i}: group of patients number {i}", "columns": columns}])
+        rows.append([f"Group {i} children", *wide[:columns - 1]])
+        rows.append([f"Group {i} adults", *wide[:columns - 1]])
+    table = {"header": ["Who", "How much", "How often", "Most in 24 hours"][:columns], "rows": rows}
+    data = leaflet.build_pdf("diazepam", template=template, content_dirs=[_with_table(tmp_path, table)])
+    import pypdfium2 as pdfium
+
+    ends = []
+    for page in pdfium.PdfDocument(data):
+        lines = [line.strip() for line in page.get_textpage().get_text_range().splitlines() if line.strip()]
+        ends.append([line for line in lines if not re.search(r"Page \d+ of \d+$", line)][-1])
+    assert len(ends) > 3 and not [end for end in ends if end.startswith("HEADING")], ends
