@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from reportlab.platypus import CondPageBreak, HRFlowable, KeepTogether, PageBreak, Spacer
+from reportlab.platypus import CondPageBreak, Flowable, HRFlowable, KeepTogether, PageBreak, Spacer
 from reportlab.platypus.flowables import BalancedColumns
 
 from . import rlbridge
@@ -46,8 +46,18 @@ def _p(b, el: ET.Element) -> list:
     style = el.get("style", "body")
     if style not in b.styles and style in _P_FALLBACK:
         style = _P_FALLBACK[style]
-    return [b.tagged(b.text_para(el, style, auto=el.get("dir") == "auto", lang=el.get("lang")),
-                     "H" if title else "P", el, heading="title" if title else None, lang=el.get("lang"))]
+    para = b.tagged(b.text_para(el, style, auto=el.get("dir") == "auto", lang=el.get("lang")),
+                    "H" if title else "P", el, heading="title" if title else None, lang=el.get("lang"))
+    return [_kept_with_next(para, el)]
+
+
+def _kept_with_next(flowable: Flowable, el: ET.Element) -> Flowable:
+    """A paragraph or list item whose text ends with a colon introduces what follows it ("La dosis
+    recomendada es:", "Uso en adultos:", an item over its own bullets): kept with it, as a heading is,
+    never the last line of a page with what it introduces overleaf (review finding, imported leaflets)."""
+    if "".join(el.itertext()).rstrip().endswith((":", "\uff1a")):
+        flowable.keepWithNext = flowable._leaflet_keep_with_next = 1
+    return flowable
 
 
 def _heading(b, el: ET.Element) -> list:
@@ -71,6 +81,7 @@ def _ul(b, el: ET.Element) -> list:
     # parent item's body (tagging._group)
     items = [b.tagged(nested_item(b, li, style, auto), "LBody", li, depth=2) if li.get("level") == "2"
              else b.tagged(b.text_para(li, style, bulletText=b.theme.bullet, auto=auto), "LBody", li) for li in el]
+    items = [_kept_with_next(item, li) for item, li in zip(items, el, strict=True)]
     columns = int(number(el, "columns", 1, 1, 3, b.source))
     if columns > 1 and len(items) >= 2 * columns and not el.findall("li[@level='2']"):
         return [BalancedColumns(items, nCols=columns, leftPadding=0, rightPadding=8,

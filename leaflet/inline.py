@@ -56,3 +56,17 @@ def plain(text: str) -> str:
     text = re.sub(r"\*\*(?=\S)(.+?)(?<=\S)\*\*", r"\1", text)
     text = re.sub(r"(?<!\*)\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?!\*)", r"\1", text)
     return text.replace(_STAR, "*")
+
+
+#: A medicine's name up to and with its first strength: "Simvastatina ALMUS 20 mg" of "... 20 mg
+#: comprimidos recubiertos con película EFG", "Recto Menaderm 0,125 mg/g" of "... pomada rectal".
+_UP_TO_STRENGTH = re.compile(
+    r"^(.*?(?<![\w.,])\d+(?:[.,]\d+)?\s*(?:mg|g|µg|μg|mcg|microgramos?|micrograms?|ng|ml|mL|l|L|%|UI|IU|U|mmol)"
+    r"(?:\s*/\s*(?:\d+(?:[.,]\d+)?\s*)?(?:mg|g|ml|mL|l|L|dosis|dose|h|hours?|horas?))?)(?![\w])")
+
+
+def up_to_strength(name: str) -> str:
+    """A medicine's name up to and with its first strength, for a running footer that must fit one line
+    (the form after it left out, never the strength); a name with no strength, whole."""
+    match = _UP_TO_STRENGTH.match(name)
+    return match.group(1) if match else name

@@ -194,6 +194,7 @@ def _load(folder: Path, _stamp: tuple) -> Template:
     env.filters["numbers"] = inline.bind_numbers
     env.filters["longdate"] = i18n.long_date
     env.filters["head_rows"] = head_rows
+    env.filters["up_to_strength"] = inline.up_to_strength
     fallbacks = tuple((name, partial(_family, theme, name, tuple(folders))) for name in theme.fallback_fonts)
     return Template(folder.name, tuple(folders), theme, env, fams["body"], fams.get("heading", fams["body"]),
                     fallbacks)

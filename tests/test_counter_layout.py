@@ -1097,14 +1097,19 @@ _TALL_LIST = [
                      "yellowing of your skin or the whites of your eyes", "itching all over"]}]}]
 
 
-def _ends_and_fills(tmp_path, template: str, filler: int) -> tuple[list[str], list[float]]:
+#: A paragraph that introduces the paragraph after it, as imported text has them.
+_DOSE_INTRO = ["**The recommended dose is:**",
+               "One 2 mg tablet up to three times a day, taken with water, for no longer than four weeks. " * 3]
+
+
+def _ends_and_fills(tmp_path, template: str, filler: int, tail: list = _TALL_LIST) -> tuple[list[str], list[float]]:
     """The last line of each page's body but the last page's, and how full each page is, for diazepam
     with ``filler`` words and then a paragraph ending with a colon and a tall list of two items (as
     imported text has them: the intro not the list's own)."""
     def change(data, copy):
         blocks = next(s for s in data["sections"] if s["id"] == "what-it-is")["blocks"]
         blocks += [" ".join(["Filler"] * min(400, filler - k)) + "." for k in range(0, filler, 400)]
-        blocks += copy.deepcopy(_TALL_LIST)
+        blocks += copy.deepcopy(tail)
 
     tmp_path.mkdir(parents=True, exist_ok=True)
     data = leaflet.build_pdf("diazepam", template=template, patient=PATIENT,
@@ -1130,3 +1135,13 @@ def test_a_paragraph_ending_with_a_colon_stays_with_the_list_and_a_tall_list_bre
     assert not [e for e in ends if e.rstrip().endswith(":")], ends
     low = [(i + 1, round(f, 2)) for i, f in enumerate(filled[:-1]) if f < 0.70]
     assert not low, low
+
+
+@pytest.mark.parametrize(("template", "filler"), [("standard", n) for n in range(0, 960, 60)]
+                         + [("large-print", n) for n in range(0, 260, 30)])
+def test_a_paragraph_ending_with_a_colon_is_kept_with_the_next(tmp_path, template, filler):
+    """Review finding (imported leaflets): "La dosis recomendada es:" ended a page, the dose overleaf.
+    A paragraph or list item that ends with a colon is kept with what follows it, as a heading is."""
+    ends, filled = _ends_and_fills(tmp_path / str(filler), template, filler, _DOSE_INTRO)
+    assert not [e for e in ends if e.rstrip().endswith(":")], ends
+    assert all(f >= 0.70 for f in filled[:-1]), filled
