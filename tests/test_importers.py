@@ -786,3 +786,49 @@ def test_an_imported_table_with_any_spans_keeps_every_cell(table):
             words += own
         words += [c for row in header_rows(found.get("header")) for c in row]
     assert set(texts) <= set(words), html
+
+
+def test_an_imported_leaflet_claims_no_revision_date_and_its_footer_fits_one_line(imported):
+    """Review findings (imported leaflets): the closing line said "last revised on 13 December 2024",
+    the electronic document's date, under the approved "Fecha de la última revisión de este prospecto:
+    Noviembre 2017"; the running footer said "Revised" with that date, and in large print the long
+    approved name and date wrapped onto two or three lines; and a long opening text pushed the patient's
+    panel to the foot of page 1, where it broke. Now: no "last revised" line, a footer of the name up to
+    its strength on one line, and the panel right under the title."""
+    import pypdfium2 as pdfium
+    from reportlab.lib.units import mm
+
+    from leaflet import i18n, templating
+
+    theme = templating.load_template("large-print").theme
+    patient = leaflet.Patient(name="Ana Ejemplo", directions="Tome un comprimido por la noche.")
+    for name, (folder, data) in imported.items():
+        _ = i18n.translations(data["language"]).gettext
+        revised = {_(msgid).split("{")[0].strip() for msgid in (
+            "This leaflet was last revised on {date}.", "This leaflet was last revised on {date} (version {version}).")}
+        for paper in ("a4", "letter"):
+            pdf_data = leaflet.build_pdf(data["medicine"]["id"], language=data["language"], template="large-print",
+                                         paper=paper, patient=patient, content_dirs=[folder])
+            doc = pdfium.PdfDocument(pdf_data)
+            every = "".join(page.get_textpage().get_text_range() for page in doc)
+            assert not [line for line in revised if line in " ".join(every.split())], name
+            assert inline.up_to_strength(data["medicine"]["name"]) in " ".join(every.replace("\xa0", " ").split())
+            for page in doc:
+                text = page.get_textpage()
+                band = (theme.margins_mm.bottom + theme.footer_height_mm) * mm
+                bottoms = sorted(text.get_rect(i)[1] for i in range(text.count_rects()) if text.get_rect(i)[3] < band)
+                lines = 1 + sum(b - a > theme.styles["footer"].size * 0.8
+                                for a, b in zip(bottoms, bottoms[1:], strict=False))
+                assert lines == 1, f"{name} {paper}: the footer is {lines} lines"
+            first = " ".join(doc[0].get_textpage().get_text_range().split())
+            assert "Ana Ejemplo" in first and "por la noche" in first, name
+
+
+def test_up_to_strength_keeps_the_strength_whole():
+    assert inline.up_to_strength("Simvastatina ALMUS 20 mg comprimidos recubiertos con película EFG") == \
+        "Simvastatina ALMUS 20 mg"
+    assert inline.up_to_strength("Recto Menaderm 0,125 mg/g pomada rectal") == "Recto Menaderm 0,125 mg/g"
+    assert inline.up_to_strength("Ibuprofen 100 mg/5 mL oral suspension") == "Ibuprofen 100 mg/5 mL"
+    assert inline.up_to_strength("Co-amoxiclav 500/125 mg tablets") == "Co-amoxiclav 500/125 mg"
+    assert inline.up_to_strength("Vitamin B12 1000 micrograms tablets") == "Vitamin B12 1000 micrograms"
+    assert inline.up_to_strength("Lipitor") == "Lipitor" and inline.up_to_strength("MPD1") == "MPD1"
