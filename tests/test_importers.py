@@ -832,3 +832,17 @@ def test_up_to_strength_keeps_the_strength_whole():
     assert inline.up_to_strength("Co-amoxiclav 500/125 mg tablets") == "Co-amoxiclav 500/125 mg"
     assert inline.up_to_strength("Vitamin B12 1000 micrograms tablets") == "Vitamin B12 1000 micrograms"
     assert inline.up_to_strength("Lipitor") == "Lipitor" and inline.up_to_strength("MPD1") == "MPD1"
+
+
+def test_numbered_lists_one_after_another_are_numbered_on(imported):
+    """Review finding: Salazopyrina's contents were five numbered lists one after another (a word
+    processor's export), printed "1. 1. 1. 1. 1. 2.". Lists with nothing between them are one list,
+    numbered on, and the import says so; a list after a paragraph starts again."""
+    salazopyrina = imported["aemps-39681.xml"][1]
+    steps = [b["steps"] for b in salazopyrina["intro"] if isinstance(b, dict) and "steps" in b]
+    assert len(steps) == 1 and len(steps[0]) == 6 and steps[0][-1] == "Contenido del envase e información adicional"
+    converter = narrative.Converter()
+    blocks = narrative.finish(converter.blocks(_div("<ol><li>a</li></ol> <ol><li>b</li><li>c</li></ol><p>x</p>"
+                                                    "<ol><li>d</li></ol>")))
+    assert blocks == [{"steps": ["a", "b", "c"]}, "x", {"steps": ["d"]}]
+    assert any("numbered on" in note for note in converter.notes)

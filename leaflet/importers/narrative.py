@@ -162,6 +162,22 @@ class Converter:
             if child.tail:
                 runs.append((child.tail, False, False))
         flush()
+        return self._numbered_on(out)
+
+    def _numbered_on(self, blocks: list) -> list:
+        """Numbered lists one after the other with nothing between them as one list, numbered on: a word
+        processor's export splits one list into many (a leaflet's contents printed "1. 1. 1. 1. 1.
+        2.", review finding). The import's notes say so."""
+        out: list = []
+        for block in blocks:
+            if isinstance(block, dict) and set(block) == {"steps"} and out and isinstance(out[-1], dict) \
+                    and set(out[-1]) == {"steps"}:
+                out[-1] = {"steps": out[-1]["steps"] + block["steps"]}
+                note = "numbered lists one after another were numbered on as one list"
+                if note not in self.notes:
+                    self.notes.append(note)
+                continue
+            out.append(block)
         return out
 
     def block(self, el: ET.Element) -> list:
