@@ -924,3 +924,29 @@ def test_a_heading_inside_a_table_never_ends_a_page(tmp_path, template, columns)
         lines = [line.strip() for line in page.get_textpage().get_text_range().splitlines() if line.strip()]
         ends.append([line for line in lines if not re.search(r"Page \d+ of \d+$", line)][-1])
     assert len(ends) > 3 and not [end for end in ends if end.startswith("HEADING")], ends
+
+
+@pytest.mark.parametrize(("text", "tied"), [
+    ("Tel: 800 23 99 89 (+39 06 361911)", ["800\xa023\xa099\xa089", "(+39\xa006\xa0361911)"]),
+    ("teléfono 91 562 04 20.", ["91\xa0562\xa004\xa020."]),
+    ("Tel/Tél: +32 (0) 27766211", ["+32\xa0(0)\xa027766211"]),
+    ("(+49 (0) 89 4561 0)", ["(+49\xa0(0)\xa089\xa04561\xa00)"]),
+])
+def test_a_telephone_number_is_never_broken_across_lines(text, tied):
+    """Review finding (imported contact tables, large print): "(+39 06 / 361911)", "(+49 (0) 89 / 4561
+    0)" broke at their spaces. A telephone number's groups are tied (one with a "+", or of seven digits
+    or more); a few small numbers are not ("steps 1 2 3", "10 20 30 mg")."""
+    from leaflet.inline import bind_numbers
+
+    bound = bind_numbers(text)
+    assert bound.replace("\xa0", " ") == text and all(t in bound for t in tied), repr(bound)
+    small = bind_numbers("Steps 1 2 3, doses of 10 20 30.")
+    assert "1 2 3," in small and "10 20 30." in small
+
+
+@given(st.text(alphabet="0123456789 +()-./,abc", max_size=60))
+def test_binding_numbers_changes_only_spaces(text):
+    from leaflet.inline import bind_numbers
+
+    bound = bind_numbers(text)
+    assert len(bound) == len(text) and bound.replace("\xa0", " ") == text.replace("\xa0", " ")
