@@ -1097,9 +1097,12 @@ _TALL_LIST = [
                      "yellowing of your skin or the whites of your eyes", "itching all over"]}]}]
 
 
-#: A paragraph that introduces the paragraph after it, as imported text has them.
+#: A paragraph that introduces the paragraph after it, as imported text has them; and a list of one
+#: item that introduces what follows (a word processor's sub-heading).
 _DOSE_INTRO = ["**The recommended dose is:**",
                "One 2 mg tablet up to three times a day, taken with water, for no longer than four weeks. " * 3]
+_ONE_ITEM = [{"bullets": ["*To prevent it coming back:*"]}, "*Adults:*",
+             "1,000 mg (2 tablets) a day in 2 doses, for as long as your doctor says, with water. " * 3]
 
 
 def _ends_and_fills(tmp_path, template: str, filler: int, tail: list = _TALL_LIST) -> tuple[list[str], list[float]]:
@@ -1139,9 +1142,12 @@ def test_a_paragraph_ending_with_a_colon_stays_with_the_list_and_a_tall_list_bre
 
 @pytest.mark.parametrize(("template", "filler"), [("standard", n) for n in range(0, 960, 60)]
                          + [("large-print", n) for n in range(0, 260, 30)])
-def test_a_paragraph_ending_with_a_colon_is_kept_with_the_next(tmp_path, template, filler):
-    """Review finding (imported leaflets): "La dosis recomendada es:" ended a page, the dose overleaf.
+@pytest.mark.parametrize("tail", ["paragraph", "one-item list"])
+def test_a_paragraph_ending_with_a_colon_is_kept_with_the_next(tmp_path, template, filler, tail):
+    """Review finding (imported leaflets): "La dosis recomendada es:" ended a page, the dose overleaf,
+    and so did a list of one item ending with a colon (kept whole as a group, its colon was not seen).
     A paragraph or list item that ends with a colon is kept with what follows it, as a heading is."""
-    ends, filled = _ends_and_fills(tmp_path / str(filler), template, filler, _DOSE_INTRO)
+    ends, filled = _ends_and_fills(tmp_path / str(filler), template, filler,
+                                   _DOSE_INTRO if tail == "paragraph" else _ONE_ITEM)
     assert not [e for e in ends if e.rstrip().endswith(":")], ends
     assert all(f >= 0.70 for f in filled[:-1]), filled
