@@ -51,11 +51,18 @@ def _p(b, el: ET.Element) -> list:
     return [_kept_with_next(para, el)]
 
 
+#: The longest text (in characters, a few lines) kept with what follows it for ending with a colon: a
+#: longer paragraph may break across pages as any does (kept whole, it left a page 10 % full, review
+#: finding).
+INTRO_MOST = 400
+
+
 def _kept_with_next(flowable: Flowable, el: ET.Element) -> Flowable:
-    """A paragraph or list item whose text ends with a colon introduces what follows it ("La dosis
+    """A short paragraph or list item whose text ends with a colon introduces what follows it ("La dosis
     recomendada es:", "Uso en adultos:", an item over its own bullets): kept with it, as a heading is,
     never the last line of a page with what it introduces overleaf (review finding, imported leaflets)."""
-    if "".join(el.itertext()).rstrip().endswith((":", "\uff1a")):
+    text = "".join(el.itertext()).strip()
+    if text.endswith((":", "\uff1a")) and len(text) <= INTRO_MOST:
         flowable.keepWithNext = flowable._leaflet_keep_with_next = 1
     return flowable
 

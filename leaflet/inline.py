@@ -76,10 +76,19 @@ def plain(text: str) -> str:
 _UP_TO_STRENGTH = re.compile(
     r"^(.*?(?<![\w.,])\d+(?:[.,]\d+)?\s*(?:mg|g|µg|μg|mcg|microgramos?|micrograms?|ng|ml|mL|l|L|%|UI|IU|U|mmol)"
     r"(?:\s*/\s*(?:\d+(?:[.,]\d+)?\s*)?(?:mg|g|ml|mL|l|L|dosis|dose|h|hours?|horas?))?)(?![\w])")
+#: What a strength may go on with, so that cutting after it would change it: a qualifier ("per dose",
+#: "w/v", "en 5 ml") or another strength (any digit: "25 microgramos/250 microgramos", "0.25 mg, 0.5 mg").
+_GOES_ON = re.compile(r"\d|^\s*(?:[/+,(&x×-]|w/|v/|per\b|por\b|pro\b|par\b|pour\b|je\b|in\b|en\b|de\b|di\b|of\b"
+                      r"|and\b|y\b|und\b|et\b|e\b|i\b|units?\b|unidades\b)", re.IGNORECASE)
 
 
 def up_to_strength(name: str) -> str:
-    """A medicine's name up to and with its first strength, for a running footer that must fit one line
-    (the form after it left out, never the strength); a name with no strength, whole."""
+    """A medicine's name up to and with its strength, for a running footer that must fit one line: the
+    form after it left out ("comprimidos recubiertos con película"), never anything that is part of the
+    strength; a name whose strength goes on after the first one (a combination, "25 microgramos/250
+    microgramos/inhalación", several strengths, a qualifier such as "per dose" or "w/v"), or that has no
+    strength, whole."""
     match = _UP_TO_STRENGTH.match(name)
-    return match.group(1) if match else name
+    if match is None or _GOES_ON.search(name[match.end():]):
+        return name
+    return match.group(1)

@@ -424,7 +424,8 @@ class Leaflet(Strict):
     revision: Revision
     sources: list[Source] = Field(default_factory=list)  # at least one in an authored leaflet
     important: ImportantBox | None = None  # required in an authored leaflet
-    intro: list[Block] = Field(default_factory=list)  # printed under the title (an imported leaflet's opening)
+    # printed under the title; an imported leaflet's (its opening text) after the patient's panel and notes
+    intro: list[Block] = Field(default_factory=list)
     sections: list[Section] = Field(min_length=1)
     translation: Translation | None = None  # absent in a source (untranslated) file
 

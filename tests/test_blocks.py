@@ -507,7 +507,8 @@ def test_a_line_break_in_a_table_cell_prints_as_one(tmp_path, lang):
     assert tops[0] > tops[1] > tops[2], tops  # one under the other, in order
     edge = 0 if lang == "en" else 1  # each line starts at the cell's start: its left, or its right in Arabic
     assert max(found[line][edge] for line in lines) - min(found[line][edge] for line in lines) < 2.5, found
-    assert "<strong>Merck Sharp Dohme</strong><br>MSD Belgium<br>Tel 32 2776 6211</td>" in html
+    # (the telephone number's groups tied, as in the PDF)
+    assert "<strong>Merck Sharp Dohme</strong><br>MSD Belgium<br>Tel 32\xa02776\xa06211</td>" in html
 
 
 @pytest.mark.parametrize("cell", ["5 to \u202e7.6 kg\u202c", "2.5\u200b mL", "10\u2066 mg\u2069"])

@@ -140,10 +140,14 @@ def test_the_medicine_s_name_is_the_one_its_leaflet_is_for(imported):
     assert imported["aemps-39681.xml"][1]["medicine"]["name"] == "Salazopyrina 500 mg comprimidos"
     names = ["X 10 mg comprimidos", "X 20 mg comprimidos", "X 40 mg comprimidos"]
     notes: list[str] = []
-    assert _the_leaflet_s(names, "Cómo tomar X 40 mg. Si toma más X40 mg ...", notes) == names[2] and not notes
-    assert _the_leaflet_s(names, "Cómo tomar X", notes) == names[0] and "check it" in notes[-1]
-    assert _the_leaflet_s(names, "X 10 mg o X 20 mg", notes) == names[0] and len(notes) == 2  # (alike)
-    assert _the_leaflet_s(["Y 5 mg"], "", notes) == "Y 5 mg" and len(notes) == 2
+    assert _the_leaflet_s(names, "Cómo tomar X 40 mg. Si toma más X40 mg ...", notes) == names[2]
+    assert "X 40 mg 2 times" in notes[-1] and "X 10 mg 0 times" in notes[-1] and "the one it names most" in notes[-1]
+    assert _the_leaflet_s(names, "Cómo tomar X", notes) == names[0] and "the first" in notes[-1]
+    assert _the_leaflet_s(names, "X 10 mg o X 20 mg", notes) == names[0] and "the first" in notes[-1]  # (alike)
+    assert _the_leaflet_s(["Y 5 mg"], "", notes) == "Y 5 mg" and len(notes) == 3  # (one name: nothing to check)
+    # (review of the fix) a combination's names differ in their second strength: matched whole
+    combos = ["Exforge 5 mg/80 mg comprimidos", "Exforge 5 mg/160 mg comprimidos"]
+    assert _the_leaflet_s(combos, "Cómo tomar Exforge 5 mg/160 mg", notes) == combos[1]
 
 
 def test_codes_missing_or_wrong_fall_back_on_numbers_and_order(imported):
@@ -832,6 +836,14 @@ def test_up_to_strength_keeps_the_strength_whole():
     assert inline.up_to_strength("Co-amoxiclav 500/125 mg tablets") == "Co-amoxiclav 500/125 mg"
     assert inline.up_to_strength("Vitamin B12 1000 micrograms tablets") == "Vitamin B12 1000 micrograms"
     assert inline.up_to_strength("Lipitor") == "Lipitor" and inline.up_to_strength("MPD1") == "MPD1"
+    # (review of the footer) a strength that goes on is never cut: a combination, several strengths, a
+    # qualifier; such a name is kept whole
+    for whole in ("Seretide 25 microgramos/250 microgramos/inhalación suspensión", "Stalevo 50 mg/12.5 mg/200 mg",
+                  "Symbicort 160 micrograms/4.5 micrograms/inhalation", "Clexane 4.000 UI (40 mg)/0,4 ml",
+                  "Duodopa 20 mg/ml + 5 mg/ml", "Calcichew D3 Forte 500 mg/400 IU", "Ozempic 0.25 mg, 0.5 mg, 1 mg",
+                  "Salbutamol 100 micrograms per dose inhaler", "Timolol 0.5% w/v eye drops"):
+        assert inline.up_to_strength(whole) == whole
+    assert inline.up_to_strength("Exforge 5 mg/80 mg comprimidos") == "Exforge 5 mg/80 mg"
 
 
 def test_numbered_lists_one_after_another_are_numbered_on(imported):
@@ -846,3 +858,11 @@ def test_numbered_lists_one_after_another_are_numbered_on(imported):
                                                     "<ol><li>d</li></ol>")))
     assert blocks == [{"steps": ["a", "b", "c"]}, "x", {"steps": ["d"]}]
     assert any("numbered on" in note for note in converter.notes)
+    # (review of the merge) a list that says it starts again, or comes after a blank paragraph, starts
+    # again; one that says it goes on, goes on
+    assert narrative.finish(narrative.Converter().blocks(_div(
+        "<ol><li>a</li><li>b</li></ol><ol start='1'><li>c</li></ol>"))) == [{"steps": ["a", "b"]}, {"steps": ["c"]}]
+    assert narrative.finish(narrative.Converter().blocks(_div(
+        "<ol><li>a</li></ol><p>\u00a0</p><ol><li>b</li></ol>"))) == [{"steps": ["a"]}, {"steps": ["b"]}]
+    assert narrative.finish(narrative.Converter().blocks(_div(
+        "<ol><li>a</li><li>b</li></ol><ol start='3'><li>c</li></ol>"))) == [{"steps": ["a", "b", "c"]}]

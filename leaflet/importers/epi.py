@@ -24,6 +24,7 @@ from typing import Any
 from .. import i18n
 from ..errors import ContentError, Location, display_path
 from ..figures import ImageError, image_info
+from ..inline import up_to_strength
 from .narrative import Converter, Para, Vocabulary, finish, heading_text, local
 from .safexml import parse_xml
 
@@ -393,16 +394,12 @@ def _product_name(product: Node | None, smpc: Node | None, build: _Builder, word
     return None
 
 
-#: A medicine's name up to its strength ("Simvastatina ALMUS 20 mg"), to find it in a leaflet's text.
-_UP_TO_STRENGTH = re.compile(r"^(.*?\d+(?:[.,]\d+)?\s*(?:mg|g|µg|microgramos|mcg|ml|mL|%|UI|IU)(?![\w]))")
-
-
 def _the_leaflet_s(names: list[str], words: str, notes: list[str]) -> str:
     """Of the names a summary of product characteristics gives (one for each strength it covers: 10,
     20 and 40 mg), the one its package leaflet is for: the one whose name and strength the leaflet's
     own text uses most (review finding: the 20 mg leaflet was titled with the first name, 10 mg, a
-    wrong strength on every page). When the leaflet names none or several alike, the first name, and
-    the import's notes say to check it."""
+    wrong strength on every page). When the leaflet names none or several alike, the first name. The
+    import's notes always say which was taken and how often the leaflet names each, to check it."""
     if len(names) == 1:
         return names[0]
 
@@ -410,16 +407,15 @@ def _the_leaflet_s(names: list[str], words: str, notes: list[str]) -> str:
         return "".join(text.lower().split())
 
     text = squeezed(words)
-    counts = []
-    for name in names:
-        match = _UP_TO_STRENGTH.match(name)
-        counts.append(text.count(squeezed(match.group(1) if match else name)))
+    counts = [text.count(squeezed(up_to_strength(name))) for name in names]
     best = max(counts)
-    if best and counts.count(best) == 1:
-        return names[counts.index(best)]
-    notes.append(f"the summary of product characteristics names {len(names)} medicines and the leaflet does "
-                 f"not say which it is for: its name is taken from the first ({names[0]}); check it")
-    return names[0]
+    chosen = names[counts.index(best)] if best and counts.count(best) == 1 else names[0]
+    named = "; ".join(f"{up_to_strength(name)} {count} times" for name, count in zip(names, counts, strict=True))
+    why = "the one it names most" if chosen is not names[0] or (best and counts.count(best) == 1) \
+        else "the first, as the leaflet does not say which it is for"
+    notes.append(f"the summary of product characteristics names {len(names)} medicines (the leaflet names {named}): "
+                 f"its name is taken as {chosen}, {why}; check it")
+    return chosen
 
 
 def _leaflet_words(leaflet: Node, file: str) -> str:

@@ -143,6 +143,7 @@ class Converter:
 
         if container.text:
             runs.append((container.text, False, False))
+        after: int | None = None  # (where a numbered list is in out that nothing has come after yet)
         for child in container:
             name = local(child.tag)
             if name in SKIP_TAGS:
@@ -152,9 +153,11 @@ class Converter:
                 figure = self.image(child)
                 if figure:
                     out.append(figure)
+                after = None
             elif name in BLOCK_TAGS or _has_block(child):
+                before = len(out)
                 flush()
-                out.extend(self.block(child))
+                after = self._numbered_on(out, child, self.block(child), after if len(out) == before else None)
             elif name == "br":
                 runs.append(("\n", False, False))
             else:
@@ -162,23 +165,28 @@ class Converter:
             if child.tail:
                 runs.append((child.tail, False, False))
         flush()
-        return self._numbered_on(out)
-
-    def _numbered_on(self, blocks: list) -> list:
-        """Numbered lists one after the other with nothing between them as one list, numbered on: a word
-        processor's export splits one list into many (a leaflet's contents printed "1. 1. 1. 1. 1.
-        2.", review finding). The import's notes say so."""
-        out: list = []
-        for block in blocks:
-            if isinstance(block, dict) and set(block) == {"steps"} and out and isinstance(out[-1], dict) \
-                    and set(out[-1]) == {"steps"}:
-                out[-1] = {"steps": out[-1]["steps"] + block["steps"]}
-                note = "numbered lists one after another were numbered on as one list"
-                if note not in self.notes:
-                    self.notes.append(note)
-                continue
-            out.append(block)
         return out
+
+    def _numbered_on(self, out: list, child: ET.Element, made: list, after: int | None) -> int | None:
+        """Add what ``child`` made to ``out``: a numbered list right after another (``after``: where that
+        one is in ``out``), with nothing between them, is that list numbered on, unless it says where it
+        starts and that is not where the other left off. A word processor's export splits one list into
+        many (a leaflet's contents printed "1. 1. 1. 1. 1. 2.", review finding); the import's notes say
+        so. Returns where a numbered list the next child may go on with is in ``out``."""
+        start = child.get("start", "").strip() if local(child.tag) == "ol" else None
+        steps = made[0]["steps"] if len(made) == 1 and isinstance(made[0], dict) and set(made[0]) == {"steps"} \
+            else None
+        if steps is None or start is None:
+            out.extend(made)
+            return None
+        if after is not None and (not start or start == str(len(out[after]["steps"]) + 1)):
+            out[after] = {"steps": out[after]["steps"] + steps}
+            note = "numbered lists one after another were numbered on as one list"
+            if note not in self.notes:
+                self.notes.append(note)
+            return after
+        out.extend(made)
+        return len(out) - 1
 
     def block(self, el: ET.Element) -> list:
         name = local(el.tag)
