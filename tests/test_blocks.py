@@ -652,22 +652,12 @@ def test_a_table_with_a_header_of_two_rows_is_stacked_too_with_its_group_heading
 def test_a_template_that_loops_over_a_header_of_several_rows_as_one_row_is_refused(tmp_path):
     """(review of the header rows) a template written for a header of one row printed a header of
     several as "['', 'Dose']"; the filters refuse a list, naming the template's line and what to use."""
-    template = tmp_path / "tpl"
-    shutil.copytree(ROOT / "templates" / "standard", template)
-    body = (template / "body.xml.j2").read_text(encoding="utf-8")
-    new_loop = '{% for row in b.table|head_rows %}<tr head="yes">{% for c in row %}<td>{{ c|lines }}</td>{% endfor %}</tr>{% endfor %}'
-    old_loop = '{% if b.table.header %}<tr head="yes">{% for c in b.table.header %}<td>{{ c|lines }}</td>{% endfor %}</tr>{% endif %}'
-    assert new_loop in body
-    (template / "body.xml.j2").write_text(body.replace(new_loop, old_loop), encoding="utf-8")
-    data = yaml.safe_load((DATA / "content" / "testamol" / "en.yaml").read_text(encoding="utf-8"))
-    data["sections"][0]["blocks"].append({"table": {"header": [["", "Dose"], ["Age", "Tablets"]],
-                                                    "rows": [["Adults", "2 mg"]]}})
-    (tmp_path / "content" / "testamol").mkdir(parents=True)
-    (tmp_path / "content" / "testamol" / "en.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
-    with pytest.raises(leaflet.LeafletError) as caught:
-        leaflet.build_pdf("testamol", template=str(template), content_dirs=[tmp_path / "content"])
-    message = caught.value.format()
+    template = _old_template(
+        tmp_path, '{% for row in b.table|head_rows %}<tr head="yes">{% for c in row %}<td>{{ c|lines }}</td>{% endfor %}</tr>{% endfor %}',
+        '{% if b.table.header %}<tr head="yes">{% for c in b.table.header %}<td>{{ c|lines }}</td>{% endfor %}</tr>{% endif %}')
+    message = _refusal(tmp_path, template, {"header": [["", "Dose"], ["Age", "Tablets"]], "rows": [["Adults", "2 mg"]]})
     assert "body.xml.j2:" in message and "given a list, not text" in message and "head_rows" in message
+    data = yaml.safe_load((tmp_path / "content" / "testamol" / "en.yaml").read_text(encoding="utf-8"))
     data["sections"][0]["blocks"][-1]["table"]["header"] = ["Age", "Tablets"]  # one row: as before
     (tmp_path / "content" / "testamol" / "en.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
     assert leaflet.build_pdf("testamol", template=str(template), content_dirs=[tmp_path / "content"])
@@ -743,6 +733,15 @@ def test_a_group_heading_over_its_columns_is_one_header_cell():
         (0, 0): 3, (1, 0): 2}
 
 
+def _with_table(tmp_path: Path, table: dict, lang: str = "en") -> Path:
+    """A content folder with diazepam whose first section ends with ``table``."""
+    data = yaml.safe_load((ROOT / "content" / "diazepam" / f"{lang}.yaml").read_text(encoding="utf-8"))
+    data["sections"][0]["blocks"].append({"table": table})
+    (tmp_path / "diazepam").mkdir(parents=True)
+    (tmp_path / "diazepam" / f"{lang}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return tmp_path
+
+
 #: A dosing table as approved product information has it: a row of one cell across the table, and a
 #: dose across two columns (imported from ``colspan``).
 _WIDE_CELLS = {"caption": "Dose by age", "header": ["Age", "Morning", "Evening"],
@@ -759,14 +758,11 @@ def test_a_wide_cell_prints_once_over_its_columns(tmp_path, lang):
     TD with /ColSpan in the structure tree and one td with colspan in the HTML leaflet."""
     from .test_tagging import tree
 
-    data = yaml.safe_load((ROOT / "content" / "diazepam" / f"{lang}.yaml").read_text(encoding="utf-8"))
-    data["sections"][0]["blocks"].append({"table": _WIDE_CELLS})
-    (tmp_path / "diazepam").mkdir()
-    (tmp_path / "diazepam" / f"{lang}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    folder = _with_table(tmp_path, _WIDE_CELLS, lang)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TranslationWarning)
-        pdf_data = leaflet.build_pdf("diazepam", language=lang, content_dirs=[tmp_path])
-        html = leaflet.build_html("diazepam", language=lang, content_dirs=[tmp_path])
+        pdf_data = leaflet.build_pdf("diazepam", language=lang, content_dirs=[folder])
+        html = leaflet.build_html("diazepam", language=lang, content_dirs=[folder])
     dose, children = "20 mg a day in two doses, 12 hours apart", "Children under 12 years: do not give diazepam tablets"
     text = all_text(pdf_data).replace("\xa0", " ")
     assert text.count(dose) == 1 and text.count(children) == 1
@@ -797,11 +793,7 @@ def test_a_stacked_table_sets_a_wide_cell_beside_its_columns_headers(tmp_path):
                       ["Adults and children 12 years and over",
                        {"text": "1 or 2 puffs (100 to 200 micrograms) when needed", "columns": 2},
                        "8 puffs (800 micrograms)"]]}
-    data = yaml.safe_load((ROOT / "content" / "diazepam" / "en.yaml").read_text(encoding="utf-8"))
-    data["sections"][0]["blocks"].append({"table": table})
-    (tmp_path / "diazepam").mkdir()
-    (tmp_path / "diazepam" / "en.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    pdf_data = leaflet.build_pdf("diazepam", template="compact", content_dirs=[tmp_path])
+    pdf_data = leaflet.build_pdf("diazepam", template="compact", content_dirs=[_with_table(tmp_path, table)])
     text = " ".join(" ".join(page.replace("\xa0", " ").split()) for page in page_texts(pdf_data))
     assert "How much, How often 1 or 2 puffs (100 to 200 micrograms) when needed" in text, text[:4000]
     assert "Children under 4 years: ask your doctor Who Children 4 to 11 years" in text, text[:4000]
@@ -844,24 +836,34 @@ def test_a_wide_cell_is_checked_as_any_cell(tmp_path):
     leaflet.content.load(tmp_path / "ok" / "testamol" / "en.yaml")  # (a marked row may hold one too)
 
 
-def test_a_template_that_prints_a_wide_cell_as_text_is_refused(tmp_path):
-    """A template written before wide cells looped over a row's cells with ``c|lines``: a wide cell is a
-    mapping, refused with the template's line and what to write, never printed as "{'text': ...}"."""
+def _old_template(tmp_path: Path, new: str, old: str) -> Path:
+    """The standard template with its loop ``new`` written as an older template had it, ``old``."""
     template = tmp_path / "tpl"
     shutil.copytree(ROOT / "templates" / "standard", template)
     body = (template / "body.xml.j2").read_text(encoding="utf-8")
-    new_loop = ('{% for c in r %}{% if c is mapping %}<td columns="{{ c.columns }}">{{ c.text|lines }}</td>'
-                '{% else %}<td>{{ c|lines }}</td>{% endif %}{% endfor %}')
-    assert new_loop in body
-    (template / "body.xml.j2").write_text(body.replace(new_loop, "{% for c in r %}<td>{{ c|lines }}</td>{% endfor %}"),
-                                          encoding="utf-8")
+    assert new in body
+    (template / "body.xml.j2").write_text(body.replace(new, old), encoding="utf-8")
+    return template
+
+
+def _refusal(tmp_path: Path, template: Path, table: dict) -> str:
+    """The message a build of testamol with ``table`` added stops with."""
     data = yaml.safe_load((DATA / "content" / "testamol" / "en.yaml").read_text(encoding="utf-8"))
-    data["sections"][0]["blocks"].append({"table": _WIDE_CELLS})
-    (tmp_path / "content" / "testamol").mkdir(parents=True)
+    data["sections"][0]["blocks"].append({"table": table})
+    (tmp_path / "content" / "testamol").mkdir(parents=True, exist_ok=True)
     (tmp_path / "content" / "testamol" / "en.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
     with pytest.raises(leaflet.LeafletError) as caught:
         leaflet.build_pdf("testamol", template=str(template), content_dirs=[tmp_path / "content"])
-    message = caught.value.format()
+    return caught.value.format()
+
+
+def test_a_template_that_prints_a_wide_cell_as_text_is_refused(tmp_path):
+    """A template written before wide cells looped over a row's cells with ``c|lines``: a wide cell is a
+    mapping, refused with the template's line and what to write, never printed as "{'text': ...}"."""
+    template = _old_template(tmp_path, '{% for c in r %}{% if c is mapping %}<td columns="{{ c.columns }}">'
+                             '{{ c.text|lines }}</td>{% else %}<td>{{ c|lines }}</td>{% endif %}{% endfor %}',
+                             "{% for c in r %}<td>{{ c|lines }}</td>{% endfor %}")
+    message = _refusal(tmp_path, template, _WIDE_CELLS)
     assert "body.xml.j2:" in message and "given a dict, not text" in message and "c.columns" in message
 
 
@@ -876,14 +878,6 @@ def test_a_template_that_prints_a_wide_cell_as_text_is_refused(tmp_path):
 def test_bad_wide_cell_markup_is_refused(cell, message):
     with pytest.raises(TemplateError, match=message):
         markup.parse(f"<leaflet><table><tr><td>h</td><td>i</td></tr><tr>{cell}</tr></table></leaflet>", "t.xml", "leaflet")
-
-
-def _with_table(tmp_path: Path, table: dict, lang: str = "en") -> Path:
-    data = yaml.safe_load((ROOT / "content" / "diazepam" / f"{lang}.yaml").read_text(encoding="utf-8"))
-    data["sections"][0]["blocks"].append({"table": table})
-    (tmp_path / "diazepam").mkdir(parents=True)
-    (tmp_path / "diazepam" / f"{lang}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    return tmp_path
 
 
 def test_a_wide_cell_still_lets_its_table_stack(tmp_path):
