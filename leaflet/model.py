@@ -210,9 +210,20 @@ def _header_tag(value: Any) -> str:
 MAX_HEADER_ROWS = 4
 
 #: A table's header: a row of cells, or a list of rows (each row as wide as the table).
+def _no_wide_head(value: Any) -> Any:
+    raise ValueError("a header cell cannot span columns: write the heading in each column it stands over "
+                     "(a header row's run of one text prints as one cell over them)")
+
+
+#: A header row's cell: text (a mapping, a wide cell, is refused with what to write instead).
+HeadCell = Annotated[
+    Annotated[Cell, Tag("cell")] | Annotated[Annotated[dict, AfterValidator(_no_wide_head)], Tag("wide")],
+    Discriminator(lambda value: "wide" if isinstance(value, dict) else "cell"),
+]
+
 Header = Annotated[
-    Annotated[list[Cell], Tag("header-row")]
-    | Annotated[list[list[Cell]], Field(min_length=1, max_length=MAX_HEADER_ROWS), Tag("header-rows")],
+    Annotated[list[HeadCell], Tag("header-row")]
+    | Annotated[list[list[HeadCell]], Field(min_length=1, max_length=MAX_HEADER_ROWS), Tag("header-rows")],
     Discriminator(_header_tag),
 ]
 

@@ -806,11 +806,12 @@ def test_a_stacked_table_sets_a_wide_cell_beside_its_columns_headers(tmp_path):
 
 def test_a_wide_cell_is_checked_as_any_cell(tmp_path):
     """A row's cells count a wide cell's columns; a wide cell is over 2 to 8 columns, and its text is
-    checked as any cell's. Each mistake is one message at the cell (rows are a tagged union: no second
-    "not a marked row" message)."""
-    def load(rows: list) -> str:
+    checked as any cell's; a header's cells are text (a group heading is written in each of its columns).
+    Each mistake is one message at the cell (rows are a tagged union: no second "not a marked row")."""
+    def load(rows: list, header: list | None = None) -> str:
         data = yaml.safe_load((DATA / "content" / "testamol" / "en.yaml").read_text(encoding="utf-8"))
-        data["sections"][0]["blocks"].append({"table": {"header": ["Age", "Morning", "Evening"], "rows": rows}})
+        data["sections"][0]["blocks"].append({"table": {"header": header or ["Age", "Morning", "Evening"],
+                                                        "rows": rows}})
         folder = tmp_path / f"c{len(list(tmp_path.iterdir()))}" / "testamol"
         folder.mkdir(parents=True)
         (folder / "en.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
@@ -826,6 +827,8 @@ def test_a_wide_cell_is_checked_as_any_cell(tmp_path):
     assert "rows[0][1].text" in message and "U+202E" in message and "also" not in message
     message = load([{"text": "Children", "columns": 3}])  # (a wide cell written as the row itself)
     assert "rows[0]'" in message and "a row is a list of cells" in message and "also" not in message
+    message = load([["a", "b", "c"]], header=[["", {"text": "Dose", "columns": 2}], ["Age", "Morning", "Evening"]])
+    assert "header[0][1]'" in message and "cannot span columns: write the heading in each column" in message
     rows = [["Adults", {"text": "20 mg a day", "columns": 2}], {"cells": [{"text": "Children", "columns": 3}],
                                                               "forms": ["tablets"]}]
     data = yaml.safe_load((DATA / "content" / "testamol" / "en.yaml").read_text(encoding="utf-8"))
