@@ -62,9 +62,23 @@ def _kept_with_next(flowable: Flowable, el: ET.Element) -> Flowable:
     recomendada es:", "Uso en adultos:", an item over its own bullets): kept with it, as a heading is,
     never the last line of a page with what it introduces overleaf (review finding, imported leaflets)."""
     text = "".join(el.itertext()).strip()
-    if text.endswith((":", "\uff1a")) and len(text) <= INTRO_MOST:
+    if text.endswith((":", "\uff1a")) and len(text) <= INTRO_MOST or _bold_line(el, text):
         flowable.keepWithNext = flowable._leaflet_keep_with_next = 1
     return flowable
+
+
+#: The longest text (characters) of a paragraph all in bold that is a lead-in, kept with what follows.
+LEAD_IN_MOST = 160
+
+
+def _bold_line(el: ET.Element, text: str) -> bool:
+    """Whether a body paragraph is a short line all in bold that is not a sentence (no full stop): a
+    sub-heading as imported text has them ("Contenido del prospecto", "Si toma más Simvastatina Almus 20
+    mg del que debiera"), which ended a page with what it heads overleaf (review finding)."""
+    children = list(el)
+    return (el.tag == "p" and el.get("style", "body") == "body" and 0 < len(text) <= LEAD_IN_MOST
+            and not text.endswith((".", "!", "?", "\u3002", "\u061f")) and not (el.text or "").strip()
+            and len(children) == 1 and children[0].tag == "b" and not (children[0].tail or "").strip())
 
 
 def _heading(b, el: ET.Element) -> list:

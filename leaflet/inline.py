@@ -29,8 +29,11 @@ def to_markup(text: str) -> str:
     return bind_numbers("".join(out).replace(_STAR, "*"))
 
 
-#: A space after a digit and before a word: where a line must not break ("5 mL", "24 hours").
-_NUMBER_SPACE = re.compile(r"(?<!\w)([0-9]+(?:[.,][0-9]+)*) (?=[^\W\d_]|%)")
+#: A space after a digit and before a word: where a line must not break ("5 mL", "24 hours"); also after
+#: a number a Latin word runs into, as imported text has it ("Almus20 mg", "a2 cm": its spaces lost between
+#: the source's pieces), but not one another script's word runs into (an Arabic letter before a number
+#: stays as it was: a no-break space is a bidi separator).
+_NUMBER_SPACE = re.compile(r"(?<![\d.,])(?<![^\W\da-zA-Z\u00c0-\u024f])([0-9]+(?:[.,][0-9]+)*) (?=[^\W\d_]|%)")
 
 
 #: A telephone number written in groups ("91 562 04 20", "+39 06 361911", "(+49 (0) 89 4561 0)").

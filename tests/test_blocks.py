@@ -942,6 +942,17 @@ def test_a_telephone_number_is_never_broken_across_lines(text, tied):
     assert "1 2 3," in small and "10 20 30." in small
 
 
+def test_a_number_a_word_runs_into_keeps_its_unit():
+    """Review finding (imported text whose spaces were lost between the source's pieces): "Almus20 /
+    mg", "a2 / cm" broke between number and unit, as the number was not a word's start. A Latin word
+    running into a number ties it to its unit; an Arabic one does not (a no-break space is a bidi
+    separator)."""
+    from leaflet.inline import bind_numbers
+
+    assert bind_numbers("Almus20 mg, equivalente a2 cm") == "Almus20\xa0mg, equivalente a2\xa0cm"
+    assert bind_numbers("\u06285 \u0645\u0644") == "\u06285 \u0645\u0644"
+
+
 @given(st.text(alphabet="0123456789 +()-./,abc", max_size=60))
 def test_binding_numbers_changes_only_spaces(text):
     from leaflet.inline import bind_numbers

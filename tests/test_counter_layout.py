@@ -1140,6 +1140,11 @@ def test_a_paragraph_ending_with_a_colon_stays_with_the_list_and_a_tall_list_bre
     assert not low, low
 
 
+#: A short line all in bold, an imported leaflet's sub-heading, and what it heads.
+_BOLD_LINE = ["**If you take more diazepam than you should**",
+              "Call your doctor or go to hospital straight away, and take the pack with you. " * 3]
+
+
 #: A long paragraph that happens to end with a colon: it may break across pages as any paragraph does.
 _LONG_COLON = ["The tablets may be taken with or without food, with a glass of water, at the same time each day. " * 14
                + "Keep this in mind:", "Your doctor will tell you how long to take them."]
@@ -1147,13 +1152,15 @@ _LONG_COLON = ["The tablets may be taken with or without food, with a glass of w
 
 @pytest.mark.parametrize(("template", "filler"), [("standard", n) for n in range(0, 960, 60)]
                          + [("large-print", n) for n in range(0, 260, 30)])
-@pytest.mark.parametrize("tail", ["paragraph", "one-item list", "long paragraph"])
+@pytest.mark.parametrize("tail", ["paragraph", "one-item list", "long paragraph", "bold line"])
 def test_a_paragraph_ending_with_a_colon_is_kept_with_the_next(tmp_path, template, filler, tail):
     """Review finding (imported leaflets): "La dosis recomendada es:" ended a page, the dose overleaf,
-    and so did a list of one item ending with a colon (kept whole as a group, its colon was not seen).
-    A paragraph or list item that ends with a colon is kept with what follows it, as a heading is."""
-    ends, filled = _ends_and_fills(tmp_path / str(filler), template, filler,
-                                   {"paragraph": _DOSE_INTRO, "one-item list": _ONE_ITEM}.get(tail, _LONG_COLON))
+    and so did a list of one item ending with a colon (kept whole as a group, its colon was not seen),
+    and a short line all in bold (an imported sub-heading, "Si toma más ... del que debiera"). Each is
+    kept with what follows it, as a heading is."""
+    ends, filled = _ends_and_fills(tmp_path / str(filler), template, filler, {
+        "paragraph": _DOSE_INTRO, "one-item list": _ONE_ITEM, "bold line": _BOLD_LINE}.get(tail, _LONG_COLON))
     if tail != "long paragraph":  # (a long one is not kept whole: it left a page 10 % full, review finding)
         assert not [e for e in ends if e.rstrip().endswith(":")], ends
+    assert not [e for e in ends if e.startswith("If you take more diazepam than")], ends  # (nor a bold line)
     assert all(f >= 0.70 for f in filled[:-1]), filled
