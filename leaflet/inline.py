@@ -29,11 +29,14 @@ def to_markup(text: str) -> str:
     return bind_numbers("".join(out).replace(_STAR, "*"))
 
 
-#: A space after a digit and before a word: where a line must not break ("5 mL", "24 hours"); also after
-#: a number a Latin word runs into, as imported text has it ("Almus20 mg", "a2 cm": its spaces lost between
-#: the source's pieces), but not one another script's word runs into (an Arabic letter before a number
-#: stays as it was: a no-break space is a bidi separator).
-_NUMBER_SPACE = re.compile(r"(?<![\d.,])(?<![^\W\da-zA-Z\u00c0-\u024f])([0-9]+(?:[.,][0-9]+)*) (?=[^\W\d_]|%)")
+#: A space after a digit and before a word: where a line must not break ("5 mL", "24 hours").
+_NUMBER_SPACE = re.compile(r"(?<!\w)([0-9]+(?:[.,][0-9]+)*) (?=[^\W\d_]|%)")
+#: The same after a number a Latin word runs into, as imported text has it ("Almus20 mg", "a2 cm": its
+#: spaces lost between the source's pieces), before a unit only: before any word, "word0007 word0008 ..."
+#: was one unbreakable run, cut at the frame's edge (a test caught it). Not after another script's word
+#: (an Arabic letter before a number stays as it was: a no-break space is a bidi separator).
+_RUN_INTO_UNIT = re.compile(r"(?<=[a-zA-Z\u00c0-\u024f])([0-9]+(?:[.,][0-9]+)*) (?=(?:mg|g|kg|µg|μg|mcg|ng|ml|mL|l|L|"
+                            r"cm|mm|UI|IU|%|mmol|años|meses|semanas|días|horas|years|months|weeks|days|hours)(?!\w))")
 
 
 #: A telephone number written in groups ("91 562 04 20", "+39 06 361911", "(+49 (0) 89 4561 0)").
@@ -45,7 +48,7 @@ def bind_numbers(text: str) -> str:
     number and its unit ("5 mL", "24 hours", "2 mg") never end up on two lines; and a telephone
     number's groups tied too (one with a "+", or of seven digits or more: "91 562 04 20" was broken
     across lines, review finding), so it is read and dialled whole."""
-    return _NUMBER_SPACE.sub("\\1\u00a0", _PHONE.sub(_phone, text))
+    return _RUN_INTO_UNIT.sub("\\1\u00a0", _NUMBER_SPACE.sub("\\1\u00a0", _PHONE.sub(_phone, text)))
 
 
 def _phone(match: re.Match) -> str:

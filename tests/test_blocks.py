@@ -950,6 +950,8 @@ def test_a_number_a_word_runs_into_keeps_its_unit():
     from leaflet.inline import bind_numbers
 
     assert bind_numbers("Almus20 mg, equivalente a2 cm") == "Almus20\xa0mg, equivalente a2\xa0cm"
+    # before a unit only: "word0007 word0008 ..." tied word to word was one run too long for a line
+    assert bind_numbers("word0007 word0008 word0009") == "word0007 word0008 word0009"
     assert bind_numbers("\u06285 \u0645\u0644") == "\u06285 \u0645\u0644"
 
 
