@@ -53,7 +53,9 @@ def bind_numbers(text: str) -> str:
 
 def _phone(match: re.Match) -> str:
     number = match.group(0)
-    if "+" in number or sum(ch.isdigit() for ch in number) >= 7:
+    # (at most 24 characters: a longer run of numbers is not a telephone number, and tied it could be too
+    # long for a line in large print)
+    if len(number) <= 24 and ("+" in number or sum(ch.isdigit() for ch in number) >= 7):
         return number.replace(" ", "\u00a0")
     return number
 

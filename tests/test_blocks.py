@@ -940,6 +940,8 @@ def test_a_telephone_number_is_never_broken_across_lines(text, tied):
     assert bound.replace("\xa0", " ") == text and all(t in bound for t in tied), repr(bound)
     small = bind_numbers("Steps 1 2 3, doses of 10 20 30.")
     assert "1 2 3," in small and "10 20 30." in small
+    long_run = "12345678 12345678 12345678 12345678"  # (not a telephone number: never one long run)
+    assert bind_numbers(long_run) == long_run
 
 
 def test_a_number_a_word_runs_into_keeps_its_unit():
