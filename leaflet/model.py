@@ -151,16 +151,8 @@ RowCell = Annotated[
 
 
 def row_columns(row: list) -> int:
-    """How many columns a row of cells (content data or model) stands over: a wide cell counts its own."""
-    return sum(_columns_of(cell) for cell in row)
-
-
-def _columns_of(cell: Any) -> int:
-    if isinstance(cell, WideCell):
-        return cell.columns
-    if isinstance(cell, dict):
-        return cell.get("columns", 1) if isinstance(cell.get("columns"), int) else 1
-    return 1
+    """How many columns a validated row of cells stands over: a wide cell counts its own."""
+    return sum(cell.columns if isinstance(cell, WideCell) else 1 for cell in row)
 
 
 class MarkedRow(Strict):
