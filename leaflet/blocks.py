@@ -17,6 +17,7 @@ from reportlab.platypus.flowables import BalancedColumns
 
 from . import rlbridge
 from .errors import Location, TemplateError
+from .inline import introduces
 from .markup import LEVELS, Element, number, register
 
 # --- text inside text elements, and structure -----------------------------------------------------
@@ -62,7 +63,7 @@ def _kept_with_next(flowable: Flowable, el: ET.Element) -> Flowable:
     recomendada es:", "Uso en adultos:", an item over its own bullets): kept with it, as a heading is,
     never the last line of a page with what it introduces overleaf (review finding, imported leaflets)."""
     text = "".join(el.itertext()).strip()
-    if text.endswith((":", "\uff1a")) and len(text) <= INTRO_MOST or _bold_line(el, text):
+    if introduces(text) and len(text) <= INTRO_MOST or _bold_line(el, text):
         flowable.keepWithNext = flowable._leaflet_keep_with_next = 1
     return flowable
 

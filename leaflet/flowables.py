@@ -20,6 +20,7 @@ from reportlab.platypus.doctemplate import ActionFlowable, FrameBreak, _FrameBre
 
 from . import caches, rlbridge
 from .i18n import page_number
+from .inline import introduces
 from .rlbridge import LeafletParagraph
 
 
@@ -714,8 +715,7 @@ class StepsTogether(KeepTogether):
 
 def _introduces(flowable: Flowable) -> bool:
     """Whether a paragraph's text ends with a colon: it introduces what follows it."""
-    text = flowable.getPlainText() if hasattr(flowable, "getPlainText") else ""
-    return text.rstrip().endswith((":", "\uff1a"))
+    return hasattr(flowable, "getPlainText") and introduces(flowable.getPlainText())
 
 
 class PanelTable(Table):

@@ -71,6 +71,13 @@ def _italic(segment: str) -> str:
     return "".join(out)
 
 
+def introduces(text: str) -> bool:
+    """Whether a text ends with a colon (":" or the full-width "\uff1a"): it introduces what follows it
+    (a list's intro, "La dosis recomendada es:"). The template's ``is introducing`` test and the layout's
+    keeping rules all ask this."""
+    return text.rstrip().endswith((":", "\uff1a"))
+
+
 def plain(text: str) -> str:
     """Text with the emphasis markers removed (for outlines, metadata and readability checks)."""
     text = text.replace("\\*", _STAR)

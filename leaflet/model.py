@@ -209,8 +209,8 @@ def _no_wide_head(value: Any) -> Any:
 
 #: A header row's cell: text (a mapping, a wide cell, is refused with what to write instead).
 HeadCell = Annotated[
-    Annotated[Cell, Tag("cell")] | Annotated[Annotated[dict, AfterValidator(_no_wide_head)], Tag("wide")],
-    Discriminator(lambda value: "wide" if isinstance(value, dict) else "cell"),
+    Annotated[Cell, Tag("cell")] | Annotated[Annotated[dict, AfterValidator(_no_wide_head)], Tag("cell-over-columns")],
+    Discriminator(_cell_tag),
 ]
 
 Header = Annotated[

@@ -195,9 +195,15 @@ def _load(folder: Path, _stamp: tuple) -> Template:
     env.filters["longdate"] = i18n.long_date
     env.filters["head_rows"] = head_rows
     env.filters["up_to_strength"] = inline.up_to_strength
+    env.tests["introducing"] = _introducing
     fallbacks = tuple((name, partial(_family, theme, name, tuple(folders))) for name in theme.fallback_fonts)
     return Template(folder.name, tuple(folders), theme, env, fams["body"], fams.get("heading", fams["body"]),
                     fallbacks)
+
+
+def _introducing(value: Any) -> bool:
+    """``x is introducing`` in a template: content text that ends with a colon (a list's intro)."""
+    return isinstance(value, str) and inline.introduces(inline.plain(value))
 
 
 def head_rows(table: dict) -> list[list[str]]:
