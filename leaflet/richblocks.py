@@ -410,9 +410,7 @@ def _broken(rows: list[list[Flowable]], widths: list[float]) -> int:
 def _heads_the_table(line: list, width: int) -> bool:
     """Whether a stacked table's line is a heading inside it: one wide cell over all ``width`` columns
     (beside no header, ``["", cell]``, or alone, ``[cell]``)."""
-    cells = [cell for cell in line if not isinstance(cell, str)]
-    return len(cells) == 1 and len(line) in (1, 2) and (len(line) == 1 or line[0] == "") \
-        and _columns(cells[0]) == width
+    return (len(line) == 1 or line[0] == "") and _columns(line[-1]) == width
 
 
 def _set_widths(row: list[Flowable], widths: list[float]):
